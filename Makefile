@@ -1,0 +1,30 @@
+# Two commands: `make demo` runs a node federation on the embedded defaults, `make test` runs the tests.
+# Both create .venv from pyproject.toml when it is missing or older than pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench clean translations
+
+$(BIN)/shangliang: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=70.1"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+demo: $(BIN)/shangliang
+	$(BIN)/shangliang demo $(DEMO_ARGS)
+
+test: $(BIN)/shangliang
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Recompile the interface translations after editing core/translations/*/LC_MESSAGES/messages.po.
+translations: $(BIN)/shangliang
+	$(BIN)/pybabel extract -F babel.cfg -o core/translations/messages.pot core plugins
+	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d core/translations
+
+clean:
+	rm -rf $(VENV) build *.egg-info

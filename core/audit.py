@@ -1,0 +1,198 @@
+"""The append-only, hash-chained audit log: every change to an audited model writes a row; ``verify`` walks the chain.
+
+Each row holds the SHA-256 of the previous row (``prev_hash``) and its own ``hash`` over the previous
+hash and its content (seq, time, actor, action, entity, entity id, data). The single ``audit_head``
+row names the last row, so a deleted or appended tail shows too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import AuditEvent, AuditHead, Base
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def row_hash(seq: int, at_ms: int, actor: str, action: str, entity: str, entity_id: str, data: str, prev_hash: str) -> str:
+    content = canonical(
+        {"seq": seq, "at_ms": at_ms, "actor": actor, "action": action, "entity": entity,
+         "entity_id": entity_id, "data": data, "prev": prev_hash}
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _values(obj: Base) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    return {
+        attr.key: ("<hidden>" if attr.key in obj.__audit_exclude__ else getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+    }
+
+
+def _changes(obj: Base) -> dict[str, Any]:
+    state = inspect(obj)
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            if attr.key in obj.__audit_exclude__:
+                changes[attr.key] = "<changed>"
+            else:
+                old = history.deleted[0] if history.deleted else None
+                new = history.added[0] if history.added else None
+                changes[attr.key] = [old, new]
+    return changes
+
+
+def _identity(obj: Base) -> str:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join("" if part is None else str(part) for part in key)
+
+
+def record(session: Session, action: str, entity: str, entity_id: str = "", data: Any = None) -> None:
+    """Append one event for a change that is not a model row (a plugin enabled, a file imported…)."""
+    _append(session, [(action, entity, entity_id, data if data is not None else {})])
+
+
+def _append(session: Session, events: list[tuple[str, str, str, Any]]) -> None:
+    if not events:
+        return
+    connection = session.connection()
+    # The head row is locked for the rest of the transaction, so two writers cannot fork the chain
+    # (PostgreSQL row lock; SQLite already serialises writers).
+    head = connection.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).one()
+    seq, prev_hash = head.seq, head.hash
+    actor = str(session.info.get("actor") or "system")[:200]
+    at_ms = int(time.time() * 1000)
+    recorded = session.info.setdefault("audit_recorded", [])
+    for action, entity, entity_id, data in events:
+        seq += 1
+        data_text = canonical(data)
+        digest = row_hash(seq, at_ms, actor, action, entity, entity_id, data_text, prev_hash)
+        row = dict(seq=seq, at_ms=at_ms, actor=actor, action=action, entity=entity, entity_id=entity_id,
+                   data=data_text, prev_hash=prev_hash, hash=digest)
+        connection.execute(insert(AuditEvent).values(**row))
+        recorded.append(row)
+        prev_hash = digest
+    connection.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev_hash))
+
+
+def _after_flush(session: Session, _context) -> None:
+    events = []
+    for obj in session.new:
+        if getattr(obj, "__audited__", False):
+            events.append(("insert", obj.__tablename__, _identity(obj), _values(obj)))
+    for obj in session.dirty:
+        if getattr(obj, "__audited__", False) and session.is_modified(obj, include_collections=False):
+            changes = _changes(obj)
+            if changes:
+                events.append(("update", obj.__tablename__, _identity(obj), changes))
+    for obj in session.deleted:
+        if getattr(obj, "__audited__", False):
+            events.append(("delete", obj.__tablename__, _identity(obj), _values(obj)))
+    _append(session, events)
+
+
+def _after_commit(session: Session) -> None:
+    recorded = session.info.pop("audit_recorded", None)
+    app = session.info.get("app")
+    if not recorded or app is None:
+        return
+    pm = app.extensions.get("shangliang.plugins")
+    if pm is None:
+        return
+    for row in recorded:
+        event_view = {k: v for k, v in row.items()}
+        event_view["data"] = json.loads(row["data"])
+        pm.hook.audit_event_recorded(event=event_view)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("audit_recorded", None)
+
+
+def install(factory: sessionmaker) -> None:
+    """Write audit rows from every session this factory makes."""
+    event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+
+
+@dataclasses.dataclass
+class VerifyReport:
+    ok: bool
+    rows: int
+    head_seq: int
+    kind: str | None = None  # edited, inserted, deleted, broken
+    seq: int | None = None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def verify(session: Session) -> VerifyReport:
+    """Walk the chain from the first row; report the first row edited, inserted or deleted."""
+    head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID)).scalar_one_or_none()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+
+    def fail(kind: str, seq: int, problem: str) -> VerifyReport:
+        return VerifyReport(False, len(rows), head_seq, kind, seq, problem)
+
+    expected_prev, expected_seq = GENESIS, 1
+    for index, row in enumerate(rows):
+        if row.seq > head_seq:
+            return fail("inserted", row.seq, f"row {row.seq} was inserted after the chain's head (row {head_seq})")
+        if row.seq != expected_seq:
+            missing = f"row {expected_seq}" if row.seq == expected_seq + 1 else f"rows {expected_seq}–{row.seq - 1}"
+            return fail("deleted", expected_seq, f"{missing} deleted: the chain jumps from row {expected_seq - 1} to row {row.seq}")
+        own = row_hash(row.seq, row.at_ms, row.actor, row.action, row.entity, row.entity_id, row.data, row.prev_hash)
+        own_ok = hmac.compare_digest(own, row.hash)
+        link_ok = hmac.compare_digest(row.prev_hash, expected_prev)
+        if not (own_ok and link_ok):
+            following = rows[index + 1] if index + 1 < len(rows) else None
+            if following is not None and hmac.compare_digest(following.prev_hash, expected_prev):
+                return fail("inserted", row.seq, f"row {row.seq} was inserted: row {following.seq} links past it to row {row.seq - 1}")
+            if not own_ok:
+                return fail("edited", row.seq, f"row {row.seq} was edited: its content no longer matches its hash")
+            return fail("broken", row.seq, f"row {row.seq} does not link to row {row.seq - 1}: a row before it was deleted or rewritten")
+        expected_prev, expected_seq = row.hash, row.seq + 1
+    last = expected_seq - 1
+    if last < head_seq:
+        missing = f"row {head_seq}" if last + 1 == head_seq else f"rows {last + 1}–{head_seq}"
+        return fail("deleted", last + 1, f"{missing} deleted from the end: the head names row {head_seq}")
+    if not hmac.compare_digest(head_hash, expected_prev):
+        return fail("edited", last, f"the chain's head does not match row {last}: the head or the last row was rewritten")
+    return VerifyReport(True, len(rows), head_seq)

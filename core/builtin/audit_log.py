@@ -1,0 +1,14 @@
+"""Built-in audit observer: writes each committed audit event to the ``shangliang.audit`` logger."""
+
+from __future__ import annotations
+
+import logging
+
+from ..plugins import hookimpl
+
+log = logging.getLogger("shangliang.audit")
+
+
+@hookimpl
+def audit_event_recorded(event):
+    log.info("audit #%s %s %s %s:%s", event["seq"], event["actor"], event["action"], event["entity"], event["entity_id"])

@@ -1,0 +1,235 @@
+"""Node configuration: defaults, the node directory's ``node.toml``, ``SHANGLIANG_*`` environment, validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import divisions
+from .errors import ConfigError, NodeDirectoryError
+
+NODE_FILE = "node.toml"
+SECRET_FILE = "secret_key"
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+DEFAULTS: dict[str, Any] = {
+    "NODE_DIR": None,
+    "NODE_ID": None,
+    "NODE_NAME": None,
+    "NODE_LEVEL": None,  # derived from the code unless configured
+    "NODE_PARENT": None,  # derived from the code unless configured
+    "PUBLIC_URL": None,
+    "DATABASE_URL": None,  # default: SQLite file node.db in the node directory (WAL)
+    "BROKER_URL": None,  # default: the embedded SQLite broker, broker.sqlite in the node directory
+    "BROKER_POLLING_INTERVAL": 0.05,  # seconds; the embedded broker polls its table this often
+    "TASK_QUEUE": None,  # default: shangliang.<node id>
+    "PLUGINS_ENABLED": [],
+    "PLUGIN_CONFIG": {},
+    "LOCALE": "zh_CN",
+    "TIMEZONE": "Asia/Shanghai",
+    "HOLIDAYS": [],
+    "EXTRA_WORKDAYS": [],
+    "WEEKEND": [6, 7],  # ISO weekdays: Saturday, Sunday
+    "HEARTBEAT_SECONDS": 30,
+    "SECRET_KEY": None,
+}
+
+# node.toml key -> config key. Sections [plugins] and [calendar] are handled below.
+TOML_KEYS = {
+    "id": "NODE_ID",
+    "name": "NODE_NAME",
+    "level": "NODE_LEVEL",
+    "parent": "NODE_PARENT",
+    "url": "PUBLIC_URL",
+    "database_url": "DATABASE_URL",
+    "broker_url": "BROKER_URL",
+    "task_queue": "TASK_QUEUE",
+    "locale": "LOCALE",
+    "timezone": "TIMEZONE",
+    "heartbeat_seconds": "HEARTBEAT_SECONDS",
+}
+CALENDAR_KEYS = {"holidays": "HOLIDAYS", "workdays": "EXTRA_WORKDAYS", "weekend": "WEEKEND"}
+SECRET_WORDS = ("secret", "password", "passphrase", "private_key", "token")
+
+
+def read_node_toml(node_dir: Path) -> dict[str, Any]:
+    """Read ``node.toml`` and return config keys; unknown or secret settings are refused."""
+    path = Path(node_dir) / NODE_FILE
+    if not path.is_file():
+        raise NodeDirectoryError(f"{node_dir} is not a node directory: {NODE_FILE} not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8") from None
+    return toml_to_config(data, source=str(path))
+
+
+def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for key, value in data.items():
+        if any(word in key.lower() for word in SECRET_WORDS):
+            raise ConfigError(
+                "secrets do not belong in node.toml: set them in the environment "
+                "(SHANGLIANG_SECRET_KEY, SHANGLIANG_DATABASE_URL) or in the 0600 file secret_key",
+                key,
+                source,
+            )
+        if key in TOML_KEYS:
+            config[TOML_KEYS[key]] = value
+        elif key == "plugins":
+            if not isinstance(value, dict):
+                raise ConfigError("must be a table", "plugins", source)
+            for pkey, pvalue in value.items():
+                if pkey == "enabled":
+                    config["PLUGINS_ENABLED"] = pvalue
+                elif isinstance(pvalue, dict):
+                    config.setdefault("PLUGIN_CONFIG", {})[pkey] = pvalue
+                else:
+                    raise ConfigError(
+                        "expected 'enabled = [...]' or a table [plugins.<name>]", f"plugins.{pkey}", source
+                    )
+        elif key == "calendar":
+            if not isinstance(value, dict):
+                raise ConfigError("must be a table", "calendar", source)
+            for ckey, cvalue in value.items():
+                if ckey not in CALENDAR_KEYS:
+                    raise ConfigError(
+                        f"unknown setting; known: {', '.join(CALENDAR_KEYS)}", f"calendar.{ckey}", source
+                    )
+                config[CALENDAR_KEYS[ckey]] = cvalue
+        else:
+            raise ConfigError(
+                f"unknown setting; known: {', '.join([*TOML_KEYS, 'plugins', 'calendar'])}", key, source
+            )
+    for url_key in ("DATABASE_URL", "BROKER_URL"):
+        url = config.get(url_key)
+        if isinstance(url, str) and urlsplit(url).password:
+            raise ConfigError(
+                "a password does not belong in node.toml: set the URL in the environment "
+                f"(SHANGLIANG_{url_key}) instead",
+                url_key.lower(),
+                source,
+            )
+    return config
+
+
+def read_secret_key(node_dir: Path) -> str | None:
+    path = Path(node_dir) / SECRET_FILE
+    if not path.exists():
+        return None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{path} is readable by others (mode {mode:04o}); run: chmod 600 {path}", "secret_key")
+    return path.read_text(encoding="ascii").strip()
+
+
+def _dates(value: Any, setting: str) -> list[dt.date]:
+    if not isinstance(value, list):
+        raise ConfigError("must be a list of dates (YYYY-MM-DD)", setting)
+    out = []
+    for item in value:
+        if isinstance(item, dt.date):
+            out.append(item)
+            continue
+        try:
+            out.append(dt.date.fromisoformat(str(item)))
+        except ValueError:
+            raise ConfigError(f"{str(item)[:40]!r} is not a date (YYYY-MM-DD)", setting) from None
+    return out
+
+
+def finalize(config: dict[str, Any]) -> None:
+    """Validate settings in place and fill in the values derived from others."""
+    node_dir = config.get("NODE_DIR")
+    if not config.get("NODE_ID"):
+        raise ConfigError("the node id is missing", "id")
+    node_id = divisions.validate_node_id(config["NODE_ID"], "id")
+    standard = divisions.is_standard(node_id)
+
+    level = config.get("NODE_LEVEL")
+    if level is not None and level not in divisions.LEVELS:
+        raise ConfigError(f"unknown level {str(level)[:40]!r}; known: {', '.join(divisions.LEVELS)}", "level")
+    if standard:
+        derived = divisions.level_of(node_id)
+        if level is not None and level != derived:
+            raise ConfigError(f"level {level!r} contradicts id {node_id!r}, which is a {derived} code", "level")
+        config["NODE_LEVEL"] = derived
+    elif level is None:
+        raise ConfigError(f"id {node_id!r} is not a standard division code, so its level must be configured", "level")
+
+    parent = config.get("NODE_PARENT")
+    if parent is not None:
+        parent = divisions.validate_node_id(parent, "parent")
+        if standard and divisions.is_standard(parent) and parent != divisions.parent_of(node_id):
+            raise ConfigError(f"parent {parent!r} is not the parent of {node_id!r}", "parent")
+        config["NODE_PARENT"] = parent
+    elif standard:
+        config["NODE_PARENT"] = divisions.parent_of(node_id)
+    elif config["NODE_LEVEL"] != "province":
+        raise ConfigError(f"id {node_id!r} is not a standard division code, so its parent must be configured", "parent")
+
+    name = config.get("NODE_NAME")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("the node name is missing", "name")
+    url = config.get("PUBLIC_URL")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"public URL {str(url)[:80]!r} must be an http:// or https:// URL", "url")
+    config["PUBLIC_URL"] = url.rstrip("/")
+
+    if config.get("LOCALE") not in SUPPORTED_LOCALES:
+        raise ConfigError(
+            f"unsupported locale {str(config.get('LOCALE'))[:20]!r}; supported: {', '.join(SUPPORTED_LOCALES)}",
+            "locale",
+        )
+
+    enabled = config.get("PLUGINS_ENABLED") or []
+    if isinstance(enabled, str):  # SHANGLIANG_PLUGINS_ENABLED=a,b
+        enabled = [name.strip() for name in enabled.split(",") if name.strip()]
+    if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):
+        raise ConfigError("must be a list of plugin names", "plugins.enabled")
+    config["PLUGINS_ENABLED"] = list(dict.fromkeys(enabled))
+
+    config["HOLIDAYS"] = _dates(config.get("HOLIDAYS") or [], "calendar.holidays")
+    config["EXTRA_WORKDAYS"] = _dates(config.get("EXTRA_WORKDAYS") or [], "calendar.workdays")
+    weekend = config.get("WEEKEND")
+    if not isinstance(weekend, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in weekend):
+        raise ConfigError("must be a list of ISO weekday numbers (1 = Monday … 7 = Sunday)", "calendar.weekend")
+
+    if not config.get("DATABASE_URL"):
+        if not node_dir:
+            raise ConfigError("no database URL and no node directory to keep a SQLite file in", "database_url")
+        config["DATABASE_URL"] = f"sqlite:///{Path(node_dir).resolve() / 'node.db'}"
+    if not config.get("BROKER_URL"):
+        if not node_dir:
+            raise ConfigError("no broker URL and no node directory to keep the embedded broker in", "broker_url")
+        config["BROKER_URL"] = f"embedded+sqlite:///{Path(node_dir).resolve() / 'broker.sqlite'}"
+    if not config.get("TASK_QUEUE"):
+        config["TASK_QUEUE"] = f"shangliang.{node_id}"
+
+    if not config.get("SECRET_KEY") and node_dir:
+        config["SECRET_KEY"] = read_secret_key(Path(node_dir))
+    if not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "no secret key: set SHANGLIANG_SECRET_KEY or keep one in the node directory's secret_key file (mode 0600)",
+            "secret_key",
+        )
+
+
+def resolve_node_dir(node_dir: str | os.PathLike | None) -> Path | None:
+    if node_dir is None:
+        node_dir = os.environ.get("SHANGLIANG_NODE")
+    if node_dir is None and Path(NODE_FILE).is_file():
+        node_dir = "."
+    return Path(node_dir).resolve() if node_dir is not None else None
+
+
+def is_embedded_broker(url: str) -> bool:
+    return url.startswith("embedded+")

@@ -1,0 +1,126 @@
+"""The node's database: one engine per app, a session per app context, SQLite tuned for a node (WAL)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import audit
+from .errors import ServiceUnavailable
+
+EXTENSION = "shangliang.db"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no branch
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """Flask extension: ``init_app`` builds the engine; ``session`` is the app context's session."""
+
+    def __init__(self, app: Flask | None = None):
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"app": app})
+        audit.install(self.sessionmaker)
+        event.listen(self.sessionmaker, "after_commit", _run_after_commit)
+        event.listen(self.sessionmaker, "after_soft_rollback", lambda session, _tx: session.info.pop(AFTER_COMMIT, None))
+        app.extensions[EXTENSION] = self
+        app.teardown_appcontext(self._close)
+
+    def _close(self, _exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    def new_session(self) -> Session:
+        return self.sessionmaker()
+
+
+AFTER_COMMIT = "after_commit_callbacks"
+
+
+def after_commit(session: Session, callback) -> None:
+    """Run ``callback()`` once the session's transaction commits (never if it rolls back).
+
+    Used to enqueue Celery tasks about rows the transaction writes: the task must not run before
+    the rows are visible.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(AFTER_COMMIT, []):
+        callback()
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def get_session() -> Session:
+    """The session of the current app context, created on first use."""
+    if "db_session" not in g:
+        g.db_session = get_db().new_session()
+    return g.db_session
+
+
+@contextmanager
+def transaction(actor: str | None = None) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error."""
+    session = get_session()
+    if actor:
+        session.info["actor"] = actor
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def check_database(url: str, engine: Engine | None = None) -> None:
+    """Raise :class:`ServiceUnavailable` unless the database answers."""
+    own = engine is None
+    engine = engine or make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        raise ServiceUnavailable("database", redact(url), reason, "database_url") from None
+    finally:
+        if own:
+            engine.dispose()
+
+
+def redact(url: str) -> str:
+    """A URL with its password hidden, fit for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]

@@ -1,0 +1,119 @@
+"""Hook specifications: the points where plugins extend a node.
+
+Every hook is documented with when it is called, its parameters, its return value and how results
+are combined. ``docs/plugins.md`` documents each one with an example; a test fails when a hook here
+is missing there. Hooks are added to, never renamed; an implementation may take fewer arguments
+than its specification.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint, Flask
+
+hookspec = pluggy.HookspecMarker("shangliang")
+
+
+# -------------------------------------------------------------------------
+# Node lifecycle
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def node_configured(config: Mapping[str, Any], plugin_config: Mapping[str, Any]) -> list[str] | None:
+    """The node's configuration is loaded and validated; refuse it if it does not suit you.
+
+    Called once per app by ``create_app``, after the plugins are registered and before plugin
+    blueprints are, and once by the command line before it adds plugin commands.
+
+    :param config: the node's validated configuration (``NODE_ID``, ``NODE_LEVEL``,
+        ``NODE_PARENT``, ``PUBLIC_URL``, ``HOLIDAYS``, …); read-only.
+    :param plugin_config: this node's settings for plugins: ``{plugin name: {setting: value}}``, each
+        plugin's declared ``CONFIG_DEFAULTS`` merged under the node's ``[plugins.<name>]`` table.
+    :return: a list of problems (one line each, naming the setting), or None when all is well.
+
+    All implementations are called; their lists are joined. Any problem stops the node from
+    starting with a ``ConfigError`` that lists them.
+    """
+
+
+@hookspec
+def register_blueprints(app: Flask) -> Blueprint | list[Blueprint] | None:
+    """Give the web app your Flask blueprints.
+
+    Called once per app by ``create_app``, after the core blueprints are registered.
+
+    :param app: the Flask app being built (its plugin manager is ``app.extensions["shangliang.plugins"]``).
+    :return: a blueprint, a list of blueprints, or None.
+
+    All implementations are called; every blueprint returned is registered.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> click.Command | list[click.Command] | None:
+    """Add commands to the ``shangliang`` command line of a node where you are enabled.
+
+    Called when the command line lists or looks up commands for a node directory.
+
+    :param cli: the root command group (read-only: return commands rather than adding them).
+    :return: a click command or group, a list of them, or None.
+
+    All implementations are called. A command named like a core command is refused.
+    Commands that need the app use ``shangliang.core.cli.with_appcontext``.
+    """
+
+
+@hookspec
+def beat_schedule(config: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]] | None:
+    """Declare periodic tasks for ``shangliang beat`` (and the beat that ``serve`` runs).
+
+    Called once per app, after plugins are loaded, to build Celery's ``beat_schedule``.
+
+    :param config: the node's validated configuration.
+    :return: ``{entry name: {"task": task name, "schedule": seconds or celery.schedules.crontab,
+        "args": (...), "kwargs": {...}}}`` or None.
+
+    All implementations are called and their entries merged; two entries with one name are refused.
+    """
+
+
+# -------------------------------------------------------------------------
+# Observers
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def audit_event_recorded(event: Mapping[str, Any]) -> None:
+    """A change was committed and its audit row written.
+
+    Called after the transaction that wrote the row commits, once per row, in chain order.
+
+    :param event: ``seq``, ``at_ms``, ``actor``, ``action`` (``insert``, ``update``, ``delete`` or a
+        named action such as ``plugin.enable``), ``entity`` (table or object kind), ``entity_id``,
+        ``data`` (the values, or ``{column: [old, new]}`` for an update), ``prev_hash``, ``hash``.
+    :return: ignored.
+
+    All implementations are called. Do not write to the database in the caller's session here.
+    """
+
+
+@hookspec
+def deliver_notification(notification: Mapping[str, Any]) -> str | None:
+    """Deliver a notification through your channel (SMS, e-mail, a messaging app, …).
+
+    Called by the ``shangliang.core.deliver_notification`` Celery task, in a worker, once per
+    notification.
+
+    :param notification: ``id``, ``recipient_role``, ``recipient_user_id``, ``recipients``
+        (list of ``{"username", "display_name"}``), ``subject``, ``body``, ``source``, ``created_at``.
+    :return: the name of your channel when you delivered it, or None when you did not.
+
+    All implementations are called; the channels that answered are recorded on the notification.
+    The built-in ``inbox`` channel (the web interface's inbox) is ``trylast``.
+    """

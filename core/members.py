@@ -1,0 +1,123 @@
+"""Members (委员): one identity, three channels — sector (界别), special committee (专委会), township group."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import ImportRowError, InputError
+from .models import Member, Sector, SpecialCommittee, TownshipGroup
+
+CSV_COLUMNS = ("name", "sector", "special_committee", "township_group", "member_no", "phone")
+REQUIRED = ("name", "sector")
+MAX_FIELD = 100
+
+
+def _named(session: Session, model, name: str | None):
+    """The sector, committee or group with this name, created on first mention."""
+    if not name:
+        return None
+    found = session.execute(select(model).where(model.name == name)).scalar_one_or_none()
+    if found is None:
+        found = model(name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def add_member(session: Session, name: str, sector: str, special_committee: str | None = None,
+               township_group: str | None = None, member_no: str | None = None, phone: str | None = None) -> Member:
+    fields = {"name": _clean(name), "sector": _clean(sector), "special_committee": _clean(special_committee),
+              "township_group": _clean(township_group), "member_no": _clean(member_no), "phone": _clean(phone)}
+    for required in REQUIRED:
+        if not fields[required]:
+            raise InputError(f"{required} is empty")
+    for key, value in fields.items():
+        if value and len(value) > MAX_FIELD:
+            raise InputError(f"{key} is longer than {MAX_FIELD} characters")
+    if fields["member_no"] and session.execute(
+        select(Member.id).where(Member.member_no == fields["member_no"])
+    ).first():
+        raise InputError(f"member number {fields['member_no']!r} is already taken")
+    member = Member(
+        name=fields["name"],
+        member_no=fields["member_no"],
+        phone=fields["phone"],
+        sector=_named(session, Sector, fields["sector"]),
+        special_committee=_named(session, SpecialCommittee, fields["special_committee"]),
+        township_group=_named(session, TownshipGroup, fields["township_group"]),
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def import_members(session: Session, path: Path) -> list[Member]:
+    """Import a UTF-8 CSV (header row: name, sector, and any of the other columns).
+
+    All or nothing: the first bad row raises :class:`ImportRowError` naming its line, and the
+    caller's transaction rolls back every row of the file.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    unknown = [col for col in header if col not in CSV_COLUMNS]
+    if unknown:
+        raise ImportRowError(str(path), 1, f"unknown column {unknown[0]!r}; columns: {', '.join(CSV_COLUMNS)}")
+    missing = [col for col in REQUIRED if col not in header]
+    if missing:
+        raise ImportRowError(str(path), 1, f"the header lacks the column {missing[0]!r}")
+    members = []
+    seen_numbers: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise ImportRowError(str(path), line, f"more fields than the {len(header)} columns of the header")
+        number = _clean(row.get("member_no"))
+        if number and number in seen_numbers:
+            raise ImportRowError(str(path), line, f"member number {number!r} repeats line {seen_numbers[number]}")
+        if number:
+            seen_numbers[number] = line
+        try:
+            members.append(add_member(session, **{col: row.get(col) for col in CSV_COLUMNS}))
+        except InputError as exc:
+            raise ImportRowError(str(path), line, str(exc)) from None
+    if not members:
+        raise ImportRowError(str(path), 2, "no member rows after the header")
+    audit.record(session, "members.import", "members", str(Path(path).name), {"rows": len(members)})
+    return members
+
+
+def list_members(session: Session) -> list[Member]:
+    return list(session.execute(select(Member).order_by(Member.id)).scalars())
+
+
+def member_dict(member: Member) -> dict:
+    return {
+        "id": member.id,
+        "member_no": member.member_no,
+        "name": member.name,
+        "sector": member.sector.name if member.sector else None,
+        "special_committee": member.special_committee.name if member.special_committee else None,
+        "township_group": member.township_group.name if member.township_group else None,
+        "phone": member.phone,
+        "active": member.active,
+    }

@@ -1,0 +1,176 @@
+"""Core models: node settings, users and roles, members (one identity, three channels), audit log, notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; models with ``__audited__ = True`` write an audit row for every change."""
+
+    __audited__ = False
+    __audit_exclude__: frozenset[str] = frozenset()
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    OFFICE = "office"  # office staff, 政协办公室
+    MEMBER = "member"  # 委员
+    HANDLING_UNIT = "handling_unit"  # 承办单位
+    PUBLIC = "public"  # 群众
+
+
+class NodeSetting(Base):
+    """A setting the node keeps in its database (not in node.toml): worker heartbeat, for one."""
+
+    __tablename__ = "node_settings"
+    __audited__ = True
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __audited__ = True
+    __audit_exclude__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    member: Mapped[Member | None] = relationship()
+
+    # Flask-Login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Sector(Base):
+    """界别: a member's sector; sectors form sector groups (界别联组)."""
+
+    __tablename__ = "sectors"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    group_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class SpecialCommittee(Base):
+    """专门委员会 (专委会)."""
+
+    __tablename__ = "special_committees"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class TownshipGroup(Base):
+    """A township group (乡镇委员小组) to which county members are assigned."""
+
+    __tablename__ = "township_groups"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Member(Base):
+    """委员: one member identity, three channels — sector, special committee, township group."""
+
+    __tablename__ = "members"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sectors.id"))
+    special_committee_id: Mapped[int | None] = mapped_column(ForeignKey("special_committees.id"))
+    township_group_id: Mapped[int | None] = mapped_column(ForeignKey("township_groups.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    sector: Mapped[Sector] = relationship()
+    special_committee: Mapped[SpecialCommittee | None] = relationship()
+    township_group: Mapped[TownshipGroup | None] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained record of every state change (never audited itself)."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(100))
+    entity_id: Mapped[str] = mapped_column(String(200))
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The chain's last row, updated with every append; a deleted or appended tail shows against it."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """A message for a role or a user; delivered by the notification hook's implementations."""
+
+    __tablename__ = "notifications"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_role: Mapped[str | None] = mapped_column(String(20))
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(100), default="core")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    channels: Mapped[str] = mapped_column(String(300), default="")
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Heartbeat(Base):
+    """The last time each worker of this node ran its heartbeat task (not audited: it is not a decision)."""
+
+    __tablename__ = "heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)

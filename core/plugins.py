@@ -1,0 +1,139 @@
+"""The plugin host: one pluggy manager per app; built-in plugins always on, installed ones where enabled."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any, Iterable, Mapping
+
+import pluggy
+
+from . import hookspecs
+from .errors import ConfigError, UnknownPluginError
+
+PROJECT = "shangliang"
+ENTRY_POINT_GROUP = "shangliang.plugins"
+EXTENSION = "shangliang.plugins"
+
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# The node's own defaults, each a plugin (pytest's default_plugins, Datasette's DEFAULT_PLUGINS).
+BUILTIN_PLUGINS = (
+    "shangliang.core.builtin.notifications",
+    "shangliang.core.builtin.audit_log",
+    "shangliang.core.builtin.schedule",
+)
+
+
+def installed_plugins() -> dict[str, EntryPoint]:
+    """Plugins installed through the ``shangliang.plugins`` entry-point group, by name."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def builtin_name(module_name: str) -> str:
+    return module_name.rsplit(".", 1)[-1]
+
+
+def _load(ep: EntryPoint) -> ModuleType:
+    try:
+        return ep.load()
+    except Exception as exc:  # a broken plugin must not look like a missing one
+        raise ConfigError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}", "plugins.enabled") from None
+
+
+def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()) -> pluggy.PluginManager:
+    """Register the built-ins, then each enabled installed plugin, then ``extra`` objects (tests)."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for module_name in BUILTIN_PLUGINS:
+        pm.register(importlib.import_module(module_name), name=builtin_name(module_name))
+    available = installed_plugins()
+    for name in enabled:
+        if name not in available:
+            known = ", ".join(sorted(available)) or "none"
+            raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
+        pm.register(_load(available[name]), name=name)
+    for plugin in extra:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigError(f"a plugin implements a hook that does not exist: {exc}", "plugins.enabled") from None
+    return pm
+
+
+def plugin_config(pm: pluggy.PluginManager, node_plugin_config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each registered plugin's declared ``CONFIG_DEFAULTS`` with the node's settings over them."""
+    merged: dict[str, dict[str, Any]] = {}
+    for name, plugin in pm.list_name_plugin():
+        defaults = dict(getattr(plugin, "CONFIG_DEFAULTS", {}) or {})
+        own = dict(node_plugin_config.get(name, {}) or {})
+        unknown = sorted(set(own) - set(defaults))
+        if unknown:
+            raise ConfigError(
+                f"unknown setting(s) {', '.join(unknown)} for plugin {name!r}; "
+                f"known: {', '.join(sorted(defaults)) or 'none'}",
+                f"plugins.{name}",
+            )
+        merged[name] = {**defaults, **own}
+    for name in node_plugin_config:
+        if name not in merged:
+            raise ConfigError(f"settings for plugin {name!r}, which is not enabled", f"plugins.{name}")
+    return merged
+
+
+def hook_names(plugin: Any) -> list[str]:
+    """The hooks a plugin object implements (functions marked with ``hookimpl``)."""
+    names = []
+    for attr, value in inspect.getmembers(plugin):
+        if callable(value) and hasattr(value, f"{PROJECT}_impl"):
+            names.append(attr)
+    return sorted(names)
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    kind: str  # builtin or installed
+    enabled: bool
+    module: str
+    level: str | None
+    hooks: list[str] = field(default_factory=list)
+    summary: str = ""
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def describe(enabled: Iterable[str]) -> list[PluginInfo]:
+    """Everything installed, built-in first: enabled state, the hooks each implements, its level."""
+    enabled = set(enabled)
+    infos = []
+    for module_name in BUILTIN_PLUGINS:
+        module = importlib.import_module(module_name)
+        infos.append(PluginInfo(builtin_name(module_name), "builtin", True, module_name, None,
+                                hook_names(module), _summary(module)))
+    for name, ep in sorted(installed_plugins().items()):
+        parts = ep.value.split(".")
+        level = parts[2] if len(parts) > 3 and parts[:2] == ["shangliang", "plugins"] else None
+        try:
+            module = ep.load()
+            infos.append(PluginInfo(name, "installed", name in enabled, ep.value, level,
+                                    hook_names(module), _summary(module)))
+        except Exception as exc:
+            infos.append(PluginInfo(name, "installed", name in enabled, ep.value, level, error=str(exc)[:200]))
+    return infos
+
+
+def _summary(module: ModuleType) -> str:
+    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+
+
+def get_plugin_manager(app=None) -> pluggy.PluginManager:
+    from flask import current_app
+
+    return (app or current_app).extensions[EXTENSION]

@@ -1,0 +1,111 @@
+"""Running a node: gunicorn for the web app, Celery worker and beat, and their supervision by ``serve``."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from . import migrate
+from .celery_app import EXTENSION as CELERY, check_broker
+from .config import is_embedded_broker
+
+
+def _preflight(app: Flask) -> None:
+    """Refuse to start unless the database is reachable and migrated and the broker answers."""
+    migrate.require_current(app.config["DATABASE_URL"])
+    check_broker(app.extensions[CELERY])
+
+
+class NodeApplication(BaseApplication):
+    """gunicorn application that builds the node's app in each worker process."""
+
+    def __init__(self, node_dir: str, options: dict):
+        self.node_dir = node_dir
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from .app import create_app
+
+        return create_app(self.node_dir)
+
+
+def _die_with_parent() -> None:
+    """In the child: receive SIGTERM when the serving process dies, however it dies (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worker: bool | None) -> None:
+    _preflight(app)
+    config = app.config
+    url = urlsplit(config["PUBLIC_URL"])
+    port = port or url.port or (443 if url.scheme == "https" else 80)
+    if with_worker is None:
+        with_worker = is_embedded_broker(config["BROKER_URL"])
+    node_dir = config["NODE_DIR"]
+    master = os.getpid()
+    child = None
+    if with_worker:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "shangliang.core.cli", "--node", node_dir, "worker", "--beat", "--concurrency", "2"],
+            preexec_fn=_die_with_parent,
+        )
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": f"shangliang-{config['NODE_ID']}",
+    }
+    print(f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at http://{host}:{port}/"
+          + (" with a worker and beat" if with_worker else ""), flush=True)
+    try:
+        NodeApplication(node_dir, options).run()
+    finally:
+        # gunicorn's worker processes leave through this frame too; only the master stops the worker.
+        if child is not None and os.getpid() == master:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:
+    _preflight(app)
+    config = app.config
+    argv = ["worker", f"--loglevel={loglevel}", "--pool=threads", f"--concurrency={concurrency}",
+            f"--queues={config['TASK_QUEUE']}", f"--hostname={config['NODE_ID']}@%h", "--without-gossip",
+            "--without-mingle"]
+    if beat:
+        argv += ["--beat", f"--schedule={_schedule_file(app)}"]
+    app.extensions[CELERY].worker_main(argv)
+
+
+def run_beat(app: Flask, loglevel: str) -> None:
+    _preflight(app)
+    app.extensions[CELERY].start(["beat", f"--loglevel={loglevel}", f"--schedule={_schedule_file(app)}"])
+
+
+def _schedule_file(app: Flask) -> str:
+    return str(Path(app.config["NODE_DIR"]) / "celerybeat-schedule")

@@ -1,0 +1,51 @@
+"""Users and their roles: administrators, office staff, members, handling units, the public."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import InputError
+from .models import Member, Role, User
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
+MIN_PASSWORD = 8
+
+
+def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None,
+             member_no: str | None = None) -> User:
+    if not USERNAME.match(username or ""):
+        raise InputError(f"user name {username[:40]!r} must be 2-80 letters, digits or . _ @ -")
+    roles = [r.value for r in Role]
+    if role not in roles:
+        raise InputError(f"unknown role {role[:40]!r}; roles: {', '.join(roles)}")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise InputError(f"user {username!r} already exists")
+    member_id = None
+    if member_no is not None:
+        member_id = session.execute(select(Member.id).where(Member.member_no == member_no)).scalar()
+        if member_id is None:
+            raise InputError(f"no member with number {member_no!r}")
+    user = User(username=username, display_name=display_name or username, role=role, member_id=member_id,
+                password_hash=generate_password_hash(password) if password else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def user_dict(user: User) -> dict:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+            "member_no": user.member.member_no if user.member else None, "active": user.active}

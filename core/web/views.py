@@ -1,0 +1,92 @@
+"""Views of the core web interface; thin callers of the core services."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from .. import config as node_config
+from ..celery_app import EXTENSION as CELERY, check_broker
+from ..db import check_database, get_db, get_session
+from ..errors import ServiceUnavailable
+from ..models import Heartbeat, User
+from ..plugins import get_plugin_manager
+from ..users import check_password
+
+
+def home():
+    config = current_app.config
+    pm = get_plugin_manager()
+    enabled = [name for name, _plugin in pm.list_name_plugin() if name in config["PLUGINS_ENABLED"]]
+    return render_template("home.html", node=config, enabled=enabled, level_label=level_label(config["NODE_LEVEL"]))
+
+
+def level_label(level: str) -> str:
+    labels = {
+        "province": _("Province"),
+        "city": _("City"),
+        "county": _("County"),
+        "township": _("Township"),
+        "village": _("Village"),
+    }
+    return labels.get(level, level)
+
+
+def healthz():
+    """Database and broker reachable; the last worker heartbeat, if any."""
+    config = current_app.config
+    body = {"node": config["NODE_ID"], "status": "ok"}
+    try:
+        check_database(config["DATABASE_URL"], get_db().engine)
+        body["database"] = {"ok": True}
+    except ServiceUnavailable as exc:
+        body["database"] = {"ok": False, "error": str(exc)}
+        body["status"] = "unavailable"
+    try:
+        check_broker(current_app.extensions[CELERY], timeout=2.0)
+        body["broker"] = {"ok": True, "embedded": node_config.is_embedded_broker(config["BROKER_URL"])}
+    except ServiceUnavailable as exc:
+        body["broker"] = {"ok": False, "error": str(exc)}
+        body["status"] = "unavailable"
+    if body["database"]["ok"]:
+        last = get_session().execute(select(Heartbeat.at_ms).order_by(Heartbeat.at_ms.desc())).scalar()
+        body["worker"] = {"last_heartbeat_ms": last,
+                          "age_seconds": None if last is None else round(time.time() - last / 1000, 1)}
+    return jsonify(body), 200 if body["status"] == "ok" else 503
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired()])
+    password = PasswordField("password", validators=[DataRequired()])
+
+
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = get_session().execute(select(User).where(User.username == form.username.data)).scalar_one_or_none()
+        if user is not None and user.active and check_password(user, form.password.data):
+            login_user(user)
+            return redirect(url_for("core.home"))
+        error = _("Wrong user name or password.")
+    return render_template("login.html", form=form, error=error), 200 if error is None else 401
+
+
+def logout():
+    logout_user()
+    return redirect(url_for("core.home"))
+
+
+def set_language(code: str):
+    if code not in node_config.SUPPORTED_LOCALES:
+        return jsonify({"error": {"code": "unknown_locale", "message": f"supported: {', '.join(node_config.SUPPORTED_LOCALES)}"}}), 404
+    response = redirect(request.referrer or url_for("core.home"))
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    return response

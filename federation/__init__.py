@@ -1,0 +1,1 @@
+"""Signed federation between neighbouring nodes (PROTOCOL.md v1): canonical form, envelopes, hops, inbox, outbox."""

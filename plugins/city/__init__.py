@@ -1,0 +1,1 @@
+"""City-level practices (Lianyungang's consultation homes 协商民主之家, …)."""

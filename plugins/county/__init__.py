@@ -1,0 +1,1 @@
+"""County-level practices (Kailu's quarterly forum 季协商座谈会, …)."""

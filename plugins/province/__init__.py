@@ -1,0 +1,1 @@
+"""Province-level practices (Gansu's leader follow-up 领导包抓, …)."""

@@ -1,0 +1,1 @@
+"""The test suite: specifications of behaviour, run by ``make test``."""
