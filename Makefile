@@ -20,9 +20,9 @@ demo: $(BIN)/shangliang
 test: $(BIN)/shangliang
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Recompile the interface translations after editing core/translations/*/LC_MESSAGES/messages.po.
+# Re-extract messages and recompile the interface translations (zh: Simplified Chinese, the default; en).
 translations: $(BIN)/shangliang
-	$(BIN)/pybabel extract -F babel.cfg -o core/translations/messages.pot core plugins
+	$(BIN)/pybabel extract -F babel.cfg -o core/translations/messages.pot --no-location --sort-output --project Shangliang --copyright-holder "Shangliang developers" .
 	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d core/translations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from flask import Blueprint, Config, Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
@@ -42,6 +42,7 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     Database(app)
     Babel(app, locale_selector=select_locale, default_locale=app.config["LOCALE"],
           default_timezone=app.config["TIMEZONE"])
+    app.context_processor(lambda: {"get_locale": get_locale})
     CSRFProtect(app)
     login = LoginManager(app)
     login.login_view = "core.login"
@@ -60,7 +61,7 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     problems = [p for found in pm.hook.node_configured(config=app.config, plugin_config=app.config["PLUGIN_SETTINGS"])
                 for p in (found or [])]
     if problems:
-        raise ConfigError("plugin configuration refused: " + "; ".join(problems), "plugins")
+        raise ConfigError("plugin configuration refused: " + "; ".join(problems))
     # From here on plugins are available: their hooks run, their tasks and schedules are known.
 
     # 5. Plugin blueprints and schedules.

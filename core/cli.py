@@ -352,7 +352,7 @@ def _set_plugin(name: str, enable: bool) -> None:
     settings = plugin_config(pm, config.get("PLUGIN_CONFIG") or {})
     problems = [p for found in pm.hook.node_configured(config=config, plugin_config=settings) for p in (found or [])]
     if problems:
-        raise ConfigError("plugin configuration refused: " + "; ".join(problems), "plugins")
+        raise ConfigError("plugin configuration refused: " + "; ".join(problems))
     temp = path.with_name(f".{path.name}.new")
     temp.write_text(new_text, encoding="utf-8")
     engine = make_engine(config["DATABASE_URL"])
@@ -538,6 +538,23 @@ def audit_list(limit: int, as_json: bool) -> None:
              "entity_id": r.entity_id, "data": json.loads(r.data), "hash": r.hash} for r in rows]
     emit(data, as_json, lambda rs: table([[r["seq"], r["actor"], r["action"], r["entity"], r["entity_id"]] for r in rs],
                                          ["seq", "actor", "action", "entity", "id"]))
+
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--dir", "base", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-nodes"),
+              show_default=True, help="Where the demo's node directories are kept (reused on the next run).")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--once", is_flag=True, help="Start, check health and the worker, stop; exit 0 only if all was well.")
+def demo(base: Path, port: int, once: bool) -> None:
+    """Run a local demo on the embedded defaults and keep serving until Ctrl-C."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(base.resolve(), port, once))
 
 
 def main() -> None:

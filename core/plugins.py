@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -79,16 +78,22 @@ def plugin_config(pm: pluggy.PluginManager, node_plugin_config: Mapping[str, Any
                 f"plugins.{name}",
             )
         merged[name] = {**defaults, **own}
+    installed = installed_plugins()
     for name in node_plugin_config:
-        if name not in merged:
-            raise ConfigError(f"settings for plugin {name!r}, which is not enabled", f"plugins.{name}")
+        # Settings of an installed plugin that is disabled are kept for when it is enabled again.
+        if name not in merged and name not in installed:
+            raise ConfigError(f"settings for plugin {name!r}, which is not installed", f"plugins.{name}")
     return merged
 
 
 def hook_names(plugin: Any) -> list[str]:
     """The hooks a plugin object implements (functions marked with ``hookimpl``)."""
     names = []
-    for attr, value in inspect.getmembers(plugin):
+    for attr in dir(plugin):
+        try:
+            value = getattr(plugin, attr)
+        except Exception:  # a proxy such as flask.current_app outside an app context
+            continue
         if callable(value) and hasattr(value, f"{PROJECT}_impl"):
             names.append(attr)
     return sorted(names)

@@ -1,0 +1,106 @@
+"""``shangliang serve`` runs a whole node: gunicorn, and on the embedded defaults a worker and beat."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url, timeout=2.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.fixture
+def served(make_node, backend):
+    port = free_port()
+    node_dir = make_node(url=f"http://127.0.0.1:{port}", extra_toml="")
+    text = (node_dir / "node.toml").read_text(encoding="utf-8")
+    (node_dir / "node.toml").write_text("heartbeat_seconds = 1\n" + text, encoding="utf-8")
+    args = [sys.executable, "-m", "shangliang.core.cli", "--node", str(node_dir), "serve", "--workers", "1"]
+    if backend["broker_url"]:
+        args.append("--with-worker")  # with Redis, serve runs no worker unless asked
+    log = open(node_dir / "serve.log", "wb")
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if get(base + "/healthz")[0] in (200, 503):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("serve did not answer: " + (node_dir / "serve.log").read_text(errors="replace")[-2000:])
+        yield base, process, node_dir
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_serve_answers_health_and_home_and_its_worker_beats(served):
+    base, process, node_dir = served
+    status, body = get(base + "/healthz")
+    health = json.loads(body)
+    assert status == 200, health
+    assert health["database"]["ok"] and health["broker"]["ok"]
+    status, page = get(base + "/")
+    assert status == 200 and "金川区政协".encode() in page and "620302".encode() in page
+    # The worker and beat that serve started run the heartbeat task every second.
+    deadline = time.time() + 40
+    while time.time() < deadline:
+        health = json.loads(get(base + "/healthz")[1])
+        if health["worker"]["last_heartbeat_ms"] is not None:
+            break
+        time.sleep(0.5)
+    assert health["worker"]["last_heartbeat_ms"] is not None, (node_dir / "serve.log").read_text(errors="replace")[-3000:]
+    assert health["worker"]["age_seconds"] < 30
+
+
+def test_serve_stops_its_worker_when_it_stops(served):
+    base, process, _node_dir = served
+    children = _children(process.pid)
+    assert len(children) >= 2  # a gunicorn worker and the Celery worker
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    alive = [pid for pid in children if os.path.exists(f"/proc/{pid}") and
+             open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+    assert alive == []
+
+
+def test_serve_refuses_an_unreachable_broker(node_dir):
+    env = dict(os.environ, SHANGLIANG_BROKER_URL="redis://127.0.0.1:1/0")
+    result = subprocess.run([sys.executable, "-m", "shangliang.core.cli", "--node", str(node_dir), "serve"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Error: broker unreachable at redis://127.0.0.1:1/0 (setting: broker_url)")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,64 @@
+"""The node's web pages: Chinese first, English on request; a health check operators can script."""
+
+import pytest
+
+from shangliang.core.app import create_app
+
+from .conftest import invoke
+
+
+def test_home_page_is_chinese_by_default(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "金川区政协" in page and "620302" in page
+    assert "县级" in page and "行政区划代码" in page
+    assert 'lang="zh-CN"' in page
+
+
+def test_english_on_request_and_remembered(client):
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert "County" in page and "Division code" in page and 'lang="en"' in page
+    response = client.get("/lang/en")
+    assert response.status_code == 302
+    assert "Division code" in client.get("/").get_data(as_text=True)
+    assert client.get("/lang/fr").status_code == 404
+
+
+def test_home_page_lists_enabled_plugins(make_node, runner):
+    node_dir = make_node(node_id="6203", name="金昌市政协")
+    assert invoke(runner, node_dir, "plugins", "enable", "quarterly_forum").exit_code == 0
+    page = create_app(node_dir).test_client().get("/").get_data(as_text=True)
+    assert "quarterly_forum" in page
+
+
+def test_healthz_reports_database_and_broker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok" and body["node"] == "620302"
+    assert body["database"]["ok"] and body["broker"]["ok"]
+    assert body["worker"] == {"last_heartbeat_ms": None, "age_seconds": None}
+
+
+def test_healthz_is_503_when_the_broker_is_unreachable(node_dir):
+    app = create_app(node_dir, test_config={"BROKER_URL": "redis://127.0.0.1:1/0"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable" and not body["broker"]["ok"]
+    assert "broker unreachable at redis://127.0.0.1:1/0" in body["broker"]["error"]
+
+
+def test_sign_in_with_the_right_password_only(client, runner, node_dir):
+    invoke(runner, node_dir, "users", "add", "wang", "--role", "office", "--name", "王主任", "--password-stdin",
+           input="correct-horse\n")
+    refused = client.post("/login", data={"username": "wang", "password": "wrong-horse"})
+    assert refused.status_code == 401 and "用户名或密码错误" in refused.get_data(as_text=True)
+    accepted = client.post("/login", data={"username": "wang", "password": "correct-horse"})
+    assert accepted.status_code == 302
+    assert "王主任" in client.get("/").get_data(as_text=True)
+
+
+def test_forms_need_a_csrf_token(node_dir):
+    app = create_app(node_dir)  # CSRF protection on, as in production
+    response = app.test_client().post("/login", data={"username": "wang", "password": "x"})
+    assert response.status_code == 400
