@@ -50,9 +50,13 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     celery_app = celery_init_app(app)
 
     # 3. Core blueprints.
+    from shangliang.federation.http import bp as federation_bp
+
     from .web.blueprint import bp as core_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(federation_bp)
+    app.extensions["csrf"].exempt(federation_bp)  # signed envelopes, not browser forms
 
     # 4. Plugins: built-ins, then the installed plugins this node enables.
     pm = create_plugin_manager(app.config["PLUGINS_ENABLED"], plugins)

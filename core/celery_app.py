@@ -39,6 +39,8 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions[EXTENSION] = celery_app
+    from shangliang.federation import delivery  # noqa: F401  (registers the delivery tasks)
+
     from . import tasks  # noqa: F401  (registers the core tasks on the default app)
 
     return celery_app

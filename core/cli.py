@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import getpass
 import json
 import os
 import secrets
@@ -11,21 +9,16 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 import tomlkit
 
 from . import config as node_config
+from .clitools import CommandError, _os_user, emit, get_app, table, with_appcontext  # noqa: F401  (plugins import them from here)
 from .errors import ConfigError, InputError, NodeDirectoryError, ShangliangError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class CommandError(click.ClickException):
-    """A ShangliangError as click shows it: ``Error: <one line>``, exit status 2."""
-
-    exit_code = 2
 
 
 class NodeGroup(click.Group):
@@ -74,63 +67,6 @@ class NodeGroup(click.Group):
 def cli(ctx: click.Context, node: str | None) -> None:
     """Shangliang (商量): a consultation node of the CPPCC at one level."""
     ctx.obj = {"node": node}
-
-
-def get_app(ctx: click.Context | None = None):
-    """The app of the node named by ``--node``, built once per command."""
-    ctx = ctx or click.get_current_context()
-    root = ctx.find_root()
-    if "app" not in root.meta:
-        from .app import create_app
-
-        node_dir = node_config.resolve_node_dir(root.params.get("node"))
-        if node_dir is None:
-            raise NodeDirectoryError("no node directory: give --node DIR or set SHANGLIANG_NODE")
-        root.meta["app"] = create_app(node_dir)
-    return root.meta["app"]
-
-
-def with_appcontext(f: Callable) -> Callable:
-    """Run the command inside the node's app context; changes it makes are audited as ``cli:<user>``."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        app = get_app()
-        with app.app_context():
-            from .db import get_session
-
-            get_session().info["actor"] = f"cli:{_os_user()}"
-            return f(*args, **kwargs)
-
-    return wrapper
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return str(os.getuid())
-
-
-def emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        click.echo(text(data))
-
-
-def table(rows: list[list[Any]], header: list[str]) -> str:
-    cells = [header, *[[("" if c is None else str(c)) for c in row] for row in rows]]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c + " " * (widths[i] - _width(c)) for i, c in enumerate(row)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # ---------------------------------------------------------------------------
@@ -200,6 +136,14 @@ def init(directory: Path, node_id: str, name: str, url: str, level: str | None, 
         check_broker(app.extensions["celery"])
         app.extensions["shangliang.db"].engine.dispose()
         migrate.upgrade(db_url)
+        from shangliang.federation import keys as node_keys
+
+        with app.app_context():
+            from .db import transaction
+
+            with transaction(actor=f"cli:{_os_user()}") as session:
+                node_keys.generate(session, staging)
+        app.extensions["shangliang.db"].engine.dispose()
         os.replace(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -555,6 +499,15 @@ def demo(base: Path, port: int, once: bool) -> None:
     from .demo import run_demo
 
     sys.exit(run_demo(base.resolve(), port, once))
+
+
+def _register_federation() -> None:
+    from shangliang.federation.cli import register
+
+    register(cli)
+
+
+_register_federation()
 
 
 def main() -> None:

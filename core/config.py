@@ -37,6 +37,16 @@ DEFAULTS: dict[str, Any] = {
     "WEEKEND": [6, 7],  # ISO weekdays: Saturday, Sunday
     "HEARTBEAT_SECONDS": 30,
     "SECRET_KEY": None,
+    "FEDERATION_TRANSFER_DAYS": 7,  # each transfer's lifetime (hop expires_ms), at most 30
+    "FEDERATION_PUMP_SECONDS": 5,  # how often beat hands due outbox rows to the workers
+    "FEDERATION_RATE_PER_MINUTE": 600,  # inbox messages a peer may send per minute, per web process
+    "FEDERATION_BURST": 60,
+    # Delivery timings of PROTOCOL.md §7: backoff min(30 s × 2^n, 6 h), hold 1 min doubling to 1 h.
+    "FEDERATION_BACKOFF_BASE_SECONDS": 30,
+    "FEDERATION_BACKOFF_MAX_SECONDS": 6 * 3600,
+    "FEDERATION_HOLD_START_SECONDS": 60,
+    "FEDERATION_HOLD_MAX_SECONDS": 3600,
+    "FEDERATION_LEASE_SECONDS": 60,  # a row claimed by a worker that died is retried after this
 }
 
 # node.toml key -> config key. Sections [plugins] and [calendar] are handled below.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -14,6 +15,7 @@ from . import audit
 from .errors import ServiceUnavailable
 
 EXTENSION = "shangliang.db"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -73,7 +75,12 @@ def after_commit(session: Session, callback) -> None:
 
 def _run_after_commit(session: Session) -> None:
     for callback in session.info.pop(AFTER_COMMIT, []):
-        callback()
+        try:
+            callback()
+        except Exception:
+            # The transaction is committed; whatever the callback should have started (a task) must be
+            # picked up again by a periodic task (the outbox pump, for one).
+            log.exception("after-commit callback %r failed", callback)
 
 
 def get_db(app: Flask | None = None) -> Database:

@@ -28,7 +28,7 @@ DEMO_PASSWORD = "shangliang-demo"
 
 
 def _shangliang(*args: str, input: str | None = None) -> None:
-    result = subprocess.run([sys.executable, "-m", "shangliang.core.cli", *args], input=input, text=True,
+    result = subprocess.run([sys.executable, "-m", "shangliang.core", *args], input=input, text=True,
                             capture_output=True)
     if result.returncode != 0:
         raise click.ClickException(f"shangliang {' '.join(args)} failed: {(result.stderr or result.stdout).strip()}")
@@ -63,7 +63,7 @@ def run_demo(base: Path, port: int, once: bool) -> int:
         click.echo(f"reusing the demo node in {node_dir} (remove {base} to start afresh)")
 
     click.echo(f"$ shangliang --node {node_dir} serve --port {port}")
-    server = subprocess.Popen([sys.executable, "-m", "shangliang.core.cli", "--node", str(node_dir), "serve",
+    server = subprocess.Popen([sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "serve",
                                "--port", str(port), "--workers", "2"],
                               stdout=subprocess.DEVNULL if once else None, stderr=subprocess.STDOUT if once else None)
     try:

@@ -24,6 +24,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.builtin.notifications",
     "shangliang.core.builtin.audit_log",
     "shangliang.core.builtin.schedule",
+    "shangliang.federation.builtin",
 )
 
 
@@ -33,6 +34,8 @@ def installed_plugins() -> dict[str, EntryPoint]:
 
 
 def builtin_name(module_name: str) -> str:
+    if module_name == "shangliang.federation.builtin":
+        return "federation"
     return module_name.rsplit(".", 1)[-1]
 
 
@@ -47,6 +50,9 @@ def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()
     """Register the built-ins, then each enabled installed plugin, then ``extra`` objects (tests)."""
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
+    from shangliang.federation import hookspecs as federation_hookspecs
+
+    pm.add_hookspecs(federation_hookspecs)
     for module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=builtin_name(module_name))
     available = installed_plugins()

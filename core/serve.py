@@ -62,7 +62,7 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
     child = None
     if with_worker:
         child = subprocess.Popen(
-            [sys.executable, "-m", "shangliang.core.cli", "--node", node_dir, "worker", "--beat", "--concurrency", "2"],
+            [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"],
             preexec_fn=_die_with_parent,
         )
     options = {

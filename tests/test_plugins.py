@@ -11,7 +11,7 @@ import tomllib
 from shangliang.core import hookspecs
 from shangliang.core.app import create_app
 from shangliang.core.errors import ConfigError
-from shangliang.core.plugins import BUILTIN_PLUGINS, get_plugin_manager, hookimpl, installed_plugins
+from shangliang.core.plugins import BUILTIN_PLUGINS, builtin_name, get_plugin_manager, hookimpl, installed_plugins
 
 from .conftest import invoke
 
@@ -25,7 +25,7 @@ def test_one_plugin_manager_per_app_with_the_builtins(node_dir):
     pm = get_plugin_manager(first)
     assert pm is not get_plugin_manager(second)
     names = {name for name, _ in pm.list_name_plugin()}
-    assert {m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS} == names  # nothing installed runs unless enabled
+    assert {builtin_name(m) for m in BUILTIN_PLUGINS} == names  # nothing installed runs unless enabled
 
 
 def test_level_plugins_are_installed_through_entry_points():
@@ -114,7 +114,10 @@ def _documented_hooks() -> dict[str, str]:
 def test_every_hook_is_documented_with_its_signature_and_an_example():
     text = DOCS.read_text(encoding="utf-8")
     documented = _documented_hooks()
-    for name, spec in inspect.getmembers(hookspecs, inspect.isfunction):
+    from shangliang.federation import hookspecs as federation_hookspecs
+
+    specs = [*inspect.getmembers(hookspecs, inspect.isfunction), *inspect.getmembers(federation_hookspecs, inspect.isfunction)]
+    for name, spec in specs:
         if not hasattr(spec, "shangliang_spec"):
             continue
         assert name in documented, f"hook {name} is not documented in docs/plugins.md"

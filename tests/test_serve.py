@@ -34,7 +34,7 @@ def served(make_node, backend):
     node_dir = make_node(url=f"http://127.0.0.1:{port}", extra_toml="")
     text = (node_dir / "node.toml").read_text(encoding="utf-8")
     (node_dir / "node.toml").write_text("heartbeat_seconds = 1\n" + text, encoding="utf-8")
-    args = [sys.executable, "-m", "shangliang.core.cli", "--node", str(node_dir), "serve", "--workers", "1"]
+    args = [sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "serve", "--workers", "1"]
     if backend["broker_url"]:
         args.append("--with-worker")  # with Redis, serve runs no worker unless asked
     log = open(node_dir / "serve.log", "wb")
@@ -99,7 +99,7 @@ def test_serve_stops_its_worker_when_it_stops(served):
 
 def test_serve_refuses_an_unreachable_broker(node_dir):
     env = dict(os.environ, SHANGLIANG_BROKER_URL="redis://127.0.0.1:1/0")
-    result = subprocess.run([sys.executable, "-m", "shangliang.core.cli", "--node", str(node_dir), "serve"],
+    result = subprocess.run([sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "serve"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Error: broker unreachable at redis://127.0.0.1:1/0 (setting: broker_url)")

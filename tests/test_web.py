@@ -1,6 +1,5 @@
 """The node's web pages: Chinese first, English on request; a health check operators can script."""
 
-import pytest
 
 from shangliang.core.app import create_app
 

@@ -4,6 +4,7 @@ from alembic import context
 
 from shangliang.core.db import make_engine
 from shangliang.core.models import Base
+from shangliang.federation import models as _federation_models  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = Base.metadata

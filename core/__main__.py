@@ -1,0 +1,5 @@
+"""``python -m shangliang.core``: the ``shangliang`` command line."""
+
+from .cli import main
+
+main()

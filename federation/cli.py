@@ -1,0 +1,186 @@
+"""Federation commands: ``keys``, ``peers``, ``inbox``, ``outbox``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from shangliang.core.clitools import emit, table, with_appcontext
+from shangliang.core.db import get_session, transaction
+from shangliang.core.errors import InputError
+
+from . import keys as node_keys, outbox as node_outbox, peers as node_peers
+from .inbox import transfer_dict
+from .models import InboxTransfer
+
+
+def _ms(value) -> str:
+    if value is None:
+        return "-"
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(value / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- keys ----------------------------------------------------------------------------------------------
+
+
+@click.group()
+def keys() -> None:
+    """This node's signing keys."""
+
+
+@keys.command("show")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def keys_show(as_json: bool) -> None:
+    """Print the pairing line to give a neighbour: id, URL, current public key."""
+    config = current_app.config
+    key = node_keys.current(get_session(), config["NODE_DIR"])
+    data = {"id": config["NODE_ID"], "url": config["PUBLIC_URL"], "key": node_keys.public_line(key),
+            "old": [{"id": r.key_id, "expired_ms": r.expired_ms} for r in node_keys.all_rows(get_session()) if r.expired_ms]}
+    emit(data, as_json, lambda d: f"{d['id']} {d['url']} {d['key']}")
+
+
+@keys.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Make a new current key and tell every peer (node.key_rotated); the old key keeps verifying what it signed."""
+    from .rotation import rotate_and_announce
+
+    with transaction() as session:
+        old, new, told = rotate_and_announce(session)
+    click.echo(f"rotated {old.key_id} -> {new.key_id}; node.key_rotated queued for {', '.join(told) or 'no peer'}")
+
+
+# -- peers ---------------------------------------------------------------------------------------------
+
+
+@click.group()
+def peers() -> None:
+    """Pinned neighbours: the parent and the children."""
+
+
+@peers.command("add")
+@click.argument("node_id")
+@click.argument("url")
+@click.argument("public_key")
+@click.option("--parent", "relation", flag_value="parent", help="For a non-standard id: it is our parent.")
+@click.option("--child", "relation", flag_value="child", help="For a non-standard id: it is our child.")
+@with_appcontext
+def peers_add(node_id: str, url: str, public_key: str, relation: str | None) -> None:
+    """Pin a neighbour: ID URL PUBLIC_KEY, as the neighbour's `keys show` prints them."""
+    with transaction() as session:
+        peer = node_peers.add_peer(session, current_app.config["NODE_ID"], node_id, url, public_key, relation)
+    click.echo(f"peer {peer.node_id} ({peer.relation}) pinned at {peer.url}")
+
+
+@peers.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def peers_list(as_json: bool) -> None:
+    """Peers with their pinned key and delivery health."""
+    rows = [node_peers.peer_dict(p) for p in node_peers.list_peers(get_session())]
+    emit(rows, as_json, lambda rs: table(
+        [[r["id"], r["relation"], r["url"], _ms(r["last_success_ms"]), r["failures"], _ms(r["held_until_ms"])] for r in rs],
+        ["id", "relation", "url", "last success", "failures", "held until"]))
+
+
+@peers.command("remove")
+@click.argument("node_id")
+@with_appcontext
+def peers_remove(node_id: str) -> None:
+    """Unpin a neighbour."""
+    with transaction() as session:
+        node_peers.remove_peer(session, node_id)
+    click.echo(f"peer {node_id} removed")
+
+
+# -- inbox ---------------------------------------------------------------------------------------------
+
+
+@click.group()
+def inbox() -> None:
+    """Accepted transfers."""
+
+
+@inbox.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
+@with_appcontext
+def inbox_list(as_json: bool, limit: int) -> None:
+    """Accepted transfers, newest first."""
+    rows = get_session().execute(select(InboxTransfer).order_by(InboxTransfer.received_ms.desc()).limit(limit)).scalars()
+    data = [transfer_dict(r) for r in rows]
+    if as_json:
+        for item in data:
+            click.echo(json.dumps(item, ensure_ascii=False))
+    else:
+        click.echo(table([[d["origin"], d["id"], d["kind"], d["topic"] or "-", d["from"], _ms(d["received_ms"])] for d in data],
+                         ["origin", "id", "kind", "topic", "from", "received"]))
+
+
+# -- outbox --------------------------------------------------------------------------------------------
+
+
+@click.group()
+def outbox() -> None:
+    """Messages to deliver, delivered, or dead-lettered."""
+
+
+@outbox.command("list")
+@click.option("--dead", is_flag=True, help="Only dead letters.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def outbox_list(dead: bool, as_json: bool) -> None:
+    rows = [node_outbox.message_dict(r) for r in node_outbox.list_messages(get_session(), dead)]
+    emit(rows, as_json, lambda rs: table(
+        [[r["id"], r["kind"], r["to"], r["status"], r["attempts"], r["last_error"] or ""] for r in rs],
+        ["id", "kind", "to", "status", "attempts", "last error"]))
+
+
+@outbox.command("retry")
+@click.argument("outbox_id", type=int)
+@with_appcontext
+def outbox_retry(outbox_id: int) -> None:
+    """Re-drive a dead letter."""
+    with transaction() as session:
+        node_outbox.retry(session, outbox_id)
+    click.echo(f"outbox message {outbox_id} queued again")
+
+
+@outbox.command("send")
+@click.argument("kind")
+@click.option("--to", "destination", required=True, help="The peer to send to.")
+@click.option("--body", "body_json", required=True, help="The body as JSON ('-' reads standard input).")
+@click.option("--topic", help="The topic uid the message is about.")
+@click.option("--note", help="A note on the hop.")
+@with_appcontext
+def outbox_send(kind: str, destination: str, body_json: str, topic: str | None, note: str | None) -> None:
+    """Write a message of KIND from this node and queue it (operators' and tests' tool; topics use their own commands)."""
+    from .errors import ProtocolError
+    from .kinds import registry
+    from shangliang.core.plugins import get_plugin_manager
+
+    kinds = registry(get_plugin_manager())
+    if kind not in kinds:
+        raise InputError(f"unknown kind {kind!r}; kinds: {', '.join(sorted(kinds))}")
+    try:
+        body = json.loads(sys.stdin.read() if body_json == "-" else body_json)
+        kinds[kind].validate(body)
+    except ValueError as exc:
+        raise InputError(f"--body is not JSON: {exc}") from None
+    except ProtocolError as exc:
+        raise InputError(str(exc)) from None
+    with transaction() as session:
+        envelope, row = node_outbox.originate(session, kind, body, destination, kinds[kind].action, topic=topic, note=note)
+    click.echo(f"queued {envelope['origin']}/{envelope['id']} for {destination} (outbox {row.id})")
+
+
+def register(cli: click.Group) -> None:
+    for command in (keys, peers, inbox, outbox):
+        cli.add_command(command)

@@ -1,0 +1,89 @@
+"""HTTP binding (PROTOCOL.md §6): the node descriptor and the inbox, with a per-peer rate limit."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from flask import Blueprint, Response, current_app, request
+
+from shangliang.core.db import get_session
+
+from . import canonical, descriptor
+from .errors import Busy, Malformed, ProtocolError, TooLarge
+from .inbox import receive
+
+bp = Blueprint("federation", __name__, url_prefix="/federation/v1")
+
+
+def _json(body: dict, status: int, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers or {},
+                    mimetype="application/json")
+
+
+@bp.get("/node")
+def node() -> Response:
+    return _json(descriptor.build(current_app, get_session()), 200)
+
+
+class RateLimiter:
+    """A token bucket per claimed sender, per process: ``rate`` messages a minute, bursts of ``burst``."""
+
+    def __init__(self, rate_per_minute: int, burst: int):
+        self.rate = rate_per_minute / 60.0
+        self.burst = burst
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """0 when allowed; otherwise seconds until a token is free."""
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.buckets.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self.buckets[key] = (tokens - 1, now)
+                return 0.0
+            self.buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate if self.rate else 60.0
+
+
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("shangliang.federation.limiter")
+    if limiter is None:
+        config = current_app.config
+        limiter = RateLimiter(int(config.get("FEDERATION_RATE_PER_MINUTE", 600)), int(config.get("FEDERATION_BURST", 60)))
+        current_app.extensions["shangliang.federation.limiter"] = limiter
+    return limiter
+
+
+def _claimed_sender(data: bytes) -> str:
+    """The last hop's ``from`` as claimed (before verification), for rate limiting only."""
+    marker = data.rfind(b'"from":"')
+    if marker < 0:
+        return "?"
+    end = data.find(b'"', marker + 8)
+    return data[marker + 8:end][:40].decode("ascii", "replace") if end > 0 else "?"
+
+
+@bp.post("/inbox")
+def inbox() -> Response:
+    try:
+        if request.content_length is not None and request.content_length > canonical.MAX_BYTES:
+            raise TooLarge(f"a message is at most {canonical.MAX_BYTES} bytes")
+        if request.mimetype != "application/json":
+            raise Malformed("Content-Type must be application/json")
+        data = request.stream.read(canonical.MAX_BYTES + 1)
+        if len(data) > canonical.MAX_BYTES:
+            raise TooLarge(f"a message is at most {canonical.MAX_BYTES} bytes")
+        wait = _limiter().take(_claimed_sender(data))
+        if wait:
+            raise Busy("too many messages from this peer; retry later", retry_after=max(1, int(wait + 0.999)))
+        answer = receive(current_app, get_session(), data)
+        return _json(answer.body, answer.status)
+    except Busy as exc:
+        return _json(exc.as_body(), exc.status, {"Retry-After": str(exc.retry_after)})
+    except ProtocolError as exc:
+        get_session().rollback()
+        return _json(exc.as_body(), exc.status)

@@ -1,0 +1,120 @@
+"""The transactional outbox (PROTOCOL.md §7): an envelope to send is a row written with the decision it carries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shangliang.core.db import after_commit
+from shangliang.core.errors import InputError
+
+from . import canonical, envelope as env_mod, hops, keys
+from .ids import now_ms
+from .models import OutboxMessage, Peer
+from .peers import PinnedPeers
+from .signing import b64u_encode
+
+
+def _peer(session: Session, node_id: str) -> Peer:
+    peer = session.get(Peer, node_id)
+    if peer is None:
+        raise InputError(f"{node_id} is not a peer of this node (shangliang peers add)")
+    return peer
+
+
+def enqueue(session: Session, envelope: Mapping[str, Any], destination: str) -> OutboxMessage:
+    """Store ``envelope`` (its last hop addressed to ``destination``) for delivery after the commit."""
+    last = envelope["hops"][-1]
+    row = OutboxMessage(
+        transfer_id=hops.transfer_id(last), origin=envelope["origin"], message_id=envelope["id"],
+        kind=envelope["kind"], topic=envelope["topic"], destination=destination,
+        envelope=canonical.dumps(envelope).decode("utf-8"), created_ms=now_ms(), expires_ms=last["expires_ms"],
+        status="pending", attempts=0, next_attempt_ms=now_ms(),
+    )
+    session.add(row)
+    session.flush()
+
+    def kick(outbox_id: int = row.id) -> None:
+        from .delivery import deliver
+
+        deliver.delay(outbox_id)
+
+    after_commit(session, kick)
+    return row
+
+
+def _lifetime_ms() -> int:
+    return int(current_app.config.get("FEDERATION_TRANSFER_DAYS", 7)) * 24 * 3600 * 1000
+
+
+def originate(session: Session, kind: str, body: Mapping[str, Any], destination: str, action: str,
+              topic: str | None = None, note: str | None = None,
+              in_reply_to: Mapping[str, str] | None = None) -> tuple[dict[str, Any], OutboxMessage]:
+    """Write a new envelope from this node and send it one hop to ``destination``."""
+    config = current_app.config
+    _peer(session, destination)
+    key = keys.current(session, config["NODE_DIR"])
+    envelope = env_mod.create(key, config["NODE_ID"], kind, body, topic=topic, in_reply_to=in_reply_to)
+    envelope = hops.append(envelope, key, config["NODE_ID"], destination, action, note=note, lifetime_ms=_lifetime_ms())
+    return envelope, enqueue(session, envelope, destination)
+
+
+def forward(session: Session, received: Mapping[str, Any], destination: str, action: str,
+            note: str | None = None) -> tuple[dict[str, Any], OutboxMessage]:
+    """Pass a received envelope on: append our hop, attesting the key we verified its last hop with."""
+    config = current_app.config
+    _peer(session, destination)
+    last = received["hops"][-1]
+    if last["to"] != config["NODE_ID"]:
+        raise InputError("only an envelope addressed to this node can be passed on")
+    pinned = PinnedPeers(session).key(last["from"], last["key"], last["at_ms"])
+    if pinned is None:
+        raise InputError(f"no pinned key {last['key']} of {last['from']}")
+    key = keys.current(session, config["NODE_DIR"])
+    prev_key = {"node": last["from"], "id": last["key"], "public": b64u_encode(pinned)}
+    envelope = hops.append(received, key, config["NODE_ID"], destination, action, prev_key=prev_key, note=note,
+                           lifetime_ms=_lifetime_ms())
+    return envelope, enqueue(session, envelope, destination)
+
+
+def list_messages(session: Session, dead_only: bool = False, limit: int = 100) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if dead_only:
+        query = query.where(OutboxMessage.status == "dead")
+    return list(session.execute(query).scalars())
+
+
+def retry(session: Session, outbox_id: int) -> OutboxMessage:
+    """Re-drive a dead letter after the cause is fixed; refused once its transfer has expired."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise InputError(f"no outbox message {outbox_id}")
+    if row.status != "dead":
+        raise InputError(f"outbox message {outbox_id} is {row.status}, not dead")
+    if row.expires_ms <= now_ms():
+        raise InputError(f"outbox message {outbox_id} expired at {row.expires_ms}; write a new decision instead")
+    row.status, row.next_attempt_ms, row.last_error = "pending", now_ms(), None
+    session.flush()
+
+    def kick(outbox_id: int = row.id) -> None:
+        from .delivery import deliver
+
+        deliver.delay(outbox_id)
+
+    after_commit(session, kick)
+    return row
+
+
+def message_dict(row: OutboxMessage) -> dict[str, Any]:
+    return {"id": row.id, "origin": row.origin, "message_id": row.message_id, "kind": row.kind, "topic": row.topic,
+            "to": row.destination, "status": row.status, "attempts": row.attempts,
+            "next_attempt_ms": row.next_attempt_ms, "last_status": row.last_status, "last_error": row.last_error,
+            "created_ms": row.created_ms, "delivered_ms": row.delivered_ms, "expires_ms": row.expires_ms}
+
+
+def envelope_of(row: OutboxMessage) -> dict[str, Any]:
+    return json.loads(row.envelope)

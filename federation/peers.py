@@ -1,0 +1,121 @@
+"""Peers (PROTOCOL.md §1): a node's parent and children, pinned by an administrator with their keys."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shangliang.core import divisions
+from shangliang.core.errors import InputError
+
+from .ids import now_ms
+from .models import Peer, PeerKey
+from .signing import KEY_ID, b64u_decode
+from .errors import ProtocolError
+
+
+def parse_public_key(text: str) -> tuple[str, str]:
+    """``ed25519:<id>:<base64url>`` → (key id, public key)."""
+    key_id, _, public = (text or "").rpartition(":")
+    if not KEY_ID.match(key_id):
+        raise InputError(f"public key {text[:60]!r} must look like ed25519:<id>:<base64url> (as keys show prints it)")
+    try:
+        b64u_decode(public, "public key", 32)
+    except ProtocolError as exc:
+        raise InputError(str(exc)) from None
+    return key_id, public
+
+
+def infer_relation(own_id: str, node_id: str) -> str | None:
+    if divisions.parent_of(own_id) == node_id:
+        return "parent"
+    if divisions.parent_of(node_id) == own_id:
+        return "child"
+    return None
+
+
+def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: str,
+             relation: str | None = None) -> Peer:
+    divisions.validate_node_id(node_id, "peer id")
+    if node_id == own_id:
+        raise InputError("a node is not its own peer")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"peer URL {url[:80]!r} must be an http:// or https:// URL")
+    inferred = infer_relation(own_id, node_id)
+    if relation is None:
+        if inferred is None:
+            raise InputError(f"{node_id} is neither the parent nor a child of {own_id} by their codes; "
+                             "give --parent or --child for a non-standard id (skip-level peers are off)")
+        relation = inferred
+    elif inferred is not None and inferred != relation:
+        raise InputError(f"{node_id} is the {inferred} of {own_id} by their codes, not its {relation}")
+    elif inferred is None and divisions.is_standard(node_id) and divisions.is_standard(own_id):
+        raise InputError(f"{node_id} and {own_id} are standard codes but not parent and child (skip-level peers are off)")
+    if relation == "parent":
+        existing = session.execute(select(Peer).where(Peer.relation == "parent")).scalar_one_or_none()
+        if existing is not None and existing.node_id != node_id:
+            raise InputError(f"this node already has a parent, {existing.node_id}; remove it first")
+    if session.get(Peer, node_id) is not None:
+        raise InputError(f"{node_id} is already a peer; remove it first to pin another key")
+    key_id, public = parse_public_key(public_key)
+    peer = Peer(node_id=node_id, url=url.rstrip("/"), relation=relation, added_ms=now_ms(), failures=0, hold_window_ms=0)
+    peer.keys.append(PeerKey(key_id=key_id, public=public, expired_ms=None))
+    session.add(peer)
+    session.flush()
+    return peer
+
+
+def remove_peer(session: Session, node_id: str) -> None:
+    peer = session.get(Peer, node_id)
+    if peer is None:
+        raise InputError(f"{node_id} is not a peer")
+    session.delete(peer)
+    session.flush()
+
+
+def list_peers(session: Session) -> list[Peer]:
+    return list(session.execute(select(Peer).options(selectinload(Peer.keys)).order_by(Peer.node_id)).scalars())
+
+
+class PinnedPeers:
+    """The receiver's view of its peers for verification (``verify.Peers``), read once per message."""
+
+    def __init__(self, session: Session):
+        self._relations: dict[str, str] = {}
+        self._keys: dict[tuple[str, str], tuple[bytes, int | None]] = {}
+        for peer in list_peers(session):
+            self._relations[peer.node_id] = peer.relation
+            for key in peer.keys:
+                self._keys[(peer.node_id, key.key_id)] = (b64u_decode(key.public, "pinned key", 32), key.expired_ms)
+
+    def relation(self, node: str) -> str | None:
+        return self._relations.get(node)
+
+    def key(self, node: str, key_id: str, at_ms: int) -> bytes | None:
+        found = self._keys.get((node, key_id))
+        if found is None:
+            return None
+        public, expired_ms = found
+        if expired_ms is not None and expired_ms <= at_ms:
+            return None
+        return public
+
+    def current(self, node: str) -> tuple[str, bytes] | None:
+        for (peer, key_id), (public, expired_ms) in self._keys.items():
+            if peer == node and expired_ms is None:
+                return key_id, public
+        return None
+
+
+def peer_dict(peer: Peer) -> dict:
+    current = next((k for k in peer.keys if k.expired_ms is None), None)
+    return {
+        "id": peer.node_id, "url": peer.url, "relation": peer.relation,
+        "key": f"{current.key_id}:{current.public}" if current else None,
+        "old_keys": [{"id": k.key_id, "expired_ms": k.expired_ms} for k in peer.keys if k.expired_ms is not None],
+        "last_success_ms": peer.last_success_ms, "last_failure_ms": peer.last_failure_ms,
+        "failures": peer.failures, "held_until_ms": peer.held_until_ms,
+    }

@@ -1,0 +1,33 @@
+"""Key rotation (PROTOCOL.md §8 ``node.key_rotated``): a new key, proven by itself, announced with the old one."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from . import canonical, envelope as env_mod, hops, keys
+from .outbox import enqueue
+from .peers import list_peers
+from .signing import PREFIX, NodeKey
+
+
+def announcement(old: NodeKey, new: NodeKey, origin: str, destination: str, lifetime_ms: int) -> dict:
+    """The ``node.key_rotated`` envelope to one peer: signed by the old key, the proof by the new one."""
+    body = {"new_key": {"id": new.key_id, "public": new.public_b64}}
+    draft = env_mod.create(old, origin, "node.key_rotated", body)
+    core = env_mod.core_of(draft)
+    proof = new.sign_input(PREFIX + b"rotate\x00" + canonical.dumps(core))
+    body = {**body, "proof": proof}
+    envelope = env_mod.create(old, origin, "node.key_rotated", body, message_id=draft["id"], created_ms=draft["created_ms"])
+    return hops.append(envelope, old, origin, destination, "reply", lifetime_ms=lifetime_ms)
+
+
+def rotate_and_announce(session: Session) -> tuple[NodeKey, NodeKey, list[str]]:
+    config = current_app.config
+    old, new = keys.rotate(session, config["NODE_DIR"])
+    lifetime = int(config.get("FEDERATION_TRANSFER_DAYS", 7)) * 24 * 3600 * 1000
+    told = []
+    for peer in list_peers(session):
+        enqueue(session, announcement(old, new, config["NODE_ID"], peer.node_id, lifetime), peer.node_id)
+        told.append(peer.node_id)
+    return old, new, told

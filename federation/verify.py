@@ -1,0 +1,153 @@
+"""Verification by a receiver (PROTOCOL.md §5, steps 1–4): profile, freshness, signatures, hash chain, route."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol
+
+from shangliang.core import divisions
+
+from . import canonical, envelope as env_mod, hops as hop_mod
+from .errors import BadRoute, BadSignature, Expired, Malformed, NotAPeer, UnknownKey, UnknownKind, WrongRecipient, echo
+from .ids import now_ms
+from .kinds import ACTIONS, Kind
+from .signing import PREFIX, b64u_decode, b64u_encode, verify_bytes
+
+SKEW_MS = 5 * 60 * 1000
+_ENVELOPE = PREFIX + b"envelope\x00"
+_HOP = PREFIX + b"hop\x00"
+
+
+class Peers(Protocol):
+    """What the verifier needs to know of the receiver's pinned neighbours."""
+
+    def relation(self, node: str) -> str | None:
+        """``parent`` or ``child`` for a peer, None for any other node."""
+
+    def key(self, node: str, key_id: str, at_ms: int) -> bytes | None:
+        """The pinned public key ``key_id`` of ``node`` if it was valid at ``at_ms`` (current, or old and
+        expired after ``at_ms``); None otherwise."""
+
+
+@dataclass(frozen=True)
+class Verified:
+    envelope: dict[str, Any]
+    kind: Kind
+    transfer_id: str  # hex SHA-256 of the last hop
+    core_hash: str  # hex SHA-256 of the canonical core
+    sender: str  # the last hop's from
+
+
+def parse(data: bytes | str) -> dict[str, Any]:
+    """Step 1a: the profile (size, JSON, duplicate keys, numbers, depth) and the envelope's shape."""
+    document = canonical.loads(data)
+    env_mod.check_shape(document)
+    for index, hop in enumerate(document["hops"]):
+        hop_mod.check_shape(hop, index)
+    return document
+
+
+def verify(data: bytes | str | Mapping[str, Any], receiver: str, peers: Peers, kinds: Mapping[str, Kind],
+           at_ms: int | None = None) -> Verified:
+    """Verify an envelope arriving at ``receiver``; raise the ``ProtocolError`` §6 names, or return it verified."""
+    envelope = parse(data) if isinstance(data, (bytes, str)) else data
+    now = at_ms if at_ms is not None else now_ms()
+    hops = envelope["hops"]
+    last = hops[-1]
+
+    # 1. kind known; freshness of the transfer; nothing from the future.
+    kind = kinds.get(envelope["kind"])
+    if kind is None:
+        raise UnknownKind(f"unknown message kind {echo(envelope['kind'])}")
+    if last["expires_ms"] + SKEW_MS < now:
+        raise Expired(f"the transfer expired at {last['expires_ms']}")
+    if envelope["created_ms"] > now + SKEW_MS:
+        raise Malformed("envelope.created_ms is in the future")
+    for index, hop in enumerate(hops):
+        if hop["at_ms"] > now + SKEW_MS:
+            raise Malformed(f"hops[{index}].at_ms is in the future")
+        if hop["action"] not in ACTIONS and hop["action"] != kind.action:
+            raise Malformed(f"hops[{index}].action {echo(hop['action'])} is unknown")
+
+    # 2. the last hop: addressed to us, from a peer, signed with its pinned key.
+    if last["to"] != receiver:
+        raise WrongRecipient(f"the last hop is addressed to {echo(last['to'])}, not {receiver}")
+    sender = last["from"]
+    if peers.relation(sender) is None:
+        raise NotAPeer(f"{echo(sender)} is not a peer of {receiver}")
+    public = peers.key(sender, last["key"], last["at_ms"])
+    if public is None:
+        raise UnknownKey(f"{last['key']} is not a key of {sender} valid at {last['at_ms']}")
+    hop_bytes = canonical.dumps(last)
+    _check(public, _HOP + canonical.dumps(hop_mod.unsigned(last)), last["sig"], f"hops[{len(hops) - 1}]")
+
+    # 3. back along the chain: each prev hash, each earlier hop with the key its successor attests.
+    for index in range(len(hops) - 1, 0, -1):
+        hop, before = hops[index], hops[index - 1]
+        before_bytes = canonical.dumps(before)
+        if not hmac.compare_digest(hop["prev"], b64u_encode(hashlib.sha256(before_bytes).digest())):
+            raise BadSignature(f"hops[{index}].prev does not match hops[{index - 1}]")
+        attested = hop["prev_key"]
+        if attested["node"] != before["from"] or attested["id"] != before["key"]:
+            raise UnknownKey(f"hops[{index}].prev_key does not name the key of hops[{index - 1}]'s signer")
+        public = b64u_decode(attested["public"], f"hops[{index}].prev_key.public", 32)
+        _check(public, _HOP + canonical.dumps(hop_mod.unsigned(before)), before["sig"], f"hops[{index - 1}]")
+    core = env_mod.core_of(envelope)
+    core_bytes = canonical.dumps(core)
+    signed_bytes = canonical.dumps({**core, "sig": envelope["sig"]})
+    if not hmac.compare_digest(hops[0]["prev"], b64u_encode(hashlib.sha256(signed_bytes).digest())):
+        raise BadSignature("hops[0].prev does not match the signed core")
+    if hops[0]["key"] != envelope["sig"]["key"] and len(hops) > 1:
+        raise UnknownKey("the core is signed with a key its route does not attest")
+    if len(hops) == 1:
+        public = peers.key(envelope["origin"], envelope["sig"]["key"], envelope["created_ms"])
+        if public is None:
+            raise UnknownKey(f"{envelope['sig']['key']} is not a key of {envelope['origin']} valid at created_ms")
+    else:
+        public = b64u_decode(hops[1]["prev_key"]["public"], "hops[1].prev_key.public", 32)
+    _check(public, _ENVELOPE + core_bytes, envelope["sig"]["value"], "the envelope core")
+
+    # 4. the route.
+    check_route(envelope, kind, peers)
+    return Verified(envelope, kind, hashlib.sha256(hop_bytes).hexdigest(), hashlib.sha256(core_bytes).hexdigest(), sender)
+
+
+def _check(public: bytes, message: bytes, signature: Any, what: str) -> None:
+    raw = b64u_decode(signature, f"{what} signature", 64)
+    if not verify_bytes(public, message, raw):
+        raise BadSignature(f"{what}: the signature does not verify")
+
+
+def direction(sender: str, to: str) -> str | None:
+    """``up`` (child to parent) or ``down`` for two standard codes a level apart; None when not decidable."""
+    if not (divisions.is_standard(sender) and divisions.is_standard(to)):
+        return None
+    if divisions.parent_of(sender) == to:
+        return "up"
+    if divisions.parent_of(to) == sender:
+        return "down"
+    return "none"
+
+
+def check_route(envelope: Mapping[str, Any], kind: Kind, peers: Peers) -> None:
+    """§4: hop 0 from the origin, hops joined end to end, each a parent/child edge in the right direction."""
+    hops = envelope["hops"]
+    if hops[0]["from"] != envelope["origin"]:
+        raise BadRoute("hops[0] is not from the origin")
+    if hops[0]["action"] != kind.action:
+        raise BadRoute(f"hops[0].action must be {kind.action!r} for {kind.name}")
+    for index, hop in enumerate(hops):
+        if index and hop["from"] != hops[index - 1]["to"]:
+            raise BadRoute(f"hops[{index}] does not start where hops[{index - 1}] ended")
+        way = direction(hop["from"], hop["to"])
+        if way is None and index == len(hops) - 1:
+            # A non-standard id: the receiver knows its own peer's place.
+            way = "up" if peers.relation(hop["from"]) == "child" else "down"
+        if way == "none":
+            raise BadRoute(f"hops[{index}] joins {hop['from']} and {hop['to']}, which are not parent and child")
+        if hop["action"] == "escalate" and way == "down":
+            raise BadRoute(f"hops[{index}] escalates downwards")
+        if hop["action"] == "delegate" and way == "up":
+            raise BadRoute(f"hops[{index}] delegates upwards")
