@@ -33,6 +33,7 @@ def celery_init_app(app: Flask) -> Celery:
             "task_acks_late": True,
             "worker_prefetch_multiplier": 1,
             "worker_hijack_root_logger": False,
+            "beat_max_loop_interval": 1,  # the embedded beat notices a shutdown within a second
             "timezone": app.config["TIMEZONE"],
             "enable_utc": True,
         }

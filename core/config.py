@@ -213,6 +213,10 @@ def finalize(config: dict[str, Any]) -> None:
     if not isinstance(weekend, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in weekend):
         raise ConfigError("must be a list of ISO weekday numbers (1 = Monday … 7 = Sunday)", "calendar.weekend")
 
+    days = config.get("FEDERATION_TRANSFER_DAYS")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
+        raise ConfigError("must be a whole number of days from 1 to 30 (PROTOCOL.md §4)", "FEDERATION_TRANSFER_DAYS")
+
     if not config.get("DATABASE_URL"):
         if not node_dir:
             raise ConfigError("no database URL and no node directory to keep a SQLite file in", "database_url")

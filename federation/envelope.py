@@ -10,6 +10,7 @@ from shangliang.core import divisions
 from . import canonical
 from .errors import Malformed, echo
 from .ids import MESSAGE_ID, now_ms, ulid
+from .kinds import TOPIC_UID
 from .signing import KEY_ID, NodeKey
 
 VERSION = 1
@@ -83,8 +84,8 @@ def check_shape(envelope: Any) -> None:
         raise Malformed("envelope.created_ms is negative")
     if "topic" not in envelope:
         raise Malformed("envelope.topic is missing")
-    if envelope["topic"] is not None and not isinstance(envelope["topic"], str):
-        raise Malformed("envelope.topic has the wrong type")
+    if envelope["topic"] is not None and (not isinstance(envelope["topic"], str) or not TOPIC_UID.match(envelope["topic"])):
+        raise Malformed(f"envelope.topic is not a topic uid: {echo(envelope['topic'])}")
     if "in_reply_to" not in envelope:
         raise Malformed("envelope.in_reply_to is missing")
     reply = envelope["in_reply_to"]

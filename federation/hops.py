@@ -10,7 +10,7 @@ from . import canonical
 from .envelope import MAX_HOPS, node_id, signed_core
 from .errors import Malformed, echo
 from .ids import now_ms
-from .signing import KEY_ID, NodeKey, b64u_encode
+from .signing import KEY_ID, NodeKey, b64u_decode, b64u_encode
 
 REQUIRED = ("from", "to", "action", "at_ms", "expires_ms", "prev", "key", "sig")
 OPTIONAL = ("note", "prev_key")
@@ -86,6 +86,7 @@ def check_shape(hop: Any, index: int) -> None:
             raise Malformed(f"{where}.{field} has the wrong type")
     if not KEY_ID.match(hop["key"]):
         raise Malformed(f"{where}.key is not a key id: {echo(hop['key'])}")
+    b64u_decode(hop["prev"], f"{where}.prev", 32)
     if "note" in hop and (not isinstance(hop["note"], str) or len(hop["note"]) > MAX_NOTE):
         raise Malformed(f"{where}.note must be a string of at most {MAX_NOTE} characters")
     if index == 0 and "prev_key" in hop:

@@ -45,6 +45,8 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
     verified.kind.validate(envelope["body"])
 
     if session.get(InboxTransfer, verified.transfer_id) is not None:
+        _inbound_success(session, verified.sender, now_ms())
+        session.commit()
         return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
     known = session.execute(
         select(InboxTransfer.core_hash).where(InboxTransfer.origin == envelope["origin"],
@@ -105,9 +107,12 @@ def _pin_rotated_key(session: Session, verified: Verified) -> None:
     keys = {k.key_id: k for k in session.execute(select(PeerKey).where(PeerKey.node_id == verified.sender)).scalars()}
     if new_id in keys:
         raise InvalidBody(f"{new_id} is already a key of {verified.sender}")
+    # The old key keeps verifying what it signed up to and including this announcement (whose
+    # retries resend the same hop, with the same at_ms).
+    expired = max(envelope["created_ms"], envelope["hops"][0]["at_ms"]) + 1
     for key in keys.values():
         if key.expired_ms is None:
-            key.expired_ms = envelope["created_ms"]
+            key.expired_ms = expired
     session.add(PeerKey(node_id=verified.sender, key_id=new_id, public=body["new_key"]["public"], expired_ms=None))
 
 

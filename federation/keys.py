@@ -96,14 +96,16 @@ def public_line(key: NodeKey) -> str:
     return f"{key.key_id}:{key.public_b64}"
 
 
-def rotate(session: Session, node_dir: str | Path) -> tuple[NodeKey, NodeKey]:
-    """Make a new current key; the old one is kept (``expired_ms`` set) to verify what it signed."""
+def rotate(session: Session, node_dir: str | Path) -> tuple[NodeKey, NodeKey, int]:
+    """Make a new current key; the old one is kept (``expired_ms`` set) to verify what it signed.
+
+    Returns the old key, the new key, and the moment (ms) the old one stopped being current."""
     old = current(session, node_dir)
     at = now_ms()
     current_row(session).expired_ms = at
     session.flush()
     new = generate(session, node_dir, at)
-    return old, new
+    return old, new, at
 
 
 __all__ = ["generate", "load", "current", "rotate", "public_line", "b64u_encode"]

@@ -122,8 +122,14 @@ def _key_rotated(body):
 
     if not KEY_ID.match(_require(new_key, "id", str, "body.new_key")):
         raise InvalidBody("body.new_key.id is not a key id (ed25519:…)")
-    _require(new_key, "public", str, "body.new_key")
-    _require(body, "proof", str)
+    from .errors import Malformed
+    from .signing import b64u_decode
+
+    try:
+        b64u_decode(_require(new_key, "public", str, "body.new_key"), "body.new_key.public", 32)
+        b64u_decode(_require(body, "proof", str), "body.proof", 64)
+    except Malformed as exc:
+        raise InvalidBody(str(exc)) from None
 
 
 CORE_KINDS: dict[str, Kind] = {
