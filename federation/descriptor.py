@@ -34,11 +34,14 @@ def build(app: Flask, session: Session) -> dict[str, Any]:
 
 def check(descriptor: Mapping[str, Any], expected_id: str, pinned_public: bytes) -> None:
     """Raise unless ``descriptor`` is ``expected_id``'s, signed by the key pinned for it."""
-    if not isinstance(descriptor, dict) or descriptor.get("id") != expected_id or "sig" not in descriptor:
+    if not isinstance(descriptor, dict) or descriptor.get("id") != expected_id:
         raise Malformed(f"not the descriptor of {expected_id}")
+    sig, keys_ = descriptor.get("sig"), descriptor.get("keys")
+    if not isinstance(sig, dict) or not isinstance(keys_, dict) or not isinstance(keys_.get("current"), dict):
+        raise Malformed("a descriptor has sig {key, value} and keys {current, old}")
     body = {k: v for k, v in descriptor.items() if k != "sig"}
-    verify(pinned_public, "node", body, descriptor["sig"].get("value"), "descriptor")
-    b64u_decode(descriptor["keys"]["current"]["public"], "descriptor key", 32)
+    verify(pinned_public, "node", body, sig.get("value"), "descriptor")
+    b64u_decode(keys_["current"].get("public"), "descriptor key", 32)
 
 
 __all__ = ["build", "check", "BadSignature"]

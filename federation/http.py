@@ -36,10 +36,15 @@ class RateLimiter:
         self.buckets: dict[str, tuple[float, float]] = {}
         self.lock = threading.Lock()
 
+    MAX_BUCKETS = 4096
+
     def take(self, key: str) -> float:
         """0 when allowed; otherwise seconds until a token is free."""
         now = time.monotonic()
         with self.lock:
+            if len(self.buckets) > self.MAX_BUCKETS:  # forget the buckets that have refilled
+                self.buckets = {k: v for k, v in self.buckets.items()
+                                if min(self.burst, v[0] + (now - v[1]) * self.rate) < self.burst}
             tokens, last = self.buckets.get(key, (float(self.burst), now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens >= 1:
@@ -58,13 +63,30 @@ def _limiter() -> RateLimiter:
     return limiter
 
 
-def _claimed_sender(data: bytes) -> str:
-    """The last hop's ``from`` as claimed (before verification), for rate limiting only."""
+def _peer_ids() -> frozenset[str]:
+    """This node's peer ids, re-read every few seconds (per process)."""
+    cached = current_app.extensions.get("shangliang.federation.peer_ids")
+    now = time.monotonic()
+    if cached is None or now - cached[0] > 5:
+        from sqlalchemy import select
+
+        from .models import Peer
+
+        cached = (now, frozenset(get_session().execute(select(Peer.node_id)).scalars()))
+        current_app.extensions["shangliang.federation.peer_ids"] = cached
+    return cached[1]
+
+
+def _bucket(data: bytes) -> str:
+    """The rate-limit bucket: the claimed last-hop sender (before verification) when it is one of our
+    peers; every other claim shares one bucket, so strangers can neither grow the table nor pass as
+    many senders."""
     marker = data.rfind(b'"from":"')
     if marker < 0:
         return "?"
     end = data.find(b'"', marker + 8)
-    return data[marker + 8:end][:40].decode("ascii", "replace") if end > 0 else "?"
+    claimed = data[marker + 8:end][:40].decode("ascii", "replace") if end > 0 else "?"
+    return claimed if claimed in _peer_ids() else "?"
 
 
 @bp.post("/inbox")
@@ -77,7 +99,7 @@ def inbox() -> Response:
         data = request.stream.read(canonical.MAX_BYTES + 1)
         if len(data) > canonical.MAX_BYTES:
             raise TooLarge(f"a message is at most {canonical.MAX_BYTES} bytes")
-        wait = _limiter().take(_claimed_sender(data))
+        wait = _limiter().take(_bucket(data))
         if wait:
             raise Busy("too many messages from this peer; retry later", retry_after=max(1, int(wait + 0.999)))
         answer = receive(current_app, get_session(), data)
