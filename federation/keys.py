@@ -75,13 +75,13 @@ def current_row(session: Session) -> OwnKey:
     return row
 
 
-_cache: dict[tuple[str, str], NodeKey] = {}
+_cache: dict[tuple[str, str, bytes | None], NodeKey] = {}
 
 
 def current(session: Session, node_dir: str | Path) -> NodeKey:
     """The current key, loaded once per process and key id."""
     row = current_row(session)
-    cache_key = (str(node_dir), row.key_id)
+    cache_key = (str(node_dir), row.key_id, _passphrase())
     if cache_key not in _cache:
         _cache[cache_key] = load(node_dir, row.key_id)
     return _cache[cache_key]
