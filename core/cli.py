@@ -501,13 +501,16 @@ def demo(base: Path, port: int, once: bool) -> None:
     sys.exit(run_demo(base.resolve(), port, once))
 
 
-def _register_federation() -> None:
+def _register_groups() -> None:
     from shangliang.federation.cli import register
 
+    from .topics.cli import topics
+
     register(cli)
+    cli.add_command(topics)
 
 
-_register_federation()
+_register_groups()
 
 
 def main() -> None:

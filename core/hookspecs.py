@@ -117,3 +117,59 @@ def deliver_notification(notification: Mapping[str, Any]) -> str | None:
     All implementations are called; the channels that answered are recorded on the notification.
     The built-in ``inbox`` channel (the web interface's inbox) is ``trylast``.
     """
+
+
+# -------------------------------------------------------------------------
+# Topics (协商议题)
+# -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def route_topic(topic: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
+    """Say where a topic belongs and what this node should do with it.
+
+    Called when a topic is raised on this node and whenever its page or ``topics show`` asks for a
+    suggestion. Staff decide; the suggestion is shown with its reason.
+
+    :param topic: the topic as ``shangliang.core.topics.services.topic_dict`` gives it (``uid``,
+        ``areas``, ``category``, ``stage``, ``holder``, …).
+    :param config: the node's configuration (``NODE_ID``, ``NODE_LEVEL``, …).
+    :return: a ``shangliang.core.topics.routing.Route(belongs_to, action, to, reason)`` with
+        ``action`` one of ``keep``, ``escalate`` (``to`` the parent) or ``delegate`` (``to`` a child),
+        or None to leave the decision to the next implementation.
+
+    Stops at the first non-None result. The built-in (lowest common parent of the areas) is
+    ``trylast``.
+    """
+
+
+@hookspec
+def topic_transition_guard(topic: Mapping[str, Any], from_stage: str, to_stage: str) -> list[str] | None:
+    """Block a stage change (六步议事) that your practice does not allow yet.
+
+    Called before a topic held here moves from ``from_stage`` to ``to_stage``.
+
+    :param topic: the topic as ``topic_dict`` gives it, with its ``events`` (what happened so far).
+    :param from_stage: the current stage.
+    :param to_stage: the stage asked for.
+    :return: reasons (one line each) that block the change, shown to the person who asked; or None.
+
+    All implementations are called; any reason refuses the change and nothing is stored. The
+    built-in guard lets a topic move one stage at a time, in order.
+    """
+
+
+@hookspec
+def topic_stage_changed(topic: Mapping[str, Any], from_stage: str, to_stage: str, actor: str) -> None:
+    """A topic's stage changed on this node.
+
+    Called after the transaction that changed it commits.
+
+    :param topic: the topic as ``topic_dict`` gives it, after the change.
+    :param from_stage: the stage it left.
+    :param to_stage: the stage it entered.
+    :param actor: who changed it (``cli:<user>``, a user name, ``worker``).
+    :return: ignored.
+
+    All implementations are called.
+    """

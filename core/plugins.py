@@ -25,6 +25,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.builtin.audit_log",
     "shangliang.core.builtin.schedule",
     "shangliang.federation.builtin",
+    "shangliang.core.topics.builtin",
 )
 
 
@@ -36,6 +37,8 @@ def installed_plugins() -> dict[str, EntryPoint]:
 def builtin_name(module_name: str) -> str:
     if module_name == "shangliang.federation.builtin":
         return "federation"
+    if module_name == "shangliang.core.topics.builtin":
+        return "topics"
     return module_name.rsplit(".", 1)[-1]
 
 

@@ -6,6 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from shangliang.core import migrate
 from shangliang.core.db import make_engine
 from shangliang.core.models import Base
+from shangliang.core.topics import models as _topic_models  # noqa: F401
 from shangliang.federation import models as _federation_models  # noqa: F401
 
 from .conftest import invoke

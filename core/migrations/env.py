@@ -4,6 +4,7 @@ from alembic import context
 
 from shangliang.core.db import make_engine
 from shangliang.core.models import Base
+from shangliang.core.topics import models as _topic_models  # noqa: F401  (registers the tables)
 from shangliang.federation import models as _federation_models  # noqa: F401  (registers the tables)
 
 config = context.config

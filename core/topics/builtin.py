@@ -1,0 +1,23 @@
+"""Built-in topic rules: routing by the areas' lowest common parent, and the six stages taken in order."""
+
+from __future__ import annotations
+
+from shangliang.core.plugins import hookimpl
+
+from .models import STAGES
+from .routing import suggest
+
+
+@hookimpl(trylast=True)
+def route_topic(topic, config):
+    return suggest(config["NODE_ID"], topic["areas"])
+
+
+@hookimpl
+def topic_transition_guard(topic, from_stage, to_stage):
+    if STAGES.index(to_stage) != STAGES.index(from_stage) + 1:
+        following = STAGES[STAGES.index(from_stage) + 1] if from_stage != STAGES[-1] else None
+        if following is None:
+            return [f"the topic is {from_stage}: it has no further stage"]
+        return [f"a topic moves one stage at a time: from {from_stage} the next stage is {following}, not {to_stage}"]
+    return None

@@ -1,0 +1,72 @@
+"""Topic tables: the topic as this node knows it, its stage history, its attachments."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shangliang.core.models import Base
+
+STAGES = ("collected", "determined", "researching", "consulting", "implementing", "feedback", "closed")
+RAISED_BY_KINDS = ("public", "member", "sector", "special_committee", "party_committee", "government", "lower_level")
+
+
+class Topic(Base):
+    """A matter to consult on (协商议题), as this node knows it; ``holder`` is the node responsible now."""
+
+    __tablename__ = "topics"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(120), unique=True)  # <node where raised>:<local id>
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(100))
+    areas: Mapped[str] = mapped_column(Text)  # JSON list of division codes
+    raised_by_kind: Mapped[str] = mapped_column(String(30))
+    raised_by_name: Mapped[str] = mapped_column(String(200))
+    raised_ms: Mapped[int] = mapped_column(BigInteger)
+    stage: Mapped[str] = mapped_column(String(20), default="collected")
+    holder: Mapped[str] = mapped_column(String(40))
+    due_ms: Mapped[int | None] = mapped_column(BigInteger)
+    overdue: Mapped[bool] = mapped_column(default=False)
+    result: Mapped[str | None] = mapped_column(Text)  # JSON: kind, title, summary, measures, handling_units
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+    events: Mapped[list[TopicEvent]] = relationship(back_populates="topic", order_by="TopicEvent.id",
+                                                    cascade="all, delete-orphan")
+    attachments: Mapped[list[TopicAttachment]] = relationship(back_populates="topic", cascade="all, delete-orphan")
+
+
+class TopicEvent(Base):
+    """One step in a topic's life on this node: a stage change, a transfer, an answer."""
+
+    __tablename__ = "topic_events"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))  # raised, advanced, escalated, delegated, accepted, …
+    node: Mapped[str] = mapped_column(String(40))  # where it happened
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    topic: Mapped[Topic] = relationship(back_populates="events")
+
+
+class TopicAttachment(Base):
+    """A file named with a topic: its name, size and SHA-256 (the bytes are kept elsewhere)."""
+
+    __tablename__ = "topic_attachments"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    topic: Mapped[Topic] = relationship(back_populates="attachments")

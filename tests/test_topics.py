@@ -1,0 +1,195 @@
+"""Topics on one node: raising, routing to where a matter belongs, the six stages and their guards."""
+
+import json
+
+import pytest
+from hypothesis import given, strategies as st
+
+from shangliang.core import divisions
+from shangliang.core.app import create_app
+from shangliang.core.plugins import hookimpl
+from shangliang.core.topics.routing import common_parent, suggest
+
+from .conftest import invoke
+
+# -- routing: properties over generated division codes ---------------------------------------------------
+
+digits = st.text("0123456789", min_size=1, max_size=1)
+
+
+@st.composite
+def code(draw, length):
+    return "".join(draw(digits) for _ in range(length))
+
+
+@st.composite
+def area_sets(draw):
+    """Areas under one province, at any levels below it."""
+    province = draw(code(2))
+    count = draw(st.integers(1, 4))
+    areas = []
+    for _ in range(count):
+        length = draw(st.sampled_from([4, 6, 9, 12]))
+        areas.append(province + draw(code(length - 2)))
+    return areas
+
+
+@given(area_sets())
+def test_the_common_parent_contains_every_area_and_no_lower_level_does(areas):
+    parent = common_parent(areas)
+    assert divisions.is_standard(parent)
+    assert all(a == parent or divisions.is_ancestor(parent, a) for a in areas)
+    below = [n for n in (4, 6, 9, 12) if n > len(parent)]
+    if below and all(len(a) >= below[0] for a in areas):
+        assert len({a[:below[0]] for a in areas}) > 1  # the next level down would not hold them all
+
+
+@given(area_sets(), st.data())
+def test_the_suggestion_moves_one_step_towards_where_the_matter_belongs(areas, data):
+    target = common_parent(areas)
+    node = data.draw(st.sampled_from([target[:n] for n in (2, 4, 6, 9, 12) if n <= len(target)]
+                                     + [target[:2] + "9" * (n - 2) for n in (4, 6, 9) if n - 2 > 0]))
+    route = suggest(node, areas)
+    assert route.belongs_to == target
+    if node == target:
+        assert (route.action, route.to) == ("keep", None)
+    elif divisions.is_ancestor(node, target):
+        assert route.action == "delegate" and divisions.parent_of(route.to) == node
+        assert route.to == target or divisions.is_ancestor(route.to, target)
+    else:
+        assert route.action == "escalate" and route.to == divisions.parent_of(node)
+
+
+@pytest.mark.parametrize(
+    "areas, node, expected",
+    [
+        (["620302001"], "620302001", ("620302001", "keep", None)),
+        (["620302001", "620302002"], "620302001", ("620302", "escalate", "620302")),
+        (["620302001", "620302002"], "620302", ("620302", "keep", None)),
+        (["620302001", "620303001"], "620302", ("6203", "escalate", "6203")),
+        (["620302", "620421"], "6203", ("62", "escalate", "62")),
+        (["620302001"], "6203", ("620302001", "delegate", "620302")),
+        (["620302001"], "620302", ("620302001", "delegate", "620302001")),
+    ],
+)
+def test_routing_examples_from_the_source_documents(areas, node, expected):
+    route = suggest(node, areas)
+    assert (route.belongs_to, route.action, route.to) == expected
+    assert route.reason
+
+
+def test_areas_in_two_provinces_have_no_common_node():
+    with pytest.raises(ValueError, match="share no province"):
+        common_parent(["620302", "320703"])
+
+
+# -- the command line --------------------------------------------------------------------------------------
+
+
+def _add(runner, node_dir, *extra, areas=("620302001", "620302002")):
+    args = ["topics", "add", "--title", "两镇之间道路维修", "--category", "交通", "--raised-by-kind", "public",
+            "--raised-by-name", "村民代表", "--json", *extra]
+    for area in areas:
+        args += ["--area", area]
+    return invoke(runner, node_dir, *args)
+
+
+@pytest.fixture
+def township(make_node):
+    return make_node(node_id="620302001", name="宁远堡镇")
+
+
+def test_raising_a_topic_prints_its_uid_and_the_suggestion(runner, township):
+    result = _add(runner, township)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["uid"].startswith("620302001:") and data["stage"] == "collected" and data["holder"] == "620302001"
+    assert data["suggestion"]["action"] == "escalate" and data["suggestion"]["to"] == "620302"
+    shown = json.loads(invoke(runner, township, "topics", "show", data["uid"], "--json").output)
+    assert shown["areas"] == ["620302001", "620302002"]
+    assert [e["action"] for e in shown["events"]] == ["raised"]
+
+
+@pytest.mark.parametrize(
+    "areas, message",
+    [
+        (("6203021",), "7 digits"),
+        (("62a",), "malformed division code"),
+        (("320703",), "outside this node's province"),
+    ],
+)
+def test_bad_areas_are_refused_and_nothing_is_stored(runner, township, areas, message):
+    result = _add(runner, township, areas=areas)
+    assert result.exit_code == 2 and message in result.output
+    assert json.loads(invoke(runner, township, "topics", "list", "--json").output) == []
+
+
+def test_stages_move_one_at_a_time_and_a_refusal_changes_nothing(runner, township):
+    uid = json.loads(_add(runner, township).output)["uid"]
+    skipped = invoke(runner, township, "topics", "advance", uid, "--to", "consulting")
+    assert skipped.exit_code == 2 and "the next stage is determined" in skipped.output
+    assert json.loads(invoke(runner, township, "topics", "show", uid, "--json").output)["stage"] == "collected"
+    for stage in ("determined", "researching", "consulting", "implementing", "feedback", "closed"):
+        assert invoke(runner, township, "topics", "advance", uid, "--to", stage).exit_code == 0
+    closed = invoke(runner, township, "topics", "advance", uid, "--to", "closed")
+    assert closed.exit_code == 2
+    shown = json.loads(invoke(runner, township, "topics", "show", uid, "--json").output)
+    assert [e["to_stage"] for e in shown["events"]][-1] == "closed" and len(shown["events"]) == 7
+
+
+class SixStep:
+    """A guard as Gansu's six-step plugin would add one, and an observer."""
+
+    def __init__(self):
+        self.changes = []
+
+    @hookimpl
+    def topic_transition_guard(self, topic, from_stage, to_stage):
+        if to_stage == "researching" and not any(e["note"] for e in topic["events"]):
+            return ["record how the topic was determined (确定议题) first"]
+        return None
+
+    @hookimpl
+    def topic_stage_changed(self, topic, from_stage, to_stage, actor):
+        self.changes.append((topic["uid"], from_stage, to_stage, actor))
+
+
+def test_plugin_guards_block_and_observers_hear_of_committed_changes(township):
+    from shangliang.core.db import transaction
+    from shangliang.core.errors import InputError
+    from shangliang.core.plugins import get_plugin_manager
+    from shangliang.core.topics import services
+
+    plugin = SixStep()
+    app = create_app(township, plugins=[plugin])
+    with app.app_context():
+        pm, config = get_plugin_manager(), app.config
+        with transaction() as session:
+            topic = services.create_topic(session, config, "路", "", "交通", ["620302001"], "public", "村民")
+        with transaction() as session:
+            services.advance(session, pm, config, services.get_topic(session, topic.uid), "determined", actor="t")
+        with pytest.raises(InputError, match="record how the topic was determined"):
+            with transaction() as session:
+                services.advance(session, pm, config, services.get_topic(session, topic.uid), "researching", actor="t")
+        with transaction() as session:
+            stored = services.get_topic(session, topic.uid)
+            assert stored.stage == "determined"
+            stored.events[-1].note = "联席会议确定"
+        with transaction() as session:
+            services.advance(session, pm, config, services.get_topic(session, topic.uid), "researching", actor="t")
+    assert plugin.changes == [(topic.uid, "collected", "determined", "t"), (topic.uid, "determined", "researching", "t")]
+    app.extensions["shangliang.db"].engine.dispose()
+
+
+def test_a_topic_held_elsewhere_cannot_be_advanced_here(township, runner):
+    from shangliang.core.db import transaction
+    from shangliang.core.topics import services
+
+    uid = json.loads(_add(runner, township).output)["uid"]
+    app = create_app(township)
+    with app.app_context():
+        with transaction() as session:
+            services.get_topic(session, uid).holder = "620302"
+    result = invoke(runner, township, "topics", "advance", uid, "--to", "determined")
+    assert result.exit_code == 2 and "held by 620302" in result.output
+    app.extensions["shangliang.db"].engine.dispose()
