@@ -60,10 +60,8 @@ def _schema_url(server: str, schema: str) -> str:
     return f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture
-def pg_schema(request) -> str:
-    """A fresh PostgreSQL schema for this test, dropped afterwards; yields a URL that uses it."""
-    server = request.getfixturevalue("postgres_server")
+def new_pg_schema(request, server: str) -> str:
+    """A fresh PostgreSQL schema, dropped when the test ends; returns a URL that uses it."""
     import sqlalchemy as sa
 
     from shangliang.core.db import make_engine
@@ -72,12 +70,20 @@ def pg_schema(request) -> str:
     engine = make_engine(server)
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _schema_url(server, schema)
-    finally:
+
+    def drop() -> None:
         with engine.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+    request.addfinalizer(drop)
+    return _schema_url(server, schema)
+
+
+@pytest.fixture
+def pg_schema(request) -> str:
+    """A fresh PostgreSQL schema for this test, dropped afterwards; a URL that uses it."""
+    return new_pg_schema(request, request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture
@@ -103,8 +109,12 @@ def invoke(runner: CliRunner, node: Path | None, *args: str, input: str | None =
 
 
 @pytest.fixture
-def make_node(tmp_path, runner, backend):
-    """Create a node directory with ``shangliang init``; returns its path."""
+def make_node(tmp_path, runner, backend, request):
+    """Create a node directory with ``shangliang init``; returns its path.
+
+    On PostgreSQL the first node of a test uses the test's schema and every further node a schema
+    of its own: two nodes never share a database.
+    """
     counter = {"n": 0}
 
     def make(node_id: str = "620302", name: str = "金川区政协", url: str | None = None, plugins=(), extra_toml: str = "") -> Path:
@@ -112,7 +122,9 @@ def make_node(tmp_path, runner, backend):
         node_dir = tmp_path / f"node-{node_id}-{counter['n']}"
         args = ["init", str(node_dir), "--id", node_id, "--name", name, "--url", url or "http://127.0.0.1:5999"]
         if backend["database_url"]:
-            args += ["--database-url", backend["database_url"]]
+            database_url = backend["database_url"] if counter["n"] == 1 else \
+                new_pg_schema(request, request.getfixturevalue("postgres_server"))
+            args += ["--database-url", database_url]
         if backend["broker_url"]:
             args += ["--broker-url", backend["broker_url"]]
         for plugin in plugins:
@@ -121,7 +133,7 @@ def make_node(tmp_path, runner, backend):
         assert result.exit_code == 0, result.output
         top = ""
         if backend["task_queue"]:
-            top += f'task_queue = "{backend["task_queue"]}"\n'
+            top += f'task_queue = "{backend["task_queue"]}.{counter["n"]}"\n'
         if top or extra_toml:
             text = (node_dir / "node.toml").read_text(encoding="utf-8")
             (node_dir / "node.toml").write_text(top + text + extra_toml, encoding="utf-8")
