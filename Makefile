@@ -26,5 +26,10 @@ translations: $(BIN)/shangliang
 	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d core/translations
 
+# Benchmarks (docs/benchmarks.md): verification, inbox throughput, escalation latency; needs PostgreSQL and
+# Redis on 127.0.0.1 for P2 and P3. Writes bench/results/latest.json and prints a table (about 3 minutes).
+bench: $(BIN)/shangliang
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -62,6 +62,8 @@ def _changes(obj: Base) -> dict[str, Any]:
     state = inspect(obj)
     changes = {}
     for attr in state.mapper.column_attrs:
+        if attr.key in obj.__audit_ignore__:
+            continue
         history = state.attrs[attr.key].history
         if history.has_changes():
             if attr.key in obj.__audit_exclude__:

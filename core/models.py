@@ -17,7 +17,8 @@ class Base(DeclarativeBase):
     """Declarative base; models with ``__audited__ = True`` write an audit row for every change."""
 
     __audited__ = False
-    __audit_exclude__: frozenset[str] = frozenset()
+    __audit_exclude__: frozenset[str] = frozenset()  # recorded as changed, value hidden
+    __audit_ignore__: frozenset[str] = frozenset()  # bookkeeping: changes to these alone are not recorded
 
 
 class Role(str, enum.Enum):

@@ -25,6 +25,8 @@ class Peer(Base):
 
     __tablename__ = "fed_peers"
     __audited__ = True
+    # Delivery health changes with every message; the audit log records who pinned what, not that.
+    __audit_ignore__ = frozenset({"last_success_ms", "last_failure_ms", "failures", "held_until_ms", "hold_window_ms"})
 
     node_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(String(300))

@@ -173,3 +173,24 @@ def test_audit_hook_is_called_after_commit_and_not_after_rollback(observed):
             add_member(session, "乙", "农业界")
     assert [a for _s, a, e in observer.seen if e == "members"] == ["insert"]
     assert [s for s, _a, _e in observer.seen] == sorted(s for s, _a, _e in observer.seen)
+
+
+def test_delivery_bookkeeping_on_a_peer_is_not_audited_but_its_pinning_is(app, make_node, runner):
+    from shangliang.core.models import AuditEvent
+    from shangliang.federation.models import Peer
+
+    city = make_node(node_id="6203", name="金昌市政协")
+    node_dir = app.config["NODE_DIR"]
+    assert invoke(runner, node_dir, "peers", "add", *invoke(runner, city, "keys", "show").output.split()).exit_code == 0
+    with app.app_context():
+        from shangliang.core.db import get_session
+
+        count = lambda: get_session().query(AuditEvent).count()  # noqa: E731
+        before = count()
+        with transaction(actor="worker") as session:
+            peer = session.get(Peer, "6203")
+            peer.failures, peer.last_failure_ms, peer.held_until_ms = 1, 5, 6
+        assert count() == before
+        with transaction(actor="office") as session:
+            session.get(Peer, "6203").url = "http://127.0.0.1:6000"
+        assert count() == before + 1
