@@ -150,7 +150,7 @@ def error_of(response: requests.Response, status: int, code: str) -> str:
     return message
 
 
-def refused(net: Net, data, status: int, code: str, node: fednet.Node | None = None,
+def expect_refused(net: Net, data, status: int, code: str, node: fednet.Node | None = None,
             content_type: str = "application/json") -> str:
     """Post ``data``; assert the answer and that the inbox did not change. Returns the error message."""
     node = node or net.county
@@ -160,7 +160,7 @@ def refused(net: Net, data, status: int, code: str, node: fednet.Node | None = N
     return message
 
 
-def accepted(net: Net, env: dict, node: fednet.Node | None = None) -> dict:
+def expect_accepted(net: Net, env: dict, node: fednet.Node | None = None) -> dict:
     """Post ``env``; assert 202 and exactly one new inbox row describing it. Returns the row."""
     node = node or net.county
     before = inbox(node)
@@ -184,13 +184,13 @@ def accepted(net: Net, env: dict, node: fednet.Node | None = None) -> dict:
 
 def test_a_valid_escalation_is_accepted_and_listed(net):
     env = escalation(net)
-    row = accepted(net, env)
+    row = expect_accepted(net, env)
     assert row["kind"] == "topic.escalate" and row["from"] == TOWN and row["topic"].startswith(f"{TOWN}:")
 
 
 def test_a_two_hop_delegation_verifies_through_the_attested_key(net):
     # 62 → 6203 → 620302: the county pins only the city; the province's key is the city's attestation.
-    accepted(net, delegation(net, [PROVINCE, CITY, COUNTY]))
+    expect_accepted(net, delegation(net, [PROVINCE, CITY, COUNTY]))
 
 
 def test_a_sixteen_hop_chain_is_accepted(net):
@@ -200,7 +200,7 @@ def test_a_sixteen_hop_chain_is_accepted(net):
     actions = ["delegate", "delegate"] + ["return", "delegate"] * 7
     env = delegation(net, route, actions)
     assert len(env["hops"]) == 16
-    accepted(net, env)
+    expect_accepted(net, env)
 
 
 def test_a_replayed_transfer_is_answered_again_and_stored_once(net):
@@ -222,16 +222,16 @@ def test_a_replayed_transfer_is_answered_again_and_stored_once(net):
 def test_the_same_message_on_a_new_transfer_is_not_a_conflict(net):
     # Same core, a new last hop (a later send, not a retry): a new transfer, accepted (§5.5).
     env = escalation(net)
-    accepted(net, env)
+    expect_accepted(net, env)
     later = hops.append({**env, "hops": []}, net.keys[TOWN], TOWN, COUNTY, "escalate", at_ms=env["hops"][0]["at_ms"] + 1)
-    accepted(net, later)
+    expect_accepted(net, later)
 
 
 def test_same_origin_and_id_with_other_content_is_a_conflict(net):
     env = escalation(net)
-    accepted(net, env)
+    expect_accepted(net, env)
     other = escalation(net, message_id=env["id"], reason="同一编号,不同内容")
-    refused(net, other, 409, "conflict")
+    expect_refused(net, other, 409, "conflict")
 
 
 # -- tampering: every signed field -----------------------------------------------------------------------------
@@ -256,13 +256,13 @@ def test_a_tampered_core_field_is_a_bad_signature(net, name):
     # The last hop still verifies (step 2); its prev hash no longer matches core + sig (step 3).
     env = escalation(net)
     CORE_TAMPERS[name](env)
-    refused(net, env, 401, "bad_signature")
+    expect_refused(net, env, 401, "bad_signature")
 
 
 def test_a_tampered_version_is_malformed(net):
     env = escalation(net)
     env["v"] = 2
-    refused(net, env, 400, "malformed")  # step 1 refuses it before any signature is looked at
+    expect_refused(net, env, 400, "malformed")  # step 1 refuses it before any signature is looked at
 
 
 def _last(fn):
@@ -295,7 +295,7 @@ def test_a_tampered_hop_field_is_refused(net, name):
     mutate, status, code = HOP_TAMPERS[name]
     env = escalation(net)
     mutate(env)
-    refused(net, env, status, code)
+    expect_refused(net, env, status, code)
 
 
 EARLIER_HOP_TAMPERS = {
@@ -321,14 +321,14 @@ def test_a_tampered_earlier_hop_breaks_the_hash_chain(net, name):
     # 62 → 6203 → 620302: hop 1 verifies, but its prev no longer hashes hop 0 (step 3).
     env = delegation(net, [PROVINCE, CITY, COUNTY])
     EARLIER_HOP_TAMPERS[name](env["hops"][0])
-    refused(net, env, 401, "bad_signature")
+    expect_refused(net, env, 401, "bad_signature")
 
 
 @pytest.mark.parametrize("name", list(LAST_PREV_KEY_TAMPERS))
 def test_a_tampered_attestation_breaks_the_senders_signature(net, name):
     env = delegation(net, [PROVINCE, CITY, COUNTY])
     LAST_PREV_KEY_TAMPERS[name](env["hops"][-1])
-    refused(net, env, 401, "bad_signature")  # prev_key is under the city's signature (step 2)
+    expect_refused(net, env, 401, "bad_signature")  # prev_key is under the city's signature (step 2)
 
 
 # -- keys: attested, pinned, impersonated ----------------------------------------------------------------------
@@ -340,32 +340,32 @@ def test_a_wrongly_attested_key_is_a_bad_signature(net):
     impostor = NodeKey("ed25519:" + net.keys[PROVINCE].key_id.split(":")[1], os.urandom(32))
     env = delegation(net, [PROVINCE, CITY])
     env = hops.append(env, net.keys[CITY], CITY, COUNTY, "delegate", prev_key=attest(PROVINCE, impostor))
-    refused(net, env, 401, "bad_signature")
+    expect_refused(net, env, 401, "bad_signature")
 
 
 def test_an_attestation_of_another_key_id_is_an_unknown_key(net):
     env = delegation(net, [PROVINCE, CITY])
     other = {**attest(PROVINCE, net.keys[PROVINCE]), "id": "ed25519:knotthatone"}
     env = hops.append(env, net.keys[CITY], CITY, COUNTY, "delegate", prev_key=other)
-    refused(net, env, 401, "unknown_key")
+    expect_refused(net, env, 401, "unknown_key")
 
 
 def test_a_core_signed_with_a_key_its_route_does_not_attest_is_refused(net):
     # The province signs the core with a second key and hop 0 with its attested one.
     second = NodeKey("ed25519:ksecond", os.urandom(32))
     env = delegation(net, [PROVINCE, CITY, COUNTY], origin_key=second)
-    refused(net, env, 401, "unknown_key")
+    expect_refused(net, env, 401, "unknown_key")
 
 
 def test_a_peer_impersonated_with_an_unpinned_key_is_refused(net):
     forged = NodeKey(net.keys[TOWN].key_id, os.urandom(32))  # the township's key id, another key
-    refused(net, escalation(net, key=forged), 401, "bad_signature")
+    expect_refused(net, escalation(net, key=forged), 401, "bad_signature")
     unknown = NodeKey("ed25519:kforged", os.urandom(32))
-    refused(net, escalation(net, key=unknown), 401, "unknown_key")
+    expect_refused(net, escalation(net, key=unknown), 401, "unknown_key")
 
 
 def test_a_node_that_is_not_a_peer_is_refused(net):
-    refused(net, escalation(net, sender=STRANGER, key=net.stranger), 403, "not_a_peer")
+    expect_refused(net, escalation(net, sender=STRANGER, key=net.stranger), 403, "not_a_peer")
 
 
 # -- the route ------------------------------------------------------------------------------------------------
@@ -414,11 +414,11 @@ ROUTES = {f.__name__.strip("_"): f for f in (_sibling_edge, _skip_level_edge, _e
 
 @pytest.mark.parametrize("name", list(ROUTES))
 def test_a_route_against_section_4_is_a_bad_route(net, name):
-    refused(net, ROUTES[name](net), 403, "bad_route")
+    expect_refused(net, ROUTES[name](net), 403, "bad_route")
 
 
 def test_a_message_for_another_node_is_a_wrong_recipient(net):
-    refused(net, escalation(net, to="620303"), 403, "wrong_recipient")
+    expect_refused(net, escalation(net, to="620303"), 403, "wrong_recipient")
 
 
 # -- time -----------------------------------------------------------------------------------------------------
@@ -426,38 +426,38 @@ def test_a_message_for_another_node_is_a_wrong_recipient(net):
 
 def test_an_expired_transfer_is_gone(net):
     eight_days_ago = now_ms() - 8 * DAY
-    refused(net, escalation(net, created_ms=eight_days_ago, at_ms=eight_days_ago), 410, "expired")
+    expect_refused(net, escalation(net, created_ms=eight_days_ago, at_ms=eight_days_ago), 410, "expired")
     # Past the five minutes of clock skew: still expired.
     at = now_ms() - 7 * DAY - 6 * MINUTE
-    refused(net, escalation(net, created_ms=at, at_ms=at), 410, "expired")
+    expect_refused(net, escalation(net, created_ms=at, at_ms=at), 410, "expired")
 
 
 def test_an_expiry_within_the_clock_skew_is_accepted(net):
     at = now_ms() - 7 * DAY - MINUTE  # expired a minute ago: within the 5 minutes allowed
-    accepted(net, escalation(net, created_ms=at, at_ms=at))
+    expect_accepted(net, escalation(net, created_ms=at, at_ms=at))
 
 
 def test_times_in_the_future_are_malformed(net):
     later = now_ms() + 10 * MINUTE
-    refused(net, escalation(net, created_ms=later), 400, "malformed")
-    refused(net, escalation(net, created_ms=now_ms(), at_ms=later), 400, "malformed")
+    expect_refused(net, escalation(net, created_ms=later), 400, "malformed")
+    expect_refused(net, escalation(net, created_ms=now_ms(), at_ms=later), 400, "malformed")
 
 
 def test_times_a_minute_ahead_are_within_the_clock_skew(net):
     ahead = now_ms() + MINUTE
-    accepted(net, escalation(net, created_ms=ahead, at_ms=ahead))
+    expect_accepted(net, escalation(net, created_ms=ahead, at_ms=ahead))
 
 
 def test_a_transfer_living_longer_than_30_days_is_malformed(net):
-    refused(net, escalation(net, lifetime_ms=30 * DAY + 1), 400, "malformed")
+    expect_refused(net, escalation(net, lifetime_ms=30 * DAY + 1), 400, "malformed")
     env = escalation(net)
     env["hops"][0]["expires_ms"] = env["hops"][0]["at_ms"]  # not after at_ms (re-signed: only that is wrong)
     env["hops"][0]["sig"] = net.keys[TOWN].sign("hop", hops.unsigned(env["hops"][0]))
-    refused(net, env, 400, "malformed")
+    expect_refused(net, env, 400, "malformed")
 
 
 def test_a_transfer_living_exactly_30_days_is_accepted(net):
-    accepted(net, escalation(net, lifetime_ms=30 * DAY))
+    expect_accepted(net, escalation(net, lifetime_ms=30 * DAY))
 
 
 # -- size and the canonical profile -----------------------------------------------------------------------------
@@ -474,12 +474,12 @@ def sized(net: Net, size: int) -> dict:
 
 
 def test_a_message_of_exactly_256_kib_is_accepted(net):
-    accepted(net, sized(net, canonical.MAX_BYTES))
+    expect_accepted(net, sized(net, canonical.MAX_BYTES))
 
 
 def test_a_message_over_256_kib_is_too_large(net):
-    refused(net, sized(net, canonical.MAX_BYTES + 1), 413, "too_large")
-    refused(net, b"{" + b" " * (4 * canonical.MAX_BYTES) + b"}", 413, "too_large")
+    expect_refused(net, sized(net, canonical.MAX_BYTES + 1), 413, "too_large")
+    expect_refused(net, b"{" + b" " * (4 * canonical.MAX_BYTES) + b"}", 413, "too_large")
 
 
 def test_a_message_over_256_kib_without_a_content_length_is_too_large(net):
@@ -527,26 +527,26 @@ def test_a_document_outside_the_profile_is_malformed(net, name):
         data = b'{"v":1,' + canonical.dumps(escalation(net))[1:]
     else:
         data = _inject(net, PROFILE[name])
-    refused(net, data, 400, "malformed")
+    expect_refused(net, data, 400, "malformed")
 
 
 @pytest.mark.parametrize("data", [b"", b"not json", b"[]", b"null", "\ufeff{}".encode(), b'{"v":1} trailing'],
                          ids=["empty", "not json", "array", "null", "byte order mark", "trailing garbage"])
 def test_a_body_that_is_not_one_json_object_is_malformed(net, data):
-    refused(net, data, 400, "malformed")
+    expect_refused(net, data, 400, "malformed")
 
 
 def test_a_wrong_content_type_is_malformed(net):
-    refused(net, canonical.dumps(escalation(net)), 400, "malformed", content_type="text/plain")
+    expect_refused(net, canonical.dumps(escalation(net)), 400, "malformed", content_type="text/plain")
 
 
 def test_the_profiles_limits_themselves_are_accepted(net):
     # The largest integers and the deepest nesting the profile allows, signed by the township.
-    accepted(net, escalation(net, extra={"big": 2**53 - 1, "small": -(2**53 - 1)}))
+    expect_accepted(net, escalation(net, extra={"big": 2**53 - 1, "small": -(2**53 - 1)}))
     deep: list = []
     for _ in range(29):  # top level 1, body 2, then 30 arrays: levels 3..32
         deep = [deep]
-    accepted(net, escalation(net, extra={"deep": deep}))
+    expect_accepted(net, escalation(net, extra={"deep": deep}))
     with pytest.raises(Malformed):  # one more level is past the limit (refused over HTTP above)
         escalation(net, extra={"deep": [deep]})
 
@@ -560,32 +560,32 @@ def test_bad_base64_in_a_signature_key_or_hash_is_malformed(net):
         env["hops"][-1]["sig"] = value(env["hops"][-1]["sig"])
         return env
 
-    refused(net, last_sig(lambda s: s[:10] + "+" + s[11:]), 400, "malformed")  # base64, not base64url
-    refused(net, last_sig(lambda s: s + "=="), 400, "malformed")  # padded
-    refused(net, last_sig(lambda s: s[:-3]), 400, "malformed")  # not 64 bytes
+    expect_refused(net, last_sig(lambda s: s[:10] + "+" + s[11:]), 400, "malformed")  # base64, not base64url
+    expect_refused(net, last_sig(lambda s: s + "=="), 400, "malformed")  # padded
+    expect_refused(net, last_sig(lambda s: s[:-3]), 400, "malformed")  # not 64 bytes
     # The core's signature with a "/" in it, the hop then written over it as any sender would.
     topic = snapshot(TOWN)
     env = envelope.create(net.keys[TOWN], TOWN, "topic.escalate", {"topic": topic, "reason": "r"}, topic=topic["uid"])
     env["sig"]["value"] = env["sig"]["value"][:10] + "/" + env["sig"]["value"][11:]
-    refused(net, hops.append(env, net.keys[TOWN], TOWN, COUNTY, "escalate"), 400, "malformed")
+    expect_refused(net, hops.append(env, net.keys[TOWN], TOWN, COUNTY, "escalate"), 400, "malformed")
     # A prev hash that is not base64url (or not 32 bytes), under the township's valid signature.
     for prev in ("not base64!", b64u_encode(os.urandom(31))):
         env = raw_append({**escalation(net), "hops": []}, net.keys[TOWN],
                          {"from": TOWN, "to": COUNTY, "action": "escalate", "at_ms": now_ms(), "expires_ms": now_ms() + DAY})
         env["hops"][0]["prev"] = prev
         env["hops"][0]["sig"] = net.keys[TOWN].sign("hop", hops.unsigned(env["hops"][0]))
-        refused(net, env, 400, "malformed")
+        expect_refused(net, env, 400, "malformed")
     # An attested public key that is not base64url, under the city's valid signature.
     env = delegation(net, [PROVINCE, CITY])
     bad = {**attest(PROVINCE, net.keys[PROVINCE]), "public": "not base64!"}
-    refused(net, hops.append(env, net.keys[CITY], CITY, COUNTY, "delegate", prev_key=bad), 400, "malformed")
+    expect_refused(net, hops.append(env, net.keys[CITY], CITY, COUNTY, "delegate", prev_key=bad), 400, "malformed")
 
 
 def test_no_hops_is_malformed(net):
     topic = snapshot(TOWN)
     env = envelope.create(net.keys[TOWN], TOWN, "topic.escalate", {"topic": topic, "reason": "r"}, topic=topic["uid"])
     assert env["hops"] == []
-    refused(net, env, 400, "malformed")
+    expect_refused(net, env, 400, "malformed")
 
 
 def test_seventeen_hops_are_malformed(net):
@@ -596,7 +596,7 @@ def test_seventeen_hops_are_malformed(net):
     env = raw_append(env, net.keys[CITY], {"from": CITY, "to": COUNTY, "action": "delegate", "at_ms": now_ms(),
                                            "expires_ms": now_ms() + DAY, "prev_key": attest(COUNTY, net.keys[COUNTY])})
     assert len(env["hops"]) == 17
-    refused(net, env, 400, "malformed")
+    expect_refused(net, env, 400, "malformed")
 
 
 def test_prev_key_on_hop_0_is_malformed(net):
@@ -604,14 +604,14 @@ def test_prev_key_on_hop_0_is_malformed(net):
     env = envelope.create(net.keys[TOWN], TOWN, "topic.escalate", {"topic": topic, "reason": "r"}, topic=topic["uid"])
     env = raw_append(env, net.keys[TOWN], {"from": TOWN, "to": COUNTY, "action": "escalate", "at_ms": now_ms(),
                                            "expires_ms": now_ms() + DAY, "prev_key": attest(TOWN, net.keys[TOWN])})
-    refused(net, env, 400, "malformed")
+    expect_refused(net, env, 400, "malformed")
 
 
 def test_a_later_hop_without_prev_key_is_malformed(net):
     env = delegation(net, [PROVINCE, CITY])
     env = raw_append(env, net.keys[CITY], {"from": CITY, "to": COUNTY, "action": "delegate", "at_ms": now_ms(),
                                            "expires_ms": now_ms() + DAY})
-    refused(net, env, 400, "malformed")
+    expect_refused(net, env, 400, "malformed")
 
 
 @pytest.mark.parametrize("mutate", [
@@ -628,7 +628,7 @@ def test_a_later_hop_without_prev_key_is_malformed(net):
 def test_missing_or_wrong_fields_are_malformed(net, mutate):
     env = escalation(net)
     mutate(env)
-    refused(net, env, 400, "malformed")
+    expect_refused(net, env, 400, "malformed")
 
 
 # -- kinds and bodies -----------------------------------------------------------------------------------------
@@ -636,7 +636,7 @@ def test_missing_or_wrong_fields_are_malformed(net, mutate):
 
 @pytest.mark.parametrize("kind", ["topic.unknown", "x-someplugin.thing"])
 def test_an_unknown_kind_is_refused(net, kind):
-    refused(net, escalation(net, kind=kind), 422, "unknown_kind")
+    expect_refused(net, escalation(net, kind=kind), 422, "unknown_kind")
 
 
 INVALID_BODIES = {
@@ -658,13 +658,13 @@ def test_an_invalid_body_is_refused(net, name):
     body = {"topic": topic, "reason": "理由"}
     INVALID_BODIES[name](body)
     env = envelope.create(net.keys[TOWN], TOWN, "topic.escalate", body, topic=uid)
-    refused(net, hops.append(env, net.keys[TOWN], TOWN, COUNTY, "escalate"), 422, "invalid_body")
+    expect_refused(net, hops.append(env, net.keys[TOWN], TOWN, COUNTY, "escalate"), 422, "invalid_body")
 
 
 def test_a_topic_kind_without_a_topic_is_an_invalid_body(net):
     topic = snapshot(TOWN)
     env = envelope.create(net.keys[TOWN], TOWN, "topic.escalate", {"topic": topic, "reason": "r"}, topic=None)
-    refused(net, hops.append(env, net.keys[TOWN], TOWN, COUNTY, "escalate"), 422, "invalid_body")
+    expect_refused(net, hops.append(env, net.keys[TOWN], TOWN, COUNTY, "escalate"), 422, "invalid_body")
 
 
 # -- error messages ---------------------------------------------------------------------------------------------
@@ -685,14 +685,14 @@ HUGE = "A" * 100_000
 def test_error_messages_stay_short_for_huge_inputs(net, mutate, status, code):
     env = escalation(net)
     mutate(env)
-    message = refused(net, json.dumps(env).encode(), status, code)
+    message = expect_refused(net, json.dumps(env).encode(), status, code)
     assert "A" * 201 not in message and "a" * 201 not in message, message[:300]
 
 
 def test_error_messages_stay_short_for_huge_garbage(net):
-    message = refused(net, b'{"' + b"A" * 200_000, 400, "malformed")
+    message = expect_refused(net, b'{"' + b"A" * 200_000, 400, "malformed")
     assert "A" * 201 not in message
-    message = refused(net, _inject(net, b'"x":"' + b"A" * 100_000 + b'\\udc00"'), 400, "malformed")
+    message = expect_refused(net, _inject(net, b'"x":"' + b"A" * 100_000 + b'\\udc00"'), 400, "malformed")
     assert "A" * 201 not in message
 
 
@@ -720,7 +720,7 @@ def test_a_rotation_with_a_bad_proof_is_refused_and_pins_nothing(net, how):
     else:  # a valid proof, replayed in another announcement (another id): it signs another core
         valid = rotation_with_proof(old, new, new)
         env = hops.append(envelope.create(old, TOWN3, "node.key_rotated", valid["body"]), old, TOWN3, COUNTY, "reply")
-    refused(net, env, 401, "bad_signature")
+    expect_refused(net, env, 401, "bad_signature")
     assert net.county.peers()[TOWN3] == pinned
     assert pinned["key"] == f"{old.key_id}:{old.public_b64}"
 
@@ -730,7 +730,7 @@ def test_a_rotation_pins_the_new_key_and_keeps_the_old_one_for_what_it_signed(ne
     before_rotation = now_ms() - MINUTE
     written_before = escalation(net, sender=TOWN3, key=old, created_ms=before_rotation, at_ms=before_rotation)
     env = rotation.announcement(old, new, TOWN3, COUNTY, 7 * DAY)
-    row = accepted(net, env)
+    row = expect_accepted(net, env)
     assert row["kind"] == "node.key_rotated" and row["topic"] is None
     net.keys[TOWN3] = new
     peer = net.county.peers()[TOWN3]
@@ -741,14 +741,14 @@ def test_a_rotation_pins_the_new_key_and_keeps_the_old_one_for_what_it_signed(ne
     assert env["created_ms"] <= env["hops"][0]["at_ms"] < kept["expired_ms"] <= now_ms()
 
     # The old key, on a transfer after the rotation: no longer a key of the township.
-    refused(net, escalation(net, sender=TOWN3, key=old), 401, "unknown_key")
+    expect_refused(net, escalation(net, sender=TOWN3, key=old), 401, "unknown_key")
     # The old key on a transfer it signed before: still verifies.
-    accepted(net, written_before)
+    expect_accepted(net, written_before)
     # The new key works.
-    accepted(net, escalation(net, sender=TOWN3, key=new))
+    expect_accepted(net, escalation(net, sender=TOWN3, key=new))
     # Announcing a key that is already pinned changes nothing.
     again = rotation.announcement(new, old, TOWN3, COUNTY, 7 * DAY)
-    refused(net, again, 422, "invalid_body")
+    expect_refused(net, again, 422, "invalid_body")
     assert net.county.peers()[TOWN3]["key"] == f"{new.key_id}:{new.public_b64}"
 
 
@@ -757,7 +757,7 @@ def test_a_repeated_rotation_announcement_is_answered_as_a_duplicate(net):
     # retires, which must still verify this very transfer (§5.5: a repeat is answered as before).
     old, new = net.keys[TOWN3], NodeKey("ed25519:kagain" + os.urandom(4).hex(), os.urandom(32))
     env = rotation.announcement(old, new, TOWN3, COUNTY, 7 * DAY)
-    accepted(net, env)
+    expect_accepted(net, env)
     net.keys[TOWN3] = new
     before = (inbox(net.county), net.county.peers()[TOWN3])
     response = post(net.county, env)
