@@ -24,29 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-from gunicorn.app.base import BaseApplication
+from shangliang.core.serve import NodeApplication, gunicorn_options  # what `serve` runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def gunicorn_options(port: int, workers: int, name: str) -> dict:
-    """The options ``core/serve.py`` gives gunicorn, on loopback."""
-    return {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": "gthread", "threads": 4, "timeout": 60,
-            "graceful_timeout": 10, "accesslog": "-", "errorlog": "-", "loglevel": "info", "proc_name": name}
-
-
-class Application(BaseApplication):
-    def __init__(self, factory, options: dict):
-        self.factory = factory
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        return self.factory()
 
 
 class TraceInbox:
@@ -152,8 +132,8 @@ def main() -> None:
                 app.wsgi_app = TraceInbox(app.wsgi_app, args.trace)
             return app
 
-        Application(factory,
-                    gunicorn_options(args.port, args.workers, f"bench-web-{Path(args.node_dir).name}")).run()
+        NodeApplication(factory, gunicorn_options("127.0.0.1", args.port, args.workers,
+                                                  f"bench-web-{Path(args.node_dir).name}")).run()
     elif args.what == "worker":
         from shangliang.core.app import create_app
 
@@ -170,8 +150,8 @@ def main() -> None:
     else:
         import bare_app
 
-        Application(lambda: bare_app.create_app(args.conninfo, args.pinned),
-                    gunicorn_options(args.port, args.workers, "bench-bare")).run()
+        NodeApplication(lambda: bare_app.create_app(args.conninfo, args.pinned),
+                        gunicorn_options("127.0.0.1", args.port, args.workers, "bench-bare")).run()
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -25,10 +27,10 @@ def _preflight(app: Flask) -> None:
 
 
 class NodeApplication(BaseApplication):
-    """gunicorn application that builds the node's app in each worker process."""
+    """gunicorn application that builds the WSGI app with ``factory`` in each worker process."""
 
-    def __init__(self, node_dir: str, options: dict):
-        self.node_dir = node_dir
+    def __init__(self, factory: Callable[[], object], options: dict):
+        self.factory = factory
         self.options = options
         super().__init__()
 
@@ -37,9 +39,29 @@ class NodeApplication(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from .app import create_app
+        return self.factory()
 
-        return create_app(self.node_dir)
+
+def gunicorn_options(host: str, port: int, workers: int, name: str) -> dict:
+    """How a node runs under gunicorn: threaded workers, logs to standard output."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": name,
+    }
+
+
+def _create_app(node_dir: str):
+    from .app import create_app
+
+    return create_app(node_dir)
 
 
 def _die_with_parent() -> None:
@@ -65,22 +87,11 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
             [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"],
             preexec_fn=_die_with_parent,
         )
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "timeout": 60,
-        "graceful_timeout": 10,
-        "accesslog": "-",
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": f"shangliang-{config['NODE_ID']}",
-    }
+    options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}")
     print(f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at http://{host}:{port}/"
           + (" with a worker and beat" if with_worker else ""), flush=True)
     try:
-        NodeApplication(node_dir, options).run()
+        NodeApplication(functools.partial(_create_app, node_dir), options).run()
     finally:
         # gunicorn's worker processes leave through this frame too; only the master stops the worker.
         if child is not None and os.getpid() == master:

@@ -37,18 +37,24 @@ def enqueue(session: Session, envelope: Mapping[str, Any], destination: str) -> 
     )
     session.add(row)
     session.flush()
+    _deliver_after_commit(session, row.id)
+    return row
 
-    def kick(outbox_id: int = row.id) -> None:
+
+def _deliver_after_commit(session: Session, outbox_id: int) -> None:
+    """Hand the row to a worker once it is committed (the pump picks it up if this fails)."""
+
+    def kick() -> None:
         from .delivery import deliver
 
         deliver.delay(outbox_id)
 
     after_commit(session, kick)
-    return row
 
 
-def _lifetime_ms() -> int:
-    return int(current_app.config.get("FEDERATION_TRANSFER_DAYS", 7)) * 24 * 3600 * 1000
+def lifetime_ms() -> int:
+    """The lifetime of a transfer this node writes (a hop's ``expires_ms`` − ``at_ms``)."""
+    return int(current_app.config["FEDERATION_TRANSFER_DAYS"]) * 24 * 3600 * 1000
 
 
 def originate(session: Session, kind: str, body: Mapping[str, Any], destination: str, action: str,
@@ -59,7 +65,7 @@ def originate(session: Session, kind: str, body: Mapping[str, Any], destination:
     _peer(session, destination)
     key = keys.current(session, config["NODE_DIR"])
     envelope = env_mod.create(key, config["NODE_ID"], kind, body, topic=topic, in_reply_to=in_reply_to)
-    envelope = hops.append(envelope, key, config["NODE_ID"], destination, action, note=note, lifetime_ms=_lifetime_ms())
+    envelope = hops.append(envelope, key, config["NODE_ID"], destination, action, note=note, lifetime_ms=lifetime_ms())
     return envelope, enqueue(session, envelope, destination)
 
 
@@ -77,7 +83,7 @@ def forward(session: Session, received: Mapping[str, Any], destination: str, act
     key = keys.current(session, config["NODE_DIR"])
     prev_key = {"node": last["from"], "id": last["key"], "public": b64u_encode(pinned)}
     envelope = hops.append(received, key, config["NODE_ID"], destination, action, prev_key=prev_key, note=note,
-                           lifetime_ms=_lifetime_ms())
+                           lifetime_ms=lifetime_ms())
     return envelope, enqueue(session, envelope, destination)
 
 
@@ -99,13 +105,7 @@ def retry(session: Session, outbox_id: int) -> OutboxMessage:
         raise InputError(f"outbox message {outbox_id} expired at {row.expires_ms}; write a new decision instead")
     row.status, row.next_attempt_ms, row.last_error = "pending", now_ms(), None
     session.flush()
-
-    def kick(outbox_id: int = row.id) -> None:
-        from .delivery import deliver
-
-        deliver.delay(outbox_id)
-
-    after_commit(session, kick)
+    _deliver_after_commit(session, row.id)
     return row
 
 

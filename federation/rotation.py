@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from . import canonical, envelope as env_mod, hops, keys
-from .outbox import enqueue
+from .outbox import enqueue, lifetime_ms
 from .peers import list_peers
 from .signing import PREFIX, NodeKey
 
@@ -31,7 +31,7 @@ def rotate_and_announce(session: Session) -> tuple[NodeKey, NodeKey, list[str]]:
     config = current_app.config
     old, new, expired_ms = keys.rotate(session, config["NODE_DIR"])
     signed_at = expired_ms - 1  # just before the old key stopped being current
-    lifetime = int(config.get("FEDERATION_TRANSFER_DAYS", 7)) * 24 * 3600 * 1000
+    lifetime = lifetime_ms()
     told = []
     for peer in list_peers(session):
         enqueue(session, announcement(old, new, config["NODE_ID"], peer.node_id, lifetime, signed_at), peer.node_id)

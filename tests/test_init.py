@@ -7,6 +7,7 @@ import pytest
 import tomllib
 
 from shangliang.core.app import create_app
+from shangliang.core.cli import cli
 from shangliang.core.errors import ConfigError
 
 from .conftest import invoke
@@ -51,7 +52,7 @@ def test_refused_init_says_why_in_one_line_and_leaves_nothing(tmp_path, runner, 
         if key not in args:
             argv += [key, value]
     argv += args
-    result = runner.invoke(__import__("shangliang.core.cli", fromlist=["cli"]).cli, argv)
+    result = runner.invoke(cli, argv)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
