@@ -134,10 +134,12 @@ def outbox() -> None:
 
 @outbox.command("list")
 @click.option("--dead", is_flag=True, help="Only dead letters.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def outbox_list(dead: bool, as_json: bool) -> None:
-    rows = [node_outbox.message_dict(r) for r in node_outbox.list_messages(get_session(), dead)]
+def outbox_list(dead: bool, limit: int, as_json: bool) -> None:
+    """Messages written here, newest first."""
+    rows = [node_outbox.message_dict(r) for r in node_outbox.list_messages(get_session(), dead, limit)]
     emit(rows, as_json, lambda rs: table(
         [[r["id"], r["kind"], r["to"], r["status"], r["attempts"], r["last_error"] or ""] for r in rs],
         ["id", "kind", "to", "status", "attempts", "last error"]))

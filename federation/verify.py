@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from shangliang.core import divisions
 
@@ -151,3 +151,65 @@ def check_route(envelope: Mapping[str, Any], kind: Kind, peers: Peers) -> None:
             raise BadRoute(f"hops[{index}] escalates downwards")
         if hop["action"] == "delegate" and way == "up":
             raise BadRoute(f"hops[{index}] delegates upwards")
+
+
+KeyOf = Callable[[str, str, int], "bytes | None"]
+
+
+def check_chain(envelope: Mapping[str, Any], key_of: KeyOf) -> tuple[str | None, list[str | None]]:
+    """Re-verify a stored envelope without freshness rules: the core's signature and each hop's.
+
+    ``key_of(node, key_id, at_ms)`` gives the public key to trust where no later hop attests one
+    (the last hop's signer; the origin of a one-hop envelope). Returns the problem found with the
+    core (or None) and, per hop, the problem found with it (or None): a stored route can be shown
+    hop by hop with what verified.
+    """
+    hops = envelope["hops"]
+    problems: list[str | None] = []
+    for index, hop in enumerate(hops):
+        problems.append(_hop_problem(envelope, index, key_of))
+    core = env_mod.core_of(envelope)
+    if len(hops) > 1:
+        attested = hops[1]["prev_key"]
+        public = _b64_or_none(attested["public"]) if attested["id"] == envelope["sig"]["key"] else None
+    else:
+        public = key_of(envelope["origin"], envelope["sig"]["key"], envelope["created_ms"])
+    core_problem = None
+    if public is None:
+        core_problem = f"no trusted key {envelope['sig']['key']} of {envelope['origin']}"
+    elif not _verifies(public, _ENVELOPE + canonical.dumps(core), envelope["sig"]["value"]):
+        core_problem = "the origin's signature does not verify"
+    return core_problem, problems
+
+
+def _hop_problem(envelope: Mapping[str, Any], index: int, key_of: KeyOf) -> str | None:
+    hops = envelope["hops"]
+    hop = hops[index]
+    if hop["prev"] != hop_mod.expected_prev(envelope, index):
+        return "its prev hash does not match what it follows"
+    if index + 1 < len(hops):
+        attested = hops[index + 1]["prev_key"]
+        if attested["node"] != hop["from"] or attested["id"] != hop["key"]:
+            return "the next hop attests another key"
+        public = _b64_or_none(attested["public"])
+    else:
+        public = key_of(hop["from"], hop["key"], hop["at_ms"])
+    if public is None:
+        return f"no trusted key {hop['key']} of {hop['from']}"
+    if not _verifies(public, _HOP + canonical.dumps(hop_mod.unsigned(hop)), hop["sig"]):
+        return "its signature does not verify"
+    return None
+
+
+def _b64_or_none(text: str) -> bytes | None:
+    try:
+        return b64u_decode(text, "key", 32)
+    except Malformed:
+        return None
+
+
+def _verifies(public: bytes, message: bytes, signature: str) -> bool:
+    try:
+        return verify_bytes(public, message, b64u_decode(signature, "signature", 64))
+    except Malformed:
+        return False
