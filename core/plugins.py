@@ -26,6 +26,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.builtin.schedule",
     "shangliang.federation.builtin",
     "shangliang.core.topics.builtin",
+    "shangliang.core.topics.supervision",
 )
 
 
@@ -39,6 +40,8 @@ def builtin_name(module_name: str) -> str:
         return "federation"
     if module_name == "shangliang.core.topics.builtin":
         return "topics"
+    if module_name.startswith("shangliang.core.topics."):
+        return "topics_" + module_name.rsplit(".", 1)[-1]
     return module_name.rsplit(".", 1)[-1]
 
 

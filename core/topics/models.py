@@ -27,7 +27,13 @@ class Topic(Base):
     raised_by_name: Mapped[str] = mapped_column(String(200))
     raised_ms: Mapped[int] = mapped_column(BigInteger)
     stage: Mapped[str] = mapped_column(String(20), default="collected")
-    holder: Mapped[str] = mapped_column(String(40))
+    holder: Mapped[str] = mapped_column(String(40), index=True)
+    # Where answers about the topic go from here: the node before this one on its route (None where raised).
+    upstream: Mapped[str | None] = mapped_column(String(40))
+    # When the holder accepted it (受理); None while a transfer waits for the receiver's decision.
+    accepted_ms: Mapped[int | None] = mapped_column(BigInteger)
+    instructions: Mapped[str | None] = mapped_column(Text)  # the delegating node's instructions, if any
+    closed_ms: Mapped[int | None] = mapped_column(BigInteger)
     due_ms: Mapped[int | None] = mapped_column(BigInteger)
     overdue: Mapped[bool] = mapped_column(default=False)
     result: Mapped[str | None] = mapped_column(Text)  # JSON: kind, title, summary, measures, handling_units

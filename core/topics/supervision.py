@@ -1,0 +1,209 @@
+"""Supervision of due dates (督办): due dates counted on the node's working calendar, overdue topics marked.
+
+A due date is the end of a day (23:59:59.999 in the node's ``TIMEZONE``): a date, or a number of
+working days from today on the node's calendar (``[calendar]`` in node.toml: holidays, 调休
+workdays, weekend). A periodic task marks every topic held here whose due date has passed, records
+the fact on the topic and tells the office; a topic closed or given a later due date is cleared.
+See docs/supervision.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import unicodedata
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from celery import shared_task
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from shangliang.core.calendar import WorkingCalendar
+from shangliang.core.errors import InputError
+from shangliang.core.plugins import hookimpl
+
+from .models import Topic, TopicEvent
+
+MAX_WORKING_DAYS = 365
+DEFAULT_INTERVAL_SECONDS = 300
+NOTIFY_ROLE = "office"  # the committee office's staff (Role.OFFICE)
+FORMATS = "YYYY-MM-DD, +N or Nwd (N working days, 1 to 365)"
+
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_WORKING_DAYS = re.compile(r"^(?:\+\s*([0-9]{1,9})|([0-9]{1,9})\s*wd)$", re.IGNORECASE)
+_END_OF_DAY = dt.time(23, 59, 59, 999000)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _zone(config: Mapping[str, Any]) -> ZoneInfo:
+    name = config.get("TIMEZONE") or "Asia/Shanghai"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise InputError(f"unknown time zone {str(name)[:60]!r} (setting: timezone)") from None
+
+
+def today(config: Mapping[str, Any], now_ms: int | None = None) -> dt.date:
+    """The date at ``now_ms`` (default: now) in the node's time zone."""
+    now = _now_ms() if now_ms is None else now_ms
+    return dt.datetime.fromtimestamp(now / 1000, _zone(config)).date()
+
+
+def end_of_day_ms(config: Mapping[str, Any], day: dt.date) -> int:
+    """23:59:59.999 of ``day`` in the node's time zone, in epoch milliseconds."""
+    moment = dt.datetime.combine(day, _END_OF_DAY, tzinfo=_zone(config))
+    return (moment - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def due_date(config: Mapping[str, Any], due_ms: int) -> dt.date:
+    """The day (in the node's time zone) a due date falls on."""
+    return dt.datetime.fromtimestamp(due_ms / 1000, _zone(config)).date()
+
+
+def due_in_working_days(config: Mapping[str, Any], days: int, now_ms: int | None = None) -> int:
+    """The end of the day ``days`` working days after today (today does not count), in epoch ms."""
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise InputError("the number of working days must be a whole number")
+    if days < 1:
+        raise InputError(f"a due date is at least 1 working day away, not {days}")
+    if days > MAX_WORKING_DAYS:
+        raise InputError(f"a due date is at most {MAX_WORKING_DAYS} working days away, not {days}")
+    day = WorkingCalendar.from_config(config).add_working_days(today(config, now_ms), days)
+    return end_of_day_ms(config, day)
+
+
+def parse_due(text: str, config: Mapping[str, Any], now_ms: int | None = None) -> int:
+    """A due date as a person writes it, in epoch ms at the end of its day in the node's time zone.
+
+    ``YYYY-MM-DD`` (today or later), ``+N`` or ``Nwd`` (N working days from today on the node's
+    calendar, 1 ≤ N ≤ 365). Full-width characters (＋５, ２０２６－１０－０９) are read as their ASCII forms.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"a due date must be text: {FORMATS}")
+    value = unicodedata.normalize("NFKC", text).strip()
+    if not value:
+        raise InputError(f"the due date is empty; give {FORMATS}")
+    now = _now_ms() if now_ms is None else now_ms
+    match = _WORKING_DAYS.match(value)
+    if match:
+        return due_in_working_days(config, int(match.group(1) or match.group(2)), now)
+    if _DATE.match(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"due date {text[:40]!r} is not a calendar date") from None
+        current = today(config, now)
+        if day < current:
+            raise InputError(f"due date {day.isoformat()} has passed (today is {current.isoformat()})")
+        return end_of_day_ms(config, day)
+    raise InputError(f"due date {text[:40]!r} is not understood; give {FORMATS}")
+
+
+def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None = None) -> list[Topic]:
+    """Mark the topics held here whose due date has passed; clear those closed or now due later.
+
+    Each change is recorded as a topic event by ``system``; each newly overdue topic is notified to the
+    office (role ``office``, source ``topics``). Returns the topics newly marked; a second run at the
+    same time marks nothing. The caller commits.
+    """
+    from shangliang.core.notifications import notify
+
+    node_id = config["NODE_ID"]
+    now = _now_ms() if now_ms is None else now_ms
+
+    # FOR UPDATE SKIP LOCKED (PostgreSQL; ignored by SQLite): two workers never mark one topic twice.
+    overdue = session.execute(
+        select(Topic)
+        .where(Topic.holder == node_id, Topic.stage != "closed", Topic.due_ms.is_not(None),
+               Topic.due_ms < now, Topic.overdue.is_(False))
+        .order_by(Topic.due_ms, Topic.id)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    for topic in overdue:
+        day = due_date(config, topic.due_ms).isoformat()
+        topic.overdue = True
+        _event(topic, "overdue", node_id, now, f"due {day} passed")
+        notify(session, subject=_subject(config, topic, day), body=_body(config, topic, day), role=NOTIFY_ROLE,
+               source="topics")
+
+    cleared = session.execute(
+        select(Topic)
+        .where(Topic.overdue.is_(True),
+               or_(Topic.stage == "closed", Topic.due_ms.is_(None), Topic.due_ms >= now))
+        .order_by(Topic.id)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    for topic in cleared:
+        topic.overdue = False
+        if topic.stage == "closed":
+            note = "closed"
+        elif topic.due_ms is None:
+            note = "no due date"
+        else:
+            note = f"due {due_date(config, topic.due_ms).isoformat()} not passed"
+        _event(topic, "overdue_cleared", node_id, now, note)
+
+    session.flush()
+    return list(overdue)
+
+
+def _event(topic: Topic, action: str, node_id: str, now: int, note: str) -> None:
+    topic.events.append(TopicEvent(at_ms=now, actor="system", action=action, node=node_id, from_stage=None,
+                                   to_stage=None, note=note))
+    topic.updated_ms = max(topic.updated_ms, now)
+
+
+def _chinese(config: Mapping[str, Any]) -> bool:
+    return str(config.get("LOCALE") or "zh_CN").startswith("zh")
+
+
+def _subject(config: Mapping[str, Any], topic: Topic, day: str) -> str:
+    if _chinese(config):
+        return f"议题逾期:{topic.title}"
+    return f"Topic overdue: {topic.title}"
+
+
+def _body(config: Mapping[str, Any], topic: Topic, day: str) -> str:
+    if _chinese(config):
+        return f"议题 {topic.uid}「{topic.title}」办理期限 {day} 已过,当前阶段:{topic.stage}。"
+    return f"Topic {topic.uid} “{topic.title}” was due on {day} and is still {topic.stage}."
+
+
+@shared_task(name="shangliang.topics.mark_overdue")
+def mark_overdue_task() -> int:
+    """Run :func:`mark_overdue` in a transaction of this node; beat runs it every TOPICS_OVERDUE_SECONDS."""
+    from flask import current_app
+
+    from shangliang.core.db import transaction
+
+    with transaction(actor="worker") as session:
+        marked = mark_overdue(session, current_app.config)
+    return len(marked)
+
+
+def _interval(config: Mapping[str, Any]) -> Any:
+    return config.get("TOPICS_OVERDUE_SECONDS", DEFAULT_INTERVAL_SECONDS)
+
+
+@hookimpl
+def node_configured(config):
+    problems = []
+    seconds = _interval(config)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 1 <= seconds <= 86400:
+        problems.append(f"TOPICS_OVERDUE_SECONDS must be a number of seconds from 1 to 86400, not {seconds!r}")
+    try:
+        _zone(config)
+    except InputError as exc:
+        problems.append(str(exc))
+    return problems or None
+
+
+@hookimpl
+def beat_schedule(config):
+    return {"topics.mark_overdue": {"task": "shangliang.topics.mark_overdue", "schedule": float(_interval(config))}}
