@@ -1,4 +1,5 @@
-"""Built-in topic rules: routing by the areas' lowest common parent, and the six stages taken in order."""
+"""Built-in topic rules: routing by the areas' lowest common parent, the six stages taken in order, and
+what topic messages from neighbouring nodes do here."""
 
 from __future__ import annotations
 
@@ -21,3 +22,11 @@ def topic_transition_guard(topic, from_stage, to_stage):
             return [f"the topic is {from_stage}: it has no further stage"]
         return [f"a topic moves one stage at a time: from {from_stage} the next stage is {following}, not {to_stage}"]
     return None
+
+
+@hookimpl
+def federation_message_accepted(session, envelope, transfer):
+    """Topics and answers from neighbours: keep this node's copy of the topic and relay answers on."""
+    from .actions import apply_received
+
+    apply_received(session, envelope, transfer)

@@ -60,7 +60,8 @@ def create_topic(session: Session, config: Mapping[str, Any], title: str, descri
     now = _now_ms()
     topic = Topic(uid=f"{node_id}:{ulid(now)}", title=title, description=description, category=category,
                   areas=json.dumps(sorted(set(areas))), raised_by_kind=raised_by_kind, raised_by_name=raised_by_name,
-                  raised_ms=now, stage="collected", holder=node_id, due_ms=due_ms, overdue=False, updated_ms=now)
+                  raised_ms=now, stage="collected", holder=node_id, due_ms=due_ms, overdue=False, updated_ms=now,
+                  accepted_ms=now)
     topic.events.append(TopicEvent(at_ms=now, actor=actor, action="raised", node=node_id, from_stage=None,
                                    to_stage="collected", note=""))
     session.add(topic)
@@ -104,6 +105,9 @@ def advance(session: Session, pm, config: Mapping[str, Any], topic: Topic, to_st
         raise InputError(f"unknown stage {str(to_stage)[:40]!r}; stages: {', '.join(STAGES)}")
     if topic.holder != config["NODE_ID"]:
         raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+    if topic.accepted_ms is None:
+        raise InputError(f"topic {topic.uid} was sent here and is not accepted yet: accept it (topics accept) "
+                         "or return it first")
     from_stage = topic.stage
     if to_stage == from_stage:
         raise InputError(f"topic {topic.uid} is already {to_stage}")
@@ -112,11 +116,17 @@ def advance(session: Session, pm, config: Mapping[str, Any], topic: Topic, to_st
                for r in (found or [])]
     if reasons:
         raise InputError("refused: " + "; ".join(reasons))
+    note = _text(note, "note", 2000, False)
     now = _now_ms()
     topic.stage, topic.updated_ms = to_stage, now
+    if to_stage == "closed":
+        topic.closed_ms, topic.overdue = now, False
     topic.events.append(TopicEvent(at_ms=now, actor=actor, action="advanced", node=config["NODE_ID"],
-                                   from_stage=from_stage, to_stage=to_stage, note=_text(note, "note", 2000, False)))
+                                   from_stage=from_stage, to_stage=to_stage, note=note))
     session.flush()
+    from .actions import progress
+
+    progress(session, topic, to_stage, note)
     after_commit(session, lambda: pm.hook.topic_stage_changed(topic=topic_dict(topic), from_stage=from_stage,
                                                               to_stage=to_stage, actor=actor))
     return topic
@@ -128,7 +138,9 @@ def topic_dict(topic: Topic, events: bool = False) -> dict[str, Any]:
         "areas": json.loads(topic.areas), "raised_by": {"kind": topic.raised_by_kind, "name": topic.raised_by_name},
         "raised_ms": topic.raised_ms, "stage": topic.stage, "holder": topic.holder, "due_ms": topic.due_ms,
         "overdue": topic.overdue, "result": json.loads(topic.result) if topic.result else None,
-        "updated_ms": topic.updated_ms,
+        "updated_ms": topic.updated_ms, "upstream": topic.upstream, "accepted_ms": topic.accepted_ms,
+        "awaiting_acceptance": topic.accepted_ms is None, "instructions": topic.instructions,
+        "closed_ms": topic.closed_ms,
         "attachments": [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in topic.attachments],
     }
     if events:

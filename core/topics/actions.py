@@ -1,0 +1,396 @@
+"""Topics across nodes: escalate, delegate, accept, return, progress and result (PROTOCOL.md §8).
+
+Every action that moves a topic or answers for it writes the topic change and the outbox row that
+carries the envelope in one transaction (the caller's). A topic travels as one envelope whose hop
+chain grows; answers (accept, progress, result) are new envelopes from the holder, relayed back
+along the route, hop by hop, to the node where the topic was raised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shangliang.core import divisions
+from shangliang.core.db import after_commit
+from shangliang.core.errors import InputError
+
+from .models import STAGES, Topic, TopicEvent
+from .services import _now_ms, _text, topic_dict
+
+#: Stages in which a topic may still move between nodes: research has not started.
+MOVABLE = ("collected", "determined")
+MOVING_KINDS = ("topic.escalate", "topic.delegate")
+REPLY_KINDS = ("topic.accept", "topic.progress", "topic.result")
+MAX_NOTE = 2000
+_DUE_LINE = re.compile(r"\n?due_ms: ([0-9]{1,15})$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the topic has been
+
+
+def path_of(hops: list[Mapping[str, Any]]) -> list[str]:
+    """The nodes from the origin to the last receiver, loops cut out: a topic returned to a node
+    continues from that node as if it had never left it."""
+    path: list[str] = []
+    for node in [hops[0]["from"]] + [hop["to"] for hop in hops]:
+        if node in path:
+            del path[path.index(node) + 1:]
+        else:
+            path.append(node)
+    return path
+
+
+def upstream_in(hops: list[Mapping[str, Any]], node: str) -> str | None:
+    """The node before ``node`` on the route: where answers go next (None where it was raised)."""
+    path = path_of(hops)
+    index = path.index(node)
+    return path[index - 1] if index else None
+
+
+def latest_received(session: Session, uid: str) -> dict[str, Any] | None:
+    """The last envelope that brought the topic here (escalated, delegated or returned to this node)."""
+    from shangliang.federation.models import InboxTransfer
+
+    row = session.execute(
+        select(InboxTransfer).where(InboxTransfer.topic == uid, InboxTransfer.kind.in_(MOVING_KINDS))
+        .order_by(InboxTransfer.received_ms.desc()).limit(1)
+    ).scalar_one_or_none()
+    return json.loads(row.envelope) if row is not None else None
+
+
+def _node_id() -> str:
+    return current_app.config["NODE_ID"]
+
+
+def _snapshot(topic: Topic) -> dict[str, Any]:
+    data = topic_dict(topic)
+    return {k: data[k] for k in ("uid", "title", "description", "category", "areas", "raised_by", "raised_ms",
+                                 "stage")}
+
+
+def _event(topic: Topic, action: str, actor: str, node: str, note: str = "", to_stage: str | None = None,
+           at_ms: int | None = None) -> None:
+    at = at_ms if at_ms is not None else _now_ms()
+    topic.events.append(TopicEvent(at_ms=at, actor=actor, action=action, node=node, from_stage=topic.stage if to_stage
+                                   else None, to_stage=to_stage, note=note))
+    topic.updated_ms = max(topic.updated_ms, at)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks shared by the actions: each refuses before anything is written
+
+
+def _held_here(topic: Topic) -> None:
+    if topic.holder != _node_id():
+        raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+
+
+def _movable(topic: Topic, verb: str) -> None:
+    if topic.stage not in MOVABLE:
+        raise InputError(f"topic {topic.uid} is {topic.stage}: a topic is {verb} only before research starts "
+                         f"({' or '.join(MOVABLE)})")
+
+
+def _room_for_hop(received: Mapping[str, Any] | None) -> None:
+    from shangliang.federation.envelope import MAX_HOPS
+
+    if received is not None and len(received["hops"]) >= MAX_HOPS:
+        raise InputError(f"the topic's envelope already carries {MAX_HOPS} hops, the most the protocol allows; "
+                         "raise a new topic instead")
+
+
+def _peer_or_refuse(session: Session, node: str, relation: str) -> None:
+    from shangliang.federation.models import Peer
+
+    peer = session.get(Peer, node)
+    if peer is None:
+        raise InputError(f"{node} is not a peer of this node (shangliang peers add)")
+    if peer.relation != relation:
+        raise InputError(f"{node} is this node's {peer.relation}, not its {relation}")
+
+
+def _note(value: Any, name: str) -> str:
+    return _text(value, name, MAX_NOTE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions on a topic held here
+
+
+def escalate(session: Session, pm, config: Mapping[str, Any], topic: Topic, note: str, actor: str) -> dict[str, Any]:
+    """上交: send the topic to this node's parent with a note saying why."""
+    from shangliang.federation import outbox
+
+    _held_here(topic)
+    _movable(topic, "escalated")
+    note = _note(note, "note")
+    parent = config.get("NODE_PARENT")
+    if not parent:
+        raise InputError(f"{config['NODE_ID']} has no parent to escalate to")
+    _peer_or_refuse(session, parent, "parent")
+    received = latest_received(session, topic.uid)
+    _room_for_hop(received)
+    if received is None:
+        envelope, _ = outbox.originate(session, "topic.escalate", {"topic": _snapshot(topic), "reason": note},
+                                       parent, "escalate", topic=topic.uid, note=note)
+    else:
+        envelope, _ = outbox.forward(session, received, parent, "escalate", note=note)
+    _event(topic, "escalated", actor, config["NODE_ID"], f"→ {parent}: {note}")
+    topic.holder, topic.accepted_ms = parent, None
+    session.flush()
+    return envelope
+
+
+def delegate(session: Session, pm, config: Mapping[str, Any], topic: Topic, to: str, instructions: str,
+             due_ms: int | None, actor: str) -> dict[str, Any]:
+    """下放: send the topic to a named child with instructions and, optionally, a due date."""
+    from shangliang.federation import outbox
+
+    _held_here(topic)
+    _movable(topic, "delegated")
+    to = _text(to, "target node", 40)
+    if not (divisions.is_standard(to) and divisions.parent_of(to) == config["NODE_ID"]):
+        from shangliang.federation.models import Peer
+
+        peer = session.get(Peer, to)
+        if peer is None or peer.relation != "child":
+            raise InputError(f"{to} is not a child of {config['NODE_ID']}: a topic is delegated one level down")
+    _peer_or_refuse(session, to, "child")
+    instructions = _text(instructions, "instructions", MAX_NOTE - 40)
+    if due_ms is not None and due_ms <= _now_ms():
+        raise InputError("the due date has passed")
+    received = latest_received(session, topic.uid)
+    _room_for_hop(received)
+    if received is None:
+        body: dict[str, Any] = {"topic": _snapshot(topic), "instructions": instructions}
+        if due_ms is not None:
+            body["due_ms"] = due_ms
+        envelope, _ = outbox.originate(session, "topic.delegate", body, to, "delegate", topic=topic.uid,
+                                       note=instructions)
+    else:
+        # The envelope's body is the origin's and cannot change: instructions and due date go in our hop's note.
+        note = instructions + (f"\ndue_ms: {due_ms}" if due_ms is not None else "")
+        envelope, _ = outbox.forward(session, received, to, "delegate", note=note)
+    _event(topic, "delegated", actor, config["NODE_ID"], f"→ {to}: {instructions}")
+    topic.holder, topic.accepted_ms, topic.due_ms, topic.overdue = to, None, due_ms, False
+    session.flush()
+    return envelope
+
+
+def return_topic(session: Session, pm, config: Mapping[str, Any], topic: Topic, reason: str,
+                 actor: str) -> dict[str, Any]:
+    """退回: send the topic back to the node it came from, with the reason."""
+    from shangliang.federation import outbox
+
+    _held_here(topic)
+    if topic.upstream is None:
+        raise InputError(f"topic {topic.uid} was raised here: there is no node to return it to")
+    _movable(topic, "returned")
+    reason = _note(reason, "reason")
+    received = latest_received(session, topic.uid)
+    if received is None:
+        raise InputError(f"topic {topic.uid} has no envelope on this node to return")
+    _room_for_hop(received)
+    envelope, _ = outbox.forward(session, received, topic.upstream, "return", note=reason)
+    _event(topic, "returned", actor, config["NODE_ID"], f"→ {topic.upstream}: {reason}")
+    topic.holder, topic.accepted_ms = topic.upstream, None
+    session.flush()
+    return envelope
+
+
+def accept(session: Session, pm, config: Mapping[str, Any], topic: Topic, actor: str) -> dict[str, Any] | None:
+    """受理: take responsibility for a topic sent here; the route back to where it was raised is told."""
+    _held_here(topic)
+    if topic.accepted_ms is not None:
+        raise InputError(f"topic {topic.uid} was already accepted here")
+    if topic.stage == "closed":
+        raise InputError(f"topic {topic.uid} is closed")
+    now = _now_ms()
+    envelope = _answer(session, topic, "topic.accept", {"decision": "consult"})
+    topic.accepted_ms = now
+    _event(topic, "accepted", actor, config["NODE_ID"], at_ms=now)
+    session.flush()
+    return envelope
+
+
+def record_result(session: Session, pm, config: Mapping[str, Any], topic: Topic, kind: str, title: str,
+                  summary: str, measures: list[str], handling_units: list[str], actor: str) -> dict[str, Any] | None:
+    """反馈: record the consultation's result, close the topic and send the result back along its route."""
+    _held_here(topic)
+    _accepted(topic)
+    if topic.stage != "feedback":
+        raise InputError(f"topic {topic.uid} is {topic.stage}: a result is fed back at the feedback stage")
+    result = {"kind": _text(kind, "result kind", 100), "title": _text(title, "result title", 300),
+              "summary": _text(summary, "result summary", 20000),
+              "measures": [_text(m, "measure", 2000) for m in measures],
+              "handling_units": [_text(u, "handling unit", 200) for u in handling_units]}
+    reasons = [r for found in pm.hook.topic_transition_guard(topic=topic_dict(topic, events=True),
+                                                             from_stage="feedback", to_stage="closed")
+               for r in (found or [])]
+    if reasons:
+        raise InputError("refused: " + "; ".join(reasons))
+    now = _now_ms()
+    envelope = _answer(session, topic, "topic.result", {"result": result, "closed_ms": now})
+    _event(topic, "result", actor, config["NODE_ID"], result["title"], to_stage="closed", at_ms=now)
+    topic.result, topic.stage, topic.closed_ms, topic.overdue = json.dumps(result, ensure_ascii=False), "closed", now, False
+    session.flush()
+    after_commit(session, lambda: pm.hook.topic_stage_changed(topic=topic_dict(topic), from_stage="feedback",
+                                                              to_stage="closed", actor=actor))
+    return envelope
+
+
+def progress(session: Session, topic: Topic, stage: str, summary: str) -> dict[str, Any] | None:
+    """Tell the route of a stage change on the holder (called by ``services.advance``)."""
+    return _answer(session, topic, "topic.progress", {"stage": stage, "summary": summary or stage})
+
+
+def _accepted(topic: Topic) -> None:
+    if topic.accepted_ms is None:
+        raise InputError(f"topic {topic.uid} was sent here and is not accepted yet: accept it (topics accept) "
+                         "or return it first")
+
+
+def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A new envelope from the holder, one ``reply`` hop towards where the topic was raised (None if raised here)."""
+    from shangliang.federation import outbox
+
+    if topic.upstream is None:
+        return None
+    received = latest_received(session, topic.uid)
+    in_reply_to = {"origin": received["origin"], "id": received["id"]} if received else None
+    envelope, _ = outbox.originate(session, kind, body, topic.upstream, "reply", topic=topic.uid,
+                                   in_reply_to=in_reply_to)
+    return envelope
+
+
+# ---------------------------------------------------------------------------------------------
+# What an accepted message does here (called by the inbox, in its transaction)
+
+
+def apply_received(session: Session, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
+    from shangliang.federation.errors import InvalidBody
+
+    kind = envelope["kind"]
+    if kind in MOVING_KINDS:
+        _receive_topic(session, envelope, transfer)
+    elif kind in REPLY_KINDS:
+        topic = session.execute(select(Topic).where(Topic.uid == envelope["topic"])).scalar_one_or_none()
+        if topic is None:
+            raise InvalidBody(f"topic {envelope['topic']} is not known here: an answer follows the topic's route")
+        _receive_answer(session, topic, envelope, transfer)
+
+
+def _receive_topic(session: Session, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
+    me = _node_id()
+    body, last = envelope["body"], envelope["hops"][-1]
+    snapshot = body["topic"]
+    if snapshot["uid"] != envelope["topic"]:
+        from shangliang.federation.errors import InvalidBody
+
+        raise InvalidBody("body.topic.uid is not the envelope's topic")
+    topic = session.execute(select(Topic).where(Topic.uid == envelope["topic"])).scalar_one_or_none()
+    at = transfer["received_ms"]
+    if topic is None:
+        topic = Topic(uid=snapshot["uid"], title=snapshot["title"][:300], description=snapshot["description"],
+                      category=snapshot["category"][:100], areas=json.dumps(sorted(set(snapshot["areas"]))),
+                      raised_by_kind=snapshot["raised_by"]["kind"], raised_by_name=snapshot["raised_by"]["name"][:200],
+                      raised_ms=snapshot["raised_ms"], stage=snapshot["stage"], holder=me, overdue=False,
+                      updated_ms=at)
+        session.add(topic)
+    action = last["action"]
+    note = last.get("note", "")
+    topic.holder, topic.upstream = me, upstream_in(envelope["hops"], me)
+    raised_here = envelope["topic"].split(":", 1)[0] == me
+    held_before = any(e.action == "accepted" and e.node == me for e in topic.events)
+    topic.accepted_ms = at if action == "return" and (raised_here or held_before) else None
+    if action == "delegate":
+        due = _DUE_LINE.search(note)
+        if len(envelope["hops"]) == 1:
+            topic.instructions, topic.due_ms = body["instructions"], body.get("due_ms")
+        else:
+            topic.instructions = _DUE_LINE.sub("", note)
+            topic.due_ms = int(due.group(1)) if due else None
+        topic.overdue = False
+    _event(topic, {"escalate": "escalated", "delegate": "delegated", "return": "returned"}.get(action, action),
+           f"node:{last['from']}", last["from"], f"{last['from']} → {me}" + (f": {_DUE_LINE.sub('', note)}" if note else ""),
+           at_ms=at)
+    session.flush()
+
+
+def _receive_answer(session: Session, topic: Topic, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
+    from shangliang.federation import outbox
+
+    origin, body = envelope["origin"], envelope["body"]
+    actor = f"node:{origin}"
+    kind = envelope["kind"]
+    if kind == "topic.accept":
+        topic.holder, topic.accepted_ms = origin, envelope["created_ms"]
+        _event(topic, "accepted", actor, origin, at_ms=envelope["created_ms"])
+    elif kind == "topic.progress":
+        if body["stage"] != topic.stage:
+            _event(topic, "progress", actor, origin, body["summary"], to_stage=body["stage"], at_ms=envelope["created_ms"])
+            topic.stage = body["stage"]
+    else:
+        _event(topic, "result", actor, origin, body["result"]["title"], to_stage="closed", at_ms=envelope["created_ms"])
+        topic.result = json.dumps(body["result"], ensure_ascii=False)
+        topic.stage, topic.closed_ms, topic.overdue = "closed", body["closed_ms"], False
+    # An answer comes from the node that holds the topic now.
+    topic.holder = origin
+    session.flush()
+    if topic.upstream is not None:
+        # Relay it on towards where the topic was raised; every node on the way records it.
+        outbox.forward(session, envelope, topic.upstream, "reply")
+
+
+# ---------------------------------------------------------------------------------------------
+# The route as this node saw it
+
+
+def route(session: Session, uid: str) -> list[dict[str, Any]]:
+    """Every envelope about the topic that this node received or sent, oldest first, each hop re-verified."""
+    from shangliang.federation import keys
+    from shangliang.federation.models import InboxTransfer, OutboxMessage
+    from shangliang.federation.peers import PinnedPeers
+    from shangliang.federation.signing import b64u_decode
+    from shangliang.federation.verify import check_chain
+
+    me = _node_id()
+    own = {row.key_id: b64u_decode(row.public, "key", 32) for row in keys.all_rows(session)}
+    pinned = PinnedPeers(session)
+
+    def key_of(node: str, key_id: str, at_ms: int) -> bytes | None:
+        return own.get(key_id) if node == me else pinned.key(node, key_id, at_ms)
+
+    items = []
+    for row in session.execute(select(InboxTransfer).where(InboxTransfer.topic == uid)).scalars():
+        items.append(("received", row.received_ms, row.transfer_id, json.loads(row.envelope), None))
+    for row in session.execute(select(OutboxMessage).where(OutboxMessage.topic == uid)).scalars():
+        items.append(("sent", row.created_ms, row.transfer_id, json.loads(row.envelope), row.status))
+    items.sort(key=lambda item: (item[1], item[0] == "received"))
+    out = []
+    for direction, at_ms, transfer, envelope, status in items:
+        core_problem, problems = check_chain(envelope, key_of)
+        out.append({
+            "direction": direction, "at_ms": at_ms, "transfer": transfer, "kind": envelope["kind"],
+            "origin": envelope["origin"], "id": envelope["id"], "delivery": status,
+            "verified": core_problem is None and not any(problems), "core_problem": core_problem,
+            "hops": [{"from": h["from"], "to": h["to"], "action": h["action"], "at_ms": h["at_ms"],
+                      "note": h.get("note", ""), "key": h["key"], "verified": p is None, "problem": p}
+                     for h, p in zip(envelope["hops"], problems)],
+        })
+    return out
+
+
+def route_verified(entries: list[Mapping[str, Any]]) -> bool:
+    return all(entry["verified"] for entry in entries)
+
+
+__all__ = ["escalate", "delegate", "return_topic", "accept", "record_result", "progress", "apply_received", "route",
+           "route_verified", "path_of", "upstream_in", "latest_received", "MOVABLE", "STAGES"]

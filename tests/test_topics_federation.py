@@ -1,0 +1,263 @@
+"""Topics between real nodes: escalate, delegate, accept, return, progress and result across five processes.
+
+One federation for the module — province 62, city 6203, county 620302, townships 620302001 and
+620302002 — each node its own ``serve`` process (gunicorn and a Celery worker) on loopback, paired
+with ``keys show`` / ``peers add``. Commands run the real CLI against each node's database; the
+nodes' workers deliver the envelopes over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from .fednet import Federation, NodeFactory
+
+IDS = ("62", "6203", "620302", "620302001", "620302002")
+T1, T2 = "620302001", "620302002"
+WAIT = 60.0
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    factory = NodeFactory(tmp_path_factory.mktemp("topics-fed"))
+    with Federation(factory) as federation:
+        nodes = federation(*IDS, in_process=True)
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            list(pool.map(lambda node: node.start(), nodes.values()))
+        yield nodes
+    factory.close()
+
+
+def show(node, uid):
+    return node.run_json("topics", "show", uid)
+
+
+def fails(node, *args) -> str:
+    """Run a command that must be refused; return its message."""
+    with pytest.raises(AssertionError) as refused:
+        node.run(*args)
+    return str(refused.value)
+
+
+def wait_until(what: str, probe, timeout: float = WAIT):
+    """Poll ``probe()`` until it returns something true; fail with ``what`` and the last value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except AssertionError as exc:  # e.g. the topic has not arrived yet
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}; last: {str(last)[:2000]}")
+
+
+def arrived(node, uid, **fields):
+    def probe():
+        data = show(node, uid)
+        return data if all(data[k] == v for k, v in fields.items()) else None
+
+    return wait_until(f"{uid} at {node.id} with {fields}", probe)
+
+
+def raise_topic(node, title, *areas, kind="public", name="群众来信") -> dict:
+    args = ["topics", "add", "--title", title, "--category", "城乡建设", "--description", f"{title}(测试)",
+            "--raised-by-kind", kind, "--raised-by-name", name]
+    for area in areas:
+        args += ["--area", area]
+    return node.run_json(*args)
+
+
+def counts(node) -> tuple[int, int]:
+    """(outbox rows, topic events) on a node: what an action would have written."""
+    outbox = len(node.run_json("outbox", "list", "--limit", "100000"))
+    events = sum(len(show(node, t["uid"])["events"]) for t in node.run_json("topics", "list"))
+    return outbox, events
+
+
+def walk(node, uid, stages):
+    for stage in stages:
+        node.run("topics", "advance", uid, "--to", stage, "--note", f"进入{stage}")
+
+
+def test_road_repair_escalated_accepted_consulted_and_result_fed_back(net):
+    township, county = net[T1], net["620302"]
+    added = raise_topic(township, "两镇之间道路维修", T1, T2)
+    uid = added["uid"]
+    assert uid.startswith(f"{T1}:")
+    assert added["suggestion"]["action"] == "escalate" and added["suggestion"]["to"] == "620302"
+    assert added["suggestion"]["belongs_to"] == "620302"
+
+    sent = township.run_json("topics", "escalate", uid, "--note", "跨乡镇事项,提请区政协协商")
+    assert sent["holder"] == "620302" and sent["sent"]["kind"] == "topic.escalate"
+
+    at_county = arrived(county, uid, holder="620302")
+    assert at_county["awaiting_acceptance"] is True and at_county["upstream"] == T1
+    assert at_county["suggestion"]["action"] == "keep"
+    assert at_county["route_verified"] is True
+    # Not accepted yet: the county cannot start work on it.
+    assert "not accepted yet" in fails(county, "topics", "advance", uid, "--to", "determined")
+
+    county.run("topics", "accept", uid)
+    at_township = arrived(township, uid, awaiting_acceptance=False, holder="620302")
+    assert [e["action"] for e in at_township["events"]][-1] == "accepted"
+
+    walk(county, uid, ["determined", "researching", "consulting", "implementing", "feedback"])
+    arrived(township, uid, stage="feedback")
+    county.run("topics", "result", uid, "--kind", "协商意见", "--title", "道路维修纳入2027年计划",
+               "--summary", "区政府将两镇连接道路维修列入年度计划", "--measure", "三月底前完成勘测",
+               "--measure", "汛期前完工", "--handling-unit", "区交通运输局", "--handling-unit", "两镇政府")
+
+    home = arrived(township, uid, stage="closed")
+    assert home["result"] == {"kind": "协商意见", "title": "道路维修纳入2027年计划",
+                              "summary": "区政府将两镇连接道路维修列入年度计划",
+                              "measures": ["三月底前完成勘测", "汛期前完工"],
+                              "handling_units": ["区交通运输局", "两镇政府"]}
+    assert home["closed_ms"] and home["holder"] == "620302"
+    assert home["route_verified"] is True
+    kinds = [(entry["direction"], entry["kind"]) for entry in home["route"]]
+    assert ("sent", "topic.escalate") in kinds and ("received", "topic.accept") in kinds
+    assert ("received", "topic.result") in kinds
+    assert sum(1 for d, k in kinds if k == "topic.progress") == 5
+    assert all(hop["verified"] for entry in home["route"] for hop in entry["hops"])
+    # The county, which did the work, shows the same.
+    assert show(county, uid)["result"]["title"] == "道路维修纳入2027年计划"
+    # Text output names every hop and whether it verified.
+    text = township.run("topics", "show", uid)
+    assert "every hop verified" in text and "620302001 → 620302 escalate" in text
+
+
+def test_result_reaches_the_origin_after_three_hops(net):
+    township, county, city, province = net[T2], net["620302"], net["6203"], net["62"]
+    uid = raise_topic(township, "黄河流域生态保护协同", T2, "6201")["uid"]  # crosses two cities
+    township.run("topics", "escalate", uid, "--note", "涉及两市")
+    arrived(county, uid, holder="620302")
+    county.run("topics", "escalate", uid, "--note", "涉及两市,请市政协上交")
+    arrived(city, uid, holder="6203")
+    city.run("topics", "escalate", uid, "--note", "跨市事项,属省政协")
+    at_province = arrived(province, uid, holder="62")
+    assert at_province["upstream"] == "6203"
+    received = [e for e in at_province["route"] if e["direction"] == "received"][-1]
+    assert [(h["from"], h["to"]) for h in received["hops"]] == [(T2, "620302"), ("620302", "6203"), ("6203", "62")]
+    assert all(h["verified"] for h in received["hops"])
+
+    province.run("topics", "accept", uid)
+    for node in (city, county, township):
+        arrived(node, uid, holder="62", awaiting_acceptance=False)
+    walk(province, uid, ["determined", "researching", "consulting", "implementing", "feedback"])
+    province.run("topics", "result", uid, "--title", "建立跨市生态补偿机制", "--summary", "省政协专题协商形成建议",
+                 "--handling-unit", "省生态环境厅")
+    home = arrived(township, uid, stage="closed")
+    assert home["result"]["handling_units"] == ["省生态环境厅"]
+    result = [e for e in home["route"] if e["kind"] == "topic.result"][0]
+    assert result["origin"] == "62" and result["verified"]
+    assert [(h["from"], h["to"], h["action"]) for h in result["hops"]] == [
+        ("62", "6203", "reply"), ("6203", "620302", "reply"), ("620302", T2, "reply")]
+    for node in (city, county):
+        assert show(node, uid)["stage"] == "closed"
+
+
+def test_city_delegates_to_county_which_delegates_to_a_township(net):
+    city, county, township = net["6203"], net["620302"], net[T1]
+    uid = raise_topic(city, "宁远堡镇农村人居环境整治", T1, kind="party_committee", name="市委办公室")["uid"]
+    suggestion = city.run_json("topics", "show", uid)["suggestion"]
+    assert suggestion["action"] == "delegate" and suggestion["to"] == "620302"
+    city.run("topics", "delegate", uid, "--to", "620302", "--instructions", "请区政协组织协商", "--due", "+20")
+    at_county = arrived(county, uid, holder="620302")
+    assert at_county["instructions"] == "请区政协组织协商" and at_county["due_ms"]
+    county.run("topics", "delegate", uid, "--to", T1, "--instructions", "请镇政协工作站组织议事", "--due", "+10")
+    at_township = arrived(township, uid, holder=T1)
+    assert at_township["instructions"] == "请镇政协工作站组织议事"
+    assert at_township["due_ms"] and at_township["due_ms"] < at_county["due_ms"]
+    assert at_township["upstream"] == "620302" and at_township["route_verified"]
+    township.run("topics", "accept", uid)
+    for node in (county, city):
+        arrived(node, uid, holder=T1, awaiting_acceptance=False)
+    accept = [e for e in show(city, uid)["route"] if e["kind"] == "topic.accept"][0]
+    assert [(h["from"], h["to"]) for h in accept["hops"]] == [(T1, "620302"), ("620302", "6203")]
+
+
+def test_a_matter_escalated_without_need_is_returned_and_received_again(net):
+    township, county = net[T2], net["620302"]
+    uid = raise_topic(township, "村内路灯维修", T2)["uid"]
+    assert township.run_json("topics", "show", uid)["suggestion"]["action"] == "keep"
+    township.run("topics", "escalate", uid, "--note", "请区政协协调")
+    arrived(county, uid, holder="620302")
+    county.run("topics", "return", uid, "--reason", "属本镇范围内事项,由镇政协工作站协商")
+    back = arrived(township, uid, holder=T2)
+    assert back["awaiting_acceptance"] is False
+    assert back["events"][-1]["action"] == "returned" and "属本镇范围内事项" in back["events"][-1]["note"]
+    received = [e for e in back["route"] if e["direction"] == "received"]
+    assert [h["action"] for h in received[-1]["hops"]] == ["escalate", "return"] and received[-1]["verified"]
+    # The county no longer holds it, so it can do nothing more with it.
+    assert "held by 620302002" in fails(county, "topics", "accept", uid)
+    # The township works on it itself.
+    township.run("topics", "advance", uid, "--to", "determined")
+    # Escalated once more, it is a new transfer at the county.
+    township.run("topics", "escalate", uid, "--note", "再次提请")
+    again = arrived(county, uid, holder="620302", awaiting_acceptance=True)
+    transfers = [e["transfer"] for e in again["route"] if e["direction"] == "received"]
+    assert len(transfers) == 2 and len(set(transfers)) == 2
+
+
+def test_refused_actions_send_nothing_and_change_nothing(net):
+    township, county = net[T1], net["620302"]
+    # Not held here: the township sent it to the county.
+    sent_up = raise_topic(township, "跨镇水渠清淤", T1, T2)["uid"]
+    township.run("topics", "escalate", sent_up, "--note", "跨乡镇")
+    arrived(county, sent_up, holder="620302")
+    before = counts(township)
+    for args in (("escalate", sent_up, "--note", "x"), ("advance", sent_up, "--to", "determined"),
+                 ("delegate", sent_up, "--to", "620302001001", "--instructions", "x"),
+                 ("return", sent_up, "--reason", "x"), ("accept", sent_up)):
+        assert "held by 620302, not by this node" in fails(township, "topics", *args)
+    assert counts(township) == before
+    assert "no topic" in fails(township, "topics", "accept", "620302:01NOTATOPIC0000000000000000")
+
+    uid = raise_topic(county, "区级事项", "620302")["uid"]
+    before = counts(county)
+    # The target is not a child (a township of another county; the county's own parent).
+    assert "not a child" in fails(county, "topics", "delegate", uid, "--to", "620303001", "--instructions", "x")
+    assert "not a child" in fails(county, "topics", "delegate", uid, "--to", "6203", "--instructions", "x")
+    # Malformed input.
+    assert "note is empty" in fails(county, "topics", "escalate", uid, "--note", "  ")
+    assert "instructions is empty" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "")
+    assert "due" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x", "--due", "2020-01-01")
+    assert "due" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x", "--due", "tomorrow")
+    # Raised here: nothing to accept, nowhere to return it.
+    assert "already accepted" in fails(county, "topics", "accept", uid)
+    assert "raised here" in fails(county, "topics", "return", uid, "--reason", "x")
+    assert counts(county) == before
+    # The stage does not allow it.
+    walk(county, uid, ["determined", "researching"])
+    after_walk = counts(county)
+    assert after_walk[0] == before[0]  # raised here: its stage changes are sent to nobody
+    assert "before research starts" in fails(county, "topics", "escalate", uid, "--note", "x")
+    assert "before research starts" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x")
+    assert "feedback stage" in fails(county, "topics", "result", uid, "--title", "t", "--summary", "s")
+    assert counts(county) == after_walk
+    shown = show(county, uid)
+    assert shown["holder"] == "620302" and shown["stage"] == "researching"
+
+
+def test_a_topic_for_an_unknown_answer_is_refused_by_the_inbox(net):
+    """An answer about a topic the receiver never saw is refused (422) and nothing is stored."""
+    from shangliang.federation import envelope as env_mod, hops as hop_mod
+    from shangliang.federation.canonical import dumps
+
+    township, county = net[T1], net["620302"]
+    key = county.key()
+    envelope = env_mod.create(key, "620302", "topic.accept", {"decision": "consult"}, topic="620302001:01UNKNOWN")
+    envelope = hop_mod.append(envelope, key, "620302", T1, "reply")
+    before = len(township.inbox())
+    answer = township.post("/federation/v1/inbox", dumps(envelope))
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_body"
+    assert "not known here" in answer.json()["error"]["message"]
+    assert len(township.inbox()) == before
