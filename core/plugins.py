@@ -27,6 +27,7 @@ BUILTIN_PLUGINS = (
     "shangliang.federation.builtin",
     "shangliang.core.topics.builtin",
     "shangliang.core.topics.supervision",
+    "shangliang.core.topics.web",
 )
 
 
