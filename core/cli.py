@@ -492,10 +492,12 @@ def audit_list(limit: int, as_json: bool) -> None:
 @cli.command()
 @click.option("--dir", "base", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-nodes"),
               show_default=True, help="Where the demo's node directories are kept (reused on the next run).")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--once", is_flag=True, help="Start, check health and the worker, stop; exit 0 only if all was well.")
+@click.option("--port", type=click.IntRange(1, 65531), default=5000, show_default=True,
+              help="The first of five consecutive ports.")
+@click.option("--once", is_flag=True, help="Play the scenario and stop; exit 0 only if every step verified.")
 def demo(base: Path, port: int, once: bool) -> None:
-    """Run a local demo on the embedded defaults and keep serving until Ctrl-C."""
+    """Five nodes (province, city, county, two townships) on loopback ports PORT…PORT+4, each its own
+    process on the embedded defaults; play the scenario, then serve until Ctrl-C."""
     from .demo import run_demo
 
     sys.exit(run_demo(base.resolve(), port, once))

@@ -1,22 +1,33 @@
-"""``shangliang demo``: a local node on the embedded defaults, set up with the same commands a person would use.
+"""``shangliang demo``: a local federation of five nodes on the embedded defaults, and a scenario played on it.
 
-Until topics travel between nodes, the demo is one county node (金川区政协, 620302) with an
-administrator and a few members; ``--once`` starts it, checks its health and its worker, and stops.
+The nodes — province 62, city 6203, county 620302, townships 620302001 and 620302002 — are each
+made with ``shangliang init``, paired with ``keys show`` / ``peers add`` and run with ``serve`` (its
+own process, database and worker), exactly as people at five committee offices would. The scenario
+then uses the same ``topics`` commands staff would type, printing each one, and checks every step
+against what the nodes report: where the topic is, at which stage, with what result, and whether
+every hop of its route verifies. ``--once`` stops after the scenario and exits 0 only if every step
+checked out.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
+DEMO_PASSWORD = "shangliang-demo"
 DEMO_MEMBERS = (
     "name,sector,special_committee,township_group,member_no\n"
     "张建国,农业界,农业和农村委员会,宁远堡镇,JC001\n"
@@ -24,16 +35,54 @@ DEMO_MEMBERS = (
     "王志强,教育界,教科卫体委员会,宁远堡镇,JC003\n"
     "赵敏,医药卫生界,教科卫体委员会,双湾镇,JC004\n"
 )
-DEMO_PASSWORD = "shangliang-demo"
+WAIT_SECONDS = 60.0
 
 
-def _shangliang(*args: str, input: str | None = None) -> None:
-    result = subprocess.run([sys.executable, "-m", "shangliang.core", *args], input=input, text=True,
+@dataclass
+class DemoNode:
+    id: str
+    name: str
+    level: str
+    dir: Path
+    url: str
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+
+NODES = (  # id, name, level as the interface says it
+    ("62", "甘肃省政协", "省级 province"),
+    ("6203", "金昌市政协", "市级 city"),
+    ("620302", "金川区政协", "县级 county"),
+    ("620302001", "宁远堡镇政协委员工作站", "乡镇 township"),
+    ("620302002", "双湾镇政协委员工作站", "乡镇 township"),
+)
+
+
+class StepFailed(Exception):
+    """A step of the scenario did not happen as it should."""
+
+
+def _shangliang_args(node: DemoNode | None, *args: str) -> list[str]:
+    return [*(["--node", str(node.dir)] if node else []), *args]
+
+
+def _run(node: DemoNode | None, *args: str, input: str | None = None, echo: bool = True,
+         quiet: bool = False) -> str:
+    """Run one ``shangliang`` command as a person would, print it, return its standard output."""
+    argv = _shangliang_args(node, *args)
+    if echo:
+        click.echo(click.style("$ shangliang " + " ".join(shlex.quote(a) for a in argv), fg="cyan"))
+    result = subprocess.run([sys.executable, "-m", "shangliang.core", *argv], input=input, text=True,
                             capture_output=True)
     if result.returncode != 0:
-        raise click.ClickException(f"shangliang {' '.join(args)} failed: {(result.stderr or result.stdout).strip()}")
-    for line in result.stdout.strip().splitlines():
-        click.echo(f"    {line}")
+        raise StepFailed(f"shangliang {' '.join(argv)} failed: {(result.stderr or result.stdout).strip()}")
+    if echo and not quiet:
+        for line in result.stdout.rstrip().splitlines():
+            click.echo(f"    {line}")
+    return result.stdout
+
+
+def _json(node: DemoNode, *args: str, echo: bool = False) -> Any:
+    return json.loads(_run(node, *args, "--json", echo=echo))
 
 
 def _health(url: str) -> dict | None:
@@ -41,56 +90,266 @@ def _health(url: str) -> dict | None:
         with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return json.loads(exc.read() or b"{}")
+        try:
+            return json.loads(exc.read() or b"{}")
+        except ValueError:
+            return None
     except (OSError, ValueError):
         return None
 
 
-def run_demo(base: Path, port: int, once: bool) -> int:
-    node_dir = base / "620302"
-    url = f"http://127.0.0.1:{port}"
-    if not (node_dir / "node.toml").exists():
-        click.echo(f"$ shangliang init {node_dir} --id 620302 --name 金川区政协 --url {url}")
-        _shangliang("init", str(node_dir), "--id", "620302", "--name", "金川区政协", "--url", url)
-        click.echo("$ shangliang users add admin --role admin --password-stdin")
-        _shangliang("--node", str(node_dir), "users", "add", "admin", "--role", "admin", "--name", "办公室管理员",
-                    "--password-stdin", input=DEMO_PASSWORD + "\n")
-        members_csv = node_dir / "demo-members.csv"
-        members_csv.write_text(DEMO_MEMBERS, encoding="utf-8")
-        click.echo(f"$ shangliang members import {members_csv}")
-        _shangliang("--node", str(node_dir), "members", "import", str(members_csv))
-    else:
-        click.echo(f"reusing the demo node in {node_dir} (remove {base} to start afresh)")
+# -- the federation ------------------------------------------------------------------------------------
 
-    click.echo(f"$ shangliang --node {node_dir} serve --port {port}")
-    server = subprocess.Popen([sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "serve",
-                               "--port", str(port), "--workers", "2"],
-                              stdout=subprocess.DEVNULL if once else None, stderr=subprocess.STDOUT if once else None)
-    try:
-        deadline = time.time() + 60
-        health = None
-        while time.time() < deadline and server.poll() is None:
-            health = _health(url)
-            if health and health.get("status") == "ok" and (not once or health["worker"]["last_heartbeat_ms"]):
-                break
-            time.sleep(0.3)
-        if not health or health.get("status") != "ok":
-            click.echo(f"the node did not become healthy: {health}", err=True)
-            return 1
+
+def _nodes(base: Path, port: int) -> list[DemoNode]:
+    return [DemoNode(node_id, name, level, base / node_id, f"http://127.0.0.1:{port + index}")
+            for index, (node_id, name, level) in enumerate(NODES)]
+
+
+def _set_up(nodes: list[DemoNode]) -> None:
+    """Create and pair the nodes that do not exist yet (a second run reuses them)."""
+    by_id = {n.id: n for n in nodes}
+    made = []
+    for node in nodes:
+        toml = node.dir / "node.toml"
+        if toml.exists():
+            url = tomllib.loads(toml.read_text(encoding="utf-8")).get("url", "").rstrip("/")
+            if url != node.url:
+                raise StepFailed(f"{node.dir} serves {url}, not {node.url}: use --port as before, or remove "
+                                 f"{node.dir.parent} to start afresh")
+            continue
+        click.echo(click.style(f"\n## {node.level} {node.id} {node.name}", bold=True))
+        _run(None, "init", str(node.dir), "--id", node.id, "--name", node.name, "--url", node.url)
+        _run(node, "users", "add", "admin", "--role", "admin", "--name", "办公室管理员", "--password-stdin",
+             input=DEMO_PASSWORD + "\n")
+        made.append(node)
+    county = by_id["620302"]
+    if county in made:
+        members_csv = county.dir / "demo-members.csv"
+        members_csv.write_text(DEMO_MEMBERS, encoding="utf-8")
+        _run(county, "members", "import", str(members_csv))
+    if not made:
+        click.echo(f"reusing the demo nodes in {nodes[0].dir.parent} (remove it to start afresh)")
+        return
+    click.echo(click.style("\n## pairing neighbours: each reads the other's `keys show` line", bold=True))
+    lines = {n.id: _run(n, "keys", "show", echo=False).split() for n in nodes}
+    from . import divisions
+
+    for node in nodes:
+        for other in nodes:
+            related = divisions.parent_of(node.id) == other.id or divisions.parent_of(other.id) == node.id
+            if related and (node in made or other in made):
+                known = {p["id"] for p in json.loads(_run(node, "peers", "list", "--json", echo=False))}
+                if other.id not in known:
+                    _run(node, "peers", "add", *lines[other.id])
+
+
+def _start(nodes: list[DemoNode], log_dir: Path) -> None:
+    for node in nodes:
+        port = node.url.rsplit(":", 1)[1]
+        click.echo(click.style(f"$ shangliang --node {node.dir} serve --port {port} --workers 1 &", fg="cyan"))
+        log = open(log_dir / f"{node.id}.log", "ab")
+        node.process = subprocess.Popen(
+            [sys.executable, "-m", "shangliang.core", "--node", str(node.dir), "serve", "--port", port,
+             "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + WAIT_SECONDS
+    waiting = list(nodes)
+    while waiting:
+        for node in list(waiting):
+            if node.process.poll() is not None:
+                raise StepFailed(f"{node.id} exited with {node.process.returncode}; see {log_dir / (node.id + '.log')}")
+            health = _health(node.url)
+            if health and health.get("status") == "ok" and health.get("worker", {}).get("last_heartbeat_ms"):
+                waiting.remove(node)
+        if waiting and time.time() > deadline:
+            raise StepFailed(f"not healthy within {WAIT_SECONDS:.0f} s: {', '.join(n.id for n in waiting)}")
+        time.sleep(0.3)
+    click.echo("all five nodes are up, each with its worker")
+
+
+def _stop(nodes: list[DemoNode]) -> None:
+    def stop(node: DemoNode) -> None:
+        if node.process is None or node.process.poll() is not None:
+            return
+        import os
+
+        try:
+            os.killpg(node.process.pid, signal.SIGTERM)
+            node.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(node.process.pid, signal.SIGKILL)
+            node.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(stop, nodes))
+
+
+# -- the scenario --------------------------------------------------------------------------------------
+
+
+class Scenario:
+    """The steps, each printed with its commands and checked against what the nodes show."""
+
+    def __init__(self, nodes: list[DemoNode]):
+        self.node = {n.id: n for n in nodes}
+        self.checks: list[tuple[str, bool, str]] = []
+
+    def check(self, what: str, ok: bool, detail: str = "") -> bool:
+        self.checks.append((what, ok, detail))
+        mark = click.style("✓", fg="green") if ok else click.style("✗", fg="red")
+        click.echo(f"  {mark} {what}" + (f" — {detail}" if detail and not ok else ""))
+        return ok
+
+    def wait(self, node_id: str, uid: str, what: str, condition: Callable[[dict], bool]) -> dict:
+        """Poll ``topics show`` on a node until ``condition`` holds (the workers deliver meanwhile)."""
+        deadline = time.time() + WAIT_SECONDS
+        data: dict = {}
+        while time.time() < deadline:
+            try:
+                data = _json(self.node[node_id], "topics", "show", uid)
+            except StepFailed:
+                data = {}
+            if data and condition(data):
+                self.check(what, True)
+                return data
+            time.sleep(0.5)
+        raise StepFailed(f"{what}: not seen within {WAIT_SECONDS:.0f} s (last: holder {data.get('holder')}, "
+                         f"stage {data.get('stage')})")
+
+    def verified_route(self, node_id: str, uid: str) -> None:
+        data = _json(self.node[node_id], "topics", "show", uid)
+        hops = sum(len(entry["hops"]) for entry in data["route"])
+        self.check(f"{node_id} re-verifies the whole route: {len(data['route'])} envelopes, {hops} hops",
+                   bool(data["route"]) and data["route_verified"],
+                   "; ".join(f"{h['from']}→{h['to']}: {h['problem']}" for e in data["route"] for h in e["hops"]
+                             if not h["verified"]))
+
+    def add(self, node_id: str, title: str, areas: list[str], kind: str, name: str, category: str,
+            description: str) -> str:
+        args = ["topics", "add", "--title", title, "--description", description, "--category", category,
+                "--raised-by-kind", kind, "--raised-by-name", name]
+        for area in areas:
+            args += ["--area", area]
+        out = _run(self.node[node_id], *args)
+        return out.split()[0]
+
+    def do(self, node_id: str, *args: str) -> None:
+        _run(self.node[node_id], *args)
+
+    # -- the three stories --
+
+    def road_repair(self) -> str:
+        click.echo(click.style("\n## 1. 两镇之间道路维修: raised in a township, consulted by the county, result fed back",
+                               bold=True))
+        click.echo("   (跨乡镇事项由共同的上一级协商 — a matter across two townships belongs to their county)")
+        uid = self.add("620302001", "宁远堡镇至双湾镇连接道路维修", ["620302001", "620302002"], "public",
+                       "宁远堡镇群众联名", "城乡建设", "两镇之间的连接道路破损严重,雨季通行困难,群众多次反映。")
+        suggestion = _json(self.node["620302001"], "topics", "show", uid)["suggestion"]
+        self.check("routing suggests escalating it to the county 620302",
+                   suggestion["action"] == "escalate" and suggestion["to"] == "620302", suggestion["reason"])
+        self.do("620302001", "topics", "escalate", uid, "--note", "涉及两镇,提请区政协协商")
+        self.wait("620302", uid, "the county received it, awaiting its acceptance",
+                  lambda d: d["holder"] == "620302" and d["awaiting_acceptance"])
+        self.do("620302", "topics", "accept", uid)
+        self.wait("620302001", uid, "the township hears that the county accepted it (受理)",
+                  lambda d: d["holder"] == "620302" and not d["awaiting_acceptance"])
+        for stage, note in (("determined", "列入区政协年度协商计划"), ("researching", "组织委员实地调研"),
+                            ("consulting", "召开专题协商会,两镇群众代表参加"), ("implementing", "区政府交通部门办理"),
+                            ("feedback", "办理结果向群众反馈")):
+            self.do("620302", "topics", "advance", uid, "--to", stage, "--note", note)
+        self.wait("620302001", uid, "each stage change reached the township", lambda d: d["stage"] == "feedback")
+        self.do("620302", "topics", "result", uid, "--kind", "协商意见", "--title", "连接道路维修列入2027年区级计划",
+                "--summary", "区政府同意将两镇连接道路维修列入2027年计划,先行修补坑洼路段。",
+                "--measure", "2027年3月底前完成勘测设计", "--measure", "汛期前完成主要路段修复",
+                "--handling-unit", "金川区交通运输局", "--handling-unit", "宁远堡镇人民政府",
+                "--handling-unit", "双湾镇人民政府")
+        home = self.wait("620302001", uid, "the county's result came home to the township that raised it",
+                         lambda d: d["stage"] == "closed" and bool(d["result"]))
+        self.check("the result is the county's, with its measures and handling units",
+                   home["result"]["title"] == "连接道路维修列入2027年区级计划" and len(home["result"]["handling_units"]) == 3)
+        self.verified_route("620302001", uid)
+        self.verified_route("620302", uid)
+        _run(self.node["620302001"], "topics", "show", uid)
+        return uid
+
+    def delegation(self) -> str:
+        click.echo(click.style("\n## 2. 指定下放: the city delegates a matter to the county, which delegates it to a township",
+                               bold=True))
+        uid = self.add("6203", "双湾镇农村人居环境整治", ["620302002"], "party_committee", "中共金昌市委办公室",
+                       "农业农村", "市委交办:推进双湾镇农村人居环境整治,听取群众意见。")
+        suggestion = _json(self.node["6203"], "topics", "show", uid)["suggestion"]
+        self.check("routing suggests delegating it to the county 620302",
+                   suggestion["action"] == "delegate" and suggestion["to"] == "620302", suggestion["reason"])
+        self.do("6203", "topics", "delegate", uid, "--to", "620302", "--instructions", "请金川区政协组织协商,按期反馈",
+                "--due", "+20")
+        self.wait("620302", uid, "the county received the delegation", lambda d: d["holder"] == "620302")
+        self.do("620302", "topics", "delegate", uid, "--to", "620302002", "--instructions",
+                "请双湾镇政协委员工作站组织群众议事", "--due", "+10")
+        self.wait("620302002", uid, "the township received it with the county's instructions and due date",
+                  lambda d: d["holder"] == "620302002" and d["instructions"] and d["due_ms"])
+        self.do("620302002", "topics", "accept", uid)
+        self.wait("6203", uid, "the city hears, through the county, that the township accepted it",
+                  lambda d: d["holder"] == "620302002" and not d["awaiting_acceptance"])
+        self.verified_route("6203", uid)
+        self.verified_route("620302002", uid)
+        return uid
+
+    def returned(self) -> str:
+        click.echo(click.style("\n## 3. 退回: a matter escalated without need goes back with the reason", bold=True))
+        uid = self.add("620302001", "村委会门前路灯维修", ["620302001"], "member", "张建国", "城乡建设",
+                       "村委会门前路灯损坏,夜间出行不便。")
+        suggestion = _json(self.node["620302001"], "topics", "show", uid)["suggestion"]
+        self.check("routing suggests keeping it in the township", suggestion["action"] == "keep", suggestion["reason"])
+        self.do("620302001", "topics", "escalate", uid, "--note", "请区政协协调")
+        self.wait("620302", uid, "the county received it", lambda d: d["holder"] == "620302")
+        self.do("620302", "topics", "return", uid, "--reason", "属本镇范围内事项,请镇政协委员工作站协商解决")
+        back = self.wait("620302001", uid, "the township holds it again, with the county's reason",
+                         lambda d: d["holder"] == "620302001" and d["events"][-1]["action"] == "returned")
+        self.check("the reason is shown", "属本镇范围内事项" in back["events"][-1]["note"])
+        self.verified_route("620302001", uid)
+        return uid
+
+    def play(self) -> bool:
+        for story in (self.road_repair, self.delegation, self.returned):
+            try:
+                story()
+            except StepFailed as exc:
+                self.check(f"{story.__name__}", False, str(exc))
+        failed = [c for c in self.checks if not c[1]]
         click.echo("")
-        click.echo(f"  县级 county node 620302 金川区政协  {url}/")
-        click.echo(f"  health: {url}/healthz   sign in: admin / {DEMO_PASSWORD}")
+        if failed:
+            click.echo(click.style(f"{len(failed)} of {len(self.checks)} checks failed", fg="red", bold=True))
+        else:
+            click.echo(click.style(f"all {len(self.checks)} checks passed: every step verified", fg="green", bold=True))
+        return not failed
+
+
+def run_demo(base: Path, port: int, once: bool) -> int:
+    nodes = _nodes(base, port)
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        _set_up(nodes)
+        click.echo(click.style("\n## starting the nodes (logs in " + str(base) + "/*.log)", bold=True))
+        _start(nodes, base)
+    except StepFailed as exc:
+        click.echo(f"the demo could not start: {exc}", err=True)
+        _stop(nodes)
+        return 1
+    try:
+        ok = Scenario(nodes).play()
+        click.echo("")
+        for node in nodes:
+            click.echo(f"  {node.level:<16} {node.id:<10} {node.name:<12} {node.url}/")
+        click.echo(f"  sign in on any node: admin / {DEMO_PASSWORD}")
         if once:
-            click.echo(f"  worker heartbeat seen {health['worker']['age_seconds']} s ago; database and broker ok")
-            return 0
+            return 0 if ok else 1
         click.echo("\nserving until Ctrl-C")
-        return server.wait()
+        while all(n.process.poll() is None for n in nodes):
+            time.sleep(1)
+        return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        _stop(nodes)
