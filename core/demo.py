@@ -337,6 +337,9 @@ def run_demo(base: Path, port: int, once: bool) -> int:
         click.echo(f"the demo could not start: {exc}", err=True)
         _stop(nodes)
         return 1
+    except BaseException:  # Ctrl-C while starting: the servers run in their own sessions, stop them
+        _stop(nodes)
+        raise
     try:
         ok = Scenario(nodes).play()
         click.echo("")

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -37,8 +38,12 @@ def escalation_body(title="两镇之间道路维修") -> str:
     }, ensure_ascii=False)
 
 
-def send(node, title="两镇之间道路维修", to="620302"):
-    out = node.run("outbox", "send", "topic.escalate", "--to", to, "--topic", TOPIC, "--body", escalation_body(title))
+def send(node, title="两镇之间道路维修", to="620302", topic=None):
+    """Escalate a topic with ``outbox send``; a new topic each time unless one is given (a node refuses a
+    second escalation of a topic it already holds)."""
+    topic = topic or f"620302001:{uuid.uuid4().hex}"
+    body = escalation_body(title).replace(TOPIC, topic)
+    out = node.run("outbox", "send", "topic.escalate", "--to", to, "--topic", topic, "--body", body)
     return out.split()[1]  # origin/id
 
 
@@ -76,7 +81,7 @@ def test_two_nodes_paired_from_scratch_exchange_an_escalation(pair):
     assert len(received) == 1
     row = received[0]
     assert f"{row['origin']}/{row['id']}" == message
-    assert (row["kind"], row["topic"], row["from"]) == ("topic.escalate", TOPIC, "620302001")
+    assert (row["kind"], row["from"]) == ("topic.escalate", "620302001") and row["topic"].startswith("620302001:")
     assert row["received_ms"] > 0
     sent = wait_for(lambda: [r for r in outbox(township) if r["status"] == "sent"], what="the outbox row marked sent")
     assert sent[0]["attempts"] == 1
@@ -116,14 +121,28 @@ def test_a_permanent_refusal_is_dead_lettered_and_can_be_re_driven(pair):
 
 
 def test_messages_about_one_topic_arrive_in_the_order_written(pair):
+    """The county accepts an escalated topic and reports five stages while the township is down: the six
+    answers about that one topic arrive in the order written."""
     township, county = pair
-    township.start()
-    written = [send(township, title=f"第{i}次补充材料") for i in range(6)]
-    wait_for(lambda: all(r["attempts"] >= 1 for r in outbox(township)[-1:]), what="a first failed attempt")
     county.start()
-    wait_for(lambda: len(county.inbox()) == 6, timeout=60, what="six deliveries")
-    received = sorted(county.inbox(), key=lambda r: r["received_ms"])
+    township.start()
+    uid = township.run_json("topics", "add", "--title", "两镇之间道路维修", "--category", "交通", "--area", "620302001",
+                            "--area", "620302002", "--raised-by-kind", "public", "--raised-by-name", "村民代表")["uid"]
+    township.run("topics", "escalate", uid, "--note", "跨乡镇事项")
+    wait_for(lambda: county.inbox(), what="the escalation at the county")
+    township.stop()
+    county.run("topics", "accept", uid)
+    for stage in ("determined", "researching", "consulting", "implementing", "feedback"):
+        county.run("topics", "advance", uid, "--to", stage)
+    rows = sorted(outbox(county), key=lambda r: r["id"])
+    written = [f"{r['origin']}/{r['message_id']}" for r in rows]
+    assert len(written) == 6 and {r["topic"] for r in rows} == {uid}
+    wait_for(lambda: any(r["attempts"] >= 1 for r in outbox(county)), what="a first failed attempt")
+    township.start()
+    wait_for(lambda: len(township.inbox()) == 6, timeout=60, what="six deliveries")
+    received = sorted(township.inbox(), key=lambda r: r["received_ms"])
     assert [f"{r['origin']}/{r['id']}" for r in received] == written
+    assert [r["kind"] for r in received] == ["topic.accept"] + ["topic.progress"] * 5
 
 
 def test_a_worker_killed_mid_delivery_delivers_exactly_once(pair):

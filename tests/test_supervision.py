@@ -233,6 +233,21 @@ def test_overdue_topics_are_marked_once_and_cleared_when_closed_or_due_later(cou
     check_notifications(county, ["节前到期", "节后到期", "节前到期"])
 
 
+def test_an_overdue_topic_that_leaves_the_node_is_cleared(county):
+    """Once another node holds it, the due date is that node's to keep: the flag here is cleared."""
+    config = county.config
+    with county.app_context():
+        with transaction(actor="test") as session:
+            uid = _topic(session, config, "已上交", end_of(2026, 9, 30)).uid
+    assert _run(county, at(2026, 10, 1, 0, 0)) == [uid]
+    with county.app_context():
+        with transaction(actor="test") as session:
+            services.get_topic(session, uid).holder = "6203"
+    assert _run(county, at(2026, 10, 2, 0, 0)) == []
+    overdue, events = _state(county, uid)
+    assert overdue is False and events[-1][:2] == ("overdue_cleared", "held by 6203")
+
+
 def test_marking_is_audited_and_rolls_back_with_the_transaction(county):
     config = county.config
     with county.app_context():

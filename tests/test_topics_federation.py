@@ -229,8 +229,11 @@ def test_refused_actions_send_nothing_and_change_nothing(net):
     # Malformed input.
     assert "note is empty" in fails(county, "topics", "escalate", uid, "--note", "  ")
     assert "instructions is empty" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "")
-    assert "due" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x", "--due", "2020-01-01")
-    assert "due" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x", "--due", "tomorrow")
+    assert "has passed" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x",
+                                 "--due", "2020-01-01")
+    assert "not understood" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x",
+                                     "--due", "tomorrow")
+    assert "may not end with" in fails(county, "topics", "escalate", uid, "--note", "上交\nstage: feedback")
     # Raised here: nothing to accept, nowhere to return it.
     assert "already accepted" in fails(county, "topics", "accept", uid)
     assert "raised here" in fails(county, "topics", "return", uid, "--reason", "x")
@@ -261,3 +264,109 @@ def test_a_topic_for_an_unknown_answer_is_refused_by_the_inbox(net):
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_body"
     assert "not known here" in answer.json()["error"]["message"]
     assert len(township.inbox()) == before
+
+
+def test_a_topic_delegated_back_down_its_route_tells_the_delegator_and_the_origin(net):
+    township, county, city = net[T1], net["620302"], net["6203"]
+    uid = raise_topic(township, "金川区与永昌县交界处河道治理", T1, "620321001")["uid"]  # two counties: the city's
+    township.run("topics", "escalate", uid, "--note", "跨县事项")
+    arrived(county, uid, holder="620302")
+    county.run("topics", "accept", uid)
+    county.run("topics", "advance", uid, "--to", "determined", "--note", "区政协已列入计划")
+    county.run("topics", "escalate", uid, "--note", "涉及两区县,提请市政协")
+    # The city takes the stage the county had when it sent it, not the origin's snapshot.
+    at_city = arrived(city, uid, holder="6203", stage="determined", awaiting_acceptance=True)
+    assert at_city["upstream"] == "620302"
+    city.run("topics", "delegate", uid, "--to", "620302", "--instructions", "请金川区政协牵头,会同永昌县政协协商",
+             "--due", "+15")
+    again = arrived(county, uid, holder="620302", awaiting_acceptance=True)
+    assert again["instructions"] == "请金川区政协牵头,会同永昌县政协协商" and again["due_ms"]
+    assert again["stage"] == "determined" and again["upstream"] == T1
+    county.run("topics", "accept", uid)
+    # Both the city that delegated it and the township that raised it hear of the acceptance ...
+    for node in (city, township):
+        arrived(node, uid, holder="620302", awaiting_acceptance=False)
+    county.run("topics", "advance", uid, "--to", "researching", "--note", "组织联合调研")
+    # ... and of its progress.
+    for node in (city, township):
+        arrived(node, uid, stage="researching")
+    to_city = [e for e in show(city, uid)["route"] if e["direction"] == "received" and e["kind"] == "topic.progress"]
+    assert [(h["from"], h["to"]) for h in to_city[-1]["hops"]] == [("620302", "6203")] and to_city[-1]["verified"]
+
+
+def test_a_return_after_two_hops_tells_the_origin_and_the_topic_can_go_down_to_it(net):
+    township, county, city = net[T1], net["620302"], net["6203"]
+    uid = raise_topic(township, "镇区农贸市场搬迁", T1, "620321001")["uid"]
+    township.run("topics", "escalate", uid, "--note", "请区政协")
+    arrived(county, uid, holder="620302")
+    county.run("topics", "accept", uid)
+    county.run("topics", "escalate", uid, "--note", "请市政协")
+    arrived(city, uid, holder="6203")
+    city.run("topics", "accept", uid)
+    arrived(township, uid, holder="6203", awaiting_acceptance=False)
+    # The city returns it to the node it came from — the county, not the township.
+    city.run("topics", "return", uid, "--reason", "市场搬迁由区政府决定,请区政协协商")
+    back = arrived(county, uid, holder="620302", awaiting_acceptance=False)
+    assert back["events"][-1]["action"] == "returned"
+    # The county held it before, so it holds it again at once, and the township hears so.
+    home = arrived(township, uid, holder="620302")
+    assert home["events"][-1]["action"] == "accepted" and home["events"][-1]["node"] == "620302"
+    # The county delegates it down to the township that raised it; the township's acceptance reaches the county.
+    county.run("topics", "delegate", uid, "--to", T1, "--instructions", "请镇政协工作站先行听取商户意见")
+    down = arrived(township, uid, holder=T1, awaiting_acceptance=True)
+    assert down["instructions"] == "请镇政协工作站先行听取商户意见" and down["upstream"] is None
+    township.run("topics", "accept", uid)
+    arrived(county, uid, holder=T1, awaiting_acceptance=False)
+
+
+def _signed(node, kind, body, topic, to, action):
+    from shangliang.federation import envelope as env_mod, hops as hop_mod
+    from shangliang.federation.canonical import dumps
+
+    key = node.key()
+    envelope = env_mod.create(key, node.id, kind, body, topic=topic)
+    return dumps(hop_mod.append(envelope, key, node.id, to, action))
+
+
+def expect_refused(receiver, payload: bytes, words: str) -> None:
+    """The receiver answers 422 invalid_body naming the problem, and stores nothing."""
+    inbox, topics = len(receiver.inbox()), receiver.run_json("topics", "list")
+    answer = receiver.post("/federation/v1/inbox", payload)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_body" and words in error["message"], error
+    assert len(receiver.inbox()) == inbox
+    assert receiver.run_json("topics", "list") == topics
+
+
+def test_signed_messages_that_do_not_fit_the_route_are_refused(net):
+    """A correctly signed neighbour still cannot answer for, take over or overstuff a topic."""
+    county, t1, t2, city = net["620302"], net[T1], net[T2], net["6203"]
+    snapshot = {"title": "x", "description": "", "category": "城乡建设", "areas": [T2],
+                "raised_by": {"kind": "public", "name": "群众"}, "raised_ms": 1, "stage": "collected"}
+
+    # An answer about a topic the receiver holds itself.
+    kept = raise_topic(t1, "本镇事项", T1)["uid"]
+    expect_refused(t1, _signed(county, "topic.progress", {"stage": "closed", "summary": "x"}, kept, T1, "reply"),
+                   "held by this node")
+
+    # An answer from a node the topic was never passed to: the county escalated it to the city, not to 620302002.
+    up = raise_topic(county, "区县交界道路", "620302", "620321")["uid"]
+    county.run("topics", "escalate", up, "--note", "跨县")
+    arrived(city, up, holder="6203")
+    result = {"result": {"kind": "k", "title": "伪造结果", "summary": "s", "measures": [], "handling_units": []},
+              "closed_ms": 1}
+    expect_refused(county, _signed(t2, "topic.result", result, up, "620302", "reply"), "not passed from here")
+    assert show(county, up)["stage"] == "collected" and show(county, up)["holder"] == "6203"
+
+    # A topic uid that is not the sender's own: taking over the county's topic.
+    takeover = {"topic": {**snapshot, "uid": up}, "reason": "x"}
+    expect_refused(county, _signed(t2, "topic.escalate", takeover, up, "620302", "escalate"), "not raised by")
+
+    # What the wire allows but a node does not keep.
+    own = f"{T2}:01FORGED000000000000000000"
+    for changes, words in (({"title": "长" * 301}, "longer than 300"),
+                           ({"areas": [T2, "320703001"]}, "outside this node's province"),
+                           ({"stage": "researching"}, "before research starts")):
+        body = {"topic": {**snapshot, "uid": own, **changes}, "reason": "x"}
+        expect_refused(county, _signed(t2, "topic.escalate", body, own, "620302", "escalate"), words)

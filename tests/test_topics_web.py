@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pytest
@@ -190,6 +191,14 @@ def test_malformed_json_is_invalid_input(app, client):
     response = client.post("/api/v1/topics", data=b"{not json", headers={**basic("wang"),
                                                                           "Content-Type": "application/json"})
     expect_error(response, 400, "invalid_input", "JSON object")
+    assert counts(app) == before
+
+
+def test_writes_must_be_json_so_a_cross_site_form_cannot_send_one(app, client):
+    before = counts(app)
+    form = client.post("/api/v1/topics", data=json.dumps(ROAD), headers={**basic("wang"), "Content-Type": "text/plain"})
+    expect_error(form, 415, "unsupported_media_type", "application/json")
+    expect_error(client.post("/api/v1/topics", data=ROAD, headers=basic("wang")), 415, "unsupported_media_type")
     assert counts(app) == before
 
 

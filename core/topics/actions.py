@@ -27,8 +27,13 @@ from .services import _now_ms, _text, topic_dict
 MOVABLE = ("collected", "determined")
 MOVING_KINDS = ("topic.escalate", "topic.delegate")
 REPLY_KINDS = ("topic.accept", "topic.progress", "topic.result")
-MAX_NOTE = 2000
-_DUE_LINE = re.compile(r"\n?due_ms: ([0-9]{1,15})$")
+MAX_NOTE = 1940  # the protocol allows 2000 characters in a hop note; the rest is kept for trailer lines
+#: Lines a forwarding node appends to its hop's note, since the origin's body cannot change:
+#: ``stage: <stage>`` (the stage the topic had when it left) and ``due_ms: <epoch ms>`` (a delegation's due date).
+_TRAILER = re.compile(r"\n(?:stage: (?P<stage>[a-z]{1,20})|due_ms: (?P<due_ms>[0-9]{1,15}))$")
+#: Limits this node keeps for a topic received from a neighbour (the columns' sizes; the wire allows more).
+RECEIVED_LIMITS = {"title": 300, "category": 100, "name": 200}
+MAX_AREAS = 50
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,6 +52,46 @@ def path_of(hops: list[Mapping[str, Any]]) -> list[str]:
     return path
 
 
+def split_note(note: str) -> tuple[str, dict[str, str]]:
+    """A hop note's text and its trailer lines (``stage``, ``due_ms``)."""
+    trailers: dict[str, str] = {}
+    while (found := _TRAILER.search(note)) is not None:
+        name = "stage" if found.group("stage") is not None else "due_ms"
+        trailers.setdefault(name, found.group(name))
+        note = note[:found.start()]
+    return note, trailers
+
+
+def _with_trailers(note: str, **trailers: Any) -> str:
+    return note + "".join(f"\n{name}: {value}" for name, value in trailers.items() if value is not None)
+
+
+def stage_on_arrival(envelope: Mapping[str, Any]) -> str:
+    """The stage a moving envelope gives the topic: the last ``stage:`` trailer, else the origin's snapshot."""
+    for hop in reversed(envelope["hops"][1:]):
+        stage = split_note(hop.get("note", ""))[1].get("stage")
+        if stage is not None:
+            return stage
+    return envelope["body"]["topic"]["stage"]
+
+
+def due_for(envelope: Mapping[str, Any], node: str) -> int | None:
+    """The due date of the last delegation to ``node`` on the route (None if it was never delegated there)."""
+    for index in range(len(envelope["hops"]) - 1, -1, -1):
+        hop = envelope["hops"][index]
+        if hop["to"] == node and hop["action"] == "delegate":
+            if index == 0:
+                return envelope["body"].get("due_ms")
+            due = split_note(hop.get("note", ""))[1].get("due_ms")
+            return int(due) if due is not None else None
+    return None
+
+
+def came_from(envelope: Mapping[str, Any]) -> str:
+    """The node that passed the topic to this node: where a return goes (退回)."""
+    return envelope["hops"][-1]["from"]
+
+
 def upstream_in(hops: list[Mapping[str, Any]], node: str) -> str | None:
     """The node before ``node`` on the route: where answers go next (None where it was raised)."""
     path = path_of(hops)
@@ -61,6 +106,17 @@ def latest_received(session: Session, uid: str) -> dict[str, Any] | None:
     row = session.execute(
         select(InboxTransfer).where(InboxTransfer.topic == uid, InboxTransfer.kind.in_(MOVING_KINDS))
         .order_by(InboxTransfer.received_ms.desc()).limit(1)
+    ).scalar_one_or_none()
+    return json.loads(row.envelope) if row is not None else None
+
+
+def latest_sent(session: Session, uid: str) -> dict[str, Any] | None:
+    """The last envelope by which this node passed the topic on (escalated, delegated or returned it)."""
+    from shangliang.federation.models import OutboxMessage
+
+    row = session.execute(
+        select(OutboxMessage).where(OutboxMessage.topic == uid, OutboxMessage.kind.in_(MOVING_KINDS))
+        .order_by(OutboxMessage.created_ms.desc(), OutboxMessage.id.desc()).limit(1)
     ).scalar_one_or_none()
     return json.loads(row.envelope) if row is not None else None
 
@@ -117,7 +173,20 @@ def _peer_or_refuse(session: Session, node: str, relation: str) -> None:
 
 
 def _note(value: Any, name: str) -> str:
-    return _text(value, name, MAX_NOTE)
+    text = _text(value, name, MAX_NOTE)
+    if split_note("\n" + text)[1]:
+        raise InputError(f"{name} may not end with a line 'stage: …' or 'due_ms: …' (those lines are the node's own)")
+    return text
+
+
+def _stage_trailer(topic: Topic, received: Mapping[str, Any]) -> str | None:
+    """The ``stage:`` trailer a forwarded hop needs: the stage here, unless the receiver would assume it anyway."""
+    return None if stage_on_arrival(received) == topic.stage else topic.stage
+
+
+def _let_go(topic: Topic, to: str) -> None:
+    """The topic has left this node: ``to`` holds it now; its due date and overdue flag are the new holder's."""
+    topic.holder, topic.accepted_ms, topic.overdue = to, None, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,9 +210,10 @@ def escalate(session: Session, pm, config: Mapping[str, Any], topic: Topic, note
         envelope, _ = outbox.originate(session, "topic.escalate", {"topic": _snapshot(topic), "reason": note},
                                        parent, "escalate", topic=topic.uid, note=note)
     else:
-        envelope, _ = outbox.forward(session, received, parent, "escalate", note=note)
+        envelope, _ = outbox.forward(session, received, parent, "escalate",
+                                     note=_with_trailers(note, stage=_stage_trailer(topic, received)))
     _event(topic, "escalated", actor, config["NODE_ID"], f"→ {parent}: {note}")
-    topic.holder, topic.accepted_ms = parent, None
+    _let_go(topic, parent)
     session.flush()
     return envelope
 
@@ -163,7 +233,7 @@ def delegate(session: Session, pm, config: Mapping[str, Any], topic: Topic, to: 
         if peer is None or peer.relation != "child":
             raise InputError(f"{to} is not a child of {config['NODE_ID']}: a topic is delegated one level down")
     _peer_or_refuse(session, to, "child")
-    instructions = _text(instructions, "instructions", MAX_NOTE - 40)
+    instructions = _note(instructions, "instructions")
     if due_ms is not None and due_ms <= _now_ms():
         raise InputError("the due date has passed")
     received = latest_received(session, topic.uid)
@@ -175,11 +245,12 @@ def delegate(session: Session, pm, config: Mapping[str, Any], topic: Topic, to: 
         envelope, _ = outbox.originate(session, "topic.delegate", body, to, "delegate", topic=topic.uid,
                                        note=instructions)
     else:
-        # The envelope's body is the origin's and cannot change: instructions and due date go in our hop's note.
-        note = instructions + (f"\ndue_ms: {due_ms}" if due_ms is not None else "")
+        # The envelope's body is the origin's and cannot change: the stage and due date go in our hop's note.
+        note = _with_trailers(instructions, stage=_stage_trailer(topic, received), due_ms=due_ms)
         envelope, _ = outbox.forward(session, received, to, "delegate", note=note)
     _event(topic, "delegated", actor, config["NODE_ID"], f"→ {to}: {instructions}")
-    topic.holder, topic.accepted_ms, topic.due_ms, topic.overdue = to, None, due_ms, False
+    _let_go(topic, to)
+    topic.due_ms = due_ms  # the date given to the child, shown here while the child holds it
     session.flush()
     return envelope
 
@@ -190,17 +261,17 @@ def return_topic(session: Session, pm, config: Mapping[str, Any], topic: Topic, 
     from shangliang.federation import outbox
 
     _held_here(topic)
-    if topic.upstream is None:
+    received = latest_received(session, topic.uid)
+    if received is None:
         raise InputError(f"topic {topic.uid} was raised here: there is no node to return it to")
     _movable(topic, "returned")
     reason = _note(reason, "reason")
-    received = latest_received(session, topic.uid)
-    if received is None:
-        raise InputError(f"topic {topic.uid} has no envelope on this node to return")
     _room_for_hop(received)
-    envelope, _ = outbox.forward(session, received, topic.upstream, "return", note=reason)
-    _event(topic, "returned", actor, config["NODE_ID"], f"→ {topic.upstream}: {reason}")
-    topic.holder, topic.accepted_ms = topic.upstream, None
+    back_to = came_from(received)
+    envelope, _ = outbox.forward(session, received, back_to, "return",
+                                 note=_with_trailers(reason, stage=_stage_trailer(topic, received)))
+    _event(topic, "returned", actor, config["NODE_ID"], f"→ {back_to}: {reason}")
+    _let_go(topic, back_to)
     session.flush()
     return envelope
 
@@ -257,17 +328,22 @@ def _accepted(topic: Topic) -> None:
                          "or return it first")
 
 
-def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A new envelope from the holder, one ``reply`` hop towards where the topic was raised (None if raised here)."""
+def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any],
+            to_sender: bool = True) -> dict[str, Any] | None:
+    """New envelopes from the holder, one ``reply`` hop each: towards where the topic was raised (the upstream)
+    and, when the topic was delegated here, to the node that delegated it, if that is not the upstream (a
+    delegation back down a route the topic climbed). Returns the first (None if there is no one to tell)."""
     from shangliang.federation import outbox
 
-    if topic.upstream is None:
-        return None
     received = latest_received(session, topic.uid)
+    targets = [topic.upstream]
+    if to_sender and received is not None and received["hops"][-1]["action"] == "delegate":
+        targets.append(came_from(received))  # the delegating node hears, whether or not it is upstream
+    targets = list(dict.fromkeys(t for t in targets if t is not None and t != _node_id()))
     in_reply_to = {"origin": received["origin"], "id": received["id"]} if received else None
-    envelope, _ = outbox.originate(session, kind, body, topic.upstream, "reply", topic=topic.uid,
-                                   in_reply_to=in_reply_to)
-    return envelope
+    sent = [outbox.originate(session, kind, body, target, "reply", topic=topic.uid, in_reply_to=in_reply_to)[0]
+            for target in targets]
+    return sent[0] if sent else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,78 +351,140 @@ def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any]) 
 
 
 def apply_received(session: Session, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
-    from shangliang.federation.errors import InvalidBody
-
+    """Record a topic message a neighbour sent; raise ``InvalidBody`` (nothing stored) for one that does not fit
+    what this node knows about the topic."""
     kind = envelope["kind"]
+    if kind not in MOVING_KINDS + REPLY_KINDS:
+        return
+    topic = session.execute(select(Topic).where(Topic.uid == envelope["topic"]).with_for_update()).scalar_one_or_none()
     if kind in MOVING_KINDS:
-        _receive_topic(session, envelope, transfer)
-    elif kind in REPLY_KINDS:
-        topic = session.execute(select(Topic).where(Topic.uid == envelope["topic"])).scalar_one_or_none()
+        _receive_topic(session, topic, envelope, transfer)
+    else:
         if topic is None:
-            raise InvalidBody(f"topic {envelope['topic']} is not known here: an answer follows the topic's route")
+            _refuse(f"topic {envelope['topic']} is not known here: an answer follows the topic's route")
         _receive_answer(session, topic, envelope, transfer)
 
 
-def _receive_topic(session: Session, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
+def _refuse(message: str):
+    from shangliang.federation.errors import InvalidBody
+
+    raise InvalidBody(message)
+
+
+def _check_snapshot(envelope: Mapping[str, Any], me: str) -> None:
+    """What the wire allows but this node does not keep: refused by name, never cut short."""
+    snapshot = envelope["body"]["topic"]
+    if snapshot["uid"] != envelope["topic"]:
+        _refuse("body.topic.uid is not the envelope's topic")
+    if envelope["topic"].split(":", 1)[0] != envelope["origin"]:
+        _refuse(f"topic {envelope['topic']} was not raised by {envelope['origin']}, the envelope's origin")
+    for field, value in (("title", snapshot["title"]), ("category", snapshot["category"]),
+                         ("name", snapshot["raised_by"]["name"])):
+        if len(value.strip()) > RECEIVED_LIMITS[field]:
+            where = "body.topic.raised_by.name" if field == "name" else f"body.topic.{field}"
+            _refuse(f"{where} is longer than {RECEIVED_LIMITS[field]} characters, the most this node keeps")
+    areas = snapshot["areas"]
+    if len(areas) > MAX_AREAS:
+        _refuse(f"body.topic.areas holds {len(areas)} codes; this node keeps at most {MAX_AREAS}")
+    outside = [a for a in areas if a[:2] != me[:2]]
+    if outside:
+        _refuse(f"body.topic.areas holds {outside[0]}, outside this node's province")
+    stage = stage_on_arrival(envelope)
+    if stage not in MOVABLE:
+        _refuse(f"a topic moves between nodes only before research starts; this one arrives {stage[:20]}")
+
+
+def _receive_topic(session: Session, topic: Topic | None, envelope: Mapping[str, Any],
+                   transfer: Mapping[str, Any]) -> None:
     me = _node_id()
+    _check_snapshot(envelope, me)
     body, last = envelope["body"], envelope["hops"][-1]
     snapshot = body["topic"]
-    if snapshot["uid"] != envelope["topic"]:
-        from shangliang.federation.errors import InvalidBody
-
-        raise InvalidBody("body.topic.uid is not the envelope's topic")
-    topic = session.execute(select(Topic).where(Topic.uid == envelope["topic"])).scalar_one_or_none()
     at = transfer["received_ms"]
     if topic is None:
-        topic = Topic(uid=snapshot["uid"], title=snapshot["title"][:300], description=snapshot["description"],
-                      category=snapshot["category"][:100], areas=json.dumps(sorted(set(snapshot["areas"]))),
-                      raised_by_kind=snapshot["raised_by"]["kind"], raised_by_name=snapshot["raised_by"]["name"][:200],
-                      raised_ms=snapshot["raised_ms"], stage=snapshot["stage"], holder=me, overdue=False,
-                      updated_ms=at)
+        topic = Topic(uid=snapshot["uid"], title=snapshot["title"].strip(), description=snapshot["description"],
+                      category=snapshot["category"].strip(), areas=json.dumps(sorted(set(snapshot["areas"]))),
+                      raised_by_kind=snapshot["raised_by"]["kind"],
+                      raised_by_name=snapshot["raised_by"]["name"].strip(), raised_ms=snapshot["raised_ms"],
+                      stage=snapshot["stage"], holder=me, overdue=False, updated_ms=at)
         session.add(topic)
+    else:
+        # A topic known here comes back only as the continuation of the envelope this node passed on.
+        if topic.holder == me:
+            if _resent(latest_received(session, topic.uid), envelope):
+                return  # the sender sent the same transfer again (a new last hop, §5 step 5): nothing changes
+            _refuse(f"topic {topic.uid} is held by this node: no one else can pass it here")
+        sent = latest_sent(session, topic.uid)
+        if sent is None or (sent["origin"], sent["id"]) != (envelope["origin"], envelope["id"]) \
+                or envelope["hops"][:len(sent["hops"])] != sent["hops"]:
+            _refuse(f"topic {topic.uid} is known here: it comes back only along the route this node sent it on")
     action = last["action"]
-    note = last.get("note", "")
-    topic.holder, topic.upstream = me, upstream_in(envelope["hops"], me)
+    note = split_note(last.get("note", ""))[0]
     raised_here = envelope["topic"].split(":", 1)[0] == me
     held_before = any(e.action == "accepted" and e.node == me for e in topic.events)
+    topic.holder, topic.upstream = me, upstream_in(envelope["hops"], me)
+    topic.stage = stage_on_arrival(envelope)
     topic.accepted_ms = at if action == "return" and (raised_here or held_before) else None
+    topic.due_ms, topic.overdue = due_for(envelope, me), False
     if action == "delegate":
-        due = _DUE_LINE.search(note)
-        if len(envelope["hops"]) == 1:
-            topic.instructions, topic.due_ms = body["instructions"], body.get("due_ms")
-        else:
-            topic.instructions = _DUE_LINE.sub("", note)
-            topic.due_ms = int(due.group(1)) if due else None
-        topic.overdue = False
+        topic.instructions = body["instructions"] if len(envelope["hops"]) == 1 else note
     _event(topic, {"escalate": "escalated", "delegate": "delegated", "return": "returned"}.get(action, action),
-           f"node:{last['from']}", last["from"], f"{last['from']} → {me}" + (f": {_DUE_LINE.sub('', note)}" if note else ""),
-           at_ms=at)
+           f"node:{last['from']}", last["from"], f"{last['from']} → {me}" + (f": {note}" if note else ""), at_ms=at)
     session.flush()
+    if topic.accepted_ms is not None and topic.upstream is not None:
+        # Back at a node that held it: it holds it again, and the route towards the origin hears so.
+        _answer(session, topic, "topic.accept", {"decision": "consult"}, to_sender=False)
+
+
+def _resent(received: Mapping[str, Any] | None, envelope: Mapping[str, Any]) -> bool:
+    """The envelope is the one that brought the topic here, its last hop written again by the same sender."""
+    if received is None or (received["origin"], received["id"]) != (envelope["origin"], envelope["id"]):
+        return False
+    before, again = received["hops"], envelope["hops"]
+    return len(before) == len(again) and before[:-1] == again[:-1] and \
+        (before[-1]["from"], before[-1]["action"]) == (again[-1]["from"], again[-1]["action"])
 
 
 def _receive_answer(session: Session, topic: Topic, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
     from shangliang.federation import outbox
 
-    origin, body = envelope["origin"], envelope["body"]
-    actor = f"node:{origin}"
-    kind = envelope["kind"]
+    me = _node_id()
+    origin, body, kind = envelope["origin"], envelope["body"], envelope["kind"]
+    sender = envelope["hops"][-1]["from"]
+    # An answer comes from the node this node passed the topic to, about a topic no longer held here.
+    if topic.holder == me:
+        _refuse(f"topic {topic.uid} is held by this node: {origin} cannot answer for it")
+    sent = latest_sent(session, topic.uid)
+    if sent is None or sent["hops"][-1]["to"] != sender:
+        _refuse(f"topic {topic.uid} was not passed from here to {sender}: answers come back along its route")
+    if topic.stage == "closed":
+        _refuse(f"topic {topic.uid} is closed here: no further answers are taken")
+    actor, at = f"node:{origin}", envelope["created_ms"]
     if kind == "topic.accept":
-        topic.holder, topic.accepted_ms = origin, envelope["created_ms"]
-        _event(topic, "accepted", actor, origin, at_ms=envelope["created_ms"])
+        _event(topic, "accepted", actor, origin, at_ms=at)
+        topic.accepted_ms = at
     elif kind == "topic.progress":
-        if body["stage"] != topic.stage:
-            _event(topic, "progress", actor, origin, body["summary"], to_stage=body["stage"], at_ms=envelope["created_ms"])
-            topic.stage = body["stage"]
+        stage = body["stage"]
+        if STAGES.index(stage) < STAGES.index(topic.stage):
+            _refuse(f"topic {topic.uid} is {topic.stage} here: progress to {stage} would go back")
+        if stage != topic.stage:
+            _event(topic, "progress", actor, origin, body["summary"], to_stage=stage, at_ms=at)
+            topic.stage = stage
+            if stage == "closed":
+                topic.closed_ms = at
     else:
-        _event(topic, "result", actor, origin, body["result"]["title"], to_stage="closed", at_ms=envelope["created_ms"])
+        _event(topic, "result", actor, origin, body["result"]["title"], to_stage="closed", at_ms=at)
         topic.result = json.dumps(body["result"], ensure_ascii=False)
-        topic.stage, topic.closed_ms, topic.overdue = "closed", body["closed_ms"], False
+        topic.stage, topic.closed_ms = "closed", body["closed_ms"]
     # An answer comes from the node that holds the topic now.
-    topic.holder = origin
+    topic.holder, topic.overdue = origin, False
     session.flush()
-    if topic.upstream is not None:
-        # Relay it on towards where the topic was raised; every node on the way records it.
+    # Relay it on towards where the topic was raised, unless the next node has had it already; every node
+    # on the way records it.
+    seen = {envelope["origin"]} | {hop["from"] for hop in envelope["hops"]} | {hop["to"] for hop in envelope["hops"]}
+    if topic.upstream is not None and topic.upstream not in seen:
         outbox.forward(session, envelope, topic.upstream, "reply")
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,12 +6,15 @@ from __future__ import annotations
 from shangliang.core.plugins import hookimpl
 
 from .models import STAGES
-from .routing import suggest
+from .routing import Route, suggest
 
 
 @hookimpl(trylast=True)
 def route_topic(topic, config):
-    return suggest(config["NODE_ID"], topic["areas"])
+    try:
+        return suggest(config["NODE_ID"], topic["areas"])
+    except ValueError as exc:  # areas no single node holds: nothing to suggest, staff decide
+        return Route("", "keep", None, f"{exc}; kept here")
 
 
 @hookimpl

@@ -105,7 +105,7 @@ def topics_show(uid, as_json) -> None:
 def topics_advance(uid, to_stage, note, as_json) -> None:
     """Move a topic held here to its next stage (plugins may refuse, saying why)."""
     with transaction() as session:
-        topic = services.get_topic(session, uid)
+        topic = services.get_topic(session, uid, for_update=True)
         services.advance(session, get_plugin_manager(), current_app.config, topic, to_stage, note, f"cli:{_os_user()}")
     emit({"uid": uid, "stage": to_stage}, as_json, lambda d: f"{d['uid']} is now {d['stage']}")
 
@@ -113,7 +113,7 @@ def topics_advance(uid, to_stage, note, as_json) -> None:
 def _act(uid: str, action) -> tuple[dict, dict | None]:
     """Run ``action(session, pm, config, topic, actor)`` on the topic in one transaction."""
     with transaction() as session:
-        topic = services.get_topic(session, uid)
+        topic = services.get_topic(session, uid, for_update=True)
         envelope = action(session, get_plugin_manager(), current_app.config, topic, f"cli:{_os_user()}")
         data = services.topic_dict(topic)
     return data, envelope

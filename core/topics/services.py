@@ -73,10 +73,12 @@ def _shares_province(a: str, b: str) -> bool:
     return a[:2] == b[:2]
 
 
-def get_topic(session: Session, uid: str) -> Topic:
-    topic = session.execute(
-        select(Topic).where(Topic.uid == uid).options(selectinload(Topic.events), selectinload(Topic.attachments))
-    ).scalar_one_or_none()
+def get_topic(session: Session, uid: str, for_update: bool = False) -> Topic:
+    """The topic ``uid``; ``for_update`` locks its row (PostgreSQL) so two actions on it never interleave."""
+    query = select(Topic).where(Topic.uid == uid).options(selectinload(Topic.events), selectinload(Topic.attachments))
+    if for_update:
+        query = query.with_for_update(of=Topic)
+    topic = session.execute(query).scalar_one_or_none()
     if topic is None:
         raise InputError(f"no topic {uid[:120]!r} on this node")
     return topic

@@ -135,7 +135,7 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
     cleared = session.execute(
         select(Topic)
         .where(Topic.overdue.is_(True),
-               or_(Topic.stage == "closed", Topic.due_ms.is_(None), Topic.due_ms >= now))
+               or_(Topic.stage == "closed", Topic.due_ms.is_(None), Topic.due_ms >= now, Topic.holder != node_id))
         .order_by(Topic.id)
         .with_for_update(skip_locked=True)
     ).scalars().all()
@@ -143,6 +143,8 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
         topic.overdue = False
         if topic.stage == "closed":
             note = "closed"
+        elif topic.holder != node_id:
+            note = f"held by {topic.holder}"
         elif topic.due_ms is None:
             note = "no due date"
         else:

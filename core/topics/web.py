@@ -63,10 +63,10 @@ class TopicNotFound(Exception):
         super().__init__(f"no topic {uid[:120]!r} on this node")
 
 
-def _find(session, uid: str) -> Topic:
+def _find(session, uid: str, for_update: bool = False) -> Topic:
     if session.execute(select(Topic.id).where(Topic.uid == uid)).first() is None:
         raise TopicNotFound(uid)
-    return services.get_topic(session, uid)
+    return services.get_topic(session, uid, for_update=for_update)
 
 
 def _text(fields: Mapping[str, Any], name: str, required: bool = True, default: str = "") -> str:
@@ -149,7 +149,7 @@ def _perform(uid: str, action: Any, fields: Mapping[str, Any], actor: str) -> tu
     if not isinstance(action, str):
         raise FieldError("action", "missing field: action" if action is None else "field action must be text")
     with transaction(actor) as session:
-        topic = _find(session, uid)
+        topic = _find(session, uid, for_update=True)
         call = _prepare(action, fields)
         envelope = call(session, get_plugin_manager(), flask.current_app.config, topic, actor)
         data = services.topic_dict(topic, events=True)
@@ -206,6 +206,11 @@ def _authenticate() -> Response | None:
     else:
         return _error(401, "unauthenticated", "sign in, or send a node user's name and password by HTTP Basic")
     if flask.request.method in WRITE_METHODS:
+        if not flask.request.is_json:
+            # A cross-site form cannot send application/json without a CORS preflight, which this API never
+            # grants: a browser holding Basic credentials cannot be made to write.
+            return _error(415, "unsupported_media_type", "a write sends its JSON body with "
+                                                          "Content-Type: application/json")
         if flask.g.api_user.role not in WRITERS:
             return _error(403, "forbidden", f"role {flask.g.api_user.role} may read topics but not change them; "
                                             f"changes need the role {' or '.join(sorted(WRITERS))}")
@@ -237,7 +242,7 @@ def _api_http_error(exc: HTTPException) -> Response:
 
 
 def _body() -> dict[str, Any]:
-    body = flask.request.get_json(force=True, silent=True)
+    body = flask.request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InputError("the request body must be a JSON object")
     return body
