@@ -249,9 +249,16 @@ class Scenario:
         suggestion = _json(self.node["620302001"], "topics", "show", uid)["suggestion"]
         self.check("routing suggests escalating it to the county 620302",
                    suggestion["action"] == "escalate" and suggestion["to"] == "620302", suggestion["reason"])
+        letter = self.node["620302001"].dir.parent / "宁远堡镇群众联名信.txt"
+        letter.write_text("我们是宁远堡镇和双湾镇的村民。两镇之间的连接道路坑洼不平,雨季无法通行,"
+                          "恳请政协帮助协调维修。\n联名人:62人\n", encoding="utf-8")
+        self.do("620302001", "topics", "attach", uid, str(letter))
         self.do("620302001", "topics", "escalate", uid, "--note", "涉及两镇,提请区政协协商")
         self.wait("620302", uid, "the county received it, awaiting its acceptance",
                   lambda d: d["holder"] == "620302" and d["awaiting_acceptance"])
+        self.check("the county sees the letter's name, size and SHA-256 (the file stays in the township)",
+                   [a["name"] for a in _json(self.node["620302"], "topics", "show", uid)["attachments"]]
+                   == [letter.name])
         self.do("620302", "topics", "accept", uid)
         self.wait("620302001", uid, "the township hears that the county accepted it (受理)",
                   lambda d: d["holder"] == "620302" and not d["awaiting_acceptance"])

@@ -367,6 +367,24 @@ def test_signed_messages_that_do_not_fit_the_route_are_refused(net):
     own = f"{T2}:01FORGED000000000000000000"
     for changes, words in (({"title": "长" * 301}, "longer than 300"),
                            ({"areas": [T2, "320703001"]}, "outside this node's province"),
-                           ({"stage": "researching"}, "before research starts")):
+                           ({"stage": "researching"}, "before research starts"),
+                           ({"attachments": [{"name": "x", "size": -1, "sha256": "ab"}]}, "body.topic.attachments")):
         body = {"topic": {**snapshot, "uid": own, **changes}, "reason": "x"}
         expect_refused(county, _signed(t2, "topic.escalate", body, own, "620302", "escalate"), words)
+
+
+def test_attachments_travel_by_name_size_and_hash_and_their_bytes_stay_home(net, tmp_path):
+    import hashlib
+
+    township, county = net[T2], net["620302"]
+    letter = tmp_path / "联名信.txt"
+    letter.write_bytes("双湾镇三个村的联名信".encode())
+    digest = hashlib.sha256(letter.read_bytes()).hexdigest()
+    uid = raise_topic(township, "跨镇灌溉水渠维修", T1, T2)["uid"]
+    township.run("topics", "attach", uid, str(letter))
+    township.run("topics", "escalate", uid, "--note", "跨乡镇")
+    at_county = arrived(county, uid, holder="620302")
+    assert at_county["attachments"] == [{"name": "联名信.txt", "size": letter.stat().st_size, "sha256": digest,
+                                         "kept_here": False}]
+    assert f"kept at {T2}" in county.run("topics", "show", uid)
+    assert show(township, uid)["attachments"][0]["kept_here"] is True

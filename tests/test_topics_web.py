@@ -486,3 +486,87 @@ def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
         assert day(due_ms) in page
     assert "请镇里牵头协商" in page and "待受理" in page and 'id="form-accept"' in page
     assert 'data-level="county"' in page and "<code>620302</code> → <code>620302001</code>" in page
+
+
+# -- attachments -----------------------------------------------------------------------------------------------
+
+
+def upload(client, uid, name, data: bytes, user="wang", content_type="application/octet-stream"):
+    return client.post(f"/api/v1/topics/{uid}/attachments", query_string={"name": name}, data=data,
+                       headers={**basic(user), "Content-Type": content_type})
+
+
+def attachment_rows(app) -> int:
+    from shangliang.core.topics.models import TopicAttachment
+
+    with app.app_context():
+        return get_session().scalar(select(func.count()).select_from(TopicAttachment))
+
+
+def test_a_file_is_attached_kept_under_its_hash_and_downloaded(app, client, township):
+    import hashlib
+
+    uid = create(client).get_json()["topic"]["uid"]
+    letter = "宁远堡镇、双湾镇群众联名信:道路坑洼,雨天无法通行。".encode()
+    added = upload(client, uid, "联名信.txt", letter)
+    assert added.status_code == 201, added.get_data(as_text=True)
+    digest = hashlib.sha256(letter).hexdigest()
+    assert added.get_json()["attachment"] == {"name": "联名信.txt", "size": len(letter), "sha256": digest}
+    assert (township / "attachments" / digest[:2] / digest).read_bytes() == letter
+
+    shown = client.get(f"/api/v1/topics/{uid}", headers=basic("li")).get_json()
+    assert shown["attachments"] == [{"name": "联名信.txt", "size": len(letter), "sha256": digest, "kept_here": True}]
+    assert shown["events"][-1]["action"] == "attached" and digest in shown["events"][-1]["note"]
+    download = client.get(f"/api/v1/topics/{uid}/attachments/{digest}", headers=basic("li"))
+    assert download.status_code == 200 and download.data == letter
+    assert "attachment" in download.headers["Content-Disposition"]
+
+    # The page lists it with a link; a member may read but not attach.
+    expect_signed_in(client, "li")
+    page = client.get(f"/topics/{uid}").get_data(as_text=True)
+    assert "联名信.txt" in page and f"/topics/{uid}/attachments/{digest}" in page
+    assert 'id="form-attach"' not in page
+    assert client.get(f"/topics/{uid}/attachments/{digest}").data == letter
+
+
+def test_bad_attachments_are_refused_and_nothing_is_stored(app, client, township):
+    uid = create(client).get_json()["topic"]["uid"]
+    assert upload(client, uid, "a.txt", b"first").status_code == 201
+    before, files = counts(app), sorted((township / "attachments").rglob("*"))
+    rows = attachment_rows(app)
+    expect_error(upload(client, uid, "again.txt", b"first"), 400, "invalid_input", "already attached", "as a.txt")
+    expect_error(upload(client, uid, "empty.txt", b""), 400, "invalid_input", "empty")
+    expect_error(upload(client, uid, "", b"x"), 400, "invalid_input", "name", field="name")
+    expect_error(upload(client, uid, "bad\x07name.txt", b"x"), 400, "invalid_input", "control characters")
+    expect_error(upload(client, uid, "b.txt", b"x", content_type="multipart/form-data"), 415,
+                 "unsupported_media_type", "application/octet-stream")
+    expect_error(upload(client, uid, "b.txt", b"x", user="li"), 403, "forbidden")
+    expect_error(upload(client, "620302001:NOPE", "b.txt", b"x"), 404, "not_found")
+    expect_error(client.get(f"/api/v1/topics/{uid}/attachments/{'0' * 64}", headers=basic("li")), 404, "not_found",
+                 "no attachment")
+    assert counts(app) == before and attachment_rows(app) == rows
+    assert sorted((township / "attachments").rglob("*")) == files
+
+
+def test_an_attachment_over_the_limit_is_refused_before_it_is_stored(township):
+    app = create_app(township, test_config={"WTF_CSRF_ENABLED": False, "TOPICS_ATTACHMENT_MAX_BYTES": 10})
+    client = app.test_client()
+    uid = create(client).get_json()["topic"]["uid"]
+    expect_error(upload(client, uid, "big.bin", b"x" * 11), 400, "invalid_input", "at most 10")
+    assert upload(client, uid, "small.bin", b"x" * 10).status_code == 201
+    assert attachment_rows(app) == 1
+    app.extensions["shangliang.db"].engine.dispose()
+
+
+def test_the_page_form_attaches_a_file(app, client):
+    import io
+
+    uid = create(client).get_json()["topic"]["uid"]
+    expect_signed_in(client, "wang")
+    page = client.get(f"/topics/{uid}").get_data(as_text=True)
+    assert 'id="form-attach"' in page and 'enctype="multipart/form-data"' in page
+    sent = client.post(f"/topics/{uid}/attach", data={"file": (io.BytesIO("现场照片说明".encode()), "说明.txt")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert sent.status_code == 200 and "说明.txt" in sent.get_data(as_text=True)
+    empty = client.post(f"/topics/{uid}/attach", data={}, content_type="multipart/form-data", follow_redirects=True)
+    assert empty.status_code == 200 and attachment_rows(app) == 1

@@ -20,8 +20,8 @@ from shangliang.core import divisions
 from shangliang.core.db import after_commit
 from shangliang.core.errors import InputError
 
-from .models import STAGES, Topic, TopicEvent
-from .services import _now_ms, _text, topic_dict
+from .models import STAGES, Topic, TopicAttachment, TopicEvent
+from .services import MAX_ATTACHMENTS, SHA256, _now_ms, _text, topic_dict
 
 #: Stages in which a topic may still move between nodes: research has not started.
 MOVABLE = ("collected", "determined")
@@ -127,8 +127,11 @@ def _node_id() -> str:
 
 def _snapshot(topic: Topic) -> dict[str, Any]:
     data = topic_dict(topic)
-    return {k: data[k] for k in ("uid", "title", "description", "category", "areas", "raised_by", "raised_ms",
-                                 "stage")}
+    snapshot = {k: data[k] for k in ("uid", "title", "description", "category", "areas", "raised_by", "raised_ms",
+                                     "stage")}
+    if data["attachments"]:  # names, sizes and hashes only: the bytes stay on this node
+        snapshot["attachments"] = data["attachments"]
+    return snapshot
 
 
 def _event(topic: Topic, action: str, actor: str, node: str, note: str = "", to_stage: str | None = None,
@@ -389,6 +392,13 @@ def _check_snapshot(envelope: Mapping[str, Any], me: str) -> None:
     outside = [a for a in areas if a[:2] != me[:2]]
     if outside:
         _refuse(f"body.topic.areas holds {outside[0]}, outside this node's province")
+    attachments = snapshot.get("attachments", [])
+    if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS or not all(
+            isinstance(a, dict) and isinstance(a.get("name"), str) and 0 < len(a["name"].strip()) <= 300
+            and isinstance(a.get("size"), int) and not isinstance(a["size"], bool) and a["size"] >= 0
+            and isinstance(a.get("sha256"), str) and SHA256.match(a["sha256"]) for a in attachments):
+        _refuse(f"body.topic.attachments must be a list of at most {MAX_ATTACHMENTS} objects with a name "
+                "(1 to 300 characters), a size in bytes and a sha256 (64 lower-case hex digits)")
     stage = stage_on_arrival(envelope)
     if stage not in MOVABLE:
         _refuse(f"a topic moves between nodes only before research starts; this one arrives {stage[:20]}")
@@ -418,6 +428,12 @@ def _receive_topic(session: Session, topic: Topic | None, envelope: Mapping[str,
         if sent is None or (sent["origin"], sent["id"]) != (envelope["origin"], envelope["id"]) \
                 or envelope["hops"][:len(sent["hops"])] != sent["hops"]:
             _refuse(f"topic {topic.uid} is known here: it comes back only along the route this node sent it on")
+    known = {a.sha256 for a in topic.attachments}
+    for item in snapshot.get("attachments", []):
+        if item["sha256"] not in known:
+            known.add(item["sha256"])
+            topic.attachments.append(TopicAttachment(name=item["name"].strip(), size=item["size"],
+                                                     sha256=item["sha256"]))
     action = last["action"]
     note = split_note(last.get("note", ""))[0]
     raised_here = envelope["topic"].split(":", 1)[0] == me

@@ -33,3 +33,13 @@ def federation_message_accepted(session, envelope, transfer):
     from .actions import apply_received
 
     apply_received(session, envelope, transfer)
+
+
+@hookimpl
+def node_configured(config):
+    from .services import attachment_limit
+
+    limit = attachment_limit(config)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1024 ** 3:
+        return [f"TOPICS_ATTACHMENT_MAX_BYTES must be a number of bytes from 1 to 1073741824, not {limit!r}"]
+    return None

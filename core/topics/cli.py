@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 from flask import current_app
 
 from shangliang.core.clitools import _os_user, emit, table, with_appcontext
 from shangliang.core.db import get_session, transaction
+from shangliang.core.errors import InputError
 from shangliang.core.plugins import get_plugin_manager
 
 from . import actions, services
@@ -31,18 +33,51 @@ def topics() -> None:
 @click.option("--area", "areas", multiple=True, required=True, help="A division code the matter concerns (repeatable).")
 @click.option("--raised-by-kind", required=True, type=click.Choice(RAISED_BY_KINDS))
 @click.option("--raised-by-name", required=True)
+@click.option("--attach", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file to attach (repeatable): its name, size and SHA-256 travel with the topic.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def topics_add(title, description, category, areas, raised_by_kind, raised_by_name, as_json) -> None:
+def topics_add(title, description, category, areas, raised_by_kind, raised_by_name, files, as_json) -> None:
     """Raise a topic here (收集议题); prints its uid and where it belongs."""
     config = current_app.config
+    contents = [(path.name, _read(path, config)) for path in files]
+    actor = f"cli:{_os_user()}"
     with transaction() as session:
         topic = services.create_topic(session, config, title, description, category, list(areas), raised_by_kind,
-                                      raised_by_name, actor=f"cli:{_os_user()}")
+                                      raised_by_name, actor=actor)
+        for name, data in contents:
+            services.add_attachment(session, config, topic, name, data, actor)
     route = services.suggest_route(get_plugin_manager(), config, topic)
     data = {"uid": topic.uid, "stage": topic.stage, "holder": topic.holder, "suggestion": route.as_dict()}
     emit(data, as_json, lambda d: f"{d['uid']}\nsuggestion: {d['suggestion']['action']}"
          + (f" to {d['suggestion']['to']}" if d['suggestion']['to'] else "") + f" — {d['suggestion']['reason']}")
+
+
+def _read(path: Path, config) -> bytes:
+    """A file's bytes, refused by size before it is read."""
+    limit = services.attachment_limit(config)
+    size = path.stat().st_size
+    if size > limit:
+        raise InputError(f"{path.name} is {size} bytes; an attachment may have at most {limit}")
+    return path.read_bytes()
+
+
+@topics.command("attach")
+@click.argument("uid")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_attach(uid, files, as_json) -> None:
+    """Attach files to a topic held here; all are attached, or (on any error) none."""
+    config = current_app.config
+    contents = [(path.name, _read(path, config)) for path in files]
+    with transaction() as session:
+        topic = services.get_topic(session, uid, for_update=True)
+        added = [services.add_attachment(session, config, topic, name, data, f"cli:{_os_user()}")
+                 for name, data in contents]
+        rows = [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in added]
+    emit(rows, as_json, lambda rs: "\n".join(f"attached {r['name']} ({r['size']} bytes, sha256 {r['sha256']})"
+                                             for r in rs))
 
 
 @topics.command("list")
@@ -66,7 +101,7 @@ def topics_show(uid, as_json) -> None:
     """A topic: its stage, holder, result, history, the routing suggestion and its route, each hop verified."""
     session = get_session()
     topic = services.get_topic(session, uid)
-    data = services.topic_dict(topic, events=True)
+    data = services.mark_kept(current_app.config, services.topic_dict(topic, events=True))
     data["suggestion"] = services.suggest_route(get_plugin_manager(), current_app.config, topic).as_dict()
     data["route"] = actions.route(session, topic.uid)
     data["route_verified"] = actions.route_verified(data["route"])
@@ -79,6 +114,8 @@ def topics_show(uid, as_json) -> None:
         lines += [f"  {_date(e['at_ms'])} {e['node']} {e['action']}"
                   + (f" {e['from_stage'] or ''}→{e['to_stage']}" if e["to_stage"] else "")
                   + (f" — {e['note']}" if e["note"] else "") for e in d["events"]]
+        lines += [f"attachment: {a['name']} ({a['size']} bytes, sha256 {a['sha256']})"
+                  + ("" if a["kept_here"] else f", kept at {d['uid'].split(':', 1)[0]}") for a in d["attachments"]]
         if d["result"]:
             r = d["result"]
             lines += [f"result ({r['kind']}): {r['title']}", f"  {r['summary']}"]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -12,7 +18,7 @@ from shangliang.core import divisions
 from shangliang.core.db import after_commit
 from shangliang.core.errors import InputError
 
-from .models import RAISED_BY_KINDS, STAGES, Topic, TopicEvent
+from .models import RAISED_BY_KINDS, STAGES, Topic, TopicAttachment, TopicEvent
 from .routing import Route
 
 
@@ -148,4 +154,99 @@ def topic_dict(topic: Topic, events: bool = False) -> dict[str, Any]:
     if events:
         data["events"] = [{"at_ms": e.at_ms, "actor": e.actor, "action": e.action, "node": e.node,
                            "from_stage": e.from_stage, "to_stage": e.to_stage, "note": e.note} for e in topic.events]
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Attachments: the bytes are kept in the node directory under their SHA-256; the topic names them
+
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS = 50
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def attachment_limit(config: Mapping[str, Any]) -> Any:
+    return config.get("TOPICS_ATTACHMENT_MAX_BYTES", ATTACHMENT_MAX_BYTES)
+
+
+def attachment_path(config: Mapping[str, Any], sha256: str) -> Path:
+    """Where this node keeps the bytes with this SHA-256 (``<node dir>/attachments/ab/abcd…``)."""
+    if not SHA256.match(sha256):
+        raise InputError(f"{sha256[:70]!r} is not a SHA-256 (64 lower-case hex digits)")
+    if not config.get("NODE_DIR"):
+        raise InputError("this node has no node directory to keep attachments in")
+    return Path(config["NODE_DIR"]) / "attachments" / sha256[:2] / sha256
+
+
+def _file_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise InputError("the file name must be text")
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1].strip())
+    if not name or name in (".", ".."):
+        raise InputError("the file has no name")
+    if len(name) > 300:
+        raise InputError("the file name is longer than 300 characters")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        raise InputError("the file name holds control characters")
+    return name
+
+
+def add_attachment(session: Session, config: Mapping[str, Any], topic: Topic, name: Any, data: bytes,
+                   actor: str = "system") -> TopicAttachment:
+    """Attach a file to a topic held here: its name, size and SHA-256 are recorded, its bytes kept on this
+    node. Checked before anything is written; the same bytes twice on one topic are refused."""
+    if topic.holder != config["NODE_ID"]:
+        raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+    if topic.stage == "closed":
+        raise InputError(f"topic {topic.uid} is closed")
+    name = _file_name(name)
+    limit = attachment_limit(config)
+    if not data:
+        raise InputError(f"{name} is empty")
+    if len(data) > limit:
+        raise InputError(f"{name} is {len(data)} bytes; an attachment may have at most {limit}")
+    if len(topic.attachments) >= MAX_ATTACHMENTS:
+        raise InputError(f"topic {topic.uid} already has {MAX_ATTACHMENTS} attachments, the most it may have")
+    digest = hashlib.sha256(data).hexdigest()
+    same = next((a for a in topic.attachments if a.sha256 == digest), None)
+    if same is not None:
+        raise InputError(f"these bytes are already attached to topic {topic.uid} as {same.name}")
+    path = attachment_path(config, digest)
+    if not path.exists():  # content-addressed: bytes kept once, whichever topic names them
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    attachment = TopicAttachment(name=name, size=len(data), sha256=digest)
+    topic.attachments.append(attachment)
+    now = _now_ms()
+    topic.events.append(TopicEvent(at_ms=now, actor=actor, action="attached", node=config["NODE_ID"],
+                                   from_stage=None, to_stage=None, note=f"{name} ({len(data)} bytes, sha256 {digest})"))
+    topic.updated_ms = max(topic.updated_ms, now)
+    session.flush()
+    return attachment
+
+
+def attachment_file(config: Mapping[str, Any], topic: Topic, sha256: str) -> tuple[TopicAttachment, Path | None]:
+    """A topic's attachment and the path of its bytes here (None where only its name, size and hash came,
+    from the node that keeps the file)."""
+    found = next((a for a in topic.attachments if a.sha256 == sha256), None)
+    if found is None:
+        raise InputError(f"topic {topic.uid} has no attachment with SHA-256 {sha256[:70]}")
+    path = attachment_path(config, sha256)
+    return found, path if path.is_file() else None
+
+
+def mark_kept(config: Mapping[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Add ``kept_here`` to each attachment of a topic dict: whether this node has the bytes."""
+    for item in data["attachments"]:
+        try:
+            item["kept_here"] = attachment_path(config, item["sha256"]).is_file()
+        except InputError:
+            item["kept_here"] = False
     return data

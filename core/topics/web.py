@@ -58,9 +58,9 @@ class FieldError(InputError):
 
 
 class TopicNotFound(Exception):
-    def __init__(self, uid: str):
+    def __init__(self, uid: str, message: str | None = None):
         self.uid = uid
-        super().__init__(f"no topic {uid[:120]!r} on this node")
+        super().__init__(message or f"no topic {uid[:120]!r} on this node")
 
 
 def _find(session, uid: str, for_update: bool = False) -> Topic:
@@ -165,7 +165,7 @@ def _sent(envelope: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _full(session, topic: Topic) -> dict[str, Any]:
     """The topic with its events, the routing suggestion and its route, each hop re-verified."""
-    data = services.topic_dict(topic, events=True)
+    data = services.mark_kept(flask.current_app.config, services.topic_dict(topic, events=True))
     data["suggestion"] = services.suggest_route(get_plugin_manager(), flask.current_app.config, topic).as_dict()
     data["route"] = actions.route(session, topic.uid)
     data["route_verified"] = actions.route_verified(data["route"])
@@ -206,9 +206,13 @@ def _authenticate() -> Response | None:
     else:
         return _error(401, "unauthenticated", "sign in, or send a node user's name and password by HTTP Basic")
     if flask.request.method in WRITE_METHODS:
-        if not flask.request.is_json:
-            # A cross-site form cannot send application/json without a CORS preflight, which this API never
-            # grants: a browser holding Basic credentials cannot be made to write.
+        # A cross-site form cannot send these types without a CORS preflight, which this API never grants:
+        # a browser holding Basic credentials cannot be made to write.
+        if flask.request.endpoint == "topics_api.api_attach":
+            if flask.request.mimetype != "application/octet-stream":
+                return _error(415, "unsupported_media_type", "an attachment is sent as the raw bytes of the file with "
+                                                              "Content-Type: application/octet-stream")
+        elif not flask.request.is_json:
             return _error(415, "unsupported_media_type", "a write sends its JSON body with "
                                                           "Content-Type: application/json")
         if flask.g.api_user.role not in WRITERS:
@@ -281,6 +285,49 @@ def api_act(uid: str) -> Response:
     return _json({"topic": data, "sent": _sent(envelope)})
 
 
+def _upload(uid: str, name: Any, read: Callable[[int], bytes], length: int | None, actor: str) -> dict[str, Any]:
+    """Attach the bytes ``read`` gives to topic ``uid``, refusing by the declared size before reading."""
+    config = flask.current_app.config
+    limit = services.attachment_limit(config)
+    if length is not None and length > limit:
+        raise InputError(f"the file is {length} bytes; an attachment may have at most {limit}")
+    data = read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"the file is over {limit} bytes, the most an attachment may have")
+    with transaction(actor) as session:
+        topic = _find(session, uid, for_update=True)
+        attachment = services.add_attachment(session, config, topic, name, data, actor)
+        return {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256}
+
+
+def _download(uid: str, sha256: str) -> Response:
+    session = get_session()
+    topic = _find(session, uid)
+    try:
+        attachment, path = services.attachment_file(flask.current_app.config, topic, sha256)
+    except InputError as exc:
+        raise TopicNotFound(uid, str(exc)) from None
+    if path is None:
+        raise TopicNotFound(uid, f"the file {attachment.name} is kept at {uid.split(':', 1)[0]}, where the topic was "
+                                 "raised; this node has its name, size and SHA-256 only")
+    return flask.send_file(path, download_name=attachment.name, as_attachment=True,
+                           mimetype="application/octet-stream", etag=sha256, max_age=0)
+
+
+@api.post("/<uid>/attachments")
+def api_attach(uid: str) -> Response:
+    name = flask.request.args.get("name")
+    if not name:
+        raise FieldError("name", "missing query parameter: name (the file's name)")
+    attachment = _upload(uid, name, flask.request.stream.read, flask.request.content_length, _actor())
+    return _json({"attachment": attachment}, 201)
+
+
+@api.get("/<uid>/attachments/<sha256>")
+def api_attachment(uid: str, sha256: str) -> Response:
+    return _download(uid, sha256)
+
+
 # ---------------------------------------------------------------------------------------------
 # Pages
 
@@ -309,6 +356,7 @@ def action_label(action: str) -> str:
         "delegated": _("delegated"), "delegate": _("delegated"), "accepted": _("accepted"),
         "returned": _("returned"), "return": _("returned"), "progress": _("progress"), "result": _("result"),
         "reply": _("reply"), "overdue": _("overdue"), "overdue_cleared": _("no longer overdue"),
+        "attached": _("attached"),
     }
     return labels.get(action, action)
 
@@ -345,9 +393,17 @@ def _helpers() -> dict[str, Any]:
 
     return {"stage_label": stage_label, "kind_label": kind_label, "action_label": action_label,
             "message_label": message_label, "node_level": node_level, "when": when, "day": day,
-            "level_label": level_label,
+            "level_label": level_label, "size_label": size_label,
+            "attachment_limit": services.attachment_limit(flask.current_app.config),
             "can_write": can_write(), "STAGES": STAGES, "RAISED_BY_KINDS": RAISED_BY_KINDS,
             "node_id": flask.current_app.config["NODE_ID"]}
+
+
+def size_label(size: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return _("%(n)s bytes", n=size)
 
 
 def _web_actor() -> str:
@@ -454,6 +510,33 @@ def show(uid: str):
     children = sorted(session.execute(select(Peer.node_id).where(Peer.relation == "child")).scalars())
     return render_template("topics/show.html", topic=data, forms=_applicable(data, data["suggestion"], children),
                            diagram=route_diagram(data["route"]), progress=_progress(data["stage"]))
+
+
+@pages.post("/<uid>/attach")
+@login_required
+def attach(uid: str):
+    _writer_or_403()
+    upload = flask.request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise InputError(_("choose a file to attach"))
+        added = _upload(uid, upload.filename, upload.stream.read, upload.content_length or None, _web_actor())
+    except TopicNotFound:
+        abort(404)
+    except InputError as exc:
+        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        return redirect(url_for("topics.show", uid=uid) + "#attachments", 303)
+    flash(_("Attached %(name)s.", name=added["name"]), "success")
+    return redirect(url_for("topics.show", uid=uid) + "#attachments", 303)
+
+
+@pages.get("/<uid>/attachments/<sha256>")
+@login_required
+def attachment(uid: str, sha256: str):
+    try:
+        return _download(uid, sha256)
+    except TopicNotFound:
+        abort(404)
 
 
 @pages.post("/<uid>/act")
