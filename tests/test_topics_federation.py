@@ -319,6 +319,68 @@ def test_a_return_after_two_hops_tells_the_origin_and_the_topic_can_go_down_to_i
     arrived(county, uid, holder=T1, awaiting_acceptance=False)
 
 
+def test_a_node_that_delegated_a_topic_back_down_hears_of_it_after_it_moves_on(net):
+    township, county, city, other = net[T1], net["620302"], net["6203"], net[T2]
+    uid = raise_topic(township, "跨县林区防火通道建设", T1, "620321001")["uid"]
+    township.run("topics", "escalate", uid, "--note", "跨县")
+    arrived(county, uid, holder="620302")
+    county.run("topics", "accept", uid)
+    county.run("topics", "escalate", uid, "--note", "涉及两区县")
+    arrived(city, uid, holder="6203")
+    city.run("topics", "delegate", uid, "--to", "620302", "--instructions", "请金川区牵头", "--due", "+20")
+    arrived(county, uid, holder="620302", awaiting_acceptance=True)
+    county.run("topics", "accept", uid)
+    arrived(city, uid, holder="620302", awaiting_acceptance=False)
+    # The county passes it on to a township: its answers reach the city two levels up, and the origin.
+    county.run("topics", "delegate", uid, "--to", T2, "--instructions", "请双湾镇先行调研")
+    arrived(other, uid, holder=T2)
+    other.run("topics", "accept", uid)
+    for node in (city, township, county):
+        arrived(node, uid, holder=T2, awaiting_acceptance=False)
+    # Returned to the county, which held it before: the city and the origin hear the county holds it again.
+    other.run("topics", "return", uid, "--reason", "涉及县际协调,镇级无法推进")
+    arrived(county, uid, holder="620302", awaiting_acceptance=False)
+    for node in (city, township):
+        arrived(node, uid, holder="620302")
+
+
+def test_a_return_goes_back_down_to_the_node_that_sent_the_topic_up(net):
+    township, county, city = net[T2], net["620302"], net["6203"]
+    uid = raise_topic(township, "镇区停车难问题", T2, "620321001")["uid"]
+    township.run("topics", "escalate", uid, "--note", "请区政协")
+    arrived(county, uid, holder="620302")
+    county.run("topics", "accept", uid)
+    county.run("topics", "escalate", uid, "--note", "请市政协")
+    arrived(city, uid, holder="6203")
+    city.run("topics", "return", uid, "--reason", "由区政协协商")
+    arrived(county, uid, holder="620302", awaiting_acceptance=False)
+    # The county's return goes to the township that sent it up, not back to the city that returned it.
+    shown = county.run_json("topics", "show", uid)
+    assert shown["returns_to"] == T2
+    county.run("topics", "return", uid, "--reason", "属镇级事项")
+    home = arrived(township, uid, holder=T2, awaiting_acceptance=False)
+    assert home["returns_to"] is None
+    assert "raised here and not sent here since" in fails(township, "topics", "return", uid, "--reason", "x")
+    assert show(city, uid)["holder"] == "620302"  # the city last heard that the county holds it
+
+
+def test_a_return_of_a_topic_never_seen_is_refused(net):
+    from shangliang.federation import envelope as env_mod, hops as hop_mod
+    from shangliang.federation.canonical import dumps
+
+    township, county = net[T1], net["620302"]
+    uid = f"{T1}:01NEVERSEEN000000000000000"
+    body = {"topic": {"uid": uid, "title": "x", "description": "", "category": "c", "areas": [T1],
+                      "raised_by": {"kind": "public", "name": "n"}, "raised_ms": 1, "stage": "collected"},
+            "reason": "x"}
+    own, theirs = township.key(), county.key()
+    envelope = env_mod.create(own, T1, "topic.escalate", body, topic=uid)
+    envelope = hop_mod.append(envelope, own, T1, "620302", "escalate")
+    prev_key = {"node": T1, "id": own.key_id, "public": own.public_b64}
+    envelope = hop_mod.append(envelope, theirs, "620302", T1, "return", prev_key=prev_key, note="退回")
+    expect_refused(township, dumps(envelope), "returned only to a node it came from")
+
+
 def _signed(node, kind, body, topic, to, action):
     from shangliang.federation import envelope as env_mod, hops as hop_mod
     from shangliang.federation.canonical import dumps
@@ -368,7 +430,10 @@ def test_signed_messages_that_do_not_fit_the_route_are_refused(net):
     for changes, words in (({"title": "长" * 301}, "longer than 300"),
                            ({"areas": [T2, "320703001"]}, "outside this node's province"),
                            ({"stage": "researching"}, "before research starts"),
-                           ({"attachments": [{"name": "x", "size": -1, "sha256": "ab"}]}, "body.topic.attachments")):
+                           ({"attachments": [{"name": "x", "size": -1, "sha256": "a" * 64}]}, "attachments"),
+                           ({"attachments": [{"name": "x", "size": 1, "sha256": "a" * 64 + "\n"}]}, "attachments"),
+                           ({"attachments": [{"name": "x\x1b[2J", "size": 1, "sha256": "a" * 64}]}, "attachments"),
+                           ({"attachments": [{"name": "../x", "size": 1, "sha256": "a" * 64}]}, "attachments")):
         body = {"topic": {**snapshot, "uid": own, **changes}, "reason": "x"}
         expect_refused(county, _signed(t2, "topic.escalate", body, own, "620302", "escalate"), words)
 

@@ -511,7 +511,8 @@ def test_a_file_is_attached_kept_under_its_hash_and_downloaded(app, client, town
     added = upload(client, uid, "联名信.txt", letter)
     assert added.status_code == 201, added.get_data(as_text=True)
     digest = hashlib.sha256(letter).hexdigest()
-    assert added.get_json()["attachment"] == {"name": "联名信.txt", "size": len(letter), "sha256": digest}
+    assert added.get_json()["attachment"] == {"name": "联名信.txt", "size": len(letter), "sha256": digest,
+                                              "travels": True}
     assert (township / "attachments" / digest[:2] / digest).read_bytes() == letter
 
     shown = client.get(f"/api/v1/topics/{uid}", headers=basic("li")).get_json()
@@ -558,15 +559,30 @@ def test_an_attachment_over_the_limit_is_refused_before_it_is_stored(township):
     app.extensions["shangliang.db"].engine.dispose()
 
 
-def test_the_page_form_attaches_a_file(app, client):
+def test_the_page_form_attaches_a_file_with_the_csrf_token(township):
     import io
 
+    app = make_app(township, csrf=True)
+    client = app.test_client()
     uid = create(client).get_json()["topic"]["uid"]
-    expect_signed_in(client, "wang")
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"username": "wang", "password": PASSWORD, "csrf_token": token})
     page = client.get(f"/topics/{uid}").get_data(as_text=True)
     assert 'id="form-attach"' in page and 'enctype="multipart/form-data"' in page
-    sent = client.post(f"/topics/{uid}/attach", data={"file": (io.BytesIO("现场照片说明".encode()), "说明.txt")},
-                       content_type="multipart/form-data", follow_redirects=True)
-    assert sent.status_code == 200 and "说明.txt" in sent.get_data(as_text=True)
-    empty = client.post(f"/topics/{uid}/attach", data={}, content_type="multipart/form-data", follow_redirects=True)
-    assert empty.status_code == 200 and attachment_rows(app) == 1
+    assert "travel with the topic" in page or "随议题一同发送" in page
+
+    def post(fields):
+        return client.post(f"/topics/{uid}/attach", data=fields, content_type="multipart/form-data",
+                           follow_redirects=True)
+
+    forged = post({"file": (io.BytesIO(b"x"), "forged.txt")})  # no token: a cross-site form
+    assert forged.status_code == 400 and attachment_rows(app) == 0
+    sent = post({"csrf_token": token, "file": (io.BytesIO("现场照片说明".encode()), "说明.txt")})
+    assert sent.status_code == 200 and attachment_rows(app) == 1
+    text = sent.get_data(as_text=True)
+    assert "说明.txt" in text and "已上传附件 说明.txt" in text
+    empty = post({"csrf_token": token})
+    assert empty.status_code == 200 and "请选择要上传的文件" in empty.get_data(as_text=True)
+    assert attachment_rows(app) == 1
+    app.extensions["shangliang.db"].engine.dispose()

@@ -21,7 +21,7 @@ from shangliang.core.db import after_commit
 from shangliang.core.errors import InputError
 
 from .models import STAGES, Topic, TopicAttachment, TopicEvent
-from .services import MAX_ATTACHMENTS, SHA256, _now_ms, _text, topic_dict
+from .services import MAX_ATTACHMENTS, SHA256, _now_ms, _text, file_name, topic_dict
 
 #: Stages in which a topic may still move between nodes: research has not started.
 MOVABLE = ("collected", "determined")
@@ -87,9 +87,38 @@ def due_for(envelope: Mapping[str, Any], node: str) -> int | None:
     return None
 
 
-def came_from(envelope: Mapping[str, Any]) -> str:
-    """The node that passed the topic to this node: where a return goes (退回)."""
-    return envelope["hops"][-1]["from"]
+def _last_to(envelope: Mapping[str, Any], node: str, actions: tuple[str, ...]) -> str | None:
+    for hop in reversed(envelope["hops"]):
+        if hop["to"] == node and hop["action"] in actions:
+            return hop["from"]
+    return None
+
+
+def returns_to(envelope: Mapping[str, Any] | None, node: str) -> str | None:
+    """Where a return from ``node`` goes (退回): the node that last escalated or delegated the topic to it —
+    never back up to a node that has just returned it (None: it was raised here and never sent to it)."""
+    return None if envelope is None else _last_to(envelope, node, ("escalate", "delegate"))
+
+
+def delegator(envelope: Mapping[str, Any] | None, node: str) -> str | None:
+    """The node that last delegated the topic to ``node``: it hears the answers too, even when it is not
+    on the way back to where the topic was raised (a delegation back down a route the topic climbed)."""
+    return None if envelope is None else _last_to(envelope, node, ("delegate",))
+
+
+def attachments_travel(session: Session, topic: Topic) -> bool:
+    """Whether files attached now would travel (by name, size and hash) with the topic: only on the node where
+    it was raised, before it first leaves — after that the envelope's body is fixed."""
+    return (topic.uid.split(":", 1)[0] == _node_id() and latest_sent(session, topic.uid) is None
+            and latest_received(session, topic.uid) is None)
+
+
+def answer_targets(session: Session, topic: Topic, seen: set[str] = frozenset()) -> list[str]:
+    """Where answers about the topic go from here: the upstream and the delegating node, minus this node
+    and the nodes the answer has already passed."""
+    me = _node_id()
+    targets = [topic.upstream, delegator(latest_received(session, topic.uid), me)]
+    return list(dict.fromkeys(t for t in targets if t is not None and t != me and t not in seen))
 
 
 def upstream_in(hops: list[Mapping[str, Any]], node: str) -> str | None:
@@ -100,14 +129,23 @@ def upstream_in(hops: list[Mapping[str, Any]], node: str) -> str | None:
 
 
 def latest_received(session: Session, uid: str) -> dict[str, Any] | None:
-    """The last envelope that brought the topic here (escalated, delegated or returned to this node)."""
+    """The last envelope that brought the topic here (escalated, delegated or returned to this node).
+
+    A topic travels as one envelope whose chain only grows, so that is the longest chain received; of
+    equally long ones (the same transfer sent again with its last hop signed anew) the first, which
+    took effect."""
     from shangliang.federation.models import InboxTransfer
 
-    row = session.execute(
-        select(InboxTransfer).where(InboxTransfer.topic == uid, InboxTransfer.kind.in_(MOVING_KINDS))
-        .order_by(InboxTransfer.received_ms.desc()).limit(1)
-    ).scalar_one_or_none()
-    return json.loads(row.envelope) if row is not None else None
+    rows = session.execute(
+        select(InboxTransfer.envelope).where(InboxTransfer.topic == uid, InboxTransfer.kind.in_(MOVING_KINDS))
+        .order_by(InboxTransfer.received_ms, InboxTransfer.transfer_id)
+    ).scalars()
+    best: dict[str, Any] | None = None
+    for text in rows:
+        envelope = json.loads(text)
+        if best is None or len(envelope["hops"]) > len(best["hops"]):
+            best = envelope
+    return best
 
 
 def latest_sent(session: Session, uid: str) -> dict[str, Any] | None:
@@ -265,12 +303,13 @@ def return_topic(session: Session, pm, config: Mapping[str, Any], topic: Topic, 
 
     _held_here(topic)
     received = latest_received(session, topic.uid)
-    if received is None:
-        raise InputError(f"topic {topic.uid} was raised here: there is no node to return it to")
+    back_to = returns_to(received, config["NODE_ID"])
+    if back_to is None:
+        raise InputError(f"topic {topic.uid} was raised here and not sent here since: there is no node to "
+                         "return it to")
     _movable(topic, "returned")
     reason = _note(reason, "reason")
     _room_for_hop(received)
-    back_to = came_from(received)
     envelope, _ = outbox.forward(session, received, back_to, "return",
                                  note=_with_trailers(reason, stage=_stage_trailer(topic, received)))
     _event(topic, "returned", actor, config["NODE_ID"], f"→ {back_to}: {reason}")
@@ -331,18 +370,14 @@ def _accepted(topic: Topic) -> None:
                          "or return it first")
 
 
-def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any],
-            to_sender: bool = True) -> dict[str, Any] | None:
+def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
     """New envelopes from the holder, one ``reply`` hop each: towards where the topic was raised (the upstream)
     and, when the topic was delegated here, to the node that delegated it, if that is not the upstream (a
     delegation back down a route the topic climbed). Returns the first (None if there is no one to tell)."""
     from shangliang.federation import outbox
 
     received = latest_received(session, topic.uid)
-    targets = [topic.upstream]
-    if to_sender and received is not None and received["hops"][-1]["action"] == "delegate":
-        targets.append(came_from(received))  # the delegating node hears, whether or not it is upstream
-    targets = list(dict.fromkeys(t for t in targets if t is not None and t != _node_id()))
+    targets = answer_targets(session, topic)
     in_reply_to = {"origin": received["origin"], "id": received["id"]} if received else None
     sent = [outbox.originate(session, kind, body, target, "reply", topic=topic.uid, in_reply_to=in_reply_to)[0]
             for target in targets]
@@ -396,12 +431,20 @@ def _check_snapshot(envelope: Mapping[str, Any], me: str) -> None:
     if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS or not all(
             isinstance(a, dict) and isinstance(a.get("name"), str) and 0 < len(a["name"].strip()) <= 300
             and isinstance(a.get("size"), int) and not isinstance(a["size"], bool) and a["size"] >= 0
-            and isinstance(a.get("sha256"), str) and SHA256.match(a["sha256"]) for a in attachments):
+            and isinstance(a.get("sha256"), str) and SHA256.fullmatch(a["sha256"]) and _plain_name(a["name"])
+            for a in attachments):
         _refuse(f"body.topic.attachments must be a list of at most {MAX_ATTACHMENTS} objects with a name "
                 "(1 to 300 characters), a size in bytes and a sha256 (64 lower-case hex digits)")
     stage = stage_on_arrival(envelope)
     if stage not in MOVABLE:
         _refuse(f"a topic moves between nodes only before research starts; this one arrives {stage[:20]}")
+
+
+def _plain_name(name: str) -> bool:
+    try:
+        return file_name(name) == name.strip()
+    except InputError:
+        return False
 
 
 def _receive_topic(session: Session, topic: Topic | None, envelope: Mapping[str, Any],
@@ -412,6 +455,8 @@ def _receive_topic(session: Session, topic: Topic | None, envelope: Mapping[str,
     snapshot = body["topic"]
     at = transfer["received_ms"]
     if topic is None:
+        if last["action"] == "return":
+            _refuse(f"topic {envelope['topic']} is not known here: a topic is returned only to a node it came from")
         topic = Topic(uid=snapshot["uid"], title=snapshot["title"].strip(), description=snapshot["description"],
                       category=snapshot["category"].strip(), areas=json.dumps(sorted(set(snapshot["areas"]))),
                       raised_by_kind=snapshot["raised_by"]["kind"],
@@ -449,7 +494,7 @@ def _receive_topic(session: Session, topic: Topic | None, envelope: Mapping[str,
     session.flush()
     if topic.accepted_ms is not None and topic.upstream is not None:
         # Back at a node that held it: it holds it again, and the route towards the origin hears so.
-        _answer(session, topic, "topic.accept", {"decision": "consult"}, to_sender=False)
+        _answer(session, topic, "topic.accept", {"decision": "consult"})
 
 
 def _resent(received: Mapping[str, Any] | None, envelope: Mapping[str, Any]) -> bool:
@@ -457,6 +502,7 @@ def _resent(received: Mapping[str, Any] | None, envelope: Mapping[str, Any]) -> 
     if received is None or (received["origin"], received["id"]) != (envelope["origin"], envelope["id"]):
         return False
     before, again = received["hops"], envelope["hops"]
+    # It never takes the place of the transfer that took effect (see latest_received).
     return len(before) == len(again) and before[:-1] == again[:-1] and \
         (before[-1]["from"], before[-1]["action"]) == (again[-1]["from"], again[-1]["action"])
 
@@ -498,8 +544,8 @@ def _receive_answer(session: Session, topic: Topic, envelope: Mapping[str, Any],
     # Relay it on towards where the topic was raised, unless the next node has had it already; every node
     # on the way records it.
     seen = {envelope["origin"]} | {hop["from"] for hop in envelope["hops"]} | {hop["to"] for hop in envelope["hops"]}
-    if topic.upstream is not None and topic.upstream not in seen:
-        outbox.forward(session, envelope, topic.upstream, "reply")
+    for target in answer_targets(session, topic, seen):
+        outbox.forward(session, envelope, target, "reply")
 
 
 

@@ -75,9 +75,12 @@ def topics_attach(uid, files, as_json) -> None:
         topic = services.get_topic(session, uid, for_update=True)
         added = [services.add_attachment(session, config, topic, name, data, f"cli:{_os_user()}")
                  for name, data in contents]
-        rows = [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in added]
-    emit(rows, as_json, lambda rs: "\n".join(f"attached {r['name']} ({r['size']} bytes, sha256 {r['sha256']})"
-                                             for r in rs))
+        travels = actions.attachments_travel(session, topic)
+        rows = [{"name": a.name, "size": a.size, "sha256": a.sha256, "travels": travels} for a in added]
+    emit(rows, as_json, lambda rs: "\n".join(
+        f"attached {r['name']} ({r['size']} bytes, sha256 {r['sha256']})"
+        + ("" if r["travels"] else "; it stays on this node: the topic was raised elsewhere or has been sent on")
+        for r in rs))
 
 
 @topics.command("list")
@@ -105,6 +108,7 @@ def topics_show(uid, as_json) -> None:
     data["suggestion"] = services.suggest_route(get_plugin_manager(), current_app.config, topic).as_dict()
     data["route"] = actions.route(session, topic.uid)
     data["route_verified"] = actions.route_verified(data["route"])
+    data["returns_to"] = actions.returns_to(actions.latest_received(session, topic.uid), current_app.config["NODE_ID"])
 
     def text(d):
         lines = [f"{d['uid']}  {d['title']}", f"stage: {d['stage']}   holder: {d['holder']}   areas: {', '.join(d['areas'])}",

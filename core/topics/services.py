@@ -171,14 +171,14 @@ def attachment_limit(config: Mapping[str, Any]) -> Any:
 
 def attachment_path(config: Mapping[str, Any], sha256: str) -> Path:
     """Where this node keeps the bytes with this SHA-256 (``<node dir>/attachments/ab/abcd…``)."""
-    if not SHA256.match(sha256):
+    if not SHA256.fullmatch(sha256):
         raise InputError(f"{sha256[:70]!r} is not a SHA-256 (64 lower-case hex digits)")
     if not config.get("NODE_DIR"):
         raise InputError("this node has no node directory to keep attachments in")
     return Path(config["NODE_DIR"]) / "attachments" / sha256[:2] / sha256
 
 
-def _file_name(name: Any) -> str:
+def file_name(name: Any) -> str:
     if not isinstance(name, str):
         raise InputError("the file name must be text")
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1].strip())
@@ -199,7 +199,7 @@ def add_attachment(session: Session, config: Mapping[str, Any], topic: Topic, na
         raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
     if topic.stage == "closed":
         raise InputError(f"topic {topic.uid} is closed")
-    name = _file_name(name)
+    name = file_name(name)
     limit = attachment_limit(config)
     if not data:
         raise InputError(f"{name} is empty")

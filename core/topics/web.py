@@ -42,6 +42,9 @@ pages = Blueprint("topics", __name__, url_prefix="/topics", template_folder="../
 def register_blueprints(app):
     # The API checks CSRF itself: required for session-cookie writes, not for HTTP Basic (see _authenticate).
     app.extensions["csrf"].exempt(api)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        # No request body larger than an attachment (and a form's other fields) is read, signed in or not.
+        app.config["MAX_CONTENT_LENGTH"] = services.attachment_limit(app.config) + 1024 * 1024
     return [api, pages]
 
 
@@ -169,6 +172,9 @@ def _full(session, topic: Topic) -> dict[str, Any]:
     data["suggestion"] = services.suggest_route(get_plugin_manager(), flask.current_app.config, topic).as_dict()
     data["route"] = actions.route(session, topic.uid)
     data["route_verified"] = actions.route_verified(data["route"])
+    data["returns_to"] = actions.returns_to(actions.latest_received(session, topic.uid),
+                                            flask.current_app.config["NODE_ID"])
+    data["attachments_travel"] = actions.attachments_travel(session, topic)
     return data
 
 
@@ -241,7 +247,7 @@ def _api_not_found(exc: TopicNotFound) -> Response:
 
 @api.errorhandler(HTTPException)
 def _api_http_error(exc: HTTPException) -> Response:
-    codes = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+    codes = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}
     return _error(exc.code or 500, codes.get(exc.code or 500, "error"), exc.description or exc.name)
 
 
@@ -297,7 +303,8 @@ def _upload(uid: str, name: Any, read: Callable[[int], bytes], length: int | Non
     with transaction(actor) as session:
         topic = _find(session, uid, for_update=True)
         attachment = services.add_attachment(session, config, topic, name, data, actor)
-        return {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256}
+        return {"name": attachment.name, "size": attachment.size, "sha256": attachment.sha256,
+                "travels": actions.attachments_travel(session, topic)}
 
 
 def _download(uid: str, sha256: str) -> Response:
@@ -483,7 +490,7 @@ def _applicable(topic: dict[str, Any], suggestion: dict[str, Any], child_peers: 
     following = STAGES[STAGES.index(stage) + 1] if stage != STAGES[-1] else None
     return {
         "accept": held and awaiting and stage != "closed",
-        "return": movable and topic["upstream"] is not None,
+        "return": movable and topic["returns_to"] is not None,
         "advance": held and not awaiting and following is not None,
         "next_stage": following,
         "escalate": movable and bool(config.get("NODE_PARENT")),
