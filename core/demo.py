@@ -333,9 +333,17 @@ class Scenario:
         return not failed
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(base: Path, port: int, once: bool) -> int:
     nodes = _nodes(base, port)
     base.mkdir(parents=True, exist_ok=True)
+    # The servers run in sessions of their own: Ctrl-C (even where a shell started us ignoring it) and a
+    # plain ``kill`` both end in _stop, so no node is left serving.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         _set_up(nodes)
         click.echo(click.style("\n## starting the nodes (logs in " + str(base) + "/*.log)", bold=True))
