@@ -337,11 +337,16 @@ def test_a_node_that_delegated_a_topic_back_down_hears_of_it_after_it_moves_on(n
     other.run("topics", "accept", uid)
     for node in (city, township, county):
         arrived(node, uid, holder=T2, awaiting_acceptance=False)
+    at_city = show(city, uid)
+    accepts = [e for e in at_city["route"] if e["direction"] == "received" and e["kind"] == "topic.accept"]
+    assert [(h["from"], h["to"]) for h in accepts[-1]["hops"]] == [(T2, "620302"), ("620302", "6203")]
+    assert accepts[-1]["origin"] == T2 and accepts[-1]["verified"]
     # Returned to the county, which held it before: the city and the origin hear the county holds it again.
     other.run("topics", "return", uid, "--reason", "涉及县际协调,镇级无法推进")
     arrived(county, uid, holder="620302", awaiting_acceptance=False)
     for node in (city, township):
-        arrived(node, uid, holder="620302")
+        again = arrived(node, uid, holder="620302")
+        assert again["events"][-1]["action"] == "accepted" and again["events"][-1]["node"] == "620302"
 
 
 def test_a_return_goes_back_down_to_the_node_that_sent_the_topic_up(net):

@@ -26,6 +26,7 @@ from .services import MAX_ATTACHMENTS, SHA256, _now_ms, _text, file_name, topic_
 #: Stages in which a topic may still move between nodes: research has not started.
 MOVABLE = ("collected", "determined")
 MOVING_KINDS = ("topic.escalate", "topic.delegate")
+PAST = {"escalate": "escalated", "delegate": "delegated", "return": "returned"}  # hop action → topic event
 REPLY_KINDS = ("topic.accept", "topic.progress", "topic.result")
 MAX_NOTE = 1940  # the protocol allows 2000 characters in a hop note; the rest is kept for trailer lines
 #: Lines a forwarding node appends to its hop's note, since the origin's body cannot change:
@@ -113,11 +114,11 @@ def attachments_travel(session: Session, topic: Topic) -> bool:
             and latest_received(session, topic.uid) is None)
 
 
-def answer_targets(session: Session, topic: Topic, seen: set[str] = frozenset()) -> list[str]:
-    """Where answers about the topic go from here: the upstream and the delegating node, minus this node
-    and the nodes the answer has already passed."""
+def answer_targets(topic: Topic, received: Mapping[str, Any] | None, seen: set[str] = frozenset()) -> list[str]:
+    """Where answers about the topic go from here (``received``: the envelope that brought it): the upstream
+    and the delegating node, minus this node and the nodes the answer has already passed."""
     me = _node_id()
-    targets = [topic.upstream, delegator(latest_received(session, topic.uid), me)]
+    targets = [topic.upstream, delegator(received, me)]
     return list(dict.fromkeys(t for t in targets if t is not None and t != me and t not in seen))
 
 
@@ -236,8 +237,6 @@ def _let_go(topic: Topic, to: str) -> None:
 
 def escalate(session: Session, pm, config: Mapping[str, Any], topic: Topic, note: str, actor: str) -> dict[str, Any]:
     """上交: send the topic to this node's parent with a note saying why."""
-    from shangliang.federation import outbox
-
     _held_here(topic)
     _movable(topic, "escalated")
     note = _note(note, "note")
@@ -245,25 +244,13 @@ def escalate(session: Session, pm, config: Mapping[str, Any], topic: Topic, note
     if not parent:
         raise InputError(f"{config['NODE_ID']} has no parent to escalate to")
     _peer_or_refuse(session, parent, "parent")
-    received = latest_received(session, topic.uid)
-    _room_for_hop(received)
-    if received is None:
-        envelope, _ = outbox.originate(session, "topic.escalate", {"topic": _snapshot(topic), "reason": note},
-                                       parent, "escalate", topic=topic.uid, note=note)
-    else:
-        envelope, _ = outbox.forward(session, received, parent, "escalate",
-                                     note=_with_trailers(note, stage=_stage_trailer(topic, received)))
-    _event(topic, "escalated", actor, config["NODE_ID"], f"→ {parent}: {note}")
-    _let_go(topic, parent)
-    session.flush()
-    return envelope
+    return _send_on(session, config, topic, latest_received(session, topic.uid), parent, "escalate", note, actor,
+                    {"topic": _snapshot(topic), "reason": note})
 
 
 def delegate(session: Session, pm, config: Mapping[str, Any], topic: Topic, to: str, instructions: str,
              due_ms: int | None, actor: str) -> dict[str, Any]:
     """下放: send the topic to a named child with instructions and, optionally, a due date."""
-    from shangliang.federation import outbox
-
     _held_here(topic)
     _movable(topic, "delegated")
     to = _text(to, "target node", 40)
@@ -277,30 +264,18 @@ def delegate(session: Session, pm, config: Mapping[str, Any], topic: Topic, to: 
     instructions = _note(instructions, "instructions")
     if due_ms is not None and due_ms <= _now_ms():
         raise InputError("the due date has passed")
-    received = latest_received(session, topic.uid)
-    _room_for_hop(received)
-    if received is None:
-        body: dict[str, Any] = {"topic": _snapshot(topic), "instructions": instructions}
-        if due_ms is not None:
-            body["due_ms"] = due_ms
-        envelope, _ = outbox.originate(session, "topic.delegate", body, to, "delegate", topic=topic.uid,
-                                       note=instructions)
-    else:
-        # The envelope's body is the origin's and cannot change: the stage and due date go in our hop's note.
-        note = _with_trailers(instructions, stage=_stage_trailer(topic, received), due_ms=due_ms)
-        envelope, _ = outbox.forward(session, received, to, "delegate", note=note)
-    _event(topic, "delegated", actor, config["NODE_ID"], f"→ {to}: {instructions}")
-    _let_go(topic, to)
+    body: dict[str, Any] = {"topic": _snapshot(topic), "instructions": instructions}
+    if due_ms is not None:
+        body["due_ms"] = due_ms
+    envelope = _send_on(session, config, topic, latest_received(session, topic.uid), to, "delegate", instructions,
+                        actor, body, due_ms)
     topic.due_ms = due_ms  # the date given to the child, shown here while the child holds it
-    session.flush()
     return envelope
 
 
 def return_topic(session: Session, pm, config: Mapping[str, Any], topic: Topic, reason: str,
                  actor: str) -> dict[str, Any]:
     """退回: send the topic back to the node it came from, with the reason."""
-    from shangliang.federation import outbox
-
     _held_here(topic)
     received = latest_received(session, topic.uid)
     back_to = returns_to(received, config["NODE_ID"])
@@ -308,12 +283,25 @@ def return_topic(session: Session, pm, config: Mapping[str, Any], topic: Topic, 
         raise InputError(f"topic {topic.uid} was raised here and not sent here since: there is no node to "
                          "return it to")
     _movable(topic, "returned")
-    reason = _note(reason, "reason")
+    return _send_on(session, config, topic, received, back_to, "return", _note(reason, "reason"), actor)
+
+
+def _send_on(session: Session, config: Mapping[str, Any], topic: Topic, received: Mapping[str, Any] | None,
+             to: str, action: str, text: str, actor: str, body: Mapping[str, Any] | None = None,
+             due_ms: int | None = None) -> dict[str, Any]:
+    """Pass the topic held here to ``to``: a new envelope with ``body`` if it was raised here and never came
+    back, else our ``action`` hop on the envelope that brought it — whose body is the origin's and cannot
+    change, so the stage and due date go in our hop's note as trailer lines. Then it is no longer ours."""
+    from shangliang.federation import outbox
+
     _room_for_hop(received)
-    envelope, _ = outbox.forward(session, received, back_to, "return",
-                                 note=_with_trailers(reason, stage=_stage_trailer(topic, received)))
-    _event(topic, "returned", actor, config["NODE_ID"], f"→ {back_to}: {reason}")
-    _let_go(topic, back_to)
+    if received is None:
+        envelope, _ = outbox.originate(session, f"topic.{action}", body, to, action, topic=topic.uid, note=text)
+    else:
+        note = _with_trailers(text, stage=_stage_trailer(topic, received), due_ms=due_ms)
+        envelope, _ = outbox.forward(session, received, to, action, note=note)
+    _event(topic, PAST[action], actor, config["NODE_ID"], f"→ {to}: {text}")
+    _let_go(topic, to)
     session.flush()
     return envelope
 
@@ -377,7 +365,7 @@ def _answer(session: Session, topic: Topic, kind: str, body: Mapping[str, Any]) 
     from shangliang.federation import outbox
 
     received = latest_received(session, topic.uid)
-    targets = answer_targets(session, topic)
+    targets = answer_targets(topic, received)
     in_reply_to = {"origin": received["origin"], "id": received["id"]} if received else None
     sent = [outbox.originate(session, kind, body, target, "reply", topic=topic.uid, in_reply_to=in_reply_to)[0]
             for target in targets]
@@ -489,7 +477,7 @@ def _receive_topic(session: Session, topic: Topic | None, envelope: Mapping[str,
     topic.due_ms, topic.overdue = due_for(envelope, me), False
     if action == "delegate":
         topic.instructions = body["instructions"] if len(envelope["hops"]) == 1 else note
-    _event(topic, {"escalate": "escalated", "delegate": "delegated", "return": "returned"}.get(action, action),
+    _event(topic, PAST[action],
            f"node:{last['from']}", last["from"], f"{last['from']} → {me}" + (f": {note}" if note else ""), at_ms=at)
     session.flush()
     if topic.accepted_ms is not None and topic.upstream is not None:
@@ -544,7 +532,7 @@ def _receive_answer(session: Session, topic: Topic, envelope: Mapping[str, Any],
     # Relay it on towards where the topic was raised, unless the next node has had it already; every node
     # on the way records it.
     seen = {envelope["origin"]} | {hop["from"] for hop in envelope["hops"]} | {hop["to"] for hop in envelope["hops"]}
-    for target in answer_targets(session, topic, seen):
+    for target in answer_targets(topic, latest_received(session, topic.uid), seen):
         outbox.forward(session, envelope, target, "reply")
 
 
