@@ -18,10 +18,10 @@ from shangliang.federation.models import Peer
 
 
 @hookimpl
-def federation_message_accepted(session, envelope, transfer):
+def federation_message_accepted(session, envelope, transfer, node):
     if envelope["kind"] != "topic.escalate":
         return
     parent = session.execute(select(Peer.node_id).where(Peer.relation == "parent")).scalar()
     if parent is None:  # the province: the end of the route
         return
-    outbox.forward(session, envelope, parent, "escalate", note="bench")
+    outbox.forward(session, node, envelope, parent, "escalate", note="bench")

@@ -64,7 +64,10 @@ def main() -> None:
     from nacl.signing import VerifyKey
 
     from shangliang.federation import canonical, envelope as env_mod, hops as hop_mod, verify as verify_mod
-    from shangliang.federation.kinds import CORE_KINDS
+    from shangliang.core.plugins import create_plugin_manager
+    from shangliang.federation.kinds import registry
+
+    CORE_KINDS = registry(create_plugin_manager())
 
     keys = bench_keys()
     peers = MemoryPeers(keys)

@@ -170,6 +170,7 @@ def main() -> None:
         from sqlalchemy import text
 
         from shangliang.core.app import create_app
+        from shangliang.core.context import node_context
         from shangliang.core.db import after_commit, make_engine, transaction
         from shangliang.federation import outbox
         from shangliang.federation.ids import ulid
@@ -187,8 +188,8 @@ def main() -> None:
                     after_commit(session, lambda: stamp.setdefault("t0", time.time() * 1000))
                     uid = f"{TOWNSHIP}:{ulid()}"
                     body = topic_body(uid, int(time.time() * 1000))
-                    envelope, _row = outbox.originate(session, "topic.escalate", body, COUNTY, "escalate", topic=uid,
-                                                      note="bench")
+                    envelope, _row = outbox.originate(session, node_context(), "topic.escalate", body, COUNTY,
+                                                      "escalate", topic=uid, note="bench")
             deadline = time.time() + timeout
             with readers[PROVINCE].connect() as conn:
                 while time.time() < deadline:

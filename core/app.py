@@ -6,18 +6,21 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from flask import Blueprint, Config, Flask, request
+from flask import Blueprint, Flask, request
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
+from flask_openapi3 import APIBlueprint, OpenAPI
 from flask_wtf import CSRFProtect
 
 from . import config as node_config
 from .celery_app import celery_init_app, collect_beat_schedule
-from .db import Database, get_session
+from .context import EXTENSION as NODE, NodeContext
+from .db import Database
 from .errors import ConfigError, NodeDirectoryError
-from .plugins import EXTENSION as PLUGINS, create_plugin_manager, plugin_config
+from .plugins import EXTENSION as PLUGINS, create_plugin_manager, flatten, plugin_config
 
 LOCALE_COOKIE = "lang"
+
 
 
 def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[str, Any] | None = None,
@@ -26,19 +29,27 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
 
     ``plugins`` registers extra plugin objects after the enabled ones (tests use it).
     """
+    from .web import api as web_api
+
     node_path = node_config.resolve_node_dir(node_dir)
     if node_path is None and not (test_config and test_config.get("NODE_ID")):
         raise NodeDirectoryError("no node directory: give --node DIR or set SHANGLIANG_NODE")
-    app = Flask(
+    # flask-openapi3's Flask subclass: API blueprints registered with register_api describe themselves
+    # in the OpenAPI document (served by core.web at /api/v1/openapi.json, not by its own UI).
+    app = OpenAPI(
         "shangliang.core",
         instance_path=str(node_path) if node_path else None,
         instance_relative_config=True,
+        **web_api.openapi_options(),
     )
 
     # 1. Configuration: defaults -> node.toml -> SHANGLIANG_* environment -> test config.
-    app.config.update(build_config(node_path, test_config))
+    app.config.update(node_config.build_config(node_path, test_config))
 
-    # 2. Extensions.
+    # 2. Extensions. The request-size check runs before CSRF's, which reads the form.
+    from .web import auth
+
+    auth.init_app(app)
     Database(app)
     Babel(app, locale_selector=select_locale, default_locale=app.config["LOCALE"],
           default_timezone=app.config["TIMEZONE"])
@@ -46,68 +57,35 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     CSRFProtect(app)
     login = LoginManager(app)
     login.login_view = "core.login"
-    login.user_loader(_load_user)
+    login.user_loader(auth.load_user)
     celery_app = celery_init_app(app)
 
-    # 3. Core blueprints.
-    from shangliang.federation.http import bp as federation_bp
-
+    # 3. Core blueprint: home, health, sign-in, language, the API description.
     from .web.blueprint import bp as core_bp
 
     app.register_blueprint(core_bp)
-    app.register_blueprint(federation_bp)
-    app.extensions["csrf"].exempt(federation_bp)  # signed envelopes, not browser forms
+    web_api.init_app(app)
 
     # 4. Plugins: built-ins, then the installed plugins this node enables.
     pm = create_plugin_manager(app.config["PLUGINS_ENABLED"], plugins)
     app.extensions[PLUGINS] = pm
     app.config["PLUGIN_SETTINGS"] = plugin_config(pm, app.config.get("PLUGIN_CONFIG") or {})
-    problems = [p for found in pm.hook.node_configured(config=app.config, plugin_config=app.config["PLUGIN_SETTINGS"])
-                for p in (found or [])]
+    problems = flatten(pm.hook.node_configured(config=app.config, plugin_config=app.config["PLUGIN_SETTINGS"]))
     if problems:
         raise ConfigError("plugin configuration refused: " + "; ".join(problems))
+    app.extensions[NODE] = NodeContext.from_config(app.config, pm)
     # From here on plugins are available: their hooks run, their tasks and schedules are known.
 
-    # 5. Plugin blueprints and schedules.
-    for found in pm.hook.register_blueprints(app=app):
-        for blueprint in _as_list(found):
-            if not isinstance(blueprint, Blueprint):
-                raise ConfigError(f"a plugin returned {blueprint!r} where a Blueprint was expected", "plugins.enabled")
+    # 5. Blueprints of the built-in features and the plugins, and their schedules.
+    for blueprint in flatten(pm.hook.register_blueprints(app=app)):
+        if isinstance(blueprint, APIBlueprint):
+            web_api.register(app, blueprint)
+        elif isinstance(blueprint, Blueprint):
             app.register_blueprint(blueprint)
+        else:
+            raise ConfigError(f"a plugin returned {blueprint!r} where a Blueprint was expected", "plugins.enabled")
     celery_app.conf.beat_schedule = collect_beat_schedule(pm, app.config)
     return app
-
-
-def build_config(node_path: Path | None, test_config: Mapping[str, Any] | None = None,
-                 node_toml: Mapping[str, Any] | None = None) -> Config:
-    """Defaults, then node.toml (or ``node_toml`` already read), then ``SHANGLIANG_*``, then test config; validated."""
-    config = Config(str(node_path or "."), node_config.DEFAULTS)
-    config["NODE_DIR"] = str(node_path) if node_path else None
-    if node_toml is not None:
-        config.update(node_toml)
-    elif node_path is not None:
-        config.update(node_config.read_node_toml(node_path))
-    config.from_prefixed_env("SHANGLIANG", loads=_env_value)
-    if test_config:
-        config.update(test_config)
-    node_config.finalize(config)
-    return config
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _env_value(value: str) -> Any:
-    """Environment values: JSON where they parse as JSON (numbers, lists), strings otherwise."""
-    import json
-
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def select_locale() -> str:
@@ -118,16 +96,6 @@ def select_locale() -> str:
     if chosen in supported:
         return chosen
     return current_app.config["LOCALE"]
-
-
-def _load_user(user_id: str):
-    from .models import User
-
-    try:
-        user = get_session().get(User, int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.active else None
 
 
 def node_path(app: Flask) -> Path | None:

@@ -14,12 +14,12 @@ import enum
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from .clock import now_ms
 from .models import AuditEvent, AuditHead, Base
 
 GENESIS = "0" * 64
@@ -96,7 +96,7 @@ def _append(session: Session, events: list[tuple[str, str, str, Any]]) -> None:
     ).one()
     seq, prev_hash = head.seq, head.hash
     actor = str(session.info.get("actor") or "system")[:200]
-    at_ms = int(time.time() * 1000)
+    at_ms = now_ms()
     recorded = session.info.setdefault("audit_recorded", [])
     for action, entity, entity_id, data in events:
         seq += 1
@@ -149,6 +149,16 @@ def install(factory: sessionmaker) -> None:
     event.listen(factory, "after_flush", _after_flush)
     event.listen(factory, "after_commit", _after_commit)
     event.listen(factory, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+
+
+def latest(session: Session, limit: int = 20) -> list[AuditEvent]:
+    """The latest ``limit`` rows, newest first."""
+    return list(session.execute(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)).scalars())
+
+
+def event_dict(row: AuditEvent) -> dict[str, Any]:
+    return {"seq": row.seq, "at_ms": row.at_ms, "actor": row.actor, "action": row.action, "entity": row.entity,
+            "entity_id": row.entity_id, "data": json.loads(row.data), "hash": row.hash}
 
 
 @dataclasses.dataclass

@@ -40,9 +40,9 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions[EXTENSION] = celery_app
-    from shangliang.federation import delivery  # noqa: F401  (registers the delivery tasks)
-
-    from . import tasks  # noqa: F401  (registers the core tasks on the default app)
+    # The core's own tasks; each built-in feature's hooks module imports its tasks, so they are known
+    # once the plugin manager is built.
+    from . import notifications, tasks  # noqa: F401
 
     return celery_app
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Config
 
 from . import divisions
 from .errors import ConfigError, NodeDirectoryError
+from .settings import Setting
 
 NODE_FILE = "node.toml"
 SECRET_FILE = "secret_key"
@@ -36,17 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "EXTRA_WORKDAYS": [],
     "WEEKEND": [6, 7],  # ISO weekdays: Saturday, Sunday
     "HEARTBEAT_SECONDS": 30,
+    # The largest request body read, in bytes; a page or API call that takes files raises it for
+    # its own requests (core.web.auth.request_limit).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": None,
-    "FEDERATION_TRANSFER_DAYS": 7,  # each transfer's lifetime (hop expires_ms), at most 30
-    "FEDERATION_PUMP_SECONDS": 5,  # how often beat hands due outbox rows to the workers
-    "FEDERATION_RATE_PER_MINUTE": 600,  # inbox messages a peer may send per minute, per web process
-    "FEDERATION_BURST": 60,
-    # Delivery timings of PROTOCOL.md §7: backoff min(30 s × 2^n, 6 h), hold 1 min doubling to 1 h.
-    "FEDERATION_BACKOFF_BASE_SECONDS": 30,
-    "FEDERATION_BACKOFF_MAX_SECONDS": 6 * 3600,
-    "FEDERATION_HOLD_START_SECONDS": 60,
-    "FEDERATION_HOLD_MAX_SECONDS": 3600,
-    "FEDERATION_LEASE_SECONDS": 60,  # a row claimed by a worker that died is retried after this
 }
 
 # node.toml key -> config key. Sections [plugins] and [calendar] are handled below.
@@ -62,9 +60,22 @@ TOML_KEYS = {
     "locale": "LOCALE",
     "timezone": "TIMEZONE",
     "heartbeat_seconds": "HEARTBEAT_SECONDS",
+    "max_request_bytes": "MAX_CONTENT_LENGTH",
 }
 CALENDAR_KEYS = {"holidays": "HOLIDAYS", "workdays": "EXTRA_WORKDAYS", "weekend": "WEEKEND"}
 SECRET_WORDS = ("secret", "password", "passphrase", "private_key", "token")
+
+
+def declared_settings() -> dict[str, Setting]:
+    """The built-in features' settings, by configuration key."""
+    from .plugins import builtin_settings
+
+    found: dict[str, Setting] = {}
+    for setting in builtin_settings():
+        if setting.key in found:
+            raise ConfigError(f"two built-in features declare the setting {setting.toml}")
+        found[setting.key] = setting
+    return found
 
 
 def read_node_toml(node_dir: Path) -> dict[str, Any]:
@@ -83,6 +94,9 @@ def read_node_toml(node_dir: Path) -> dict[str, Any]:
 
 def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, Any]:
     config: dict[str, Any] = {}
+    sections: dict[str, dict[str, Setting]] = {}
+    for setting in declared_settings().values():
+        sections.setdefault(setting.section, {})[setting.name] = setting
     for key, value in data.items():
         if any(word in key.lower() for word in SECRET_WORDS):
             raise ConfigError(
@@ -114,9 +128,16 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
                         f"unknown setting; known: {', '.join(CALENDAR_KEYS)}", f"calendar.{ckey}", source
                     )
                 config[CALENDAR_KEYS[ckey]] = cvalue
+        elif key in sections:
+            if not isinstance(value, dict):
+                raise ConfigError("must be a table", key, source)
+            for skey, svalue in value.items():
+                if skey not in sections[key]:
+                    raise ConfigError(f"unknown setting; known: {', '.join(sections[key])}", f"{key}.{skey}", source)
+                config[sections[key][skey].key] = svalue
         else:
             raise ConfigError(
-                f"unknown setting; known: {', '.join([*TOML_KEYS, 'plugins', 'calendar'])}", key, source
+                f"unknown setting; known: {', '.join([*TOML_KEYS, 'plugins', 'calendar', *sections])}", key, source
             )
     for url_key in ("DATABASE_URL", "BROKER_URL"):
         url = config.get(url_key)
@@ -213,9 +234,22 @@ def finalize(config: dict[str, Any]) -> None:
     if not isinstance(weekend, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in weekend):
         raise ConfigError("must be a list of ISO weekday numbers (1 = Monday … 7 = Sunday)", "calendar.weekend")
 
-    days = config.get("FEDERATION_TRANSFER_DAYS")
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
-        raise ConfigError("must be a whole number of days from 1 to 30 (PROTOCOL.md §4)", "FEDERATION_TRANSFER_DAYS")
+    zone = config.get("TIMEZONE")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"unknown time zone {str(zone)[:60]!r}", "timezone") from None
+    limit = config.get("MAX_CONTENT_LENGTH")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1024 <= limit <= 1024 ** 3:
+        raise ConfigError(f"must be a number of bytes from 1024 to 1073741824, not {str(limit)[:40]!r}",
+                          "max_request_bytes")
+
+    for setting in declared_settings().values():
+        value = config.get(setting.key, setting.default)
+        problem = setting.check(value) if setting.check else None
+        if problem:
+            raise ConfigError(problem, setting.toml)
+        config[setting.key] = value
 
     if not config.get("DATABASE_URL"):
         if not node_dir:
@@ -235,6 +269,30 @@ def finalize(config: dict[str, Any]) -> None:
             "no secret key: set SHANGLIANG_SECRET_KEY or keep one in the node directory's secret_key file (mode 0600)",
             "secret_key",
         )
+
+
+def build_config(node_path: Path | None, test_config: Mapping[str, Any] | None = None,
+                 node_toml: Mapping[str, Any] | None = None) -> Config:
+    """Defaults, then node.toml (or ``node_toml`` already read), then ``SHANGLIANG_*``, then test config; validated."""
+    config = Config(str(node_path or "."), DEFAULTS)
+    config["NODE_DIR"] = str(node_path) if node_path else None
+    if node_toml is not None:
+        config.update(node_toml)
+    elif node_path is not None:
+        config.update(read_node_toml(node_path))
+    config.from_prefixed_env("SHANGLIANG", loads=_env_value)
+    if test_config:
+        config.update(test_config)
+    finalize(config)
+    return config
+
+
+def _env_value(value: str) -> Any:
+    """Environment values: JSON where they parse as JSON (numbers, lists), strings otherwise."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def resolve_node_dir(node_dir: str | os.PathLike | None) -> Path | None:

@@ -41,7 +41,12 @@ class NodeDirectoryError(ShangliangError):
 
 
 class InputError(ShangliangError):
-    """A value given on the command line, in a form or in a file is not acceptable."""
+    """A value given on the command line, in a form, in an API request or in a file is not acceptable;
+    ``field`` names the request field it is about, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(message)
 
 
 class ImportRowError(InputError):
@@ -51,3 +56,11 @@ class ImportRowError(InputError):
         self.path = path
         self.line = line
         super().__init__(f"{path}, line {line}: {message}; nothing was imported")
+
+
+class NotFound(ShangliangError):
+    """What was asked for (a topic, a member, …) is not on this node."""
+
+
+class Conflict(ShangliangError):
+    """The change collides with the state it would change (it was made already, or by someone else)."""

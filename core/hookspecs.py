@@ -15,13 +15,71 @@ import pluggy
 if TYPE_CHECKING:
     import click
     from flask import Blueprint, Flask
+    from sqlalchemy.orm import Session
+
+    from .settings import Setting
+    from .context import NodeContext
 
 hookspec = pluggy.HookspecMarker("shangliang")
 
 
 # -------------------------------------------------------------------------
+# The plugin host
+# -------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    """Add hook specifications of your own, so that other plugins can implement them (pytest's
+    ``pytest_addhooks``).
+
+    Called once for every plugin as it is registered (a historic hook: a plugin registered later
+    is called too), before the manager checks that every implemented hook exists.
+
+    :param pm: the node's plugin manager; call ``pm.add_hookspecs(module)``.
+    :return: ignored.
+
+    All implementations are called. The federation layer adds ``shangliang.federation.hookspecs``
+    this way.
+    """
+
+
+@hookspec
+def declare_settings() -> list[Setting] | None:
+    """Declare the settings of a built-in feature, each with its default and its check.
+
+    Called once per process, on the built-in plugins only, when a node's configuration is read:
+    a setting ``Setting("topics", "overdue_seconds", 300, …)`` is ``[topics] overdue_seconds`` in
+    ``node.toml``, ``SHANGLIANG_TOPICS_OVERDUE_SECONDS`` in the environment and
+    ``TOPICS_OVERDUE_SECONDS`` in the app's configuration. (Installed plugins declare theirs as
+    ``CONFIG_DEFAULTS``, under ``[plugins.<name>]``.)
+
+    :return: a list of ``shangliang.core.settings.Setting``, or None.
+
+    All implementations are called; two settings with one name are refused. A value a check
+    refuses stops the node with a ``ConfigError`` naming the setting.
+    """
+
+
+# -------------------------------------------------------------------------
 # Node lifecycle
 # -------------------------------------------------------------------------
+
+
+@hookspec
+def node_created(session: Session, node: NodeContext) -> None:
+    """A node directory is being created (``shangliang init``): set up what you keep for it.
+
+    Called once, in the transaction that creates the node, after its database is migrated;
+    ``node.node_dir`` is the directory being created (it takes its final name only if init
+    succeeds). The federation layer makes the node's signing key here.
+
+    :param session: the session of the init transaction.
+    :param node: the new node's context.
+    :return: ignored.
+
+    All implementations are called; an exception aborts init and leaves nothing behind.
+    """
 
 
 @hookspec
@@ -59,7 +117,8 @@ def register_blueprints(app: Flask) -> Blueprint | list[Blueprint] | None:
 def register_commands(cli: click.Group) -> click.Command | list[click.Command] | None:
     """Add commands to the ``shangliang`` command line of a node where you are enabled.
 
-    Called when the command line lists or looks up commands for a node directory.
+    Called when the command line lists or looks up commands: for the built-in plugins always, for
+    an installed plugin when the node directory given enables it.
 
     :param cli: the root command group (read-only: return commands rather than adding them).
     :return: a click command or group, a list of them, or None.
@@ -80,6 +139,20 @@ def beat_schedule(config: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]] 
         "args": (...), "kwargs": {...}}}`` or None.
 
     All implementations are called and their entries merged; two entries with one name are refused.
+    """
+
+
+@hookspec
+def nav_items() -> list[tuple[str, str]] | None:
+    """Add entries to the navigation bar of every page.
+
+    Called when a page is rendered.
+
+    :return: a list of ``(label, endpoint)``: the label translated (``flask_babel.lazy_gettext``),
+        the endpoint of a page without URL arguments (``"topics.index"``); or None.
+
+    All implementations are called; the entries appear in the order the plugins were registered
+    (built-ins first).
     """
 
 
@@ -119,6 +192,53 @@ def deliver_notification(notification: Mapping[str, Any]) -> str | None:
     """
 
 
+@hookspec(firstresult=True)
+def notification_recipients(role: str | None, user_id: int | None) -> list[dict[str, str]] | None:
+    """Say who a notification reaches: the active users with ``role``, or the user ``user_id``.
+
+    Called by the delivery task before ``deliver_notification``.
+
+    :param role: the role the notification is for, or None.
+    :param user_id: the user it is for, or None.
+    :return: a list of ``{"username", "display_name"}``, or None to leave it to the next
+        implementation.
+
+    Stops at the first non-None result. The users feature answers it.
+    """
+
+
+# -------------------------------------------------------------------------
+# Who signs in
+# -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def load_user(user_id: str) -> Any:
+    """The signed-in user with this id (Flask-Login's user loader).
+
+    Called on every request of a signed-in session.
+
+    :param user_id: the id the session carries (``user.get_id()``).
+    :return: an active user object with Flask-Login's protocol and a ``role``, or None.
+
+    Stops at the first non-None result. The users feature answers it.
+    """
+
+
+@hookspec(firstresult=True)
+def check_credentials(username: str, password: str) -> Any:
+    """The active user with this user name and password, for the sign-in page and HTTP Basic.
+
+    Called once per sign-in and once per API request sent with HTTP Basic.
+
+    :param username: the name given.
+    :param password: the password given.
+    :return: the user object (as ``load_user`` returns it) when they match, or None.
+
+    Stops at the first non-None result. The users feature answers it.
+    """
+
+
 # -------------------------------------------------------------------------
 # Topics (协商议题)
 # -------------------------------------------------------------------------
@@ -131,7 +251,7 @@ def route_topic(topic: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
     Called when a topic is raised on this node and whenever its page or ``topics show`` asks for a
     suggestion. Staff decide; the suggestion is shown with its reason.
 
-    :param topic: the topic as ``shangliang.core.topics.services.topic_dict`` gives it (``uid``,
+    :param topic: the topic as ``shangliang.core.topics.models.Topic.as_dict`` gives it (``uid``,
         ``areas``, ``category``, ``stage``, ``holder``, …).
     :param config: the node's configuration (``NODE_ID``, ``NODE_LEVEL``, …).
     :return: a ``shangliang.core.topics.routing.Route(belongs_to, action, to, reason)`` with
@@ -149,7 +269,7 @@ def topic_transition_guard(topic: Mapping[str, Any], from_stage: str, to_stage: 
 
     Called before a topic held here moves from ``from_stage`` to ``to_stage``.
 
-    :param topic: the topic as ``topic_dict`` gives it, with its ``events`` (what happened so far).
+    :param topic: the topic as ``Topic.as_dict`` gives it, with its ``events`` (what happened so far).
     :param from_stage: the current stage.
     :param to_stage: the stage asked for.
     :return: reasons (one line each) that block the change, shown to the person who asked; or None.
@@ -165,7 +285,7 @@ def topic_stage_changed(topic: Mapping[str, Any], from_stage: str, to_stage: str
 
     Called after the transaction that changed it commits.
 
-    :param topic: the topic as ``topic_dict`` gives it, after the change.
+    :param topic: the topic as ``Topic.as_dict`` gives it, after the change.
     :param from_stage: the stage it left.
     :param to_stage: the stage it entered.
     :param actor: who changed it (``cli:<user>``, a user name, ``worker``).

@@ -1,12 +1,14 @@
-"""Core models: node settings, users and roles, members (one identity, three channels), audit log, notifications."""
+"""Core models: the declarative base, roles, node settings, the audit log, notifications, worker heartbeats.
+
+Each feature keeps its own tables in ``core/<feature>/models.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> dt.datetime:
@@ -22,6 +24,8 @@ class Base(DeclarativeBase):
 
 
 class Role(str, enum.Enum):
+    """What a signed-in person may do; the node's vocabulary for permissions (accounts are the users feature's)."""
+
     ADMIN = "admin"
     OFFICE = "office"  # office staff, 政协办公室
     MEMBER = "member"  # 委员
@@ -37,91 +41,6 @@ class NodeSetting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-
-
-class User(Base):
-    __tablename__ = "users"
-    __audited__ = True
-    __audit_exclude__ = frozenset({"password_hash"})
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str | None] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(20))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    member: Mapped[Member | None] = relationship()
-
-    # Flask-Login's user protocol
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-
-class Sector(Base):
-    """界别: a member's sector; sectors form sector groups (界别联组)."""
-
-    __tablename__ = "sectors"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    group_name: Mapped[str | None] = mapped_column(String(100))
-
-
-class SpecialCommittee(Base):
-    """专门委员会 (专委会)."""
-
-    __tablename__ = "special_committees"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-
-
-class TownshipGroup(Base):
-    """A township group (乡镇委员小组) to which county members are assigned."""
-
-    __tablename__ = "township_groups"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-
-
-class Member(Base):
-    """委员: one member identity, three channels — sector, special committee, township group."""
-
-    __tablename__ = "members"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_no: Mapped[str | None] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    sector_id: Mapped[int] = mapped_column(ForeignKey("sectors.id"))
-    special_committee_id: Mapped[int | None] = mapped_column(ForeignKey("special_committees.id"))
-    township_group_id: Mapped[int | None] = mapped_column(ForeignKey("township_groups.id"))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    sector: Mapped[Sector] = relationship()
-    special_committee: Mapped[SpecialCommittee | None] = relationship()
-    township_group: Mapped[TownshipGroup | None] = relationship()
 
 
 class AuditEvent(Base):

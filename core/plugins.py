@@ -19,15 +19,18 @@ EXTENSION = "shangliang.plugins"
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-# The node's own defaults, each a plugin (pytest's default_plugins, Datasette's DEFAULT_PLUGINS).
+# The node's own defaults, each a plugin (pytest's default_plugins, Datasette's DEFAULT_PLUGINS):
+# core infrastructure's, then the federation layer's, then each feature's ``hooks`` module, in the
+# order the layers depend on each other (docs/architecture.md). Named here, imported only when a
+# plugin manager is built: the core never imports the layers above it.
 BUILTIN_PLUGINS = (
     "shangliang.core.builtin.notifications",
     "shangliang.core.builtin.audit_log",
     "shangliang.core.builtin.schedule",
-    "shangliang.federation.builtin",
-    "shangliang.core.topics.builtin",
-    "shangliang.core.topics.supervision",
-    "shangliang.core.topics.web",
+    "shangliang.federation.hooks",
+    "shangliang.core.members.hooks",
+    "shangliang.core.users.hooks",
+    "shangliang.core.topics.hooks",
 )
 
 
@@ -37,13 +40,38 @@ def installed_plugins() -> dict[str, EntryPoint]:
 
 
 def builtin_name(module_name: str) -> str:
-    if module_name == "shangliang.federation.builtin":
-        return "federation"
-    if module_name == "shangliang.core.topics.builtin":
-        return "topics"
-    if module_name.startswith("shangliang.core.topics."):
-        return "topics_" + module_name.rsplit(".", 1)[-1]
-    return module_name.rsplit(".", 1)[-1]
+    """``shangliang.core.topics.hooks`` → ``topics``; ``shangliang.core.builtin.schedule`` → ``schedule``."""
+    parts = module_name.split(".")
+    return parts[-2] if parts[-1] == "hooks" else parts[-1]
+
+
+def feature_packages() -> list[str]:
+    """The packages of the built-in plugins that are feature packages (``shangliang.core.topics``, …)
+    or the federation layer: where their models, tasks and templates live."""
+    return [name.rsplit(".", 1)[0] for name in BUILTIN_PLUGINS if name.endswith(".hooks")]
+
+
+def load_models() -> None:
+    """Import the ``models`` module of every built-in feature (and the federation layer), so that
+    ``Base.metadata`` holds every table — for migrations and schema checks."""
+    import importlib.util
+
+    for package in feature_packages():
+        if importlib.util.find_spec(f"{package}.models") is not None:
+            importlib.import_module(f"{package}.models")
+
+
+def flatten(results: Iterable[Any]) -> list[Any]:
+    """The results of an all-implementations hook as one list: None dropped, lists joined, single values kept."""
+    out: list[Any] = []
+    for found in results:
+        if found is None:
+            continue
+        if isinstance(found, (list, tuple)):
+            out.extend(item for item in found if item is not None)
+        else:
+            out.append(found)
+    return out
 
 
 def _load(ep: EntryPoint) -> ModuleType:
@@ -57,9 +85,8 @@ def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()
     """Register the built-ins, then each enabled installed plugin, then ``extra`` objects (tests)."""
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
-    from shangliang.federation import hookspecs as federation_hookspecs
-
-    pm.add_hookspecs(federation_hookspecs)
+    # Every plugin registered from here on may add hook specifications of its own.
+    pm.hook.add_hookspecs.call_historic(kwargs={"pm": pm})
     for module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=builtin_name(module_name))
     available = installed_plugins()
@@ -149,6 +176,23 @@ def describe(enabled: Iterable[str]) -> list[PluginInfo]:
 
 def _summary(module: ModuleType) -> str:
     return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+
+
+_BUILTINS: pluggy.PluginManager | None = None
+
+
+def builtin_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager with the built-in plugins only, made once per process: what every node has,
+    whatever it enables (its settings, its commands)."""
+    global _BUILTINS
+    if _BUILTINS is None:
+        _BUILTINS = create_plugin_manager()
+    return _BUILTINS
+
+
+def builtin_settings() -> list[Any]:
+    """The settings the built-in features declare (``declare_settings``), in registration order."""
+    return flatten(builtin_plugin_manager().hook.declare_settings())
 
 
 def get_plugin_manager(app=None) -> pluggy.PluginManager:

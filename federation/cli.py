@@ -6,16 +6,13 @@ import json
 import sys
 
 import click
-from flask import current_app
-from sqlalchemy import select
 
 from shangliang.core.clitools import emit, table, with_appcontext
+from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
 
-from . import keys as node_keys, outbox as node_outbox, peers as node_peers
-from .inbox import transfer_dict
-from .models import InboxTransfer
+from . import inbox as node_inbox, keys as node_keys, outbox as node_outbox, peers as node_peers
 
 
 def _ms(value) -> str:
@@ -39,10 +36,7 @@ def keys() -> None:
 @with_appcontext
 def keys_show(as_json: bool) -> None:
     """Print the pairing line to give a neighbour: id, URL, current public key."""
-    config = current_app.config
-    key = node_keys.current(get_session(), config["NODE_DIR"])
-    data = {"id": config["NODE_ID"], "url": config["PUBLIC_URL"], "key": node_keys.public_line(key),
-            "old": [{"id": r.key_id, "expired_ms": r.expired_ms} for r in node_keys.all_rows(get_session()) if r.expired_ms]}
+    data = node_keys.pairing(get_session(), node_context())
     emit(data, as_json, lambda d: f"{d['id']} {d['url']} {d['key']}")
 
 
@@ -53,7 +47,7 @@ def keys_rotate() -> None:
     from .rotation import rotate_and_announce
 
     with transaction() as session:
-        old, new, told = rotate_and_announce(session)
+        old, new, told = rotate_and_announce(session, node_context())
     click.echo(f"rotated {old.key_id} -> {new.key_id}; node.key_rotated queued for {', '.join(told) or 'no peer'}")
 
 
@@ -75,7 +69,7 @@ def peers() -> None:
 def peers_add(node_id: str, url: str, public_key: str, relation: str | None) -> None:
     """Pin a neighbour: ID URL PUBLIC_KEY, as the neighbour's `keys show` prints them."""
     with transaction() as session:
-        peer = node_peers.add_peer(session, current_app.config["NODE_ID"], node_id, url, public_key, relation)
+        peer = node_peers.add_peer(session, node_context().id, node_id, url, public_key, relation)
     click.echo(f"peer {peer.node_id} ({peer.relation}) pinned at {peer.url}")
 
 
@@ -114,8 +108,7 @@ def inbox() -> None:
 @with_appcontext
 def inbox_list(as_json: bool, limit: int) -> None:
     """Accepted transfers, newest first."""
-    rows = get_session().execute(select(InboxTransfer).order_by(InboxTransfer.received_ms.desc()).limit(limit)).scalars()
-    data = [transfer_dict(r) for r in rows]
+    data = [node_inbox.transfer_dict(r) for r in node_inbox.latest_transfers(get_session(), limit)]
     if as_json:
         for item in data:
             click.echo(json.dumps(item, ensure_ascii=False))
@@ -179,10 +172,6 @@ def outbox_send(kind: str, destination: str, body_json: str, topic: str | None, 
     except ProtocolError as exc:
         raise InputError(str(exc)) from None
     with transaction() as session:
-        envelope, row = node_outbox.originate(session, kind, body, destination, kinds[kind].action, topic=topic, note=note)
+        envelope, row = node_outbox.originate(session, node_context(), kind, body, destination, kinds[kind].action,
+                                              topic=topic, note=note)
     click.echo(f"queued {envelope['origin']}/{envelope['id']} for {destination} (outbox {row.id})")
-
-
-def register(cli: click.Group) -> None:
-    for command in (keys, peers, inbox, outbox):
-        cli.add_command(command)

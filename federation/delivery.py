@@ -202,4 +202,4 @@ def pump() -> int:
 
 
 def pump_seconds() -> float:
-    return float(current_app.config.get("FEDERATION_PUMP_SECONDS", 5))
+    return float(current_app.config["FEDERATION_PUMP_SECONDS"])

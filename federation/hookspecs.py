@@ -16,12 +16,15 @@ def federation_kinds() -> list[Any] | None:
     :return: a list of ``shangliang.federation.kinds.Kind`` (name, hop 0 action, whether it is
         about a topic, a body validator raising ``InvalidBody``), or None.
 
-    All implementations are called; a name that is not ``x-…`` or is already taken is refused.
+    All implementations are called; a name that is already taken is refused, and so is a name that
+    is not ``x-…`` unless a built-in plugin registers it (the topics feature registers PROTOCOL.md
+    §8's ``topic.*`` kinds this way).
     """
 
 
 @hookspec
-def federation_message_accepted(session: Any, envelope: Mapping[str, Any], transfer: Mapping[str, Any]) -> None:
+def federation_message_accepted(session: Any, envelope: Mapping[str, Any], transfer: Mapping[str, Any],
+                                node: Any) -> None:
     """Apply the effect of a verified message, in the transaction that records it.
 
     Called by the inbox after verification, before the commit that stores the transfer; raising
@@ -31,6 +34,7 @@ def federation_message_accepted(session: Any, envelope: Mapping[str, Any], trans
     :param session: the SQLAlchemy session of the inbox transaction.
     :param envelope: the envelope as received (core, ``sig``, ``hops``).
     :param transfer: ``transfer_id``, ``sender``, ``kind``, ``topic``, ``received_ms``.
+    :param node: the receiving node's ``shangliang.core.context.NodeContext``.
     :return: ignored.
 
     All implementations are called.

@@ -58,7 +58,7 @@ def _limiter() -> RateLimiter:
     limiter = current_app.extensions.get("shangliang.federation.limiter")
     if limiter is None:
         config = current_app.config
-        limiter = RateLimiter(int(config.get("FEDERATION_RATE_PER_MINUTE", 600)), int(config.get("FEDERATION_BURST", 60)))
+        limiter = RateLimiter(int(config["FEDERATION_RATE_PER_MINUTE"]), int(config["FEDERATION_BURST"]))
         current_app.extensions["shangliang.federation.limiter"] = limiter
     return limiter
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import time
+
+from shangliang.core.clock import now_ms
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MESSAGE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 
-def ulid(now_ms: int | None = None) -> str:
-    value = ((now_ms if now_ms is not None else int(time.time() * 1000)) << 80) | int.from_bytes(os.urandom(10), "big")
+def ulid(at_ms: int | None = None) -> str:
+    value = ((at_ms if at_ms is not None else now_ms()) << 80) | int.from_bytes(os.urandom(10), "big")
     chars = []
     for _ in range(26):
         chars.append(CROCKFORD[value & 31])
@@ -19,5 +20,4 @@ def ulid(now_ms: int | None = None) -> str:
     return "".join(reversed(chars))
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+__all__ = ["CROCKFORD", "MESSAGE_ID", "ulid", "now_ms"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shangliang.core.context import node_context
 from shangliang.core.plugins import get_plugin_manager
 
 from . import canonical
@@ -63,7 +64,8 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
     try:
         if envelope["kind"] == "node.key_rotated":
             _pin_rotated_key(session, verified)
-        pm.hook.federation_message_accepted(session=session, envelope=envelope, transfer=transfer)
+        pm.hook.federation_message_accepted(session=session, envelope=envelope, transfer=transfer,
+                                            node=node_context(app))
         session.add(InboxTransfer(
             transfer_id=verified.transfer_id, origin=envelope["origin"], message_id=envelope["id"],
             core_hash=verified.core_hash, kind=envelope["kind"], topic=envelope["topic"], sender=verified.sender,
@@ -122,6 +124,19 @@ def _alert(session: Session, code: str, verified: Verified, detail: str) -> None
     session.add(FederationAlert(at_ms=now_ms(), code=code, sender=verified.sender, origin=envelope["origin"],
                                 message_id=envelope["id"], detail=detail[:500]))
     session.commit()
+
+
+def received_about(session: Session, topic: str, kinds: Iterable[str] | None = None) -> list[InboxTransfer]:
+    """The transfers this node accepted about ``topic`` (of ``kinds``), in the order they arrived."""
+    query = select(InboxTransfer).where(InboxTransfer.topic == topic)
+    if kinds is not None:
+        query = query.where(InboxTransfer.kind.in_(list(kinds)))
+    return list(session.execute(query.order_by(InboxTransfer.received_ms, InboxTransfer.transfer_id)).scalars())
+
+
+def latest_transfers(session: Session, limit: int = 100) -> list[InboxTransfer]:
+    """Accepted transfers, newest first."""
+    return list(session.execute(select(InboxTransfer).order_by(InboxTransfer.received_ms.desc()).limit(limit)).scalars())
 
 
 def transfer_dict(row: InboxTransfer) -> dict[str, Any]:

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
 from shangliang.core.errors import InputError
 
 from . import canonical, envelope as env_mod, hops, keys
 from .ids import now_ms
-from .models import OutboxMessage, Peer
-from .peers import PinnedPeers
+from .models import OutboxMessage
+from .peers import PinnedPeers, require_peer
 from .signing import b64u_encode
-
-
-def _peer(session: Session, node_id: str) -> Peer:
-    peer = session.get(Peer, node_id)
-    if peer is None:
-        raise InputError(f"{node_id} is not a peer of this node (shangliang peers add)")
-    return peer
 
 
 def enqueue(session: Session, envelope: Mapping[str, Any], destination: str) -> OutboxMessage:
@@ -52,39 +45,45 @@ def _deliver_after_commit(session: Session, outbox_id: int) -> None:
     after_commit(session, kick)
 
 
-def lifetime_ms() -> int:
+def lifetime_ms(node: NodeContext) -> int:
     """The lifetime of a transfer this node writes (a hop's ``expires_ms`` − ``at_ms``)."""
-    return int(current_app.config["FEDERATION_TRANSFER_DAYS"]) * 24 * 3600 * 1000
+    return int(node.config["FEDERATION_TRANSFER_DAYS"]) * 24 * 3600 * 1000
 
 
-def originate(session: Session, kind: str, body: Mapping[str, Any], destination: str, action: str,
-              topic: str | None = None, note: str | None = None,
+def originate(session: Session, node: NodeContext, kind: str, body: Mapping[str, Any], destination: str,
+              action: str, topic: str | None = None, note: str | None = None,
               in_reply_to: Mapping[str, str] | None = None) -> tuple[dict[str, Any], OutboxMessage]:
     """Write a new envelope from this node and send it one hop to ``destination``."""
-    config = current_app.config
-    _peer(session, destination)
-    key = keys.current(session, config["NODE_DIR"])
-    envelope = env_mod.create(key, config["NODE_ID"], kind, body, topic=topic, in_reply_to=in_reply_to)
-    envelope = hops.append(envelope, key, config["NODE_ID"], destination, action, note=note, lifetime_ms=lifetime_ms())
+    require_peer(session, destination)
+    key = keys.current(session, node.node_dir)
+    envelope = env_mod.create(key, node.id, kind, body, topic=topic, in_reply_to=in_reply_to)
+    envelope = hops.append(envelope, key, node.id, destination, action, note=note, lifetime_ms=lifetime_ms(node))
     return envelope, enqueue(session, envelope, destination)
 
 
-def forward(session: Session, received: Mapping[str, Any], destination: str, action: str,
+def forward(session: Session, node: NodeContext, received: Mapping[str, Any], destination: str, action: str,
             note: str | None = None) -> tuple[dict[str, Any], OutboxMessage]:
     """Pass a received envelope on: append our hop, attesting the key we verified its last hop with."""
-    config = current_app.config
-    _peer(session, destination)
+    require_peer(session, destination)
     last = received["hops"][-1]
-    if last["to"] != config["NODE_ID"]:
+    if last["to"] != node.id:
         raise InputError("only an envelope addressed to this node can be passed on")
     pinned = PinnedPeers(session).key(last["from"], last["key"], last["at_ms"])
     if pinned is None:
         raise InputError(f"no pinned key {last['key']} of {last['from']}")
-    key = keys.current(session, config["NODE_DIR"])
+    key = keys.current(session, node.node_dir)
     prev_key = {"node": last["from"], "id": last["key"], "public": b64u_encode(pinned)}
-    envelope = hops.append(received, key, config["NODE_ID"], destination, action, prev_key=prev_key, note=note,
-                           lifetime_ms=lifetime_ms())
+    envelope = hops.append(received, key, node.id, destination, action, prev_key=prev_key, note=note,
+                           lifetime_ms=lifetime_ms(node))
     return envelope, enqueue(session, envelope, destination)
+
+
+def sent_about(session: Session, topic: str, kinds: Iterable[str] | None = None) -> list[OutboxMessage]:
+    """The messages this node wrote or passed on about ``topic`` (of ``kinds``), oldest first."""
+    query = select(OutboxMessage).where(OutboxMessage.topic == topic)
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    return list(session.execute(query.order_by(OutboxMessage.created_ms, OutboxMessage.id)).scalars())
 
 
 def list_messages(session: Session, dead_only: bool = False, limit: int = 100) -> list[OutboxMessage]:

@@ -68,6 +68,27 @@ def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: 
     return peer
 
 
+def require_peer(session: Session, node_id: str, relation: str | None = None) -> Peer:
+    """The pinned peer ``node_id`` (its ``relation`` to this node, when given), else a named refusal."""
+    peer = session.get(Peer, node_id)
+    if peer is None:
+        raise InputError(f"{node_id} is not a peer of this node (shangliang peers add)")
+    if relation is not None and peer.relation != relation:
+        raise InputError(f"{node_id} is this node's {peer.relation}, not its {relation}")
+    return peer
+
+
+def relation_of(session: Session, node_id: str) -> str | None:
+    """``parent``, ``child``, or None when ``node_id`` is not a peer."""
+    peer = session.get(Peer, node_id)
+    return peer.relation if peer is not None else None
+
+
+def child_ids(session: Session) -> list[str]:
+    """The pinned children's ids, sorted."""
+    return sorted(session.execute(select(Peer.node_id).where(Peer.relation == "child")).scalars())
+
+
 def remove_peer(session: Session, node_id: str) -> None:
     peer = session.get(Peer, node_id)
     if peer is None:

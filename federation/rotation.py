@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy.orm import Session
+
+from shangliang.core.context import NodeContext
 
 from . import canonical, envelope as env_mod, hops, keys
 from .outbox import enqueue, lifetime_ms
@@ -27,13 +28,12 @@ def announcement(old: NodeKey, new: NodeKey, origin: str, destination: str, life
     return hops.append(envelope, old, origin, destination, "reply", at_ms=at_ms, lifetime_ms=lifetime_ms)
 
 
-def rotate_and_announce(session: Session) -> tuple[NodeKey, NodeKey, list[str]]:
-    config = current_app.config
-    old, new, expired_ms = keys.rotate(session, config["NODE_DIR"])
+def rotate_and_announce(session: Session, node: NodeContext) -> tuple[NodeKey, NodeKey, list[str]]:
+    old, new, expired_ms = keys.rotate(session, node.node_dir)
     signed_at = expired_ms - 1  # just before the old key stopped being current
-    lifetime = lifetime_ms()
+    lifetime = lifetime_ms(node)
     told = []
     for peer in list_peers(session):
-        enqueue(session, announcement(old, new, config["NODE_ID"], peer.node_id, lifetime, signed_at), peer.node_id)
+        enqueue(session, announcement(old, new, node.id, peer.node_id, lifetime, signed_at), peer.node_id)
         told.append(peer.node_id)
     return old, new, told

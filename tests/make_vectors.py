@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from shangliang.federation import canonical, envelope as env_mod, hops as hop_mod
-from shangliang.federation.signing import NodeKey, b64u_encode, signing_input
+from shangliang.federation.signing import NodeKey, signing_input
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 

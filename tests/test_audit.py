@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from shangliang.core import audit
 from shangliang.core.db import make_engine, transaction
-from shangliang.core.members import add_member
-from shangliang.core.models import Member
+from shangliang.core.members.models import Member
+from shangliang.core.members.services import add_member
 from shangliang.core.plugins import hookimpl
 
 from .conftest import invoke

@@ -18,11 +18,11 @@ from shangliang.core.app import create_app
 from shangliang.core.cli import cli
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import ConfigError
-from shangliang.core.models import Member, Notification
+from shangliang.core.members.models import Member
+from shangliang.core.models import Notification
 from shangliang.plugins.city import consultation_home
 from shangliang.plugins.county import quarterly_forum
 from shangliang.plugins.province import leader_follow_up
-from shangliang.plugins.township import work_station
 
 HOMES = """
 [[plugins.consultation_home.homes]]

@@ -125,3 +125,10 @@ def test_every_hook_is_documented_with_its_signature_and_an_example():
         assert documented[name] == f"### `{name}({params})`", f"docs/plugins.md has the wrong signature for {name}"
         section = text.split(documented[name], 1)[1].split("\n### ", 1)[0]
         assert "@hookimpl" in section and f"def {name}(" in section, f"docs/plugins.md has no example for {name}"
+
+
+def test_every_builtin_plugin_is_listed_in_the_docs():
+    text = DOCS.read_text(encoding="utf-8")
+    table = text.split("## Built-in plugins", 1)[1].split("\n## ", 1)[0]
+    for module in BUILTIN_PLUGINS:
+        assert f"| `{builtin_name(module)}` | `{module}` |" in table, f"built-in plugin {module} is not in docs/plugins.md"

@@ -12,8 +12,9 @@ from shangliang.core.errors import ConfigError, InputError
 from shangliang.core.models import Notification
 from shangliang.core.plugins import get_plugin_manager
 from shangliang.core.topics import services
-from shangliang.core.topics.models import Topic, TopicEvent
-from shangliang.core.topics.supervision import due_in_working_days, mark_overdue, mark_overdue_task, parse_due
+from shangliang.core.topics.models import Topic
+from shangliang.core.topics.supervision import due_in_working_days, mark_overdue, parse_due
+from shangliang.core.topics.tasks import mark_overdue_task
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # National Day 2026 as the test_calendar example: Oct 1-7 off, Sunday Sep 27 and Saturday Oct 10 worked instead.
@@ -146,7 +147,12 @@ def test_the_helper_refuses_out_of_range_and_non_integer_days(county):
 
 
 def _topic(session, config, title, due_ms, holder=None, stage=None) -> Topic:
-    topic = services.create_topic(session, config, title, "", "交通", ["620302"], "public", "村民", due_ms=due_ms)
+    from shangliang.core.context import node_context
+    from shangliang.core.topics.schemas import TopicIn
+
+    topic, _ = services.raise_topic(session, node_context(), TopicIn(
+        title=title, category="交通", areas=["620302"], raised_by_kind="public", raised_by_name="村民"), "test")
+    topic.due_ms = due_ms
     if holder is not None:
         topic.holder = holder
     if stage is not None:
@@ -310,7 +316,7 @@ def test_the_interval_can_be_set_and_a_bad_one_is_refused(node_dir, monkeypatch)
     assert app.extensions["celery"].conf.beat_schedule["topics.mark_overdue"]["schedule"] == 90.0
     app.extensions["shangliang.db"].engine.dispose()
     for bad in (0, "often", True):
-        with pytest.raises(ConfigError, match="TOPICS_OVERDUE_SECONDS"):
+        with pytest.raises(ConfigError, match="topics.overdue_seconds"):
             create_app(node_dir, test_config={"TOPICS_OVERDUE_SECONDS": bad})
 
 

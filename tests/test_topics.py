@@ -155,28 +155,30 @@ class SixStep:
 
 
 def test_plugin_guards_block_and_observers_hear_of_committed_changes(township):
+    from shangliang.core.context import node_context
     from shangliang.core.db import transaction
     from shangliang.core.errors import InputError
-    from shangliang.core.plugins import get_plugin_manager
     from shangliang.core.topics import services
+    from shangliang.core.topics.schemas import TopicIn
 
     plugin = SixStep()
     app = create_app(township, plugins=[plugin])
     with app.app_context():
-        pm, config = get_plugin_manager(), app.config
+        node = node_context()
         with transaction() as session:
-            topic = services.create_topic(session, config, "路", "", "交通", ["620302001"], "public", "村民")
+            topic, _ = services.raise_topic(session, node, TopicIn(
+                title="路", category="交通", areas=["620302001"], raised_by_kind="public", raised_by_name="村民"), "t")
         with transaction() as session:
-            services.advance(session, pm, config, services.get_topic(session, topic.uid), "determined", actor="t")
+            services.advance(session, node, services.get_topic(session, topic.uid), "determined", actor="t")
         with pytest.raises(InputError, match="record how the topic was determined"):
             with transaction() as session:
-                services.advance(session, pm, config, services.get_topic(session, topic.uid), "researching", actor="t")
+                services.advance(session, node, services.get_topic(session, topic.uid), "researching", actor="t")
         with transaction() as session:
             stored = services.get_topic(session, topic.uid)
             assert stored.stage == "determined"
             stored.events[-1].note = "联席会议确定"
         with transaction() as session:
-            services.advance(session, pm, config, services.get_topic(session, topic.uid), "researching", actor="t")
+            services.advance(session, node, services.get_topic(session, topic.uid), "researching", actor="t")
     assert plugin.changes == [(topic.uid, "collected", "determined", "t"), (topic.uid, "determined", "researching", "t")]
     app.extensions["shangliang.db"].engine.dispose()
 

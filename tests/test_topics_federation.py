@@ -8,7 +8,6 @@ nodes' workers deliver the envelopes over HTTP.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 

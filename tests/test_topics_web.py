@@ -235,22 +235,17 @@ def test_actions_that_need_a_peer_are_refused_clearly(app, client):
     assert topic["holder"] == TOWNSHIP and topic["awaiting_acceptance"] is False
 
 
-def test_a_delegation_due_date_goes_through_parse_due(app, client, monkeypatch):
-    from shangliang.core.errors import InputError
-    from shangliang.core.topics import supervision
-
-    seen = []
-
-    def parse_due(text, config):
-        seen.append((text, config["NODE_ID"]))
-        raise InputError(f"due date {text!r}: expected YYYY-MM-DD or +N")
-
-    monkeypatch.setattr(supervision, "parse_due", parse_due)
+def test_a_delegation_due_date_is_read_on_the_node_calendar_and_refused_by_name(app, client):
     uid = create(client).get_json()["topic"]["uid"]
     before = counts(app)
     expect_error(act(client, uid, "delegate", to="620302001001", instructions="请村里协商", due="soon"), 400,
-                 "invalid_input", "due date 'soon'")
-    assert seen == [("soon", TOWNSHIP)] and counts(app) == before
+                 "invalid_input", "due date 'soon' is not understood")
+    expect_error(act(client, uid, "delegate", to="620302001001", instructions="请村里协商", due="2020-01-01"), 400,
+                 "invalid_input", "2020-01-01 has passed")
+    # A date the calendar accepts gets as far as the peer check.
+    expect_error(act(client, uid, "delegate", to="620302001001", instructions="请村里协商", due="+3"), 400,
+                 "invalid_input", "not a peer")
+    assert counts(app) == before
 
 
 def test_session_writes_need_the_csrf_token_and_basic_does_not(township):
@@ -481,7 +476,7 @@ def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
     expect_signed_in(township)
     page = township.get(f"/topics/{uid}").get_data(as_text=True)
     with township_app.test_request_context():
-        from shangliang.core.topics.web import day
+        from shangliang.core.topics.views import day
 
         assert day(due_ms) in page
     assert "请镇里牵头协商" in page and "待受理" in page and 'id="form-accept"' in page

@@ -19,10 +19,13 @@ import pytest
 
 from shangliang.federation import canonical, descriptor, envelope as env_mod, hops as hop_mod
 from shangliang.federation.errors import ProtocolError
-from shangliang.federation.kinds import CORE_KINDS
+from shangliang.core.plugins import create_plugin_manager
+from shangliang.federation.kinds import registry
 from shangliang.federation.signing import (PREFIX, b64u_decode, b64u_encode, public_from_seed, sign_bytes,
                                            signing_input, verify_bytes)
 from shangliang.federation.verify import Verified, verify
+
+CORE_KINDS = registry(create_plugin_manager())  # the protocol's kinds: the federation's and the topics feature's
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE / "vectors"

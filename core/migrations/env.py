@@ -4,9 +4,9 @@ from alembic import context
 
 from shangliang.core.db import make_engine
 from shangliang.core.models import Base
-from shangliang.core.topics import models as _topic_models  # noqa: F401  (registers the tables)
-from shangliang.federation import models as _federation_models  # noqa: F401  (registers the tables)
+from shangliang.core.plugins import load_models
 
+load_models()  # every built-in feature's tables, found through the built-in plugin list
 config = context.config
 target_metadata = Base.metadata
 

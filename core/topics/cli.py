@@ -1,19 +1,19 @@
-"""``shangliang topics``: raise, list, show and advance topics."""
+"""``shangliang topics``: raise, list, show topics and act on them; each command calls one service."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
-from flask import current_app
 
 from shangliang.core.clitools import _os_user, emit, table, with_appcontext
+from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
-from shangliang.core.plugins import get_plugin_manager
 
-from . import actions, services
+from . import schemas, services
 from .models import RAISED_BY_KINDS, STAGES
 
 
@@ -39,15 +39,12 @@ def topics() -> None:
 @with_appcontext
 def topics_add(title, description, category, areas, raised_by_kind, raised_by_name, files, as_json) -> None:
     """Raise a topic here (收集议题); prints its uid and where it belongs."""
-    config = current_app.config
-    contents = [(path.name, _read(path, config)) for path in files]
-    actor = f"cli:{_os_user()}"
+    node = node_context()
+    contents = [(path.name, _read(path, node.config)) for path in files]
+    fields = schemas.TopicIn(title=title, description=description, category=category, areas=list(areas),
+                             raised_by_kind=raised_by_kind, raised_by_name=raised_by_name)
     with transaction() as session:
-        topic = services.create_topic(session, config, title, description, category, list(areas), raised_by_kind,
-                                      raised_by_name, actor=actor)
-        for name, data in contents:
-            services.add_attachment(session, config, topic, name, data, actor)
-    route = services.suggest_route(get_plugin_manager(), config, topic)
+        topic, route = services.raise_topic(session, node, fields, _actor(), contents)
     data = {"uid": topic.uid, "stage": topic.stage, "holder": topic.holder, "suggestion": route.as_dict()}
     emit(data, as_json, lambda d: f"{d['uid']}\nsuggestion: {d['suggestion']['action']}"
          + (f" to {d['suggestion']['to']}" if d['suggestion']['to'] else "") + f" — {d['suggestion']['reason']}")
@@ -69,14 +66,10 @@ def _read(path: Path, config) -> bytes:
 @with_appcontext
 def topics_attach(uid, files, as_json) -> None:
     """Attach files to a topic held here; all are attached, or (on any error) none."""
-    config = current_app.config
-    contents = [(path.name, _read(path, config)) for path in files]
+    node = node_context()
+    contents = [(path.name, _read(path, node.config)) for path in files]
     with transaction() as session:
-        topic = services.get_topic(session, uid, for_update=True)
-        added = [services.add_attachment(session, config, topic, name, data, f"cli:{_os_user()}")
-                 for name, data in contents]
-        travels = actions.attachments_travel(session, topic)
-        rows = [{"name": a.name, "size": a.size, "sha256": a.sha256, "travels": travels} for a in added]
+        rows = services.attach(session, node, uid, contents, _actor())
     emit(rows, as_json, lambda rs: "\n".join(
         f"attached {r['name']} ({r['size']} bytes, sha256 {r['sha256']})"
         + ("" if r["travels"] else "; it stays on this node: the topic was raised elsewhere or has been sent on")
@@ -90,7 +83,7 @@ def topics_attach(uid, files, as_json) -> None:
 @with_appcontext
 def topics_list(stage, holder, as_json) -> None:
     """Topics on this node, overdue first."""
-    rows = [services.topic_dict(t) for t in services.list_topics(get_session(), stage, holder)]
+    rows = [t.as_dict() for t in services.list_topics(get_session(), stage, holder).items]
     emit(rows, as_json, lambda rs: table(
         [[r["uid"], r["title"], r["stage"], r["holder"], _date(r["due_ms"]), "overdue" if r["overdue"] else ""] for r in rs],
         ["uid", "title", "stage", "holder", "due", ""]))
@@ -103,12 +96,7 @@ def topics_list(stage, holder, as_json) -> None:
 def topics_show(uid, as_json) -> None:
     """A topic: its stage, holder, result, history, the routing suggestion and its route, each hop verified."""
     session = get_session()
-    topic = services.get_topic(session, uid)
-    data = services.mark_kept(current_app.config, services.topic_dict(topic, events=True))
-    data["suggestion"] = services.suggest_route(get_plugin_manager(), current_app.config, topic).as_dict()
-    data["route"] = actions.route(session, topic.uid)
-    data["route_verified"] = actions.route_verified(data["route"])
-    data["returns_to"] = actions.returns_to(actions.latest_received(session, topic.uid), current_app.config["NODE_ID"])
+    data = services.show(session, node_context(), services.get_topic(session, uid))
 
     def text(d):
         lines = [f"{d['uid']}  {d['title']}", f"stage: {d['stage']}   holder: {d['holder']}   areas: {', '.join(d['areas'])}",
@@ -137,6 +125,23 @@ def topics_show(uid, as_json) -> None:
     emit(data, as_json, text)
 
 
+def _actor() -> str:
+    return f"cli:{_os_user()}"
+
+
+def _act(uid: str, action: Any) -> services.Outcome:
+    """Run one action on the topic in one transaction (the same service as the pages and the API)."""
+    with transaction() as session:
+        return services.act(session, node_context(), uid, action, _actor())
+
+
+def _acted(outcome: services.Outcome, as_json: bool, what: str) -> None:
+    topic = outcome.topic
+    out = {"uid": topic.uid, "stage": topic.stage, "holder": topic.holder, "sent": outcome.sent()}
+    emit(out, as_json, lambda d: f"{d['uid']} {what.format(holder=d['holder'], stage=d['stage'])}"
+         + (f" (sent {d['sent']['kind']}, {d['sent']['action']} hop to {d['sent']['to']})" if d["sent"] else ""))
+
+
 @topics.command("advance")
 @click.argument("uid")
 @click.option("--to", "to_stage", required=True, type=click.Choice(STAGES))
@@ -145,28 +150,8 @@ def topics_show(uid, as_json) -> None:
 @with_appcontext
 def topics_advance(uid, to_stage, note, as_json) -> None:
     """Move a topic held here to its next stage (plugins may refuse, saying why)."""
-    with transaction() as session:
-        topic = services.get_topic(session, uid, for_update=True)
-        services.advance(session, get_plugin_manager(), current_app.config, topic, to_stage, note, f"cli:{_os_user()}")
-    emit({"uid": uid, "stage": to_stage}, as_json, lambda d: f"{d['uid']} is now {d['stage']}")
-
-
-def _act(uid: str, action) -> tuple[dict, dict | None]:
-    """Run ``action(session, pm, config, topic, actor)`` on the topic in one transaction."""
-    with transaction() as session:
-        topic = services.get_topic(session, uid, for_update=True)
-        envelope = action(session, get_plugin_manager(), current_app.config, topic, f"cli:{_os_user()}")
-        data = services.topic_dict(topic)
-    return data, envelope
-
-
-def _acted(data: dict, envelope: dict | None, as_json: bool, what: str) -> None:
-    out = {"uid": data["uid"], "stage": data["stage"], "holder": data["holder"],
-           "sent": None if envelope is None else {"kind": envelope["kind"], "id": envelope["id"],
-                                                  "action": envelope["hops"][-1]["action"],
-                                                  "to": envelope["hops"][-1]["to"], "hops": len(envelope["hops"])}}
-    emit(out, as_json, lambda d: f"{d['uid']} {what}" + (f" (sent {d['sent']['kind']}, {d['sent']['action']} hop to {d['sent']['to']})"
-                                                        if d["sent"] else ""))
+    outcome = _act(uid, schemas.AdvanceAction(action="advance", to_stage=to_stage, note=note))
+    emit({"uid": uid, "stage": outcome.topic.stage}, as_json, lambda d: f"{d['uid']} is now {d['stage']}")
 
 
 @topics.command("escalate")
@@ -176,8 +161,7 @@ def _acted(data: dict, envelope: dict | None, as_json: bool, what: str) -> None:
 @with_appcontext
 def topics_escalate(uid, note, as_json) -> None:
     """Send a topic held here to this node's parent (上交)."""
-    data, envelope = _act(uid, lambda s, pm, c, t, a: actions.escalate(s, pm, c, t, note, a))
-    _acted(data, envelope, as_json, f"escalated to {data['holder']}")
+    _acted(_act(uid, schemas.EscalateAction(action="escalate", note=note)), as_json, "escalated to {holder}")
 
 
 @topics.command("delegate")
@@ -189,11 +173,8 @@ def topics_escalate(uid, note, as_json) -> None:
 @with_appcontext
 def topics_delegate(uid, to, instructions, due, as_json) -> None:
     """Send a topic held here to a child node, with instructions and a due date (下放)."""
-    from .supervision import parse_due
-
-    due_ms = parse_due(due, current_app.config) if due else None
-    data, envelope = _act(uid, lambda s, pm, c, t, a: actions.delegate(s, pm, c, t, to, instructions, due_ms, a))
-    _acted(data, envelope, as_json, f"delegated to {data['holder']}")
+    action = schemas.DelegateAction(action="delegate", to=to, instructions=instructions, due=due or "")
+    _acted(_act(uid, action), as_json, "delegated to {holder}")
 
 
 @topics.command("accept")
@@ -202,8 +183,7 @@ def topics_delegate(uid, to, instructions, due, as_json) -> None:
 @with_appcontext
 def topics_accept(uid, as_json) -> None:
     """Accept a topic sent here (受理): the route back to where it was raised is told."""
-    data, envelope = _act(uid, actions.accept)
-    _acted(data, envelope, as_json, "accepted")
+    _acted(_act(uid, schemas.AcceptAction(action="accept")), as_json, "accepted")
 
 
 @topics.command("return")
@@ -213,8 +193,7 @@ def topics_accept(uid, as_json) -> None:
 @with_appcontext
 def topics_return(uid, reason, as_json) -> None:
     """Return a topic to the node it came from, with the reason (退回)."""
-    data, envelope = _act(uid, lambda s, pm, c, t, a: actions.return_topic(s, pm, c, t, reason, a))
-    _acted(data, envelope, as_json, f"returned to {data['holder']}")
+    _acted(_act(uid, schemas.ReturnAction(action="return", reason=reason)), as_json, "returned to {holder}")
 
 
 @topics.command("result")
@@ -229,6 +208,6 @@ def topics_return(uid, reason, as_json) -> None:
 @with_appcontext
 def topics_result(uid, kind, title, summary, measures, units, as_json) -> None:
     """Record the result of a topic at its feedback stage and close it; the result travels back to where it was raised."""
-    data, envelope = _act(uid, lambda s, pm, c, t, a: actions.record_result(s, pm, c, t, kind, title, summary,
-                                                                            list(measures), list(units), a))
-    _acted(data, envelope, as_json, "closed with its result")
+    action = schemas.ResultAction(action="result", kind=kind, title=title, summary=summary, measures=list(measures),
+                                  handling_units=list(units))
+    _acted(_act(uid, action), as_json, "closed with its result")

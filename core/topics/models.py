@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shangliang.core.models import Base
 
+#: The six steps (六步议事: 收集议题, 确定议题, 议前调研, 协商议事, 办理实施, 结果反馈) and the close.
 STAGES = ("collected", "determined", "researching", "consulting", "implementing", "feedback", "closed")
+#: Who may raise a topic (``001`` 7).
 RAISED_BY_KINDS = ("public", "member", "sector", "special_committee", "party_committee", "government", "lower_level")
+#: Stages in which a topic may still move between nodes: research has not started.
+MOVABLE = ("collected", "determined")
 
 
 class Topic(Base):
@@ -42,6 +49,37 @@ class Topic(Base):
     events: Mapped[list[TopicEvent]] = relationship(back_populates="topic", order_by="TopicEvent.id",
                                                     cascade="all, delete-orphan")
     attachments: Mapped[list[TopicAttachment]] = relationship(back_populates="topic", cascade="all, delete-orphan")
+
+    def record(self, action: str, actor: str, node: str, at_ms: int, note: str = "",
+               to_stage: str | None = None) -> TopicEvent:
+        """Add an event to the topic's history (a stage change from the current stage when ``to_stage`` is given)."""
+        event = TopicEvent(at_ms=at_ms, actor=actor, action=action, node=node,
+                           from_stage=self.stage if to_stage else None, to_stage=to_stage, note=note)
+        self.events.append(event)
+        self.updated_ms = max(self.updated_ms or 0, at_ms)
+        return event
+
+    def as_dict(self, events: bool = False) -> dict[str, Any]:
+        """The topic as pages, the API, commands and hooks see it (``events``: with its history)."""
+        data = {
+            "uid": self.uid, "title": self.title, "description": self.description, "category": self.category,
+            "areas": json.loads(self.areas), "raised_by": {"kind": self.raised_by_kind, "name": self.raised_by_name},
+            "raised_ms": self.raised_ms, "stage": self.stage, "holder": self.holder, "due_ms": self.due_ms,
+            "overdue": self.overdue, "result": json.loads(self.result) if self.result else None,
+            "updated_ms": self.updated_ms, "upstream": self.upstream, "accepted_ms": self.accepted_ms,
+            "awaiting_acceptance": self.accepted_ms is None, "instructions": self.instructions,
+            "closed_ms": self.closed_ms,
+            "attachments": [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in self.attachments],
+        }
+        if events:
+            data["events"] = [{"at_ms": e.at_ms, "actor": e.actor, "action": e.action, "node": e.node,
+                               "from_stage": e.from_stage, "to_stage": e.to_stage, "note": e.note} for e in self.events]
+        return data
+
+    @property
+    def raised_at(self) -> str:
+        """The node where the topic was raised (its uid's prefix)."""
+        return self.uid.split(":", 1)[0]
 
 
 class TopicEvent(Base):

@@ -1,4 +1,11 @@
-"""Topic services: raise a topic, list and show topics, move them through the six stages."""
+"""Topic services: the rules of raising a topic, the six stages, moving it between nodes and answering
+for it, its attachments — for pages, the API, commands and tasks alike.
+
+Every function takes a session and the node's context and either returns a value or raises a named
+error (``InputError``, ``NotFound``); the caller's transaction stores all of a change or none of it.
+Every action that moves a topic or answers for it writes the topic change and the outbox row that
+carries its envelope (PROTOCOL.md §7, §8) in that one transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +15,43 @@ import os
 import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core import divisions
+from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
-from shangliang.core.errors import InputError
+from shangliang.core.errors import InputError, NotFound
+from shangliang.core.models import Role
+from shangliang.core.pagination import Page, page
+from shangliang.core.plugins import flatten
+from shangliang.federation import outbox, peers, trail
+from shangliang.federation.envelope import MAX_HOPS
+from shangliang.federation.ids import ulid
 
-from .models import RAISED_BY_KINDS, STAGES, Topic, TopicAttachment, TopicEvent
+from . import route as topic_route
+from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Topic, TopicAttachment
 from .routing import Route
+from .schemas import (AcceptAction, AdvanceAction, DelegateAction, EscalateAction, ResultAction, ReturnAction,
+                      TopicIn)
+from .supervision import parse_due
+
+#: Roles that may change topics; every signed-in user may read them.
+WRITERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS = 50
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: The protocol allows 2000 characters in a hop note; the rest is kept for the node's trailer lines.
+MAX_NOTE = 1940
+PAST = {"escalate": "escalated", "delegate": "delegated", "return": "returned"}  # hop action → topic event
 
 
-def _now_ms() -> int:
-    from shangliang.federation.ids import now_ms
-
-    return now_ms()
-
-
-def _text(value: Any, name: str, limit: int, required: bool = True) -> str:
+def text(value: Any, name: str, limit: int, required: bool = True) -> str:
+    """``value`` stripped, refused when it is not text, empty (if ``required``) or over ``limit`` characters."""
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
         raise InputError(f"{name} must be text")
@@ -39,168 +62,397 @@ def _text(value: Any, name: str, limit: int, required: bool = True) -> str:
     return value
 
 
-def create_topic(session: Session, config: Mapping[str, Any], title: str, description: str, category: str,
-                 areas: list[str], raised_by_kind: str, raised_by_name: str, due_ms: int | None = None,
-                 actor: str = "system") -> Topic:
-    """Raise a topic on this node (收集议题): stage ``collected``, held here."""
-    from shangliang.federation.ids import ulid
+# ---------------------------------------------------------------------------------------------
+# Finding topics
 
-    title = _text(title, "title", 300)
-    description = _text(description, "description", 20000, required=False)
-    category = _text(category, "category", 100)
-    raised_by_name = _text(raised_by_name, "raised-by name", 200)
-    if raised_by_kind not in RAISED_BY_KINDS:
-        raise InputError(f"raised-by kind {str(raised_by_kind)[:40]!r}; kinds: {', '.join(RAISED_BY_KINDS)}")
+
+def get_topic(session: Session, uid: str, lock: bool = False) -> Topic:
+    """The topic ``uid``; ``lock`` takes its row (PostgreSQL) so that two actions on it never interleave."""
+    query = select(Topic).where(Topic.uid == uid).options(selectinload(Topic.events), selectinload(Topic.attachments))
+    if lock:
+        query = query.with_for_update(of=Topic)
+    topic = session.execute(query).scalar_one_or_none()
+    if topic is None:
+        raise NotFound(f"no topic {uid[:120]!r} on this node")
+    return topic
+
+
+def list_topics(session: Session, stage: str | None = None, holder: str | None = None, limit: int | None = None,
+                cursor: str | None = None) -> Page[Topic]:
+    """Overdue topics first, then the most recently changed; a page of ``limit`` after ``cursor`` (all: None)."""
+    query = select(Topic).options(selectinload(Topic.attachments))
+    if stage is not None:
+        if stage not in STAGES:
+            raise InputError(f"unknown stage {stage[:40]!r}; stages: {', '.join(STAGES)}", field="stage")
+        query = query.where(Topic.stage == stage)
+    if holder is not None:
+        query = query.where(Topic.holder == holder)
+    return page(session, query, [Topic.overdue, Topic.updated_ms, Topic.id],
+                lambda t: [t.overdue, t.updated_ms, t.id], limit, cursor)
+
+
+def holders(session: Session) -> list[str]:
+    """The nodes that hold the topics known here."""
+    return sorted(set(session.execute(select(Topic.holder).distinct()).scalars()))
+
+
+def suggest_route(node: NodeContext, topic: Topic) -> Route:
+    """Where the topic belongs and this node's next step (hook ``route_topic``)."""
+    return node.pm.hook.route_topic(topic=topic.as_dict(), config=node.config)
+
+
+def show(session: Session, node: NodeContext, topic: Topic) -> dict[str, Any]:
+    """The topic with its history, the routing suggestion, its route (each hop re-verified now), where a
+    return would go, and whether attachments travel."""
+    data = mark_kept(node, topic.as_dict(events=True))
+    data["suggestion"] = suggest_route(node, topic).as_dict()
+    data["route"] = trail.about(session, node.id, topic.uid)
+    data["route_verified"] = trail.all_verified(data["route"])
+    data["returns_to"] = topic_route.returns_to(topic_route.latest_received(session, topic.uid), node.id)
+    data["attachments_travel"] = attachments_travel(session, node, topic)
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Raising a topic
+
+
+def raise_topic(session: Session, node: NodeContext, data: TopicIn, actor: str,
+                files: Iterable[tuple[str, bytes]] = ()) -> tuple[Topic, Route]:
+    """收集议题: raise a topic here (stage ``collected``, held here) with ``files`` attached; returns it
+    and the routing suggestion."""
+    title = text(data.title, "title", 300)
+    description = text(data.description, "description", 20000, required=False)
+    category = text(data.category, "category", 100)
+    raised_by_name = text(data.raised_by_name, "raised-by name", 200)
+    if data.raised_by_kind not in RAISED_BY_KINDS:
+        raise InputError(f"raised-by kind {str(data.raised_by_kind)[:40]!r}; kinds: {', '.join(RAISED_BY_KINDS)}")
+    areas = list(data.areas)
     if not areas:
-        raise InputError("a topic concerns at least one area (--area CODE)")
+        raise InputError("areas is empty: a topic concerns at least one division code", field="areas")
     for area in areas:
         try:
             divisions.validate_code(area, "area")
         except divisions.DivisionCodeError as exc:
             raise InputError(str(exc).replace(" (setting: area)", "")) from None
-    node_id = config["NODE_ID"]
-    outside = [a for a in areas if not (a == node_id or divisions.is_ancestor(a, node_id)
-                                       or divisions.is_ancestor(node_id, a) or _shares_province(a, node_id))]
+    outside = [a for a in areas if a[:2] != node.id[:2]]
     if outside:
         raise InputError(f"area {outside[0]} is outside this node's province")
-    now = _now_ms()
-    topic = Topic(uid=f"{node_id}:{ulid(now)}", title=title, description=description, category=category,
-                  areas=json.dumps(sorted(set(areas))), raised_by_kind=raised_by_kind, raised_by_name=raised_by_name,
-                  raised_ms=now, stage="collected", holder=node_id, due_ms=due_ms, overdue=False, updated_ms=now,
-                  accepted_ms=now)
-    topic.events.append(TopicEvent(at_ms=now, actor=actor, action="raised", node=node_id, from_stage=None,
-                                   to_stage="collected", note=""))
+    now = node.now_ms()
+    topic = Topic(uid=f"{node.id}:{ulid(now)}", title=title, description=description, category=category,
+                  areas=json.dumps(sorted(set(areas))), raised_by_kind=data.raised_by_kind,
+                  raised_by_name=raised_by_name, raised_ms=now, stage="collected", holder=node.id, overdue=False,
+                  updated_ms=now, accepted_ms=now)
+    topic.record("raised", actor, node.id, now, to_stage="collected").from_stage = None  # nothing came before
     session.add(topic)
     session.flush()
-    return topic
+    for name, content in files:
+        add_attachment(session, node, topic, name, content, actor)
+    return topic, suggest_route(node, topic)
 
 
-def _shares_province(a: str, b: str) -> bool:
-    return a[:2] == b[:2]
+# ---------------------------------------------------------------------------------------------
+# Actions: one entry point for pages, the API and commands
 
 
-def get_topic(session: Session, uid: str, for_update: bool = False) -> Topic:
-    """The topic ``uid``; ``for_update`` locks its row (PostgreSQL) so two actions on it never interleave."""
-    query = select(Topic).where(Topic.uid == uid).options(selectinload(Topic.events), selectinload(Topic.attachments))
-    if for_update:
-        query = query.with_for_update(of=Topic)
-    topic = session.execute(query).scalar_one_or_none()
-    if topic is None:
-        raise InputError(f"no topic {uid[:120]!r} on this node")
-    return topic
+@dataclass
+class Outcome:
+    """What an action did: the topic after it, and the envelope it sent (None when it sent none)."""
+
+    topic: Topic
+    envelope: dict[str, Any] | None
+
+    def sent(self) -> dict[str, Any] | None:
+        if self.envelope is None:
+            return None
+        last = self.envelope["hops"][-1]
+        return {"kind": self.envelope["kind"], "id": self.envelope["id"], "to": last["to"],
+                "action": last["action"], "hops": len(self.envelope["hops"])}
+
+    def as_dict(self) -> dict[str, Any]:
+        sent = self.sent()
+        return {"topic": self.topic.as_dict(events=True),
+                "sent": None if sent is None else {k: sent[k] for k in ("kind", "id", "to", "hops")}}
 
 
-def list_topics(session: Session, stage: str | None = None, holder: str | None = None) -> list[Topic]:
-    """Overdue topics first, then the most recently changed."""
-    query = select(Topic).order_by(Topic.overdue.desc(), Topic.updated_ms.desc(), Topic.id.desc())
-    if stage is not None:
-        if stage not in STAGES:
-            raise InputError(f"unknown stage {stage[:40]!r}; stages: {', '.join(STAGES)}")
-        query = query.where(Topic.stage == stage)
-    if holder is not None:
-        query = query.where(Topic.holder == holder)
-    return list(session.execute(query).scalars())
+def act(session: Session, node: NodeContext, uid: str, action: Any, actor: str) -> Outcome:
+    """Run ``action`` (one of the ``*Action`` shapes) on topic ``uid``, its row locked."""
+    topic = get_topic(session, uid, lock=True)
+    if isinstance(action, AdvanceAction):
+        advance(session, node, topic, action.to_stage, action.note or "", actor)
+        envelope = None  # the progress report an advance sends is not its answer (docs/api.md)
+    elif isinstance(action, EscalateAction):
+        envelope = escalate(session, node, topic, action.note, actor)
+    elif isinstance(action, DelegateAction):
+        due_ms = parse_due(action.due, node.config, node.now_ms()) if (action.due or "").strip() else None
+        envelope = delegate(session, node, topic, action.to, action.instructions, due_ms, actor)
+    elif isinstance(action, AcceptAction):
+        envelope = accept(session, node, topic, actor)
+    elif isinstance(action, ReturnAction):
+        envelope = return_topic(session, node, topic, action.reason, actor)
+    elif isinstance(action, ResultAction):
+        envelope = record_result(session, node, topic, action.kind or "consultation", action.title, action.summary,
+                                 action.measures, action.handling_units, actor)
+    else:
+        raise InputError(f"unknown action {type(action).__name__}", field="action")
+    return Outcome(topic, envelope)
 
 
-def suggest_route(pm, config: Mapping[str, Any], topic: Topic) -> Route:
-    return pm.hook.route_topic(topic=topic_dict(topic), config=config)
-
-
-def advance(session: Session, pm, config: Mapping[str, Any], topic: Topic, to_stage: str, note: str = "",
-            actor: str = "system") -> Topic:
-    """Move a topic held here to ``to_stage``, if no guard objects; observers hear of it after the commit."""
-    if to_stage not in STAGES:
-        raise InputError(f"unknown stage {str(to_stage)[:40]!r}; stages: {', '.join(STAGES)}")
-    if topic.holder != config["NODE_ID"]:
+def _held_here(node: NodeContext, topic: Topic) -> None:
+    if topic.holder != node.id:
         raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+
+
+def _accepted(topic: Topic) -> None:
     if topic.accepted_ms is None:
         raise InputError(f"topic {topic.uid} was sent here and is not accepted yet: accept it (topics accept) "
                          "or return it first")
+
+
+def _movable(topic: Topic, verb: str) -> None:
+    if topic.stage not in MOVABLE:
+        raise InputError(f"topic {topic.uid} is {topic.stage}: a topic is {verb} only before research starts "
+                         f"({' or '.join(MOVABLE)})")
+
+
+def _guard(node: NodeContext, topic: Topic, from_stage: str, to_stage: str) -> None:
+    reasons = flatten(node.pm.hook.topic_transition_guard(topic=topic.as_dict(events=True), from_stage=from_stage,
+                                                          to_stage=to_stage))
+    if reasons:
+        raise InputError("refused: " + "; ".join(reasons))
+
+
+def _note(value: Any, name: str) -> str:
+    note = text(value, name, MAX_NOTE)
+    if topic_route.split_note("\n" + note)[1]:
+        raise InputError(f"{name} may not end with a line 'stage: …' or 'due_ms: …' (those lines are the node's own)")
+    return note
+
+
+def _stage_changed(session: Session, node: NodeContext, topic: Topic, from_stage: str, to_stage: str,
+                   actor: str) -> None:
+    """Observers (hook ``topic_stage_changed``) hear of it once the change is committed."""
+    after_commit(session, lambda: node.pm.hook.topic_stage_changed(topic=topic.as_dict(), from_stage=from_stage,
+                                                                   to_stage=to_stage, actor=actor))
+
+
+def advance(session: Session, node: NodeContext, topic: Topic, to_stage: str, note: str = "",
+            actor: str = "system") -> Topic:
+    """Move a topic held here to ``to_stage``, if no guard objects; the route back is told (``topic.progress``)."""
+    if to_stage not in STAGES:
+        raise InputError(f"unknown stage {str(to_stage)[:40]!r}; stages: {', '.join(STAGES)}")
+    _held_here(node, topic)
+    _accepted(topic)
     from_stage = topic.stage
     if to_stage == from_stage:
         raise InputError(f"topic {topic.uid} is already {to_stage}")
-    snapshot = topic_dict(topic, events=True)
-    reasons = [r for found in pm.hook.topic_transition_guard(topic=snapshot, from_stage=from_stage, to_stage=to_stage)
-               for r in (found or [])]
-    if reasons:
-        raise InputError("refused: " + "; ".join(reasons))
-    note = _text(note, "note", 2000, False)
-    now = _now_ms()
-    topic.stage, topic.updated_ms = to_stage, now
+    _guard(node, topic, from_stage, to_stage)
+    note = text(note, "note", 2000, False)
+    now = node.now_ms()
+    topic.record("advanced", actor, node.id, now, note, to_stage=to_stage)
+    topic.stage = to_stage
     if to_stage == "closed":
         topic.closed_ms, topic.overdue = now, False
-    topic.events.append(TopicEvent(at_ms=now, actor=actor, action="advanced", node=config["NODE_ID"],
-                                   from_stage=from_stage, to_stage=to_stage, note=note))
     session.flush()
-    from .actions import progress
-
-    progress(session, topic, to_stage, note)
-    after_commit(session, lambda: pm.hook.topic_stage_changed(topic=topic_dict(topic), from_stage=from_stage,
-                                                              to_stage=to_stage, actor=actor))
+    answer(session, node, topic, "topic.progress", {"stage": to_stage, "summary": note or to_stage})
+    _stage_changed(session, node, topic, from_stage, to_stage, actor)
     return topic
 
 
-def topic_dict(topic: Topic, events: bool = False) -> dict[str, Any]:
-    data = {
-        "uid": topic.uid, "title": topic.title, "description": topic.description, "category": topic.category,
-        "areas": json.loads(topic.areas), "raised_by": {"kind": topic.raised_by_kind, "name": topic.raised_by_name},
-        "raised_ms": topic.raised_ms, "stage": topic.stage, "holder": topic.holder, "due_ms": topic.due_ms,
-        "overdue": topic.overdue, "result": json.loads(topic.result) if topic.result else None,
-        "updated_ms": topic.updated_ms, "upstream": topic.upstream, "accepted_ms": topic.accepted_ms,
-        "awaiting_acceptance": topic.accepted_ms is None, "instructions": topic.instructions,
-        "closed_ms": topic.closed_ms,
-        "attachments": [{"name": a.name, "size": a.size, "sha256": a.sha256} for a in topic.attachments],
-    }
-    if events:
-        data["events"] = [{"at_ms": e.at_ms, "actor": e.actor, "action": e.action, "node": e.node,
-                           "from_stage": e.from_stage, "to_stage": e.to_stage, "note": e.note} for e in topic.events]
-    return data
+def escalate(session: Session, node: NodeContext, topic: Topic, note: str, actor: str) -> dict[str, Any]:
+    """上交: send the topic to this node's parent with a note saying why."""
+    _held_here(node, topic)
+    _movable(topic, "escalated")
+    note = _note(note, "note")
+    if not node.parent:
+        raise InputError(f"{node.id} has no parent to escalate to")
+    peers.require_peer(session, node.parent, "parent")
+    return _send_on(session, node, topic, node.parent, "escalate", note, actor, {"topic": snapshot(topic), "reason": note})
+
+
+def delegate(session: Session, node: NodeContext, topic: Topic, to: str, instructions: str, due_ms: int | None,
+             actor: str) -> dict[str, Any]:
+    """下放: send the topic to a named child with instructions and, optionally, a due date."""
+    _held_here(node, topic)
+    _movable(topic, "delegated")
+    to = text(to, "target node", 40)
+    if not (divisions.is_standard(to) and divisions.parent_of(to) == node.id) \
+            and peers.relation_of(session, to) != "child":
+        raise InputError(f"{to} is not a child of {node.id}: a topic is delegated one level down")
+    peers.require_peer(session, to, "child")
+    instructions = _note(instructions, "instructions")
+    if due_ms is not None and due_ms <= node.now_ms():
+        raise InputError("the due date has passed")
+    body: dict[str, Any] = {"topic": snapshot(topic), "instructions": instructions}
+    if due_ms is not None:
+        body["due_ms"] = due_ms
+    envelope = _send_on(session, node, topic, to, "delegate", instructions, actor, body, due_ms)
+    topic.due_ms = due_ms  # the date given to the child, shown here while the child holds it
+    return envelope
+
+
+def return_topic(session: Session, node: NodeContext, topic: Topic, reason: str, actor: str) -> dict[str, Any]:
+    """退回: send the topic back to the node it came from, with the reason."""
+    _held_here(node, topic)
+    back_to = topic_route.returns_to(topic_route.latest_received(session, topic.uid), node.id)
+    if back_to is None:
+        raise InputError(f"topic {topic.uid} was raised here and not sent here since: there is no node to return it to")
+    _movable(topic, "returned")
+    return _send_on(session, node, topic, back_to, "return", _note(reason, "reason"), actor)
+
+
+def _send_on(session: Session, node: NodeContext, topic: Topic, to: str, action: str, note: str, actor: str,
+             body: Mapping[str, Any] | None = None, due_ms: int | None = None) -> dict[str, Any]:
+    """Pass the topic held here to ``to``: a new envelope with ``body`` if it was raised here and never came
+    back, else our ``action`` hop on the envelope that brought it — whose body is the origin's and cannot
+    change, so the stage and due date go in our hop's note as trailer lines. Then it is no longer ours."""
+    received = topic_route.latest_received(session, topic.uid)
+    if received is not None and len(received["hops"]) >= MAX_HOPS:
+        raise InputError(f"the topic's envelope already carries {MAX_HOPS} hops, the most the protocol allows; "
+                         "raise a new topic instead")
+    if received is None:
+        envelope, _ = outbox.originate(session, node, f"topic.{action}", body, to, action, topic=topic.uid, note=note)
+    else:
+        stage = None if topic_route.stage_on_arrival(received) == topic.stage else topic.stage
+        envelope, _ = outbox.forward(session, node, received, to, action,
+                                     note=topic_route.with_trailers(note, stage=stage, due_ms=due_ms))
+    topic.record(PAST[action], actor, node.id, node.now_ms(), f"→ {to}: {note}")
+    # The topic has left this node: ``to`` holds it now; its due date and overdue flag are the new holder's.
+    topic.holder, topic.accepted_ms, topic.overdue = to, None, False
+    session.flush()
+    return envelope
+
+
+def accept(session: Session, node: NodeContext, topic: Topic, actor: str) -> dict[str, Any] | None:
+    """受理: take responsibility for a topic sent here; the route back to where it was raised is told."""
+    _held_here(node, topic)
+    if topic.accepted_ms is not None:
+        raise InputError(f"topic {topic.uid} was already accepted here")
+    if topic.stage == "closed":
+        raise InputError(f"topic {topic.uid} is closed")
+    now = node.now_ms()
+    envelope = answer(session, node, topic, "topic.accept", {"decision": "consult"})
+    topic.accepted_ms = now
+    topic.record("accepted", actor, node.id, now)
+    session.flush()
+    return envelope
+
+
+def record_result(session: Session, node: NodeContext, topic: Topic, kind: str, title: str, summary: str,
+                  measures: list[str], handling_units: list[str], actor: str) -> dict[str, Any] | None:
+    """反馈: record the consultation's result, close the topic and send the result back along its route."""
+    _held_here(node, topic)
+    _accepted(topic)
+    if topic.stage != "feedback":
+        raise InputError(f"topic {topic.uid} is {topic.stage}: a result is fed back at the feedback stage")
+    result = {"kind": text(kind, "result kind", 100), "title": text(title, "result title", 300),
+              "summary": text(summary, "result summary", 20000),
+              "measures": [text(m, "measure", 2000) for m in measures],
+              "handling_units": [text(u, "handling unit", 200) for u in handling_units]}
+    _guard(node, topic, "feedback", "closed")
+    now = node.now_ms()
+    envelope = answer(session, node, topic, "topic.result", {"result": result, "closed_ms": now})
+    topic.record("result", actor, node.id, now, result["title"], to_stage="closed")
+    topic.result, topic.stage, topic.closed_ms, topic.overdue = json.dumps(result, ensure_ascii=False), "closed", now, False
+    session.flush()
+    _stage_changed(session, node, topic, "feedback", "closed", actor)
+    return envelope
+
+
+def answer(session: Session, node: NodeContext, topic: Topic, kind: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """New envelopes from the holder, one ``reply`` hop each: towards where the topic was raised (the upstream)
+    and, when the topic was delegated here, to the node that delegated it, if that is not the upstream (a
+    delegation back down a route the topic climbed). Returns the first (None if there is no one to tell)."""
+    received = topic_route.latest_received(session, topic.uid)
+    in_reply_to = {"origin": received["origin"], "id": received["id"]} if received else None
+    sent = [outbox.originate(session, node, kind, body, target, "reply", topic=topic.uid, in_reply_to=in_reply_to)[0]
+            for target in topic_route.answer_targets(node.id, topic.upstream, received)]
+    return sent[0] if sent else None
+
+
+def snapshot(topic: Topic) -> dict[str, Any]:
+    """The topic as a moving envelope carries it (PROTOCOL.md §8): names, sizes and hashes of attachments,
+    never their bytes."""
+    data = topic.as_dict()
+    shot = {k: data[k] for k in ("uid", "title", "description", "category", "areas", "raised_by", "raised_ms", "stage")}
+    if data["attachments"]:
+        shot["attachments"] = data["attachments"]
+    return shot
 
 
 # ---------------------------------------------------------------------------------------------
 # Attachments: the bytes are kept in the node directory under their SHA-256; the topic names them
 
-ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-MAX_ATTACHMENTS = 50
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+def attachment_limit(config: Mapping[str, Any]) -> int:
+    return config["TOPICS_ATTACHMENT_MAX_BYTES"]
 
 
-def attachment_limit(config: Mapping[str, Any]) -> Any:
-    return config.get("TOPICS_ATTACHMENT_MAX_BYTES", ATTACHMENT_MAX_BYTES)
+def upload_limit(config: Mapping[str, Any]) -> int:
+    """The largest request body an upload may send: the file and a form's other fields."""
+    return attachment_limit(config) + 1024 * 1024
 
 
-def attachment_path(config: Mapping[str, Any], sha256: str) -> Path:
+def read_upload(read: Any, declared: int | None, config: Mapping[str, Any]) -> bytes:
+    """An uploaded file's bytes, refused by its declared size before it is read, and by its real size."""
+    limit = attachment_limit(config)
+    if declared is not None and declared > limit:
+        raise InputError(f"the file is {declared} bytes; an attachment may have at most {limit}")
+    data = read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"the file is over {limit} bytes, the most an attachment may have")
+    return data
+
+
+def attachment_path(node: NodeContext, sha256: str) -> Path:
     """Where this node keeps the bytes with this SHA-256 (``<node dir>/attachments/ab/abcd…``)."""
     if not SHA256.fullmatch(sha256):
         raise InputError(f"{sha256[:70]!r} is not a SHA-256 (64 lower-case hex digits)")
-    if not config.get("NODE_DIR"):
+    if not node.node_dir:
         raise InputError("this node has no node directory to keep attachments in")
-    return Path(config["NODE_DIR"]) / "attachments" / sha256[:2] / sha256
+    return Path(node.node_dir) / "attachments" / sha256[:2] / sha256
 
 
 def file_name(name: Any) -> str:
+    """A file's name as people will see it: its last path part, NFC, no control characters, ≤ 300 characters."""
     if not isinstance(name, str):
-        raise InputError("the file name must be text")
+        raise InputError("the file name must be text", field="name")
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1].strip())
     if not name or name in (".", ".."):
-        raise InputError("the file has no name")
+        raise InputError("the file has no name", field="name")
     if len(name) > 300:
-        raise InputError("the file name is longer than 300 characters")
+        raise InputError("the file name is longer than 300 characters", field="name")
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise InputError("the file name holds control characters")
+        raise InputError("the file name holds control characters", field="name")
     return name
 
 
-def add_attachment(session: Session, config: Mapping[str, Any], topic: Topic, name: Any, data: bytes,
+def plain_file_name(name: str) -> bool:
+    """Whether ``name`` is already as :func:`file_name` would make it."""
+    try:
+        return file_name(name) == name.strip()
+    except InputError:
+        return False
+
+
+def attach(session: Session, node: NodeContext, uid: str, files: Iterable[tuple[Any, bytes]],
+           actor: str) -> list[dict[str, Any]]:
+    """Attach files to topic ``uid`` (its row locked); all of them, or (on any refusal) none."""
+    topic = get_topic(session, uid, lock=True)
+    added = [add_attachment(session, node, topic, name, content, actor) for name, content in files]
+    travels = attachments_travel(session, node, topic)
+    return [{"name": a.name, "size": a.size, "sha256": a.sha256, "travels": travels} for a in added]
+
+
+def add_attachment(session: Session, node: NodeContext, topic: Topic, name: Any, data: bytes,
                    actor: str = "system") -> TopicAttachment:
     """Attach a file to a topic held here: its name, size and SHA-256 are recorded, its bytes kept on this
     node. Checked before anything is written; the same bytes twice on one topic are refused."""
-    if topic.holder != config["NODE_ID"]:
-        raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+    _held_here(node, topic)
     if topic.stage == "closed":
         raise InputError(f"topic {topic.uid} is closed")
     name = file_name(name)
-    limit = attachment_limit(config)
+    limit = attachment_limit(node.config)
     if not data:
         raise InputError(f"{name} is empty")
     if len(data) > limit:
@@ -211,7 +463,7 @@ def add_attachment(session: Session, config: Mapping[str, Any], topic: Topic, na
     same = next((a for a in topic.attachments if a.sha256 == digest), None)
     if same is not None:
         raise InputError(f"these bytes are already attached to topic {topic.uid} as {same.name}")
-    path = attachment_path(config, digest)
+    path = attachment_path(node, digest)
     if not path.exists():  # content-addressed: bytes kept once, whichever topic names them
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
@@ -224,29 +476,37 @@ def add_attachment(session: Session, config: Mapping[str, Any], topic: Topic, na
             raise
     attachment = TopicAttachment(name=name, size=len(data), sha256=digest)
     topic.attachments.append(attachment)
-    now = _now_ms()
-    topic.events.append(TopicEvent(at_ms=now, actor=actor, action="attached", node=config["NODE_ID"],
-                                   from_stage=None, to_stage=None, note=f"{name} ({len(data)} bytes, sha256 {digest})"))
-    topic.updated_ms = max(topic.updated_ms, now)
+    topic.record("attached", actor, node.id, node.now_ms(), f"{name} ({len(data)} bytes, sha256 {digest})")
     session.flush()
     return attachment
 
 
-def attachment_file(config: Mapping[str, Any], topic: Topic, sha256: str) -> tuple[TopicAttachment, Path | None]:
-    """A topic's attachment and the path of its bytes here (None where only its name, size and hash came,
-    from the node that keeps the file)."""
+def attachment_file(session: Session, node: NodeContext, uid: str, sha256: str) -> tuple[TopicAttachment, Path]:
+    """A topic's attachment and the path of its bytes here; ``NotFound`` when the topic has no such
+    attachment or this node has only its name, size and hash (the message names the node that keeps it)."""
+    topic = get_topic(session, uid)
     found = next((a for a in topic.attachments if a.sha256 == sha256), None)
     if found is None:
-        raise InputError(f"topic {topic.uid} has no attachment with SHA-256 {sha256[:70]}")
-    path = attachment_path(config, sha256)
-    return found, path if path.is_file() else None
+        raise NotFound(f"topic {topic.uid} has no attachment with SHA-256 {sha256[:70]}")
+    path = attachment_path(node, sha256)
+    if not path.is_file():
+        raise NotFound(f"the file {found.name} is kept at {topic.raised_at}, where the topic was raised; this node "
+                       "has its name, size and SHA-256 only")
+    return found, path
 
 
-def mark_kept(config: Mapping[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def mark_kept(node: NodeContext, data: dict[str, Any]) -> dict[str, Any]:
     """Add ``kept_here`` to each attachment of a topic dict: whether this node has the bytes."""
     for item in data["attachments"]:
         try:
-            item["kept_here"] = attachment_path(config, item["sha256"]).is_file()
+            item["kept_here"] = attachment_path(node, item["sha256"]).is_file()
         except InputError:
             item["kept_here"] = False
     return data
+
+
+def attachments_travel(session: Session, node: NodeContext, topic: Topic) -> bool:
+    """Whether files attached now would travel (by name, size and hash) with the topic: only on the node where
+    it was raised, before it first leaves — after that the envelope's body is fixed."""
+    return (topic.raised_at == node.id and topic_route.latest_sent(session, topic.uid) is None
+            and topic_route.latest_received(session, topic.uid) is None)

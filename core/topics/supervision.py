@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import unicodedata
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from celery import shared_task
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shangliang.core.calendar import WorkingCalendar
+from shangliang.core.clock import now_ms as _now_ms
 from shangliang.core.errors import InputError
-from shangliang.core.plugins import hookimpl
+from shangliang.core.notifications import notify
 
-from .models import Topic, TopicEvent
+from .models import Topic
 
 MAX_WORKING_DAYS = 365
-DEFAULT_INTERVAL_SECONDS = 300
 NOTIFY_ROLE = "office"  # the committee office's staff (Role.OFFICE)
 FORMATS = "YYYY-MM-DD, +N or Nwd (N working days, 1 to 365)"
 
@@ -35,10 +33,6 @@ _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _WORKING_DAYS = re.compile(r"^(?:\+\s*([0-9]{1,9})|([0-9]{1,9})\s*wd)$", re.IGNORECASE)
 _END_OF_DAY = dt.time(23, 59, 59, 999000)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _zone(config: Mapping[str, Any]) -> ZoneInfo:
@@ -112,8 +106,6 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
     office (role ``office``, source ``topics``). Returns the topics newly marked; a second run at the
     same time marks nothing. The caller commits.
     """
-    from shangliang.core.notifications import notify
-
     node_id = config["NODE_ID"]
     now = _now_ms() if now_ms is None else now_ms
 
@@ -128,7 +120,7 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
     for topic in overdue:
         day = due_date(config, topic.due_ms).isoformat()
         topic.overdue = True
-        _event(topic, "overdue", node_id, now, f"due {day} passed")
+        topic.record("overdue", "system", node_id, now, f"due {day} passed")
         notify(session, subject=_subject(config, topic, day), body=_body(config, topic, day), role=NOTIFY_ROLE,
                source="topics")
 
@@ -149,16 +141,10 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
             note = "no due date"
         else:
             note = f"due {due_date(config, topic.due_ms).isoformat()} not passed"
-        _event(topic, "overdue_cleared", node_id, now, note)
+        topic.record("overdue_cleared", "system", node_id, now, note)
 
     session.flush()
     return list(overdue)
-
-
-def _event(topic: Topic, action: str, node_id: str, now: int, note: str) -> None:
-    topic.events.append(TopicEvent(at_ms=now, actor="system", action=action, node=node_id, from_stage=None,
-                                   to_stage=None, note=note))
-    topic.updated_ms = max(topic.updated_ms, now)
 
 
 def _chinese(config: Mapping[str, Any]) -> bool:
@@ -175,37 +161,3 @@ def _body(config: Mapping[str, Any], topic: Topic, day: str) -> str:
     if _chinese(config):
         return f"议题 {topic.uid}「{topic.title}」办理期限 {day} 已过,当前阶段:{topic.stage}。"
     return f"Topic {topic.uid} “{topic.title}” was due on {day} and is still {topic.stage}."
-
-
-@shared_task(name="shangliang.topics.mark_overdue")
-def mark_overdue_task() -> int:
-    """Run :func:`mark_overdue` in a transaction of this node; beat runs it every TOPICS_OVERDUE_SECONDS."""
-    from flask import current_app
-
-    from shangliang.core.db import transaction
-
-    with transaction(actor="worker") as session:
-        marked = mark_overdue(session, current_app.config)
-    return len(marked)
-
-
-def _interval(config: Mapping[str, Any]) -> Any:
-    return config.get("TOPICS_OVERDUE_SECONDS", DEFAULT_INTERVAL_SECONDS)
-
-
-@hookimpl
-def node_configured(config):
-    problems = []
-    seconds = _interval(config)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 1 <= seconds <= 86400:
-        problems.append(f"TOPICS_OVERDUE_SECONDS must be a number of seconds from 1 to 86400, not {seconds!r}")
-    try:
-        _zone(config)
-    except InputError as exc:
-        problems.append(str(exc))
-    return problems or None
-
-
-@hookimpl
-def beat_schedule(config):
-    return {"topics.mark_overdue": {"task": "shangliang.topics.mark_overdue", "schedule": float(_interval(config))}}

@@ -5,6 +5,7 @@ from flask import Blueprint
 from . import views
 
 bp = Blueprint("core", __name__, template_folder="../templates")
+bp.app_context_processor(lambda: {"nav_items": views.nav_items})
 
 bp.add_url_rule("/", "home", views.home)
 bp.add_url_rule("/healthz", "healthz", views.healthz)

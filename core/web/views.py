@@ -16,9 +16,9 @@ from .. import config as node_config
 from ..celery_app import EXTENSION as CELERY, check_broker
 from ..db import check_database, get_db, get_session
 from ..errors import ServiceUnavailable
-from ..models import Heartbeat, User
+from ..models import Heartbeat
 from ..plugins import get_plugin_manager
-from ..users import check_password
+from . import auth
 
 
 def home():
@@ -26,6 +26,13 @@ def home():
     pm = get_plugin_manager()
     enabled = [name for name, _plugin in pm.list_name_plugin() if name in config["PLUGINS_ENABLED"]]
     return render_template("home.html", node=config, enabled=enabled, level_label=level_label(config["NODE_LEVEL"]))
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """The navigation bar's entries, from every plugin's ``nav_items``."""
+    from ..plugins import flatten
+
+    return flatten(get_plugin_manager().hook.nav_items())
 
 
 def level_label(level: str) -> str:
@@ -71,8 +78,8 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = get_session().execute(select(User).where(User.username == form.username.data)).scalar_one_or_none()
-        if user is not None and user.active and check_password(user, form.password.data):
+        user = auth.check_credentials(form.username.data, form.password.data)
+        if user is not None:
             login_user(user)
             return redirect(url_for("core.home"))
         error = _("Wrong user name or password.")

@@ -7,12 +7,11 @@ from typing import Any, Mapping
 import click
 import flask  # not `from flask import current_app`: `plugins list` probes module attributes outside any app
 from flask import Blueprint, render_template
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shangliang.core.cli import emit, with_appcontext
 from shangliang.core.db import get_session
-from shangliang.core.models import Member
+from shangliang.core.members.services import members_by_number
 from shangliang.core.plugins import hookimpl
 
 NAME = "work_station"
@@ -53,7 +52,7 @@ def check_settings(settings: Mapping[str, Any]) -> list[str]:
 def station_report(session: Session, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The station as configured against the members on record: deputies found or missing, co-option due."""
     numbers = list(settings["deputies"])
-    found = {m.member_no: m for m in session.execute(select(Member).where(Member.member_no.in_(numbers))).scalars()}
+    found = members_by_number(session, numbers)
     deputies, problems = [], []
     for number in numbers:
         member = found.get(number)

@@ -1,4 +1,4 @@
-"""Users and their roles: administrators, office staff, members, handling units, the public."""
+"""User services: accounts of administrators, office staff, members, handling units and the public."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import InputError
-from .models import Member, Role, User
+from shangliang.core.errors import InputError
+from shangliang.core.members.models import Member
+from shangliang.core.models import Role
+
+from .models import User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 MIN_PASSWORD = 8
@@ -44,6 +47,32 @@ def list_users(session: Session) -> list[User]:
 
 def check_password(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None (sign-in page and HTTP Basic alike)."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.active or not check_password(user, password):
+        return None
+    return user
+
+
+def active_user(session: Session, user_id: str) -> User | None:
+    """The active user with this id (a signed-in session's), else None."""
+    try:
+        user = session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def recipients(session: Session, role: str | None, user_id: int | None) -> list[dict[str, str]]:
+    """Who a notification for ``role`` (its active users) or for ``user_id`` reaches."""
+    if user_id is not None:
+        users = session.execute(select(User).where(User.id == user_id)).scalars().all()
+    else:
+        users = session.execute(select(User).where(User.role == role, User.active.is_(True))).scalars().all()
+    return [{"username": u.username, "display_name": u.display_name} for u in users]
 
 
 def user_dict(user: User) -> dict:

@@ -1,4 +1,4 @@
-"""Members (委员): one identity, three channels — sector (界别), special committee (专委会), township group."""
+"""Member services (委员): one identity, three channels — sector (界别), special committee (专委会), township group."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .errors import ImportRowError, InputError
+from shangliang.core import audit
+from shangliang.core.errors import ImportRowError, InputError
+
 from .models import Member, Sector, SpecialCommittee, TownshipGroup
 
 CSV_COLUMNS = ("name", "sector", "special_committee", "township_group", "member_no", "phone")
@@ -121,3 +122,10 @@ def member_dict(member: Member) -> dict:
         "phone": member.phone,
         "active": member.active,
     }
+
+
+def members_by_number(session: Session, numbers: list[str]) -> dict[str, Member]:
+    """The members with these member numbers, by number (numbers not on record are left out)."""
+    if not numbers:
+        return {}
+    return {m.member_no: m for m in session.execute(select(Member).where(Member.member_no.in_(numbers))).scalars()}

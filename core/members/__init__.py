@@ -1,0 +1,1 @@
+"""Members (委员): one identity, three channels — sector, special committee, township group."""

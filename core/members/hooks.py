@@ -1,0 +1,14 @@
+"""The members feature's built-in plugin: the ``members`` commands."""
+
+from __future__ import annotations
+
+from shangliang.core.plugins import hookimpl
+
+from . import models  # noqa: F401  (the member tables)
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import members
+
+    return members

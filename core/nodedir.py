@@ -1,0 +1,128 @@
+"""A node directory: creating one (``shangliang init``) and changing which plugins it enables.
+
+Both are all or nothing: a refused init leaves no directory behind, a refused plugin change leaves
+``node.toml`` as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import tomlkit
+
+from . import audit, config as node_config
+from .errors import ConfigError, NodeDirectoryError
+
+
+def create(directory: Path, node_id: str, name: str, url: str, *, level: str | None = None,
+           parent: str | None = None, database_url: str | None = None, broker_url: str | None = None,
+           locale: str = "zh_CN", plugins: Iterable[str] = (), actor: str = "system"):
+    """Create a node directory: ``node.toml``, a secret key, a migrated database, and what every
+    built-in plugin sets up for a new node (``node_created``: the federation signing key). Returns the
+    new node's app configuration."""
+    from . import migrate
+    from .app import create_app
+    from .celery_app import check_broker
+    from .context import node_context
+    from .db import get_db, transaction
+
+    directory = directory.resolve()
+    if directory.exists():
+        raise NodeDirectoryError(f"node directory {directory} already exists; choose another or remove it")
+    document = tomlkit.document()
+    document.add(tomlkit.comment("Shangliang node configuration. Secrets go in the environment or secret_key, never here."))
+    document["id"] = node_id
+    document["name"] = name
+    document["url"] = url
+    if level:
+        document["level"] = level
+    if parent:
+        document["parent"] = parent
+    document["locale"] = locale
+    if database_url:
+        document["database_url"] = database_url
+    if broker_url:
+        document["broker_url"] = broker_url
+    plugins_table = tomlkit.table()
+    plugins_table["enabled"] = list(plugins)
+    document["plugins"] = plugins_table
+    calendar = tomlkit.table()
+    calendar.add(tomlkit.comment("Public holidays and the weekend days worked instead (调休), as YYYY-MM-DD."))
+    calendar["holidays"] = []
+    calendar["workdays"] = []
+    document["calendar"] = calendar
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=directory.parent))
+    try:
+        (staging / node_config.NODE_FILE).write_text(tomlkit.dumps(document), encoding="utf-8")
+        secret = staging / node_config.SECRET_FILE
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        # Validate everything (ids, plugins, URLs) before touching any database.
+        app = create_app(staging)
+        check_broker(app.extensions["celery"])
+        get_db(app).engine.dispose()
+        migrate.upgrade(app.config["DATABASE_URL"])
+        with app.app_context():
+            node = node_context(app)
+            with transaction(actor=actor) as session:
+                node.pm.hook.node_created(session=session, node=node)
+        get_db(app).engine.dispose()
+        os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return app.config
+
+
+def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "system") -> bool:
+    """Enable or disable an installed plugin in ``node.toml``; False when it already was.
+
+    The new configuration must hold (plugin settings, plugin checks) before it replaces the old one;
+    the change is recorded in the audit log in the same step.
+    """
+    from sqlalchemy.orm import Session
+
+    from .db import make_engine
+    from .plugins import create_plugin_manager, flatten, installed_plugins, plugin_config
+
+    path = node_dir / node_config.NODE_FILE
+    node_config.read_node_toml(node_dir)  # refuse a broken node.toml before editing it
+    available = installed_plugins()
+    if name not in available:
+        known = ", ".join(sorted(available)) or "none"
+        raise ConfigError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    plugins_table = document.setdefault("plugins", tomlkit.table())
+    enabled = list(plugins_table.get("enabled", []))
+    if enable == (name in enabled):
+        return False
+    enabled = [*enabled, name] if enable else [n for n in enabled if n != name]
+    plugins_table["enabled"] = enabled
+    new_text = tomlkit.dumps(document)
+    config = node_config.build_config(
+        node_dir, node_toml=node_config.toml_to_config(tomlkit.parse(new_text).unwrap(), str(path)))
+    pm = create_plugin_manager(config["PLUGINS_ENABLED"])
+    settings = plugin_config(pm, config.get("PLUGIN_CONFIG") or {})
+    problems = flatten(pm.hook.node_configured(config=config, plugin_config=settings))
+    if problems:
+        raise ConfigError("plugin configuration refused: " + "; ".join(problems))
+    temp = path.with_name(f".{path.name}.new")
+    temp.write_text(new_text, encoding="utf-8")
+    engine = make_engine(config["DATABASE_URL"])
+    try:
+        with Session(engine) as session, session.begin():
+            session.info["actor"] = actor
+            audit.record(session, "plugin.enable" if enable else "plugin.disable", "plugin", name, {"enabled": enabled})
+            os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+        engine.dispose()
+    return True

@@ -1,0 +1,63 @@
+"""Pages of a list, by keyset: ``limit`` items after an opaque ``cursor``, so that page 1,000 costs what page 1 does.
+
+A service orders its query by columns that end in a unique one (``…, id``), all descending, and asks
+:func:`page` for a slice; the cursor names the last item seen. A cursor is only a position: a client
+cannot widen what the query selects with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Sequence, TypeVar
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from .errors import InputError
+
+T = TypeVar("T")
+MAX_LIMIT = 500
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """The values a cursor holds; a refusal naming the field ``cursor`` for anything that is not one of ours."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, (bool, int, str)) for v in values):
+        raise InputError("cursor is not one this node gave: ask for the first page without a cursor", field="cursor")
+    return values
+
+
+def page(session: Session, query: Select, columns: Sequence[Any], key: Callable[[Any], Sequence[Any]],
+         limit: int | None, cursor: str | None) -> Page:
+    """At most ``limit`` rows of ``query`` (ordered by ``columns``, each descending) after ``cursor``;
+    ``key(row)`` gives a row's values of those columns. ``limit`` None: every row, no cursor."""
+    if limit is None:
+        return Page(list(session.execute(query.order_by(*[c.desc() for c in columns])).scalars()))
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+    if cursor:
+        after = decode_cursor(cursor, len(columns))
+        # (c1, c2, …) < (v1, v2, …) in the descending order, spelt out for every database.
+        clauses = [and_(*[columns[j] == after[j] for j in range(i)], columns[i] < after[i]) for i in range(len(columns))]
+        query = query.where(or_(*clauses))
+    rows = list(session.execute(query.order_by(*[c.desc() for c in columns]).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(key(rows[-1])) if more and rows else None)

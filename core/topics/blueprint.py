@@ -1,0 +1,46 @@
+"""The topics URL table: the pages under /topics and the JSON API under /api/v1/topics, with what each
+API operation answers (the OpenAPI document is generated from this table)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from shangliang.core.web import auth
+from shangliang.core.web.api import api_blueprint, errors, raw_body
+
+from . import api as handlers, services, views
+from .schemas import Acted, Attached, Raised, TopicDetail, TopicList
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+# -- /api/v1/topics ---------------------------------------------------------------------------------------
+
+api = api_blueprint("topics_api", __name__, "/topics", tag="topics", write_roles=services.WRITERS,
+                    description="Topics (协商议题): raise, list, show with the route, and act on them; reading needs "
+                                "any user of this node, writing the role admin or office.")
+
+api.get("", responses={200: TopicList, **errors(400)})(handlers.list_topics)
+api.post("", responses={201: Raised, **errors(400, 403, 413, 415)})(handlers.create_topic)
+api.get("/<uid>", responses={200: TopicDetail, **errors(404)})(handlers.show_topic)
+api.post("/<uid>/actions", responses={200: Acted, **errors(400, 403, 404, 413, 415)})(handlers.act_on_topic)
+api.post("/<uid>/attachments", responses={201: Attached, **errors(400, 403, 404, 413, 415)},
+         openapi_extensions={"requestBody": {"required": True, "description": "the file's raw bytes",
+                                             "content": {"application/octet-stream": BINARY}}})(
+    auth.request_limit(services.upload_limit)(raw_body("application/octet-stream")(handlers.attach_file)))
+api.get("/<uid>/attachments/<sha256>",
+        responses={200: {"description": "the file's bytes", "content": {"application/octet-stream": BINARY}},
+                   **errors(404)})(handlers.download_attachment)
+
+# -- /topics ---------------------------------------------------------------------------------------------
+
+pages = Blueprint("topics", __name__, url_prefix="/topics", template_folder="templates")
+pages.context_processor(views.template_helpers)
+
+writer = auth.roles_required(services.WRITERS)
+pages.add_url_rule("", "index", auth.login_required(views.index))
+pages.add_url_rule("", "raise_topic", writer(views.raise_topic), methods=["POST"])
+pages.add_url_rule("/<uid>", "show", auth.login_required(views.show))
+pages.add_url_rule("/<uid>/attach", "attach", auth.request_limit(services.upload_limit)(writer(views.attach)),
+                   methods=["POST"])
+pages.add_url_rule("/<uid>/attachments/<sha256>", "attachment", auth.login_required(views.attachment))
+pages.add_url_rule("/<uid>/act", "act", writer(views.act), methods=["POST"])

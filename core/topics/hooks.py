@@ -1,0 +1,83 @@
+"""The topics feature's built-in plugin: routing by the areas' lowest common parent, the six stages taken
+in order, the ``topic.*`` message kinds and what they do here, its settings, pages, API, commands and
+the overdue check's schedule."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from shangliang.core.settings import Setting, number
+from shangliang.core.plugins import hookimpl
+
+from . import models  # noqa: F401  (the topic tables)
+from . import tasks
+from .models import STAGES
+from .routing import Route, suggest
+from .services import ATTACHMENT_MAX_BYTES
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("topics", "attachment_max_bytes", ATTACHMENT_MAX_BYTES, "the largest file a topic may have attached, "
+                "in bytes (uploads may send this plus 1 MiB)", number(1, 1024 ** 3, whole=True, unit="bytes")),
+        Setting("topics", "overdue_seconds", 300, "how often beat marks overdue topics (督办)",
+                number(1, 86400, unit="seconds")),
+    ]
+
+
+@hookimpl(trylast=True)
+def route_topic(topic, config):
+    try:
+        return suggest(config["NODE_ID"], topic["areas"])
+    except ValueError as exc:  # areas no single node holds: nothing to suggest, staff decide
+        return Route("", "keep", None, f"{exc}; kept here")
+
+
+@hookimpl
+def topic_transition_guard(topic, from_stage, to_stage):
+    if STAGES.index(to_stage) != STAGES.index(from_stage) + 1:
+        following = STAGES[STAGES.index(from_stage) + 1] if from_stage != STAGES[-1] else None
+        if following is None:
+            return [f"the topic is {from_stage}: it has no further stage"]
+        return [f"a topic moves one stage at a time: from {from_stage} the next stage is {following}, not {to_stage}"]
+    return None
+
+
+@hookimpl
+def federation_kinds():
+    from .federation import KINDS
+
+    return list(KINDS)
+
+
+@hookimpl
+def federation_message_accepted(session, envelope, transfer, node):
+    """Topics and answers from neighbours: keep this node's copy of the topic and relay answers on."""
+    from .federation import apply_received
+
+    apply_received(session, node, envelope, transfer)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import topics
+
+    return topics
+
+
+@hookimpl
+def nav_items():
+    return [(_l("Topics"), "topics.index")]
+
+
+@hookimpl
+def beat_schedule(config):
+    return {"topics.mark_overdue": {"task": tasks.MARK_OVERDUE, "schedule": float(config["TOPICS_OVERDUE_SECONDS"])}}

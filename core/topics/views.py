@@ -1,0 +1,368 @@
+"""Topic pages (/topics): the list grouped by stage or holder, raising a topic, one topic with its route
+drawn as a diagram, and a form for every action that applies. Each handler parses the form, calls one
+service and renders the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Mapping
+
+import flask
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import format_datetime, gettext as _
+from pydantic import ValidationError
+
+from shangliang.core import divisions
+from shangliang.core.context import node_context
+from shangliang.core.db import get_session, transaction
+from shangliang.core.errors import InputError, NotFound
+from shangliang.core.web import auth
+from shangliang.core.web.api import describe
+from shangliang.core.web.views import level_label
+from shangliang.federation import peers
+
+from . import services
+from .models import MOVABLE, RAISED_BY_KINDS, STAGES
+from .schemas import ActionIn, TopicIn
+
+# Flask's context-bound proxies (request, g, current_app, current_user) are used through their modules:
+# a proxy bound to a name here would be probed outside any app context by `plugins list`.
+
+SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def stage_label(stage: str | None) -> str:
+    labels = {
+        "collected": _("Collected"), "determined": _("Determined"), "researching": _("Researching"),
+        "consulting": _("Consulting"), "implementing": _("Implementing"), "feedback": _("Feedback"),
+        "closed": _("Closed"),
+    }
+    return labels.get(stage, stage or "")
+
+
+def kind_label(kind: str) -> str:
+    labels = {
+        "public": _("The public"), "member": _("A member"), "sector": _("A sector"),
+        "special_committee": _("A special committee"), "party_committee": _("The Party committee"),
+        "government": _("The government"), "lower_level": _("A lower-level committee"),
+    }
+    return labels.get(kind, kind)
+
+
+def action_label(action: str) -> str:
+    labels = {
+        "raised": _("raised"), "advanced": _("advanced"), "escalated": _("escalated"), "escalate": _("escalated"),
+        "delegated": _("delegated"), "delegate": _("delegated"), "accepted": _("accepted"),
+        "returned": _("returned"), "return": _("returned"), "progress": _("progress"), "result": _("result"),
+        "reply": _("reply"), "overdue": _("overdue"), "overdue_cleared": _("no longer overdue"),
+        "attached": _("attached"),
+    }
+    return labels.get(action, action)
+
+
+def message_label(kind: str) -> str:
+    labels = {
+        "topic.escalate": _("topic escalated"), "topic.delegate": _("topic delegated"),
+        "topic.accept": _("acceptance"), "topic.progress": _("progress report"), "topic.result": _("result"),
+    }
+    return labels.get(kind, kind)
+
+
+def _moment(ms: int | None, pattern: str) -> str:
+    if ms is None:
+        return ""
+    return format_datetime(dt.datetime.fromtimestamp(ms / 1000, dt.UTC), pattern)
+
+
+def when(ms: int | None) -> str:
+    return _moment(ms, "yyyy-MM-dd HH:mm")
+
+
+def day(ms: int | None) -> str:
+    return _moment(ms, "yyyy-MM-dd")
+
+
+def size_label(size: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return _("%(n)s bytes", n=size)
+
+
+def can_write() -> bool:
+    return auth.has_role(auth.current_user(), services.WRITERS)
+
+
+def template_helpers() -> dict[str, Any]:
+    """What the topic templates use (a context processor of the pages blueprint)."""
+    return {"stage_label": stage_label, "kind_label": kind_label, "action_label": action_label,
+            "message_label": message_label, "node_level": node_level, "when": when, "day": day,
+            "level_label": level_label, "size_label": size_label,
+            "attachment_limit": services.attachment_limit(flask.current_app.config),
+            "can_write": can_write(), "STAGES": STAGES, "RAISED_BY_KINDS": RAISED_BY_KINDS,
+            "node_id": flask.current_app.config["NODE_ID"]}
+
+
+def _actor() -> str:
+    return f"web:{auth.current_user().username}"
+
+
+def _refusal(exc: Exception) -> str:
+    return describe(exc)[0] if isinstance(exc, ValidationError) else str(exc)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The list and raising a topic
+
+
+def _index_page(form: Mapping[str, Any] | None = None, status: int = 200):
+    session = get_session()
+    node = node_context()
+    args = flask.request.args
+    stage = args.get("stage") if args.get("stage") in STAGES else None
+    holder = args.get("holder") or None
+    group = "holder" if args.get("group") == "holder" else "stage"
+    rows = [t.as_dict() for t in services.list_topics(session, stage, holder).items]
+    groups: dict[str, list[dict]] = {}
+    if group == "stage":
+        for key in STAGES:
+            found = [r for r in rows if r["stage"] == key]
+            if found:
+                groups[key] = found
+    else:
+        for row in rows:
+            groups.setdefault(row["holder"], []).append(row)
+    raised = None
+    if args.get("raised"):
+        try:
+            found = services.get_topic(session, args["raised"])
+        except NotFound:
+            found = None
+        if found is not None:
+            raised = {"topic": found.as_dict(), "suggestion": services.suggest_route(node, found).as_dict()}
+    return render_template("topics/index.html", groups=groups, group=group, count=len(rows),
+                           overdue=sum(1 for r in rows if r["overdue"]), stage=stage, holder=holder,
+                           holders=services.holders(session), raised=raised, form=form or {}), status
+
+
+def index():
+    return _index_page()
+
+
+def raise_topic():
+    form = flask.request.form
+    fields: dict[str, Any] = {key: form.get(key, "") for key in ("title", "description", "category", "raised_by_kind",
+                                                                "raised_by_name")}
+    fields["areas"] = [a for a in SEPARATORS.split(form.get("areas", "")) if a]
+    try:
+        data = TopicIn.model_validate(fields)
+        with transaction(_actor()) as session:
+            topic, _suggestion = services.raise_topic(session, node_context(), data, _actor())
+    except (InputError, ValidationError) as exc:
+        flash(_("Not raised: %(message)s", message=_refusal(exc)), "error")
+        return _index_page(form, 400)
+    flash(_("Topic raised: %(title)s", title=topic.title), "success")
+    return redirect(url_for("topics.index", raised=topic.uid), 303)
+
+
+# ---------------------------------------------------------------------------------------------
+# One topic
+
+
+def _applicable(topic: dict[str, Any], suggestion: dict[str, Any], child_peers: list[str]) -> dict[str, Any]:
+    """Which action forms apply to the topic on this node now."""
+    config = flask.current_app.config
+    held = topic["holder"] == config["NODE_ID"]
+    awaiting = topic["awaiting_acceptance"]
+    stage = topic["stage"]
+    movable = held and stage in MOVABLE
+    following = STAGES[STAGES.index(stage) + 1] if stage != STAGES[-1] else None
+    return {
+        "accept": held and awaiting and stage != "closed",
+        "return": movable and topic["returns_to"] is not None,
+        "advance": held and not awaiting and following is not None,
+        "next_stage": following,
+        "escalate": movable and bool(config.get("NODE_PARENT")),
+        "parent": config.get("NODE_PARENT"),
+        "delegate": movable and (bool(child_peers) or suggestion["action"] == "delegate"),
+        "children": child_peers,
+        "delegate_to": suggestion["to"] if suggestion["action"] == "delegate" else "",
+        "result": held and not awaiting and stage == "feedback",
+        "suggest": movable,  # where the topic belongs matters while it may still move
+    }
+
+
+def show(uid: str):
+    session = get_session()
+    try:
+        topic = services.get_topic(session, uid)
+    except NotFound:
+        abort(404)
+    data = services.show(session, node_context(), topic)
+    return render_template("topics/show.html", topic=data,
+                           forms=_applicable(data, data["suggestion"], peers.child_ids(session)),
+                           diagram=route_diagram(data["route"]), progress=_progress(data["stage"]))
+
+
+def attach(uid: str):
+    upload = flask.request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise InputError(_("choose a file to attach"))
+        content = services.read_upload(upload.stream.read, upload.content_length or None, flask.current_app.config)
+        with transaction(_actor()) as session:
+            (added,) = services.attach(session, node_context(), uid, [(upload.filename, content)], _actor())
+    except NotFound:
+        abort(404)
+    except InputError as exc:
+        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        return redirect(url_for("topics.show", uid=uid) + "#attachments", 303)
+    flash(_("Attached %(name)s.", name=added["name"]), "success")
+    return redirect(url_for("topics.show", uid=uid) + "#attachments", 303)
+
+
+def attachment(uid: str, sha256: str):
+    try:
+        found, path = services.attachment_file(get_session(), node_context(), uid, sha256)
+    except (NotFound, InputError):
+        abort(404)
+    return send_attachment(found, path)
+
+
+def send_attachment(found, path):
+    """The file's bytes as a download under its name (pages and the API alike)."""
+    return flask.send_file(path, download_name=found.name, as_attachment=True, mimetype="application/octet-stream",
+                           etag=found.sha256, max_age=0)
+
+
+def act(uid: str):
+    form = flask.request.form
+    fields: dict[str, Any] = {key: value for key, value in form.items() if key not in ("measures", "handling_units")}
+    fields["measures"] = _lines(form.get("measures", ""))
+    fields["handling_units"] = _lines(form.get("handling_units", ""))
+    try:
+        action = ActionIn.model_validate(fields).root
+        with transaction(_actor()) as session:
+            outcome = services.act(session, node_context(), uid, action, _actor())
+            data = outcome.topic.as_dict()
+    except NotFound:
+        abort(404)
+    except (InputError, ValidationError) as exc:
+        flash(_("Refused: %(message)s", message=_refusal(exc)), "error")
+        return redirect(url_for("topics.show", uid=uid), 303)
+    done = {
+        "advance": _("Moved to the stage: %(stage)s.", stage=stage_label(data["stage"])),
+        "escalate": _("Escalated to %(node)s; it waits for their acceptance.", node=data["holder"]),
+        "delegate": _("Delegated to %(node)s; it waits for their acceptance.", node=data["holder"]),
+        "accept": _("Accepted: this node is now responsible for the topic."),
+        "return": _("Returned to %(node)s.", node=data["holder"]),
+        "result": _("Result recorded; the topic is closed."),
+    }
+    flash(done[action.action], "success")
+    return redirect(url_for("topics.show", uid=uid), 303)
+
+
+def _progress(stage: str) -> list[dict[str, Any]]:
+    """The six steps and the close, each done, current or to come."""
+    index = STAGES.index(stage)
+    return [{"stage": s, "number": i + 1, "state": "done" if i < index or stage == "closed" else
+             "current" if i == index else "todo"} for i, s in enumerate(STAGES)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The route as a diagram: one lane per level, each hop an arrow between lanes, in time order
+
+LANE_H = 64
+LABEL_W = 104
+COL_W = 150
+MARGIN = 44
+DOT_R = 7
+
+
+def node_level(node: str) -> str | None:
+    """A node's level: from a standard id, else from this node's settings (itself, its parent, its children)."""
+    level = divisions.level_of(node)
+    if level is not None:
+        return level
+    config = flask.current_app.config
+    mine = config["NODE_LEVEL"]
+    index = divisions.LEVELS.index(mine)
+    if node == config["NODE_ID"]:
+        return mine
+    if node == config.get("NODE_PARENT") and index > 0:
+        return divisions.LEVELS[index - 1]
+    if peers.relation_of(get_session(), node) == "child" and index + 1 < len(divisions.LEVELS):
+        return divisions.LEVELS[index + 1]
+    return None
+
+
+def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Lanes (levels, top down), hops (arrows, oldest first, each hop once) and the nodes they join."""
+    me = flask.current_app.config["NODE_ID"]
+    hops: dict[tuple, dict[str, Any]] = {}
+    for entry in entries:
+        for hop in entry["hops"]:
+            key = (hop["from"], hop["to"], hop["action"], hop["at_ms"])
+            seen = hops.get(key)
+            if seen is None:
+                hops[key] = dict(hop)
+            elif not hop["verified"]:
+                seen["verified"], seen["problem"] = False, seen["problem"] or hop["problem"]
+    ordered = sorted(hops.values(), key=lambda h: h["at_ms"])
+    nodes = {me} | {h["from"] for h in ordered} | {h["to"] for h in ordered}
+    levels = {node: node_level(node) for node in nodes}
+    used = set(levels.values())
+    lanes = [lv for lv in divisions.LEVELS if lv in used or lv in ("province", "city", "county", "township")]
+    if None in used:
+        lanes.append(None)
+    lane_y = {lv: i * LANE_H + LANE_H / 2 for i, lv in enumerate(lanes)}
+
+    def x_at(column: int) -> float:
+        return LABEL_W + MARGIN + column * COL_W
+
+    dots: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def dot(column: int, node: str) -> dict[str, Any]:
+        found = dots.get((column, node))
+        if found is None:
+            found = dots[(column, node)] = {"x": x_at(column), "y": lane_y[levels[node]], "id": node,
+                                            "here": node == me}
+        return found
+
+    arrows = []
+    for number, hop in enumerate(ordered, start=1):
+        start, end = dot(number - 1, hop["from"]), dot(number, hop["to"])
+        dx, dy = end["x"] - start["x"], end["y"] - start["y"]
+        length = (dx * dx + dy * dy) ** 0.5 or 1.0
+        ux, uy = dx / length, dy / length
+        # The label sits on the arrow's left-hand side, clear of it: above a rising arrow, below a falling one.
+        if abs(uy) < 0.05:
+            nx, ny, anchor = 0.0, -1.0, "middle"
+        else:
+            nx, ny = (uy, -ux) if uy < 0 else (-uy, ux)
+            anchor = "end"
+        arrows.append({
+            "number": number, "from": hop["from"], "to": hop["to"], "action": hop["action"], "at_ms": hop["at_ms"],
+            "note": hop["note"], "verified": hop["verified"], "problem": hop["problem"],
+            "x1": round(start["x"] + ux * (DOT_R + 1), 1), "y1": round(start["y"] + uy * (DOT_R + 1), 1),
+            "x2": round(end["x"] - ux * (DOT_R + 4), 1), "y2": round(end["y"] - uy * (DOT_R + 4), 1),
+            "lx": round((start["x"] + end["x"]) / 2 + nx * 8, 1),
+            "ly": round((start["y"] + end["y"]) / 2 + ny * 8 + (10 if ny > 0 else 0), 1), "anchor": anchor,
+        })
+    if not ordered:
+        dot(0, me)
+    columns = max(len(ordered), 1)
+    return {
+        "lanes": [{"level": lv, "y": i * LANE_H, "mid": lane_y[lv]} for i, lv in enumerate(lanes)],
+        "dots": list(dots.values()), "hops": arrows, "lane_h": LANE_H, "label_w": LABEL_W,
+        "width": int(LABEL_W + 2 * MARGIN + columns * COL_W), "height": int(len(lanes) * LANE_H),
+        "verified": all(entry["verified"] for entry in entries), "sent": bool(entries),
+        "envelopes": [{"direction": e["direction"], "kind": e["kind"], "origin": e["origin"], "at_ms": e["at_ms"],
+                       "delivery": e["delivery"], "verified": e["verified"], "core_problem": e.get("core_problem")}
+                      for e in entries],
+    }

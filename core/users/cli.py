@@ -1,0 +1,51 @@
+"""``shangliang users``: add and list the accounts that sign in to this node."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from shangliang.core.clitools import emit, table, with_appcontext
+from shangliang.core.db import get_session, transaction
+from shangliang.core.models import Role
+
+from . import services
+
+
+@click.group()
+def users() -> None:
+    """People who sign in: administrators, office staff, members, handling units, the public."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", "display_name", help="Display name (default: the user name).")
+@click.option("--member", "member_no", help="Link to the member with this member number.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="Create the account without a password (cannot sign in yet).")
+@with_appcontext
+def users_add(username: str, role: str, display_name: str | None, member_no: str | None,
+              password_stdin: bool, no_password: bool) -> None:
+    """Add a user."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif no_password:
+        password = None
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with transaction() as session:
+        user = services.add_user(session, username, role, password, display_name, member_no)
+    click.echo(f"user {user.username} ({user.role}) added")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def users_list(as_json: bool) -> None:
+    """List users."""
+    rows = [services.user_dict(u) for u in services.list_users(get_session())]
+    emit(rows, as_json, lambda rs: table([[r["username"], r["display_name"], r["role"], r["member_no"] or "",
+                                           "yes" if r["active"] else "no"] for r in rs],
+                                         ["username", "name", "role", "member", "active"]))

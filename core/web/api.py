@@ -1,0 +1,300 @@
+"""The JSON API's shared plumbing: one error format, authentication, writes, pagination, the OpenAPI document.
+
+Every feature's ``api.py`` builds its routes on :func:`api_blueprint` (flask-openapi3's
+``APIBlueprint``), declares request and response shapes with pydantic in its ``schemas.py`` and
+answers with :func:`json_response`; refusals are the named errors of ``core.errors`` raised by the
+services, turned into ``{"error": {"code", "message", "field"}}`` here. The document is generated
+from those declarations and served at ``/api/v1/openapi.json``, readable at ``/api/v1/docs``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Callable, Collection, Mapping, Union, get_args
+
+import flask
+from flask import Blueprint, Response, render_template
+from flask_openapi3 import APIBlueprint, Info, Tag
+from flask_wtf.csrf import CSRFError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import Conflict, InputError, NotFound
+from . import auth
+
+PREFIX = "/api/v1"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON = "application/json"
+
+#: The ``code`` of an error answer for each status (docs/api.md).
+ERROR_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               500: "error"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes shared by every feature's API
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="what went wrong, by name: " + ", ".join(sorted(set(ERROR_CODES.values()))))
+    message: str = Field(description="one line a person can act on")
+    field: str | None = Field(None, description="the request field the refusal is about, when there is one")
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: a status and this object; nothing was stored."""
+
+    error: ErrorDetail
+
+
+class PageQuery(BaseModel):
+    """``limit`` and ``cursor`` of every list: a page of at most ``limit`` items; the answer's
+    ``next_cursor`` (null on the last page) asks for the next one."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(50, ge=1, le=500, description="items per page, 1 to 500")
+    cursor: str | None = Field(None, max_length=500, description="the previous page's next_cursor")
+
+
+class Request(BaseModel):
+    """Base of request bodies: unknown fields are ignored, as the protocol ignores unknown body fields."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+#: The tags of the tagged unions declared with :func:`one_of`: pydantic puts the tag first in an error's
+#: location (``advance.to_stage``), which a person did not write.
+_UNION_TAGS: set[str] = set()
+
+
+def one_of(*models: type[BaseModel], key: str) -> Any:
+    """A request that is one of ``models``, told apart by the literal field ``key`` (``action``)."""
+    for model in models:
+        _UNION_TAGS.update(get_args(model.model_fields[key].annotation))
+    return Annotated[Union[models], Field(discriminator=key)]  # type: ignore[valid-type]
+
+
+def errors(*statuses: int) -> dict[int, type[BaseModel]]:
+    """``responses=`` entries for the refusals an endpoint can answer."""
+    return {status: ErrorBody for status in statuses}
+
+
+def openapi_options() -> dict[str, Any]:
+    """The flask-openapi3 settings of the node's app (``create_app``)."""
+    return {
+        "info": Info(title="Shangliang node API", version="1",
+                     description="The JSON API of one Shangliang node (docs/api.md). Bodies are UTF-8 JSON; "
+                                 "times are epoch milliseconds (`*_ms`)."),
+        "security_schemes": {
+            "basic": {"type": "http", "scheme": "basic",
+                      "description": "a node user's name and password; for scripts (no CSRF token needed)"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "the signed-in session of the node's pages; writes also send the "
+                                       "page's CSRF token in the X-CSRFToken header"},
+        },
+        "validation_error_status": 400,
+        "validation_error_model": ErrorBody,
+        "validation_error_callback": validation_error,
+        "doc_ui": False,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """UTF-8 JSON with Chinese left readable (no ``\\u`` escapes)."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=dict(headers or {}), mimetype=JSON)
+
+
+def error_response(status: int, code: str | None, message: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {"code": code or ERROR_CODES.get(status, "error"), "message": message}
+    if field:
+        body["field"] = field
+    headers = {"WWW-Authenticate": 'Basic realm="shangliang", charset="UTF-8"'} if status == 401 else None
+    return json_response({"error": body}, status, headers)
+
+
+def validation_error(exc: ValidationError) -> Response:
+    """A request that does not fit its declared shape: 400 ``invalid_input`` naming the first problem."""
+    message, field = describe(exc)
+    return error_response(400, "invalid_input", message, field)
+
+
+def describe(exc: ValidationError) -> tuple[str, str | None]:
+    """The first problem of a pydantic error as one line, and the field it is about."""
+    problem = exc.errors(include_url=False)[0]
+    kind, loc, ctx = problem["type"], list(problem["loc"]), problem.get("ctx") or {}
+    if len(loc) > 1 and loc[0] in _UNION_TAGS:
+        loc = loc[1:]
+    names = [str(p) for p in loc if isinstance(p, str)]
+    field = names[0] if names else None
+    where = ".".join(names)
+    if kind in ("union_tag_not_found",):
+        name = str(ctx.get("discriminator", "")).strip("'")
+        return f"missing field: {name}", name
+    if kind == "union_tag_invalid":
+        name = str(ctx.get("discriminator", "")).strip("'")
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        return f"unknown {name} {str(ctx.get('tag'))[:40]!r}; {name}s: {expected}", name
+    if not where:
+        return "the request body must be a JSON object", None
+    if kind == "missing":
+        return f"missing field: {where}", field
+    if kind == "list_type" or (kind == "string_type" and any(isinstance(p, int) for p in loc)):
+        return f"field {where} must be a list of text", field
+    if kind == "string_type":
+        return f"field {where} must be text", field
+    return f"field {where}: {problem['msg']}", field
+
+
+# ---------------------------------------------------------------------------------------------
+# Blueprints
+
+
+def api_blueprint(name: str, import_name: str, path: str, tag: str, description: str,
+                  write_roles: Collection[str]) -> APIBlueprint:
+    """An API blueprint at ``/api/v1<path>``: every request authenticated (HTTP Basic or the session),
+    every write by a user with one of ``write_roles`` (unless the view says otherwise with
+    :func:`roles`) sending JSON (or the type :func:`raw_body` names), the services' named errors as
+    JSON error answers."""
+    bp = APIBlueprint(name, import_name, url_prefix=PREFIX + path, abp_tags=[Tag(name=tag, description=description)],
+                      abp_security=[{"basic": []}, {"session": []}], abp_responses=errors(401))
+    bp.write_roles = frozenset(write_roles)  # type: ignore[attr-defined]
+    bp.before_request(_authenticate)
+    bp.register_error_handler(InputError, lambda exc: error_response(400, "invalid_input", str(exc),
+                                                                      getattr(exc, "field", None)))
+    bp.register_error_handler(NotFound, lambda exc: error_response(404, "not_found", str(exc)))
+    bp.register_error_handler(Conflict, lambda exc: error_response(409, "conflict", str(exc)))
+    bp.register_error_handler(HTTPException, _http_error)
+    return bp
+
+
+def roles(*allowed: str) -> Callable:
+    """The roles that may call this endpoint (default: any signed-in user for reads, the blueprint's
+    ``write_roles`` for writes)."""
+
+    def decorator(view: Callable) -> Callable:
+        view.api_roles = frozenset(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def raw_body(mimetype: str) -> Callable:
+    """A write whose body is not JSON but raw bytes of this type (a file)."""
+
+    def decorator(view: Callable) -> Callable:
+        view.body_mimetype = mimetype  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def _view() -> Callable | None:
+    return flask.current_app.view_functions.get(flask.request.endpoint or "")
+
+
+def _authenticate() -> Response | None:
+    """A node user by HTTP Basic or by the signed-in session; writes need their role, their content type,
+    and, with a session, the CSRF token."""
+    request = flask.request
+    flask.g.api_user, flask.g.api_basic = None, False
+    if request.headers.get("Authorization"):
+        credentials = request.authorization
+        if credentials is None or credentials.type != "basic" or credentials.username is None:
+            return error_response(401, "unauthenticated",
+                                  "only HTTP Basic authentication (user name and password) is accepted")
+        user = auth.check_credentials(credentials.username, credentials.password or "")
+        if user is None:
+            return error_response(401, "unauthenticated", "wrong user name or password")
+        flask.g.api_user, flask.g.api_basic = user, True
+    else:
+        flask.g.api_user = auth.current_user()
+        if flask.g.api_user is None:
+            return error_response(401, "unauthenticated",
+                                  "sign in, or send a node user's name and password by HTTP Basic")
+    view = _view()
+    writing = request.method in WRITE_METHODS
+    blueprint = flask.current_app.blueprints.get(request.blueprint or "")
+    allowed = getattr(view, "api_roles", None)
+    if allowed is None and writing:
+        allowed = getattr(blueprint, "write_roles", frozenset())
+    if allowed is not None and not auth.has_role(flask.g.api_user, allowed):
+        return error_response(403, "forbidden", f"role {flask.g.api_user.role} may not do this; it needs the role "
+                                                f"{' or '.join(sorted(allowed))}")
+    if writing:
+        # A cross-site form cannot send these types without a CORS preflight, which this API never grants:
+        # a browser holding Basic credentials cannot be made to write.
+        mimetype = getattr(view, "body_mimetype", JSON)
+        if request.mimetype != mimetype:
+            return error_response(415, "unsupported_media_type",
+                                  f"this write sends its body with Content-Type: {mimetype}")
+        config = flask.current_app.config
+        checked = config.get("WTF_CSRF_ENABLED", True) and config.get("WTF_CSRF_CHECK_DEFAULT", True)
+        if checked and not flask.g.api_basic:
+            try:
+                flask.current_app.extensions["csrf"].protect()
+            except CSRFError as exc:
+                return error_response(403, "forbidden", f"CSRF check failed ({exc.description}): a signed-in session "
+                                                        "sends the page's CSRF token in the X-CSRFToken header; "
+                                                        "scripts use HTTP Basic")
+    return None
+
+
+def api_user() -> Any:
+    """The user the current API request was authenticated as."""
+    return flask.g.api_user
+
+
+def actor() -> str:
+    """The audit actor of the current API request."""
+    return f"api:{flask.g.api_user.username}"
+
+
+def _http_error(exc: HTTPException) -> Response:
+    if exc.code is None:  # an answer made already (flask-openapi3's validation error)
+        return exc.get_response()
+    return error_response(exc.code, None, exc.description or exc.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The document
+
+
+docs = Blueprint("api", __name__, url_prefix=PREFIX)
+
+
+@docs.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document of this node's API, generated from the features' declarations."""
+    return json_response(flask.current_app.api_doc)
+
+
+@docs.get("/docs")
+def openapi_page():
+    """The document as a page: every endpoint with its parameters, body, answers and errors."""
+    from .apidoc import page
+
+    return render_template("api_docs.html", doc=page(flask.current_app.api_doc))
+
+
+def init_app(app: flask.Flask) -> None:
+    """Serve the document and answer JSON for unknown ``/api/`` paths."""
+    app.register_blueprint(docs)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _api_not_routed(exc: HTTPException):
+        if flask.request.path.startswith("/api/"):
+            return error_response(exc.code, None, exc.description or exc.name)
+        return exc
+
+
+def register(app: flask.Flask, bp: APIBlueprint) -> None:
+    """Register a feature's API blueprint: described in the document; CSRF checked by ``_authenticate``."""
+    app.extensions["csrf"].exempt(bp)
+    app.register_api(bp)

@@ -1,0 +1,84 @@
+"""Who is asking: the signed-in user (Flask-Login) or HTTP Basic credentials, role checks, request sizes.
+
+The core knows users only through two hooks, ``load_user`` and ``check_credentials`` (the users
+feature implements them), so pages and the API of every feature check sign-in and roles here, the
+same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Collection, Mapping
+
+import flask
+import flask_login
+from flask import abort
+
+from ..plugins import get_plugin_manager
+
+# Flask's context-bound proxies are used through their modules: a proxy bound to a name here would be
+# probed outside any app context by `plugins list`.
+
+
+def init_app(app: flask.Flask) -> None:
+    """Install the per-view request-size check; it runs before CSRF's, which reads the form."""
+    app.before_request(_apply_request_limit)
+
+
+def load_user(user_id: str) -> Any:
+    """Flask-Login's user loader: the active user with this id, through the ``load_user`` hook."""
+    return get_plugin_manager().hook.load_user(user_id=user_id)
+
+
+def check_credentials(username: str, password: str) -> Any:
+    """The active user with this name and password (``check_credentials`` hook), else None."""
+    return get_plugin_manager().hook.check_credentials(username=username, password=password)
+
+
+def current_user() -> Any:
+    """The signed-in user, or None."""
+    user = flask_login.current_user
+    return user._get_current_object() if user.is_authenticated else None
+
+
+def has_role(user: Any, roles: Collection[str]) -> bool:
+    return user is not None and user.role in roles
+
+
+def roles_required(roles: Collection[str]) -> Callable:
+    """A page that needs a signed-in user (else the sign-in page) with one of ``roles`` (else 403)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return flask.current_app.login_manager.unauthorized()
+            if not has_role(user, roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+login_required = flask_login.login_required
+
+
+def request_limit(limit: Callable[[Mapping[str, Any]], int]) -> Callable:
+    """Let a view read request bodies up to ``limit(config)`` bytes instead of the node's
+    ``max_request_bytes`` (a file upload). The check runs before anything reads the body."""
+
+    def decorator(view: Callable) -> Callable:
+        view.max_request_bytes = limit  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def _apply_request_limit() -> None:
+    view = flask.current_app.view_functions.get(flask.request.endpoint or "")
+    limit = getattr(view, "max_request_bytes", None)
+    if limit is not None:
+        flask.request.max_content_length = limit(flask.current_app.config)
