@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, literal, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -33,15 +33,24 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
-    """The values a cursor holds; a refusal naming the field ``cursor`` for anything that is not one of ours."""
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    """The values a cursor holds, one of each of ``kinds`` (bool, int, str); a refusal naming the field
+    ``cursor`` for anything that is not a cursor this node could have given."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         values = None
-    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, (bool, int, str)) for v in values):
+    if not isinstance(values, list) or len(values) != len(kinds) or not all(map(_is_a, values, kinds)):
         raise InputError("cursor is not one this node gave: ask for the first page without a cursor", field="cursor")
     return values
+
+
+def _is_a(value: Any, kind: type) -> bool:
+    if kind is int:  # a database integer: not a bool, within 64 bits
+        return type(value) is int and -2 ** 63 <= value < 2 ** 63
+    if kind is str:
+        return type(value) is str and len(value) <= 500 and value.isprintable()
+    return type(value) is kind
 
 
 def page(session: Session, query: Select, columns: Sequence[Any], key: Callable[[Any], Sequence[Any]],
@@ -53,7 +62,8 @@ def page(session: Session, query: Select, columns: Sequence[Any], key: Callable[
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
     if cursor:
-        after = decode_cursor(cursor, len(columns))
+        values = decode_cursor(cursor, [column.type.python_type for column in columns])
+        after = [literal(value, column.type) for value, column in zip(values, columns)]
         # (c1, c2, …) < (v1, v2, …) in the descending order, spelt out for every database.
         clauses = [and_(*[columns[j] == after[j] for j in range(i)], columns[i] < after[i]) for i in range(len(columns))]
         query = query.where(or_(*clauses))

@@ -9,6 +9,7 @@ from those declarations and served at ``/api/v1/openapi.json``, readable at ``/a
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Annotated, Any, Callable, Collection, Mapping, Union, get_args
 
@@ -155,13 +156,46 @@ def describe(exc: ValidationError) -> tuple[str, str | None]:
 # Blueprints
 
 
+def _described(func: Callable) -> dict[str, str]:
+    """An operation's summary (the docstring's first line) and description (its later paragraphs, each
+    paragraph's lines joined as one) — flask-openapi3 would join every line with ``<br/>``."""
+    doc = inspect.getdoc(func) or ""
+    summary, _, rest = doc.partition("\n")
+    paragraphs = [" ".join(part.split()) for part in rest.strip().split("\n\n") if part.strip()]
+    return {key: value for key, value in (("summary", summary.strip()), ("description", "\n\n".join(paragraphs)))
+            if value}
+
+
+class FeatureAPI(APIBlueprint):
+    """An :class:`APIBlueprint` whose operations are described by their handlers' docstrings as written."""
+
+    def _route(self, method: str, rule: str, **options: Any) -> Callable:
+        register = getattr(APIBlueprint, method)
+        return lambda func: register(self, rule, **{**_described(func), **options})(func)
+
+    def get(self, rule: str, **options: Any) -> Callable:  # type: ignore[override]
+        return self._route("get", rule, **options)
+
+    def post(self, rule: str, **options: Any) -> Callable:  # type: ignore[override]
+        return self._route("post", rule, **options)
+
+    def put(self, rule: str, **options: Any) -> Callable:  # type: ignore[override]
+        return self._route("put", rule, **options)
+
+    def patch(self, rule: str, **options: Any) -> Callable:  # type: ignore[override]
+        return self._route("patch", rule, **options)
+
+    def delete(self, rule: str, **options: Any) -> Callable:  # type: ignore[override]
+        return self._route("delete", rule, **options)
+
+
 def api_blueprint(name: str, import_name: str, path: str, tag: str, description: str,
-                  write_roles: Collection[str]) -> APIBlueprint:
+                  write_roles: Collection[str]) -> FeatureAPI:
     """An API blueprint at ``/api/v1<path>``: every request authenticated (HTTP Basic or the session),
     every write by a user with one of ``write_roles`` (unless the view says otherwise with
     :func:`roles`) sending JSON (or the type :func:`raw_body` names), the services' named errors as
     JSON error answers."""
-    bp = APIBlueprint(name, import_name, url_prefix=PREFIX + path, abp_tags=[Tag(name=tag, description=description)],
+    bp = FeatureAPI(name, import_name, url_prefix=PREFIX + path, abp_tags=[Tag(name=tag, description=description)],
                       abp_security=[{"basic": []}, {"session": []}], abp_responses=errors(401))
     bp.write_roles = frozenset(write_roles)  # type: ignore[attr-defined]
     bp.before_request(_authenticate)
@@ -268,10 +302,27 @@ def _http_error(exc: HTTPException) -> Response:
 docs = Blueprint("api", __name__, url_prefix=PREFIX)
 
 
+def document(app: flask.Flask) -> dict[str, Any]:
+    """The app's OpenAPI document, generated once. flask-openapi3 adds its validation answer to every
+    operation that does not declare one, as a list of its error model; ours answers one error body."""
+    doc = app.extensions.get("shangliang.openapi")
+    if doc is None:
+        doc = json.loads(json.dumps(app.api_doc))
+        listed = {"type": "array", "items": {"$ref": "#/components/schemas/ErrorBody"}}
+        for operations in doc.get("paths", {}).values():
+            for operation in operations.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {}).get(JSON)
+                    if content is not None and content.get("schema") == listed:
+                        content["schema"] = {"$ref": "#/components/schemas/ErrorBody"}
+        app.extensions["shangliang.openapi"] = doc
+    return doc
+
+
 @docs.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3.1 document of this node's API, generated from the features' declarations."""
-    return json_response(flask.current_app.api_doc)
+    return json_response(document(flask.current_app))
 
 
 @docs.get("/docs")
@@ -279,7 +330,7 @@ def openapi_page():
     """The document as a page: every endpoint with its parameters, body, answers and errors."""
     from .apidoc import page
 
-    return render_template("api_docs.html", doc=page(flask.current_app.api_doc))
+    return render_template("api_docs.html", doc=page(document(flask.current_app)))
 
 
 def init_app(app: flask.Flask) -> None:
