@@ -47,9 +47,11 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     app.config.update(node_config.build_config(node_path, test_config))
 
     # 2. Extensions. The request-size check runs before CSRF's, which reads the form.
-    from .web import auth
+    from .web import auth, forms, security
 
     auth.init_app(app)
+    forms.init_app(app)
+    security.init_app(app)
     Database(app)
     Babel(app, locale_selector=select_locale, default_locale=app.config["LOCALE"],
           default_timezone=app.config["TIMEZONE"])

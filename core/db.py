@@ -30,6 +30,15 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):  # pragma: no branch
+            # A write transaction takes the database's write lock before it reads anything (waiting up to
+            # the busy timeout for another writer), so what it read is still true when it writes: two
+            # writers run one after the other, never interleaved. Otherwise the driver's own handling
+            # stands: reads take no lock and see every commit (WAL), a write begins at its first statement.
+            if connection.get_execution_options().get(WRITE, False):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -94,12 +103,30 @@ def get_session() -> Session:
     return g.db_session
 
 
+WRITE = "shangliang_write"
+
+
+def begin_write(session: Session) -> None:
+    """Start ``session``'s write transaction: on SQLite it holds the write lock from its first read
+    (``BEGIN IMMEDIATE``); on PostgreSQL the services lock the rows they change (``SELECT … FOR UPDATE``).
+
+    A read transaction the session had open is ended first, so nothing read before counts: whatever the
+    unit of work decides, it decides on what it reads under the lock.
+    """
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write: the session holds unsaved changes made outside a unit of work")
+        session.rollback()
+    session.connection(execution_options={WRITE: True})
+
+
 @contextmanager
-def transaction(actor: str | None = None) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any error."""
-    session = get_session()
+def transaction(actor: str | None = None, session: Session | None = None) -> Iterator[Session]:
+    """A unit of work that writes (:func:`begin_write`): commit on success, roll back on any error."""
+    session = session or get_session()
     if actor:
         session.info["actor"] = actor
+    begin_write(session)
     try:
         yield session
         session.commit()

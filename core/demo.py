@@ -334,6 +334,10 @@ class Scenario:
 
 
 def _interrupt(signum, frame) -> None:
+    # The first Ctrl-C or ``kill`` stops the demo; any further one (a process group receives a signal once
+    # per member, a person presses Ctrl-C twice) must not cut short the stopping of the nodes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -352,7 +356,11 @@ def run_demo(base: Path, port: int, once: bool) -> int:
         click.echo(f"the demo could not start: {exc}", err=True)
         _stop(nodes)
         return 1
-    except BaseException:  # Ctrl-C while starting: the servers run in their own sessions, stop them
+    except KeyboardInterrupt:  # Ctrl-C or kill while starting: the servers run in their own sessions, stop them
+        _stop(nodes)
+        click.echo("stopped: every node is stopped", err=True)
+        return 130
+    except BaseException:
         _stop(nodes)
         raise
     try:

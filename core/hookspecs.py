@@ -218,10 +218,37 @@ def load_user(user_id: str) -> Any:
 
     Called on every request of a signed-in session.
 
-    :param user_id: the id the session carries (``user.get_id()``).
+    :param user_id: the id the session carries (what ``start_session`` gave).
     :return: an active user object with Flask-Login's protocol and a ``role``, or None.
 
     Stops at the first non-None result. The users feature answers it.
+    """
+
+
+@hookspec(firstresult=True)
+def start_session(user: Any) -> str | None:
+    """Begin a signed-in session for ``user`` (who has just given the right password), kept on the node.
+
+    Called once per sign-in on the sign-in page, inside the sign-in's write transaction.
+
+    :param user: the user ``check_credentials`` answered.
+    :return: the id the session cookie carries and ``load_user`` receives; None to refuse the sign-in.
+
+    Stops at the first non-None result. The users feature answers it: a random token whose hash it
+    keeps, valid for ``[users] session_hours``.
+    """
+
+
+@hookspec
+def end_session(user_id: str) -> None:
+    """End the signed-in session whose cookie carries ``user_id``: the same cookie, sent again, no longer
+    signs anyone in.
+
+    Called on signing out, inside a write transaction.
+
+    :param user_id: the id ``start_session`` gave.
+
+    The users feature answers it (deleting the kept session).
     """
 
 

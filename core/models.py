@@ -94,3 +94,14 @@ class Heartbeat(Base):
 
     worker: Mapped[str] = mapped_column(String(200), primary_key=True)
     at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class FormSubmission(Base):
+    """A page form's one-time token, spent by the unit of work it started: the same form sent again
+    (a double click) gets the first outcome instead of running twice (not audited: bookkeeping)."""
+
+    __tablename__ = "form_submissions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")  # JSON: what the first submission answered

@@ -12,7 +12,7 @@ from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
 
-from . import inbox as node_inbox, keys as node_keys, outbox as node_outbox, peers as node_peers
+from . import canonical, inbox as node_inbox, keys as node_keys, outbox as node_outbox, peers as node_peers
 
 
 def _ms(value) -> str:
@@ -165,12 +165,13 @@ def outbox_send(kind: str, destination: str, body_json: str, topic: str | None, 
     if kind not in kinds:
         raise InputError(f"unknown kind {kind!r}; kinds: {', '.join(sorted(kinds))}")
     try:
-        body = json.loads(sys.stdin.read() if body_json == "-" else body_json)
+        # The protocol's own profile: no floats, integers within ±(2^53-1), no duplicate keys, no lone surrogates.
+        body = canonical.loads(sys.stdin.read() if body_json == "-" else body_json)
+        if not isinstance(body, dict):
+            raise InputError("--body must be a JSON object")
         kinds[kind].validate(body)
-    except ValueError as exc:
-        raise InputError(f"--body is not JSON: {exc}") from None
     except ProtocolError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(f"--body: {exc}") from None
     with transaction() as session:
         envelope, row = node_outbox.originate(session, node_context(), kind, body, destination, kinds[kind].action,
                                               topic=topic, note=note)

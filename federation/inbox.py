@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shangliang.core.db import begin_write
 from shangliang.core.context import node_context
 from shangliang.core.plugins import get_plugin_manager
 
@@ -45,6 +46,7 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
         raise InvalidBody(f"{verified.kind.name} must {'' if verified.kind.about_topic else 'not '}name a topic")
     verified.kind.validate(envelope["body"])
 
+    begin_write(session)  # on SQLite, hold the write lock from the duplicate check to the commit
     if session.get(InboxTransfer, verified.transfer_id) is not None:
         _inbound_success(session, verified.sender, now_ms())
         session.commit()

@@ -19,13 +19,34 @@ from .peers import PinnedPeers, require_peer
 from .signing import b64u_encode
 
 
+#: The most a hop adds to an envelope: its fixed fields, signature and key names, and a note of
+#: ``hops.MAX_NOTE`` characters of four UTF-8 bytes each (a generous bound, checked by a test).
+HOP_ROOM = 1024 + 4 * hops.MAX_NOTE
+#: A new envelope with its first hop is at most this large, so that it can still take every hop the
+#: protocol allows (``envelope.MAX_HOPS``) and stay within ``canonical.MAX_BYTES``: no neighbour on its
+#: route refuses it as too large.
+MAX_START_BYTES = canonical.MAX_BYTES - (env_mod.MAX_HOPS - 1) * HOP_ROOM
+
+
+def _fits(encoded: bytes, hop_count: int) -> None:
+    """Refuse (nothing stored) an envelope that could not travel the rest of its route."""
+    room = canonical.MAX_BYTES - (env_mod.MAX_HOPS - hop_count) * HOP_ROOM
+    if len(encoded) > room:
+        raise InputError(f"the message would be {len(encoded)} bytes; with {hop_count} hop(s) taken it may be at most "
+                         f"{room} bytes to reach any node on its route ({canonical.MAX_BYTES} bytes at the last "
+                         "of its hops): make its text shorter")
+
+
 def enqueue(session: Session, envelope: Mapping[str, Any], destination: str) -> OutboxMessage:
-    """Store ``envelope`` (its last hop addressed to ``destination``) for delivery after the commit."""
+    """Store ``envelope`` (its last hop addressed to ``destination``) for delivery after the commit; refuse one
+    too large to travel on."""
     last = envelope["hops"][-1]
+    encoded = canonical.dumps(envelope)
+    _fits(encoded, len(envelope["hops"]))
     row = OutboxMessage(
         transfer_id=hops.transfer_id(last), origin=envelope["origin"], message_id=envelope["id"],
         kind=envelope["kind"], topic=envelope["topic"], destination=destination,
-        envelope=canonical.dumps(envelope).decode("utf-8"), created_ms=now_ms(), expires_ms=last["expires_ms"],
+        envelope=encoded.decode("utf-8"), created_ms=now_ms(), expires_ms=last["expires_ms"],
         status="pending", attempts=0, next_attempt_ms=now_ms(),
     )
     session.add(row)

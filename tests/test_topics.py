@@ -129,12 +129,15 @@ def test_stages_move_one_at_a_time_and_a_refusal_changes_nothing(runner, townshi
     skipped = invoke(runner, township, "topics", "advance", uid, "--to", "consulting")
     assert skipped.exit_code == 2 and "the next stage is determined" in skipped.output
     assert json.loads(invoke(runner, township, "topics", "show", uid, "--json").output)["stage"] == "collected"
-    for stage in ("determined", "researching", "consulting", "implementing", "feedback", "closed"):
+    for stage in ("determined", "researching", "consulting", "implementing", "feedback"):
         assert invoke(runner, township, "topics", "advance", uid, "--to", stage).exit_code == 0
+    again = invoke(runner, township, "topics", "advance", uid, "--to", "feedback")
+    assert again.exit_code == 2 and "already feedback" in again.output
     closed = invoke(runner, township, "topics", "advance", uid, "--to", "closed")
-    assert closed.exit_code == 2
+    assert closed.exit_code == 2 and "closes only with its result" in closed.output
     shown = json.loads(invoke(runner, township, "topics", "show", uid, "--json").output)
-    assert [e["to_stage"] for e in shown["events"]][-1] == "closed" and len(shown["events"]) == 7
+    assert [e["to_stage"] for e in shown["events"]][-1] == "feedback" and len(shown["events"]) == 6
+    assert shown["stage"] == "feedback" and shown["result"] is None
 
 
 class SixStep:

@@ -129,7 +129,7 @@ def test_api_result_closes_the_topic(client):
     for stage in ("determined", "researching", "consulting", "implementing", "feedback"):
         assert act(client, uid, "advance", to_stage=stage).status_code == 200
     early = act(client, uid, "advance", to_stage="feedback")
-    expect_error(early, 400, "invalid_input", "already feedback")
+    expect_error(early, 409, "conflict", "already feedback")
     result = act(client, uid, "result", kind="协商意见", title="道路维修纳入年度计划", summary="镇政府列入计划",
                  measures=["三月底前完成勘测"], handling_units=["镇政府"])
     assert result.status_code == 200, result.get_data(as_text=True)
@@ -215,10 +215,10 @@ def test_unknown_topics_actions_and_stages(app, client):
     expect_error(act(client, uid, "advance"), 400, "invalid_input", "missing field: to_stage", field="to_stage")
     expect_error(act(client, uid, "advance", to_stage="consulting"), 400, "invalid_input",
                  "the next stage is determined")
-    expect_error(act(client, uid, "result", title="x", summary="y"), 400, "invalid_input", "feedback stage")
+    expect_error(act(client, uid, "result", title="x", summary="y"), 409, "conflict", "feedback stage")
     expect_error(act(client, uid, "result", title="x", summary="y", measures="not a list"), 400, "invalid_input",
                  field="measures")
-    expect_error(act(client, uid, "accept"), 400, "invalid_input", "already accepted")
+    expect_error(act(client, uid, "accept"), 409, "conflict", "already accepted")
     expect_error(act(client, uid, "return", reason="不属于本级"), 400, "invalid_input", "raised here")
     assert counts(app) == before
 
@@ -375,7 +375,11 @@ def test_form_actions_move_the_topic_to_its_result(client):
                            follow_redirects=True).get_data(as_text=True)
         assert "已进入阶段" in page
     page = client.get(f"/topics/{uid}").get_data(as_text=True)
-    assert 'id="form-result"' in page and 'id="form-advance"' in page
+    # At feedback the result closes the topic: no form offers to close it without one.
+    assert 'id="form-result"' in page and 'id="form-advance"' not in page
+    closing = client.post(f"/topics/{uid}/act", data={"action": "advance", "to_stage": "closed", "note": ""},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "closes only with its result" in closing
     done = client.post(f"/topics/{uid}/act", data={
         "action": "result", "kind": "协商意见", "title": "道路维修纳入年度计划", "summary": "镇政府列入计划",
         "measures": "三月底前完成勘测\n\n汛期前完工\n", "handling_units": "镇政府"}, follow_redirects=True)

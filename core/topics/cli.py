@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import click
 
+from shangliang.core.clock import datetime_of
 from shangliang.core.clitools import _os_user, emit, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
@@ -18,7 +18,10 @@ from .models import RAISED_BY_KINDS, STAGES
 
 
 def _date(ms) -> str:
-    return "-" if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+    if ms is None:
+        return "-"
+    moment = datetime_of(ms)
+    return f"beyond the calendar ({ms} ms)" if moment is None else moment.strftime("%Y-%m-%d")
 
 
 @click.group()

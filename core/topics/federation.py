@@ -20,13 +20,15 @@ from shangliang.federation import outbox
 from shangliang.federation.errors import InvalidBody, echo
 from shangliang.federation.kinds import TOPIC_UID, Kind, ms, require, text, texts
 
-from . import route as topic_route
+from . import limits, route as topic_route
 from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Topic, TopicAttachment
-from .services import MAX_ATTACHMENTS, SHA256, answer, plain_file_name
+from .services import SHA256, answer, plain_file_name
 
-#: Limits this node keeps for a topic received from a neighbour (the columns' sizes; the wire allows more).
-RECEIVED_LIMITS = {"title": 300, "category": 100, "name": 200}
-MAX_AREAS = 50
+#: Limits this node keeps for a topic received from a neighbour (the columns' sizes; the wire allows more):
+#: the same numbers as a person's entry here (``limits``).
+RECEIVED_LIMITS = {"title": limits.TITLE, "category": limits.CATEGORY, "name": limits.RAISED_BY_NAME}
+MAX_AREAS = limits.AREAS
+MAX_ATTACHMENTS = limits.ATTACHMENTS
 PAST = {"escalate": "escalated", "delegate": "delegated", "return": "returned"}
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
-from shangliang.core.errors import InputError, NotFound
+from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.plugins import flatten
@@ -33,7 +33,7 @@ from shangliang.federation import outbox, peers, trail
 from shangliang.federation.envelope import MAX_HOPS
 from shangliang.federation.ids import ulid
 
-from . import route as topic_route
+from . import limits, route as topic_route
 from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Topic, TopicAttachment
 from .routing import Route
 from .schemas import (AcceptAction, AdvanceAction, DelegateAction, EscalateAction, ResultAction, ReturnAction,
@@ -43,11 +43,15 @@ from .supervision import parse_due
 #: Roles that may change topics; every signed-in user may read them.
 WRITERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-MAX_ATTACHMENTS = 50
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-#: The protocol allows 2000 characters in a hop note; the rest is kept for the node's trailer lines.
-MAX_NOTE = 1940
 PAST = {"escalate": "escalated", "delegate": "delegated", "return": "returned"}  # hop action → topic event
+
+
+def _at_most(items: list[Any], field: str, limit: int) -> list[Any]:
+    if len(items) > limit:
+        raise InputError(f"{field} holds {len(items)} items; a topic may have at most {limit} (the most a "
+                         "neighbouring node keeps)", field=field)
+    return items
 
 
 def text(value: Any, name: str, limit: int, required: bool = True) -> str:
@@ -55,6 +59,11 @@ def text(value: Any, name: str, limit: int, required: bool = True) -> str:
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
         raise InputError(f"{name} must be text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a JSON \ud800 escape, a command line's undecodable byte)
+        raise InputError(f"{name} holds something that is not a character (a lone surrogate or an undecodable "
+                         "byte)") from None
     if required and not value:
         raise InputError(f"{name} is empty")
     if len(value) > limit:
@@ -121,15 +130,16 @@ def raise_topic(session: Session, node: NodeContext, data: TopicIn, actor: str,
                 files: Iterable[tuple[str, bytes]] = ()) -> tuple[Topic, Route]:
     """收集议题: raise a topic here (stage ``collected``, held here) with ``files`` attached; returns it
     and the routing suggestion."""
-    title = text(data.title, "title", 300)
-    description = text(data.description, "description", 20000, required=False)
-    category = text(data.category, "category", 100)
-    raised_by_name = text(data.raised_by_name, "raised-by name", 200)
+    title = text(data.title, "title", limits.TITLE)
+    description = text(data.description, "description", limits.DESCRIPTION, required=False)
+    category = text(data.category, "category", limits.CATEGORY)
+    raised_by_name = text(data.raised_by_name, "raised-by name", limits.RAISED_BY_NAME)
     if data.raised_by_kind not in RAISED_BY_KINDS:
         raise InputError(f"raised-by kind {str(data.raised_by_kind)[:40]!r}; kinds: {', '.join(RAISED_BY_KINDS)}")
     areas = list(data.areas)
     if not areas:
         raise InputError("areas is empty: a topic concerns at least one division code", field="areas")
+    _at_most(sorted(set(areas)), "areas", limits.AREAS)
     for area in areas:
         try:
             divisions.validate_code(area, "area")
@@ -200,19 +210,20 @@ def act(session: Session, node: NodeContext, uid: str, action: Any, actor: str) 
 
 def _held_here(node: NodeContext, topic: Topic) -> None:
     if topic.holder != node.id:
-        raise InputError(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+        raise Conflict(f"topic {topic.uid} is held by {topic.holder}, not by this node (it may have been sent on "
+                       "a moment ago)")
 
 
 def _accepted(topic: Topic) -> None:
     if topic.accepted_ms is None:
-        raise InputError(f"topic {topic.uid} was sent here and is not accepted yet: accept it (topics accept) "
-                         "or return it first")
+        raise Conflict(f"topic {topic.uid} was sent here and is not accepted yet: accept it (topics accept) "
+                       "or return it first")
 
 
 def _movable(topic: Topic, verb: str) -> None:
     if topic.stage not in MOVABLE:
-        raise InputError(f"topic {topic.uid} is {topic.stage}: a topic is {verb} only before research starts "
-                         f"({' or '.join(MOVABLE)})")
+        raise Conflict(f"topic {topic.uid} is {topic.stage}: a topic is {verb} only before research starts "
+                       f"({' or '.join(MOVABLE)})")
 
 
 def _guard(node: NodeContext, topic: Topic, from_stage: str, to_stage: str) -> None:
@@ -223,7 +234,7 @@ def _guard(node: NodeContext, topic: Topic, from_stage: str, to_stage: str) -> N
 
 
 def _note(value: Any, name: str) -> str:
-    note = text(value, name, MAX_NOTE)
+    note = text(value, name, limits.NOTE)
     if topic_route.split_note("\n" + note)[1]:
         raise InputError(f"{name} may not end with a line 'stage: …' or 'due_ms: …' (those lines are the node's own)")
     return note
@@ -245,9 +256,12 @@ def advance(session: Session, node: NodeContext, topic: Topic, to_stage: str, no
     _accepted(topic)
     from_stage = topic.stage
     if to_stage == from_stage:
-        raise InputError(f"topic {topic.uid} is already {to_stage}")
+        raise Conflict(f"topic {topic.uid} is already {to_stage}")
+    if to_stage == "closed":
+        raise InputError(f"topic {topic.uid} closes only with its result: record the consultation's result "
+                         "(topics result), which closes it and sends it back to where it was raised", field="to_stage")
     _guard(node, topic, from_stage, to_stage)
-    note = text(note, "note", 2000, False)
+    note = text(note, "note", limits.PROGRESS_SUMMARY, False)
     now = node.now_ms()
     topic.record("advanced", actor, node.id, now, note, to_stage=to_stage)
     topic.stage = to_stage
@@ -298,7 +312,11 @@ def return_topic(session: Session, node: NodeContext, topic: Topic, reason: str,
     if back_to is None:
         raise InputError(f"topic {topic.uid} was raised here and not sent here since: there is no node to return it to")
     _movable(topic, "returned")
-    return _send_on(session, node, topic, back_to, "return", _note(reason, "reason"), actor)
+    envelope = _send_on(session, node, topic, back_to, "return", _note(reason, "reason"), actor)
+    # Nothing is awaited here: the node it goes back to raised it or held it before and holds it again at once,
+    # and any later answer travels from there towards the origin, not back down to this node.
+    topic.accepted_ms = node.now_ms()
+    return envelope
 
 
 def _send_on(session: Session, node: NodeContext, topic: Topic, to: str, action: str, note: str, actor: str,
@@ -327,9 +345,9 @@ def accept(session: Session, node: NodeContext, topic: Topic, actor: str) -> dic
     """受理: take responsibility for a topic sent here; the route back to where it was raised is told."""
     _held_here(node, topic)
     if topic.accepted_ms is not None:
-        raise InputError(f"topic {topic.uid} was already accepted here")
+        raise Conflict(f"topic {topic.uid} was already accepted here")
     if topic.stage == "closed":
-        raise InputError(f"topic {topic.uid} is closed")
+        raise Conflict(f"topic {topic.uid} is closed")
     now = node.now_ms()
     envelope = answer(session, node, topic, "topic.accept", {"decision": "consult"})
     topic.accepted_ms = now
@@ -344,11 +362,13 @@ def record_result(session: Session, node: NodeContext, topic: Topic, kind: str, 
     _held_here(node, topic)
     _accepted(topic)
     if topic.stage != "feedback":
-        raise InputError(f"topic {topic.uid} is {topic.stage}: a result is fed back at the feedback stage")
-    result = {"kind": text(kind, "result kind", 100), "title": text(title, "result title", 300),
-              "summary": text(summary, "result summary", 20000),
-              "measures": [text(m, "measure", 2000) for m in measures],
-              "handling_units": [text(u, "handling unit", 200) for u in handling_units]}
+        raise Conflict(f"topic {topic.uid} is {topic.stage}: a result is fed back at the feedback stage")
+    result = {"kind": text(kind, "result kind", limits.RESULT_KIND),
+              "title": text(title, "result title", limits.RESULT_TITLE),
+              "summary": text(summary, "result summary", limits.RESULT_SUMMARY),
+              "measures": [text(m, "measure", limits.MEASURE) for m in _at_most(measures, "measures", limits.MEASURES)],
+              "handling_units": [text(u, "handling unit", limits.HANDLING_UNIT)
+                                 for u in _at_most(handling_units, "handling_units", limits.HANDLING_UNITS)]}
     _guard(node, topic, "feedback", "closed")
     now = node.now_ms()
     envelope = answer(session, node, topic, "topic.result", {"result": result, "closed_ms": now})
@@ -420,10 +440,11 @@ def file_name(name: Any) -> str:
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1].strip())
     if not name or name in (".", ".."):
         raise InputError("the file has no name", field="name")
-    if len(name) > 300:
-        raise InputError("the file name is longer than 300 characters", field="name")
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise InputError("the file name holds control characters", field="name")
+    if len(name) > limits.FILE_NAME:
+        raise InputError(f"the file name is longer than {limits.FILE_NAME} characters", field="name")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name):
+        raise InputError("the file name holds control characters or no characters at all (lone surrogates)",
+                         field="name")
     return name
 
 
@@ -457,8 +478,8 @@ def add_attachment(session: Session, node: NodeContext, topic: Topic, name: Any,
         raise InputError(f"{name} is empty")
     if len(data) > limit:
         raise InputError(f"{name} is {len(data)} bytes; an attachment may have at most {limit}")
-    if len(topic.attachments) >= MAX_ATTACHMENTS:
-        raise InputError(f"topic {topic.uid} already has {MAX_ATTACHMENTS} attachments, the most it may have")
+    if len(topic.attachments) >= limits.ATTACHMENTS:
+        raise InputError(f"topic {topic.uid} already has {limits.ATTACHMENTS} attachments, the most it may have")
     digest = hashlib.sha256(data).hexdigest()
     same = next((a for a in topic.attachments if a.sha256 == digest), None)
     if same is not None:

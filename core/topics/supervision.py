@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shangliang.core.calendar import WorkingCalendar
-from shangliang.core.clock import now_ms as _now_ms
+from shangliang.core.clock import datetime_of, now_ms as _now_ms
 from shangliang.core.errors import InputError
 from shangliang.core.notifications import notify
 
@@ -56,8 +56,12 @@ def end_of_day_ms(config: Mapping[str, Any], day: dt.date) -> int:
 
 
 def due_date(config: Mapping[str, Any], due_ms: int) -> dt.date:
-    """The day (in the node's time zone) a due date falls on."""
-    return dt.datetime.fromtimestamp(due_ms / 1000, _zone(config)).date()
+    """The day (in the node's time zone) a due date falls on; the calendar's last day for one beyond it
+    (a neighbour may send any moment the protocol allows)."""
+    moment = datetime_of(due_ms, _zone(config))
+    if moment is None:
+        return dt.date.max if due_ms > 0 else dt.date.min
+    return moment.date()
 
 
 def due_in_working_days(config: Mapping[str, Any], days: int, now_ms: int | None = None) -> int:

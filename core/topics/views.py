@@ -4,7 +4,6 @@ service and renders the answer."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any, Mapping
 
@@ -14,10 +13,11 @@ from flask_babel import format_datetime, gettext as _
 from pydantic import ValidationError
 
 from shangliang.core import divisions
+from shangliang.core.clock import datetime_of
 from shangliang.core.context import node_context
-from shangliang.core.db import get_session, transaction
-from shangliang.core.errors import InputError, NotFound
-from shangliang.core.web import auth
+from shangliang.core.db import get_session
+from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
 from shangliang.core.web.views import level_label
 from shangliang.federation import peers
@@ -72,7 +72,10 @@ def message_label(kind: str) -> str:
 def _moment(ms: int | None, pattern: str) -> str:
     if ms is None:
         return ""
-    return format_datetime(dt.datetime.fromtimestamp(ms / 1000, dt.UTC), pattern)
+    moment = datetime_of(ms)
+    if moment is None:  # a neighbour may send any moment the protocol allows
+        return _("beyond the calendar (%(ms)s ms)", ms=ms)
+    return format_datetime(moment, pattern)
 
 
 def when(ms: int | None) -> str:
@@ -159,15 +162,17 @@ def raise_topic():
     fields: dict[str, Any] = {key: form.get(key, "") for key in ("title", "description", "category", "raised_by_kind",
                                                                 "raised_by_name")}
     fields["areas"] = [a for a in SEPARATORS.split(form.get("areas", "")) if a]
+
+    def work(session):
+        topic, _suggestion = services.raise_topic(session, node_context(), data, _actor())
+        return "success", _("Topic raised: %(title)s", title=topic.title), url_for("topics.index", raised=topic.uid)
+
     try:
         data = TopicIn.model_validate(fields)
-        with transaction(_actor()) as session:
-            topic, _suggestion = services.raise_topic(session, node_context(), data, _actor())
+        return forms.run_once(_actor(), work)
     except (InputError, ValidationError) as exc:
         flash(_("Not raised: %(message)s", message=_refusal(exc)), "error")
         return _index_page(form, 400)
-    flash(_("Topic raised: %(title)s", title=topic.title), "success")
-    return redirect(url_for("topics.index", raised=topic.uid), 303)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +190,7 @@ def _applicable(topic: dict[str, Any], suggestion: dict[str, Any], child_peers: 
     return {
         "accept": held and awaiting and stage != "closed",
         "return": movable and topic["returns_to"] is not None,
-        "advance": held and not awaiting and following is not None,
+        "advance": held and not awaiting and following not in (None, "closed"),  # the result closes it
         "next_stage": following,
         "escalate": movable and bool(config.get("NODE_PARENT")),
         "parent": config.get("NODE_PARENT"),
@@ -211,19 +216,22 @@ def show(uid: str):
 
 def attach(uid: str):
     upload = flask.request.files.get("file")
+    here = url_for("topics.show", uid=uid) + "#attachments"
+
+    def work(session):
+        (added,) = services.attach(session, node_context(), uid, [(upload.filename, content)], _actor())
+        return "success", _("Attached %(name)s.", name=added["name"]), here
+
     try:
         if upload is None or not upload.filename:
             raise InputError(_("choose a file to attach"))
         content = services.read_upload(upload.stream.read, upload.content_length or None, flask.current_app.config)
-        with transaction(_actor()) as session:
-            (added,) = services.attach(session, node_context(), uid, [(upload.filename, content)], _actor())
+        return forms.run_once(_actor(), work)
     except NotFound:
         abort(404)
-    except InputError as exc:
+    except (InputError, Conflict) as exc:
         flash(_("Refused: %(message)s", message=str(exc)), "error")
-        return redirect(url_for("topics.show", uid=uid) + "#attachments", 303)
-    flash(_("Attached %(name)s.", name=added["name"]), "success")
-    return redirect(url_for("topics.show", uid=uid) + "#attachments", 303)
+        return redirect(here, 303)
 
 
 def attachment(uid: str, sha256: str):
@@ -242,29 +250,34 @@ def send_attachment(found, path):
 
 def act(uid: str):
     form = flask.request.form
-    fields: dict[str, Any] = {key: value for key, value in form.items() if key not in ("measures", "handling_units")}
+    fields: dict[str, Any] = {key: value for key, value in form.items()
+                              if key not in ("measures", "handling_units", "once", "csrf_token")}
     fields["measures"] = _lines(form.get("measures", ""))
     fields["handling_units"] = _lines(form.get("handling_units", ""))
+
+    def work(session):
+        outcome = services.act(session, node_context(), uid, action, _actor())
+        return "success", _done(action.action, outcome.topic.as_dict()), url_for("topics.show", uid=uid)
+
     try:
         action = ActionIn.model_validate(fields).root
-        with transaction(_actor()) as session:
-            outcome = services.act(session, node_context(), uid, action, _actor())
-            data = outcome.topic.as_dict()
+        return forms.run_once(_actor(), work)
     except NotFound:
         abort(404)
-    except (InputError, ValidationError) as exc:
+    except (InputError, Conflict, ValidationError) as exc:
         flash(_("Refused: %(message)s", message=_refusal(exc)), "error")
         return redirect(url_for("topics.show", uid=uid), 303)
-    done = {
-        "advance": _("Moved to the stage: %(stage)s.", stage=stage_label(data["stage"])),
-        "escalate": _("Escalated to %(node)s; it waits for their acceptance.", node=data["holder"]),
-        "delegate": _("Delegated to %(node)s; it waits for their acceptance.", node=data["holder"]),
-        "accept": _("Accepted: this node is now responsible for the topic."),
-        "return": _("Returned to %(node)s.", node=data["holder"]),
-        "result": _("Result recorded; the topic is closed."),
-    }
-    flash(done[action.action], "success")
-    return redirect(url_for("topics.show", uid=uid), 303)
+
+
+def _done(action: str, data: Mapping[str, Any]) -> str:
+    return {
+        "advance": lambda: _("Moved to the stage: %(stage)s.", stage=stage_label(data["stage"])),
+        "escalate": lambda: _("Escalated to %(node)s; it waits for their acceptance.", node=data["holder"]),
+        "delegate": lambda: _("Delegated to %(node)s; it waits for their acceptance.", node=data["holder"]),
+        "accept": lambda: _("Accepted: this node is now responsible for the topic."),
+        "return": lambda: _("Returned to %(node)s.", node=data["holder"]),
+        "result": lambda: _("Result recorded; the topic is closed."),
+    }[action]()
 
 
 def _progress(stage: str) -> list[dict[str, Any]]:

@@ -3,16 +3,35 @@ notification reaches, and the ``users`` commands."""
 
 from __future__ import annotations
 
+from shangliang.core.clock import now_ms
+from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.plugins import hookimpl
+from shangliang.core.settings import Setting, number
 
 from . import models  # noqa: F401  (the users table)
 from . import services
 
 
 @hookimpl
+def declare_settings():
+    return [Setting("users", "session_hours", 12, "how long a sign-in lasts on the node before the person signs in "
+                    "again (signing out ends it at once)", number(0.1, 24 * 31, unit="hours"))]
+
+
+@hookimpl
 def load_user(user_id):
-    return services.active_user(get_session(), user_id)
+    return services.session_user(get_session(), user_id, now_ms())
+
+
+@hookimpl
+def start_session(user):
+    return services.start_session(get_session(), user, now_ms(), node_context().config["USERS_SESSION_HOURS"])
+
+
+@hookimpl
+def end_session(user_id):
+    services.end_session(get_session(), user_id)
 
 
 @hookimpl

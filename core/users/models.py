@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shangliang.core.members.models import Member
@@ -40,5 +40,21 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    # The signed-in session this object was loaded for (``services.start_session``), if any.
+    session_id = None  # type: str | None
+
     def get_id(self) -> str:
-        return str(self.id)
+        return self.session_id or str(self.id)
+
+
+class SignIn(Base):
+    """A signed-in session, kept on the node: the session cookie names it, and signing out (or an ended
+    account) deletes it, so a copied cookie stops working at once (not audited: it is not a decision)."""
+
+    __tablename__ = "sign_ins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -12,7 +14,7 @@ from shangliang.core.errors import InputError
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 
-from .models import User
+from .models import SignIn, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 MIN_PASSWORD = 8
@@ -49,10 +51,18 @@ def check_password(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
+#: Checked when no such user exists, so an unknown name costs the same time as a wrong password and
+#: user names cannot be told apart by how long the answer takes.
+_NO_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, else None (sign-in page and HTTP Basic alike)."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.active or not check_password(user, password):
+    if user is None or not user.password_hash:
+        check_password_hash(_NO_USER_HASH, password)
+        return None
+    if not check_password(user, password) or not user.active:
         return None
     return user
 
@@ -64,6 +74,49 @@ def active_user(session: Session, user_id: str) -> User | None:
     except (TypeError, ValueError):
         return None
     return user if user is not None and user.active else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start_session(session: Session, user: User, now_ms: int, hours: float) -> str:
+    """A signed-in session for ``user``, kept here for ``hours``: the id its cookie carries,
+    ``<user id>:<random token>`` (only the token's hash is stored)."""
+    session.execute(delete(SignIn).where(SignIn.expires_ms <= now_ms))
+    token = secrets.token_urlsafe(32)
+    session.add(SignIn(token_hash=_token_hash(token), user_id=user.id, created_ms=now_ms,
+                       expires_ms=now_ms + int(hours * 3600 * 1000)))
+    session.flush()
+    user.session_id = f"{user.id}:{token}"
+    return user.session_id
+
+
+def session_user(session: Session, session_id: str, now_ms: int) -> User | None:
+    """The active user of the kept, unexpired session ``session_id``, else None (signed out, expired,
+    forged, or an account no longer active)."""
+    user_id, _, token = str(session_id or "").partition(":")
+    if not token:
+        return None
+    row = session.get(SignIn, _token_hash(token))
+    if row is None or str(row.user_id) != user_id or row.expires_ms <= now_ms:
+        return None
+    user = active_user(session, user_id)
+    if user is not None:
+        user.session_id = session_id
+    return user
+
+
+def end_session(session: Session, session_id: str) -> None:
+    """Sign out: the session's cookie no longer signs anyone in."""
+    _user_id, _, token = str(session_id or "").partition(":")
+    if token:
+        session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(token)))
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every signed-in session of ``user`` (a new password, an account turned off); how many ended."""
+    return session.execute(delete(SignIn).where(SignIn.user_id == user.id)).rowcount
 
 
 def recipients(session: Session, role: str | None, user_id: int | None) -> list[dict[str, str]]:

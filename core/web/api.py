@@ -267,6 +267,10 @@ def _authenticate() -> Response | None:
         if request.mimetype != mimetype:
             return error_response(415, "unsupported_media_type",
                                   f"this write sends its body with Content-Type: {mimetype}")
+        if mimetype == JSON:
+            refused = _unreadable_json(request.get_data(cache=True))
+            if refused is not None:
+                return error_response(400, "invalid_input", *refused)
         config = flask.current_app.config
         checked = config.get("WTF_CSRF_ENABLED", True) and config.get("WTF_CSRF_CHECK_DEFAULT", True)
         if checked and not flask.g.api_basic:
@@ -277,6 +281,45 @@ def _authenticate() -> Response | None:
                                                         "sends the page's CSRF token in the X-CSRFToken header; "
                                                         "scripts use HTTP Basic")
     return None
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _unreadable_json(data: bytes) -> tuple[str, str | None] | None:
+    """Why a JSON body cannot be taken as text at all (message, field), or None: not UTF-8 JSON, nested
+    deeper than any request shape, or holding a lone surrogate (no character: it cannot be stored)."""
+    try:
+        body = json.loads(data)
+    except RecursionError:
+        return f"the body is nested more than {MAX_JSON_DEPTH} levels deep", None
+    except ValueError:
+        return "the request body must be a JSON object; this is not JSON (UTF-8)", None
+    stack: list[tuple[Any, str, int]] = [(body, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"the body is nested more than {MAX_JSON_DEPTH} levels deep", None
+        if isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else str(key)
+                if not _is_text(key):
+                    return "a field name holds a lone surrogate (\\ud800–\\udfff), which is no character", None
+                stack.append((item, path, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
+        elif isinstance(value, str) and not _is_text(value):
+            field = where.split(".")[0].split("[")[0] or None
+            return f"field {where} holds a lone surrogate (\\ud800–\\udfff), which is no character", field
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def api_user() -> Any:

@@ -14,6 +14,7 @@ import flask
 import flask_login
 from flask import abort
 
+from ..db import transaction
 from ..plugins import get_plugin_manager
 
 # Flask's context-bound proxies are used through their modules: a proxy bound to a name here would be
@@ -33,6 +34,20 @@ def load_user(user_id: str) -> Any:
 def check_credentials(username: str, password: str) -> Any:
     """The active user with this name and password (``check_credentials`` hook), else None."""
     return get_plugin_manager().hook.check_credentials(username=username, password=password)
+
+
+def start_session(user: Any) -> bool:
+    """Keep a signed-in session for ``user`` on the node (``start_session`` hook); False if refused."""
+    with transaction(f"user:{getattr(user, 'username', '?')}"):
+        return get_plugin_manager().hook.start_session(user=user) is not None
+
+
+def end_session() -> None:
+    """End the current signed-in session on the node (``end_session`` hook), so its cookie is spent."""
+    user = current_user()
+    if user is not None:
+        with transaction(f"user:{getattr(user, 'username', '?')}"):
+            get_plugin_manager().hook.end_session(user_id=user.get_id())
 
 
 def current_user() -> Any:

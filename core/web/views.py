@@ -18,7 +18,7 @@ from ..db import check_database, get_db, get_session
 from ..errors import ServiceUnavailable
 from ..models import Heartbeat
 from ..plugins import get_plugin_manager
-from . import auth
+from . import auth, security
 
 
 def home():
@@ -79,7 +79,7 @@ def login():
     error = None
     if form.validate_on_submit():
         user = auth.check_credentials(form.username.data, form.password.data)
-        if user is not None:
+        if user is not None and auth.start_session(user):
             login_user(user)
             return redirect(url_for("core.home"))
         error = _("Wrong user name or password.")
@@ -87,6 +87,7 @@ def login():
 
 
 def logout():
+    auth.end_session()
     logout_user()
     return redirect(url_for("core.home"))
 
@@ -94,6 +95,7 @@ def logout():
 def set_language(code: str):
     if code not in node_config.SUPPORTED_LOCALES:
         return jsonify({"error": {"code": "unknown_locale", "message": f"supported: {', '.join(node_config.SUPPORTED_LOCALES)}"}}), 404
-    response = redirect(request.referrer or url_for("core.home"))
-    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    response = redirect(security.local_redirect(request.referrer, url_for("core.home")))
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=security.https(current_app))
     return response

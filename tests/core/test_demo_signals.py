@@ -1,0 +1,77 @@
+"""``make demo`` stops every node it started on any signal, however often it arrives: a process group's
+SIGTERM reaches the demo once per member, and a person may press Ctrl-C twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get("SHANGLIANG_TEST_DATABASE_URL") or os.environ.get("SHANGLIANG_TEST_BROKER_URL")),
+                       reason="the demo runs on the embedded defaults whatever the servers: tested in the embedded run"),
+]
+
+
+def free_ports(count: int) -> int:
+    """A first port P with P…P+count-1 free now."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+            return first
+    pytest.skip("no run of free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def serving(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503)
+    except requests.RequestException:
+        return False
+
+
+def survivors(directory) -> list[str]:
+    """Processes still running from the demo's node directories."""
+    found = subprocess.run(["pgrep", "-af", str(directory)], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def test_a_repeated_signal_to_the_demos_group_stops_every_node(tmp_path):
+    signum = signal.SIGTERM  # SIGINT (Ctrl-C) takes the same handler
+    port = free_ports(5)
+    directory = tmp_path / "demo"
+    demo = subprocess.Popen([sys.executable, "-m", "shangliang.core", "demo", "--dir", str(directory), "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not all(serving(port + i) for i in range(5)):
+            assert demo.poll() is None, demo.stdout.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "the demo's nodes did not come up"
+            time.sleep(0.5)
+        for _ in range(3):  # as a shell's kill of the job, or Ctrl-C pressed again and again
+            os.killpg(demo.pid, signum)
+            time.sleep(0.05)
+        output = demo.communicate(timeout=90)[0].decode()
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+    assert "Traceback" not in output and "Aborted" not in output, output[-3000:]
+    assert not any(serving(port + i) for i in range(5))
+    assert survivors(directory) == []

@@ -1,0 +1,88 @@
+"""A sign-in is kept on the node: signing out ends it for every copy of the cookie; it lasts
+``[users] session_hours``; an account turned off signs out everywhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from shangliang.core.app import create_app
+from shangliang.core.db import get_session, transaction
+from shangliang.core.users import services as users
+from shangliang.core.users.models import SignIn, User
+
+from ..conftest import invoke
+
+PASSWORD = "correct-horse"
+
+
+@pytest.fixture
+def app(make_node, runner):
+    node_dir = make_node()
+    result = invoke(runner, node_dir, "users", "add", "clerk", "--role", "office", "--password-stdin",
+                    input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    app = create_app(node_dir, test_config={"WTF_CSRF_ENABLED": False})
+    yield app
+    app.extensions["shangliang.db"].engine.dispose()
+
+
+def sign_in(app):
+    client = app.test_client()
+    answer = client.post("/login", data={"username": "clerk", "password": PASSWORD})
+    assert answer.status_code == 302
+    return client
+
+
+def cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def signed_in(app, saved_cookie: str) -> bool:
+    """Whether a browser holding only ``saved_cookie`` is signed in."""
+    other = app.test_client()
+    other.set_cookie("session", saved_cookie)
+    page = other.get("/topics")
+    api = other.get("/api/v1/topics")
+    assert (page.status_code == 200) == (api.status_code == 200), (page.status_code, api.status_code)
+    return page.status_code == 200
+
+
+def test_a_cookie_saved_before_signing_out_signs_no_one_in_after(app):
+    client = sign_in(app)
+    saved = cookie(client)
+    assert signed_in(app, saved)
+    assert client.post("/logout").status_code == 302
+    assert not signed_in(app, saved)
+    assert client.get("/topics").status_code == 302  # the browser that signed out, too
+    with app.app_context():
+        assert get_session().query(SignIn).count() == 0
+
+
+def test_signing_out_one_browser_leaves_the_other_signed_in(app):
+    first, second = sign_in(app), sign_in(app)
+    saved = cookie(second)
+    first.post("/logout")
+    assert signed_in(app, saved)
+
+
+def test_a_sign_in_ends_after_its_hours(app):
+    client = sign_in(app)
+    with app.app_context():
+        row = get_session().query(SignIn).one()
+        assert row.expires_ms - row.created_ms == 12 * 3600 * 1000
+        session_id = f"{row.user_id}:unknown"
+        assert users.session_user(get_session(), session_id, row.created_ms) is None  # a forged token
+    assert signed_in(app, cookie(client))
+    with app.app_context():
+        with transaction("test") as session:
+            session.query(SignIn).one().expires_ms = 1
+    assert not signed_in(app, cookie(client))
+
+
+def test_ending_every_session_of_an_account_signs_it_out_everywhere(app):
+    saved = [cookie(sign_in(app)) for _ in range(2)]
+    with app.app_context():
+        with transaction("test") as session:
+            user = session.query(User).filter_by(username="clerk").one()
+            assert users.end_sessions(session, user) == 2
+    assert not any(signed_in(app, c) for c in saved)
