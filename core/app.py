@@ -47,12 +47,13 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     app.config.update(node_config.build_config(node_path, test_config))
 
     # 2. Extensions. The request-size check runs before CSRF's, which reads the form.
-    from .web import auth, forms, security
+    from .web import auth, forms, security, throttle
 
     auth.init_app(app)
     forms.init_app(app)
     security.init_app(app)
     Database(app)
+    throttle.init_app(app, app.extensions["shangliang.db"].engine)
     Babel(app, locale_selector=select_locale, default_locale=app.config["LOCALE"],
           default_timezone=app.config["TIMEZONE"])
     app.context_processor(lambda: {"get_locale": get_locale})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -105,3 +105,13 @@ class FormSubmission(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     outcome: Mapped[str] = mapped_column(Text, default="")  # JSON: what the first submission answered
+
+
+class ThrottleCounter(Base):
+    """A fixed-window counter of the ``limits`` library kept in the node's database."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds

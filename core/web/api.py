@@ -196,7 +196,7 @@ def api_blueprint(name: str, import_name: str, path: str, tag: str, description:
     :func:`roles`) sending JSON (or the type :func:`raw_body` names), the services' named errors as
     JSON error answers."""
     bp = FeatureAPI(name, import_name, url_prefix=PREFIX + path, abp_tags=[Tag(name=tag, description=description)],
-                      abp_security=[{"basic": []}, {"session": []}], abp_responses=errors(401))
+                      abp_security=[{"basic": []}, {"session": []}], abp_responses=errors(401, 429))
     bp.write_roles = frozenset(write_roles)  # type: ignore[attr-defined]
     bp.before_request(_authenticate)
     bp.register_error_handler(InputError, lambda exc: error_response(400, "invalid_input", str(exc),
@@ -242,7 +242,12 @@ def _authenticate() -> Response | None:
         if credentials is None or credentials.type != "basic" or credentials.username is None:
             return error_response(401, "unauthenticated",
                                   "only HTTP Basic authentication (user name and password) is accepted")
-        user = auth.check_credentials(credentials.username, credentials.password or "")
+        try:
+            user = auth.check_credentials(credentials.username, credentials.password or "")
+        except auth.Throttled as exc:
+            response = error_response(429, "too_many_attempts", str(exc))
+            response.headers["Retry-After"] = str(exc.wait)
+            return response
         if user is None:
             return error_response(401, "unauthenticated", "wrong user name or password")
         flask.g.api_user, flask.g.api_basic = user, True

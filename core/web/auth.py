@@ -16,6 +16,7 @@ from flask import abort
 
 from ..db import transaction
 from ..plugins import get_plugin_manager
+from . import throttle
 
 # Flask's context-bound proxies are used through their modules: a proxy bound to a name here would be
 # probed outside any app context by `plugins list`.
@@ -31,9 +32,25 @@ def load_user(user_id: str) -> Any:
     return get_plugin_manager().hook.load_user(user_id=user_id)
 
 
+class Throttled(Exception):
+    """Too many wrong passwords for this account or from this address: try again in ``wait`` seconds."""
+
+    def __init__(self, wait: int):
+        self.wait = wait
+        super().__init__(f"too many wrong passwords for this account or from this address; try again in {wait} s")
+
+
 def check_credentials(username: str, password: str) -> Any:
-    """The active user with this name and password (``check_credentials`` hook), else None."""
-    return get_plugin_manager().hook.check_credentials(username=username, password=password)
+    """The active user with this name and password (``check_credentials`` hook), else None; raises
+    :class:`Throttled`, before any password is checked, after too many wrong ones."""
+    gate, address = throttle.throttle(), throttle.address()
+    wait = gate.wait(username, address)
+    if wait:
+        raise Throttled(wait)
+    user = get_plugin_manager().hook.check_credentials(username=username, password=password)
+    if user is None:
+        gate.failed(username, address)
+    return user
 
 
 def start_session(user: Any) -> bool:

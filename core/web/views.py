@@ -78,7 +78,11 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = auth.check_credentials(form.username.data, form.password.data)
+        try:
+            user = auth.check_credentials(form.username.data, form.password.data)
+        except auth.Throttled as exc:
+            error = _("Too many wrong passwords. Try again in %(seconds)s seconds.", seconds=exc.wait)
+            return render_template("login.html", form=form, error=error), 429, {"Retry-After": str(exc.wait)}
         if user is not None and auth.start_session(user):
             login_user(user)
             return redirect(url_for("core.home"))
