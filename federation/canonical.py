@@ -8,8 +8,9 @@ at most 256 KiB.
 
 Both directions keep the work in the standard library's C code:
 
-- ``dumps`` checks the value against the profile with one walk, then lets ``json``'s C encoder
-  write it. For in-profile values that output *is* JCS: ``json`` escapes exactly ``\\"``, ``\\\\``,
+- ``dumps`` checks the value against the profile with one walk, then lets orjson write it (the
+  same bytes, checked in ``tests/test_fast_path.py``; ``json``'s C encoder where orjson refuses a
+  value, so that errors read as before). For in-profile values that output *is* JCS: ``json`` escapes exactly ``\\"``, ``\\\\``,
   ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t`` and the other U+0000..U+001F as lowercase ``\\u00xx``
   and writes everything else literally (``ensure_ascii=False``); integers print as their decimal
   digits, as ECMAScript does below 2^53; keys sort by code point, which for ASCII keys is the
@@ -241,6 +242,7 @@ _ENCODER = json.JSONEncoder(
     check_circular=False,  # the walk bounds the depth, so a cycle is refused before encoding
 )
 _encode = _ENCODER.encode
+_ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def dumps(value: Any) -> bytes:
@@ -255,6 +257,11 @@ def dumps(value: Any) -> bytes:
         _walk(value, 1)
     elif value is not None and kind is not bool:
         _other(value, 0)  # scalars, and subclasses (a container one is walked at level 1)
+    try:
+        # The walk admitted only what the profile allows, where orjson writes JCS (see above).
+        return orjson.dumps(value, option=_ORJSON_CANONICAL)
+    except orjson.JSONEncodeError:
+        pass  # a lone surrogate, or a subclass orjson does not write (a named tuple): say it as before
     text = _encode(value)
     try:
         return text.encode("utf-8")
@@ -270,8 +277,6 @@ def digest(value: Any) -> bytes:
 
 
 # --- already canonical ---------------------------------------------------------------------------
-
-_ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def roundtrip(data: bytes) -> Any:

@@ -53,7 +53,7 @@ def append(envelope: Mapping[str, Any], key: NodeKey, sender: str, to: str, acti
     ``prev_key`` is required after hop 0: the key with which ``sender`` verified the previous hop's
     signer, as ``{"node", "id", "public"}``.
     """
-    envelope = copy.deepcopy(dict(envelope))
+    envelope = _copy(envelope)
     index = len(envelope["hops"])
     if index >= MAX_HOPS:
         raise ValueError(f"an envelope carries at most {MAX_HOPS} hops")
@@ -70,6 +70,18 @@ def append(envelope: Mapping[str, Any], key: NodeKey, sender: str, to: str, acti
     hop["sig"] = key.sign("hop", hop)
     envelope["hops"].append(hop)
     return envelope
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON value: dicts and lists copied, scalars shared (``copy.deepcopy`` for anything else)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def check_shape(hop: Any, index: int) -> None:

@@ -136,17 +136,22 @@ class NodeKey:
             raise ValueError(f"bad key id {key_id!r}")
         self.key_id = key_id
         self._seed = seed
-        self.public = public_from_seed(seed)
+        self._signing_key = _signing_key(seed)  # held, so that a process holding many nodes signs without the cache
+        self.public = bytes(self._signing_key.verify_key)
 
     @property
     def public_b64(self) -> str:
         return b64u_encode(self.public)
 
     def sign(self, purpose: str, obj: Any) -> str:
-        return b64u_encode(sign_bytes(self._seed, signing_input(purpose, obj)))
+        return self.sign_input(signing_input(purpose, obj))
 
     def sign_input(self, message: bytes) -> str:
-        return b64u_encode(sign_bytes(self._seed, message))
+        return b64u_encode(self.sign_raw(message))
+
+    def sign_raw(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of ``message`` (``sign_bytes`` with this key)."""
+        return self._signing_key.sign(message).signature
 
     def __repr__(self) -> str:
         return f"NodeKey({self.key_id!r})"
