@@ -8,8 +8,9 @@ at most 256 KiB.
 
 Both directions keep the work in the standard library's C code:
 
-- ``dumps`` checks the value against the profile with one walk, then lets ``json``'s C encoder
-  write it. For in-profile values that output *is* JCS: ``json`` escapes exactly ``\\"``, ``\\\\``,
+- ``dumps`` checks the value against the profile with one walk, then lets orjson write it (the
+  same bytes, checked in ``tests/test_fast_path.py``; ``json``'s C encoder where orjson refuses a
+  value, so that errors read as before). For in-profile values that output *is* JCS: ``json`` escapes exactly ``\\"``, ``\\\\``,
   ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t`` and the other U+0000..U+001F as lowercase ``\\u00xx``
   and writes everything else literally (``ensure_ascii=False``); integers print as their decimal
   digits, as ECMAScript does below 2^53; keys sort by code point, which for ASCII keys is the
@@ -22,6 +23,16 @@ Both directions keep the work in the standard library's C code:
   checked after parsing, and only when a cheap scan of the raw text says they might matter: a
   document with at most 32 brackets cannot be nested deeper than 32, and one without a ``\\uD8``
   to ``\\uDF`` escape cannot hold a surrogate (raw surrogates cannot survive UTF-8 decoding).
+
+For documents that arrive already canonical (every envelope a node writes is), ``roundtrip`` parses
+with orjson and answers whether the bytes are exactly orjson's re-encoding with sorted keys and
+integers within 2^53. Within the profile that encoding is byte-identical to RFC 8785 (orjson escapes
+the same characters with the same lowercase ``\\u00xx``, writes everything else literally, and sorts
+ASCII keys by code point; ``tests/test_fast_path.py`` checks it against ``dumps`` and the
+``rfc8785`` package). Equality already excludes duplicate keys, ``-0``, whitespace, a byte order
+mark, escapes JCS would not write, and integers beyond 2^53 (refused by the encoder, or parsed as
+floats); orjson refuses NaN, Infinity, invalid UTF-8 and lone surrogates. What equality cannot
+exclude is checked by ``in_profile``: floats, non-ASCII keys, nesting deeper than 32.
 """
 
 from __future__ import annotations
@@ -31,9 +42,10 @@ import json
 import re
 from typing import Any
 
+import orjson
 from shangliang.federation.errors import Malformed, TooLarge, echo
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_INT", "digest", "dumps", "loads"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_INT", "digest", "dumps", "in_profile", "loads", "roundtrip"]
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -230,6 +242,7 @@ _ENCODER = json.JSONEncoder(
     check_circular=False,  # the walk bounds the depth, so a cycle is refused before encoding
 )
 _encode = _ENCODER.encode
+_ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def dumps(value: Any) -> bytes:
@@ -244,6 +257,11 @@ def dumps(value: Any) -> bytes:
         _walk(value, 1)
     elif value is not None and kind is not bool:
         _other(value, 0)  # scalars, and subclasses (a container one is walked at level 1)
+    try:
+        # The walk admitted only what the profile allows, where orjson writes JCS (see above).
+        return orjson.dumps(value, option=_ORJSON_CANONICAL)
+    except orjson.JSONEncodeError:
+        pass  # a lone surrogate, or a subclass orjson does not write (a named tuple): say it as before
     text = _encode(value)
     try:
         return text.encode("utf-8")
@@ -256,3 +274,42 @@ def dumps(value: Any) -> bytes:
 def digest(value: Any) -> bytes:
     """SHA-256 of ``dumps(value)``."""
     return hashlib.sha256(dumps(value)).digest()
+
+
+# --- already canonical ---------------------------------------------------------------------------
+
+
+def roundtrip(data: bytes) -> Any:
+    """The value ``data`` encodes if ``data`` is exactly its canonical encoding, else None.
+
+    Nothing is raised: a document that is not canonical, or not JSON at all, is for ``loads`` to
+    judge. The caller still checks ``in_profile`` (floats, non-ASCII keys, depth) on whatever part of
+    the value no stricter check covers.
+    """
+    if type(data) is not bytes or len(data) > MAX_BYTES:
+        return None
+    try:
+        value = orjson.loads(data)
+        if orjson.dumps(value, option=_ORJSON_CANONICAL) != data:
+            return None
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return None
+    return value
+
+
+def in_profile(container: Any, level: int = 1) -> bool:
+    """Whether a parsed dict or list at nesting ``level`` holds no float, no non-ASCII key and nothing
+    deeper than ``MAX_DEPTH`` (what ``roundtrip`` equality leaves open)."""
+    if level > MAX_DEPTH:
+        return False
+    if type(container) is dict:
+        if not "".join(container).isascii():
+            return False
+        container = container.values()
+    for item in container:
+        kind = type(item)
+        if kind is float:
+            return False
+        if (kind is dict or kind is list) and not in_profile(item, level + 1):
+            return False
+    return True

@@ -8,6 +8,7 @@ import re
 from shangliang.core.clock import now_ms
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Use fullmatch: with match, "$" also matches before a trailing newline.
 MESSAGE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 

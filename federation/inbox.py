@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -42,20 +43,20 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
     receiver = app.config["NODE_ID"]
     verified = verify(data, receiver, PinnedPeers(session), kinds)
     envelope = verified.envelope
-    if verified.kind.about_topic != isinstance(envelope["topic"], str):
-        raise InvalidBody(f"{verified.kind.name} must {'' if verified.kind.about_topic else 'not '}name a topic")
-    verified.kind.validate(envelope["body"])
+    check_body(verified)
 
     begin_write(session)  # on SQLite, hold the write lock from the duplicate check to the commit
-    if session.get(InboxTransfer, verified.transfer_id) is not None:
-        _inbound_success(session, verified.sender, now_ms())
-        session.commit()
-        return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
-    known = session.execute(
+    seen = session.get(InboxTransfer, verified.transfer_id) is not None
+    known = None if seen else session.execute(
         select(InboxTransfer.core_hash).where(InboxTransfer.origin == envelope["origin"],
                                               InboxTransfer.message_id == envelope["id"]).limit(1)
     ).scalar()
-    if known is not None and known != verified.core_hash:
+    verdict = judge_repeat(seen, known, verified.core_hash)
+    if verdict == "duplicate":
+        _inbound_success(session, verified.sender, now_ms())
+        session.commit()
+        return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
+    if verdict == "conflict":
         session.rollback()
         _alert(session, "conflict", verified, "same (origin, id) with different content")
         raise Conflict(f"message {envelope['origin']}/{envelope['id']} is known with other content")
@@ -86,6 +87,26 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
         session.rollback()
         raise
     return Answer(202, {"status": "accepted", "transfer": verified.transfer_id})
+
+
+def check_body(verified: Verified) -> None:
+    """The 422 answers (§6): a kind about a topic names one (and no other kind does); the body fits its kind."""
+    kind, envelope = verified.kind, verified.envelope
+    if kind.about_topic != isinstance(envelope["topic"], str):
+        raise InvalidBody(f"{kind.name} must {'' if kind.about_topic else 'not '}name a topic")
+    kind.validate(envelope["body"])
+
+
+def judge_repeat(seen: bool, known_core_hash: str | bytes | None, core_hash: str | bytes) -> str | None:
+    """Idempotency (§5.5) on what the node holds: ``duplicate`` when this transfer (its last hop's hash)
+    was accepted before, ``conflict`` when its ``(origin, id)`` is known with another core hash, None
+    for a new transfer. ``seen`` is whether the transfer id is stored; ``known_core_hash`` the core
+    hash stored for the same ``(origin, id)``, if any, in the form ``core_hash`` is given in."""
+    if seen:
+        return "duplicate"
+    if known_core_hash is not None and not hmac.compare_digest(known_core_hash, core_hash):
+        return "conflict"
+    return None
 
 
 def _inbound_success(session: Session, sender: str, at: int) -> None:
@@ -146,4 +167,4 @@ def transfer_dict(row: InboxTransfer) -> dict[str, Any]:
             "topic": row.topic, "from": row.sender, "received_ms": row.received_ms, "expires_ms": row.expires_ms}
 
 
-__all__ = ["receive", "Answer", "transfer_dict", "Malformed"]
+__all__ = ["receive", "Answer", "check_body", "judge_repeat", "transfer_dict", "Malformed"]

@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 from .errors import InvalidBody
 
+# Use fullmatch with these: with match, "$" also matches before a trailing newline.
 TOPIC_UID = re.compile(r"^[0-9]{2,12}(-[a-z0-9]{1,16})?:[0-9A-Za-z_-]{1,64}$")
 ACTIONS = ("escalate", "delegate", "return", "reply")
 PLUGIN_KIND = re.compile(r"^x-[a-z0-9_]{1,32}\.[a-z0-9_.]{1,64}$")

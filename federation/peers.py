@@ -19,7 +19,7 @@ from .errors import ProtocolError
 def parse_public_key(text: str) -> tuple[str, str]:
     """``ed25519:<id>:<base64url>`` → (key id, public key)."""
     key_id, _, public = (text or "").rpartition(":")
-    if not KEY_ID.match(key_id):
+    if not KEY_ID.fullmatch(key_id):
         raise InputError(f"public key {text[:60]!r} must look like ed25519:<id>:<base64url> (as keys show prints it)")
     try:
         b64u_decode(public, "public key", 32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -49,10 +50,110 @@ def parse(data: bytes | str) -> dict[str, Any]:
     return document
 
 
+class Encoded:
+    """The canonical bytes ``verify`` checks, encoded from the parsed envelope (the general path)."""
+
+    def __init__(self, envelope: Mapping[str, Any]):
+        self._envelope = envelope
+
+    def hop(self, index: int) -> bytes:
+        """Hop ``index`` with its ``sig``: what the next hop's ``prev`` hashes and a transfer is named by."""
+        return canonical.dumps(self._envelope["hops"][index])
+
+    def unsigned_hop(self, index: int) -> bytes:
+        """Hop ``index`` without ``sig``: what its signature signs."""
+        return canonical.dumps(hop_mod.unsigned(self._envelope["hops"][index]))
+
+    def core(self) -> bytes:
+        return canonical.dumps(env_mod.core_of(self._envelope))
+
+    def signed_core(self) -> bytes:
+        """Core plus ``sig``: what hop 0's ``prev`` hashes."""
+        return canonical.dumps(env_mod.signed_core(self._envelope))
+
+
+class Sliced(Encoded):
+    """The same bytes cut out of a received document that is already canonical (the fast path).
+
+    In canonical bytes every ``"`` inside a string is escaped, so an unescaped ``"`` is always
+    structural: each pattern searched for below occurs exactly where the envelope's layout (keys
+    sorted, ``body`` first, ``hops`` before ``id``, ``sig`` before ``topic``; in a hop ``action``
+    first, ``sig`` just before ``to``, the last key) puts it, and nowhere else. The body, the only
+    free-form part, lies before everything searched for; searches from the end never reach it.
+    """
+
+    def __init__(self, data: bytes, envelope: Mapping[str, Any], head: bytes, tail: bytes, hops: list[bytes]):
+        self._data, self._head, self._tail, self._hops = data, head, tail, hops
+        self._envelope = envelope
+
+    @classmethod
+    def cut(cls, data: bytes, envelope: Mapping[str, Any]) -> Sliced | None:
+        end = data.rfind(b'],"id":')  # the end of the hops array
+        start = data.rfind(b',"hops":[', 0, end)
+        if start < 0:
+            return None  # cannot happen for a canonical envelope; the general path judges it
+        hops = data[start + 9:end].split(b'},{"action":')
+        if len(hops) != len(envelope["hops"]):
+            return None
+        if len(hops) > 1:
+            last = len(hops) - 1
+            hops = [b'{"action":' + part + b"}" if 0 < i < last else part + b"}" if i == 0 else b'{"action":' + part
+                    for i, part in enumerate(hops)]
+        return cls(data, envelope, data[:start], data[end + 1:], hops)
+
+    def hop(self, index: int) -> bytes:
+        return self._hops[index]
+
+    def unsigned_hop(self, index: int) -> bytes:
+        hop = self._hops[index]
+        return hop[:hop.rfind(b',"sig":"')] + hop[hop.rfind(b',"to":"'):]
+
+    def core(self) -> bytes:
+        tail = self._tail
+        start = tail.find(b',"sig":{')
+        return self._head + tail[:start] + tail[tail.find(b'},"topic":', start) + 1:]
+
+    def signed_core(self) -> bytes:
+        return self._head + self._tail
+
+
+def parse_canonical(data: bytes) -> tuple[dict[str, Any], Sliced] | None:
+    """Step 1a for a document that is already canonical: the envelope and its slices, or None when
+    ``data`` must take the general path (``parse``), which then gives the error, if any.
+
+    ``canonical.roundtrip`` proves the bytes canonical; the shape checks leave only ``body``
+    free-form (every other value is typed, every other object has a fixed set of keys), so the rest
+    of the profile is checked on ``body`` alone.
+    """
+    document = canonical.roundtrip(data)
+    if document is None:
+        return None
+    try:
+        env_mod.check_shape(document)
+        for index, hop in enumerate(document["hops"]):
+            hop_mod.check_shape(hop, index)
+    except Malformed:
+        return None
+    if not canonical.in_profile(document["body"], 2):
+        return None
+    sliced = Sliced.cut(data, document)
+    return None if sliced is None else (document, sliced)
+
+
 def verify(data: bytes | str | Mapping[str, Any], receiver: str, peers: Peers, kinds: Mapping[str, Kind],
-           at_ms: int | None = None) -> Verified:
-    """Verify an envelope arriving at ``receiver``; raise the ``ProtocolError`` §6 names, or return it verified."""
-    envelope = parse(data) if isinstance(data, (bytes, str)) else data
+           at_ms: int | None = None, fast: bool = True) -> Verified:
+    """Verify an envelope arriving at ``receiver``; raise the ``ProtocolError`` §6 names, or return it verified.
+
+    Bytes that are already canonical take the fast path (``parse_canonical``); anything else, and
+    anything it does not accept, takes the general path, with the same checks in the same order and
+    so the same answer. ``fast=False`` forces the general path (the tests compare the two).
+    """
+    fast = parse_canonical(data) if fast and type(data) is bytes else None
+    if fast is not None:
+        envelope, encoded = fast
+    else:
+        envelope = parse(data) if isinstance(data, (bytes, str)) else data
+        encoded = Encoded(envelope)
     now = at_ms if at_ms is not None else now_ms()
     hops = envelope["hops"]
     last = hops[-1]
@@ -80,23 +181,22 @@ def verify(data: bytes | str | Mapping[str, Any], receiver: str, peers: Peers, k
     public = peers.key(sender, last["key"], last["at_ms"])
     if public is None:
         raise UnknownKey(f"{last['key']} is not a key of {sender} valid at {last['at_ms']}")
-    hop_bytes = canonical.dumps(last)
-    _check(public, _HOP + canonical.dumps(hop_mod.unsigned(last)), last["sig"], f"hops[{len(hops) - 1}]")
+    hop_bytes = encoded.hop(len(hops) - 1)
+    _check(public, _HOP + encoded.unsigned_hop(len(hops) - 1), last["sig"], len(hops) - 1)
 
     # 3. back along the chain: each prev hash, each earlier hop with the key its successor attests.
     for index in range(len(hops) - 1, 0, -1):
         hop, before = hops[index], hops[index - 1]
-        before_bytes = canonical.dumps(before)
+        before_bytes = encoded.hop(index - 1)
         if not hmac.compare_digest(hop["prev"], b64u_encode(hashlib.sha256(before_bytes).digest())):
             raise BadSignature(f"hops[{index}].prev does not match hops[{index - 1}]")
         attested = hop["prev_key"]
         if attested["node"] != before["from"] or attested["id"] != before["key"]:
             raise UnknownKey(f"hops[{index}].prev_key does not name the key of hops[{index - 1}]'s signer")
         public = b64u_decode(attested["public"], f"hops[{index}].prev_key.public", 32)
-        _check(public, _HOP + canonical.dumps(hop_mod.unsigned(before)), before["sig"], f"hops[{index - 1}]")
-    core = env_mod.core_of(envelope)
-    core_bytes = canonical.dumps(core)
-    signed_bytes = canonical.dumps({**core, "sig": envelope["sig"]})
+        _check(public, _HOP + encoded.unsigned_hop(index - 1), before["sig"], index - 1)
+    core_bytes = encoded.core()
+    signed_bytes = encoded.signed_core()
     if not hmac.compare_digest(hops[0]["prev"], b64u_encode(hashlib.sha256(signed_bytes).digest())):
         raise BadSignature("hops[0].prev does not match the signed core")
     if hops[0]["key"] != envelope["sig"]["key"] and len(hops) > 1:
@@ -107,19 +207,29 @@ def verify(data: bytes | str | Mapping[str, Any], receiver: str, peers: Peers, k
             raise UnknownKey(f"{envelope['sig']['key']} is not a key of {envelope['origin']} valid at created_ms")
     else:
         public = b64u_decode(hops[1]["prev_key"]["public"], "hops[1].prev_key.public", 32)
-    _check(public, _ENVELOPE + core_bytes, envelope["sig"]["value"], "the envelope core")
+    _check(public, _ENVELOPE + core_bytes, envelope["sig"]["value"], None)
 
     # 4. the route.
     check_route(envelope, kind, peers)
     return Verified(envelope, kind, hashlib.sha256(hop_bytes).hexdigest(), hashlib.sha256(core_bytes).hexdigest(), sender)
 
 
-def _check(public: bytes, message: bytes, signature: Any, what: str) -> None:
-    raw = b64u_decode(signature, f"{what} signature", 64)
+def _check(public: bytes, message: bytes, signature: Any, index: int | None) -> None:
+    """The signature of hop ``index`` (or of the core, for None)."""
+    try:
+        raw = b64u_decode(signature, "signature", 64)
+    except Malformed:
+        b64u_decode(signature, f"{_what(index)} signature", 64)  # raises, naming what
+        raise
     if not verify_bytes(public, message, raw):
-        raise BadSignature(f"{what}: the signature does not verify")
+        raise BadSignature(f"{_what(index)}: the signature does not verify")
 
 
+def _what(index: int | None) -> str:
+    return "the envelope core" if index is None else f"hops[{index}]"
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of two ids; a node sees few distinct edges
 def direction(sender: str, to: str) -> str | None:
     """``up`` (child to parent) or ``down`` for two standard codes a level apart; None when not decidable."""
     if not (divisions.is_standard(sender) and divisions.is_standard(to)):
