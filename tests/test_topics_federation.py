@@ -13,22 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .fednet import Federation, NodeFactory
-
 IDS = ("62", "6203", "620302", "620302001", "620302002")
 T1, T2 = "620302001", "620302002"
 WAIT = 60.0
 
 
 @pytest.fixture(scope="module")
-def net(tmp_path_factory):
-    factory = NodeFactory(tmp_path_factory.mktemp("topics-fed"))
-    with Federation(factory) as federation:
-        nodes = federation(*IDS, in_process=True)
-        with ThreadPoolExecutor(len(nodes)) as pool:
-            list(pool.map(lambda node: node.start(), nodes.values()))
-        yield nodes
-    factory.close()
+def net(module_federation):
+    nodes = module_federation(*IDS, in_process=True)
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(lambda node: node.start(), nodes.values()))
+    return nodes
 
 
 def show(node, uid):
