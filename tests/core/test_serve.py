@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from .nodes import free_port
+from ..nodes import free_port
 
 pytestmark = pytest.mark.slow
 

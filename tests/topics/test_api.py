@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session, transaction
 
-from .conftest import invoke
+from ..conftest import invoke
 
 TOWNSHIP = "620302001"
 PASSWORD = "correct-horse"

@@ -10,7 +10,7 @@ from shangliang.core.app import create_app
 from shangliang.core.plugins import hookimpl
 from shangliang.core.topics.routing import common_parent, suggest
 
-from .conftest import invoke
+from ..conftest import invoke
 
 # -- routing: properties over generated division codes ---------------------------------------------------
 

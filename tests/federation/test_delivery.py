@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from .nodes import free_port
+from ..nodes import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -27,7 +27,7 @@ from shangliang.federation.errors import BadSignature, Malformed
 from shangliang.federation.ids import now_ms, ulid
 from shangliang.federation.signing import PREFIX, NodeKey, b64u_encode
 
-from .nodes import Node, NodeFactory, free_port
+from ..nodes import Node, NodeFactory, free_port
 
 pytestmark = pytest.mark.slow
 
