@@ -9,12 +9,12 @@ at most 256 KiB.
 Both directions keep the work in the standard library's C code:
 
 - ``dumps`` checks the value against the profile with one walk, then lets orjson write it (the
-  same bytes, checked in ``tests/test_fast_path.py``; ``json``'s C encoder where orjson refuses a
+  same bytes, checked in ``tests/federation/test_fast_path.py``; ``json``'s C encoder where orjson refuses a
   value, so that errors read as before). For in-profile values that output *is* JCS: ``json`` escapes exactly ``\\"``, ``\\\\``,
   ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t`` and the other U+0000..U+001F as lowercase ``\\u00xx``
   and writes everything else literally (``ensure_ascii=False``); integers print as their decimal
   digits, as ECMAScript does below 2^53; keys sort by code point, which for ASCII keys is the
-  UTF-16 code unit order JCS asks for. ``tests/test_canonical.py`` checks this against the
+  UTF-16 code unit order JCS asks for. ``tests/federation/test_canonical.py`` checks this against the
   ``rfc8785`` package. A lone surrogate surfaces as the ``UnicodeEncodeError`` of the final
   UTF-8 encoding.
 - ``loads`` runs ``json``'s C scanner with hooks that refuse what the profile excludes (floats,
@@ -28,7 +28,7 @@ For documents that arrive already canonical (every envelope a node writes is), `
 with orjson and answers whether the bytes are exactly orjson's re-encoding with sorted keys and
 integers within 2^53. Within the profile that encoding is byte-identical to RFC 8785 (orjson escapes
 the same characters with the same lowercase ``\\u00xx``, writes everything else literally, and sorts
-ASCII keys by code point; ``tests/test_fast_path.py`` checks it against ``dumps`` and the
+ASCII keys by code point; ``tests/federation/test_fast_path.py`` checks it against ``dumps`` and the
 ``rfc8785`` package). Equality already excludes duplicate keys, ``-0``, whitespace, a byte order
 mark, escapes JCS would not write, and integers beyond 2^53 (refused by the encoder, or parsed as
 floats); orjson refuses NaN, Infinity, invalid UTF-8 and lone surrogates. What equality cannot

@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from ..fednet import Federation, NodeFactory
-
 COUNTY, TOWNSHIP = "620302", "620302001"
 PASSWORD = "correct-horse"
 AT_ONCE = 20
@@ -23,16 +21,13 @@ WAIT = 60.0
 
 
 @pytest.fixture(scope="module")
-def net(tmp_path_factory):
-    factory = NodeFactory(tmp_path_factory.mktemp("concurrency"))
-    with Federation(factory) as federation:
-        nodes = federation(COUNTY, TOWNSHIP, in_process=True)
-        for node in nodes.values():
-            node.run("users", "add", "clerk", "--role", "office", "--password-stdin", input=PASSWORD + "\n")
-        with ThreadPoolExecutor(len(nodes)) as pool:
-            list(pool.map(lambda node: node.start(), nodes.values()))
-        yield nodes
-    factory.close()
+def net(module_federation):
+    nodes = module_federation(COUNTY, TOWNSHIP, in_process=True)
+    for node in nodes.values():
+        node.run("users", "add", "clerk", "--role", "office", "--password-stdin", input=PASSWORD + "\n")
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(lambda node: node.start(), nodes.values()))
+    return nodes
 
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"clerk:{PASSWORD}".encode()).decode()}

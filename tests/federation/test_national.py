@@ -21,7 +21,7 @@ from shangliang.federation.inbox import judge_repeat
 from shangliang.federation.kinds import registry
 from shangliang.federation.verify import verify
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _national():

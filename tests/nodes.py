@@ -1,32 +1,28 @@
-"""Real node processes on loopback, for multi-node tests.
+"""Nodes for tests: the one factory that makes node directories, and real node processes on loopback.
+
+:class:`NodeFactory` makes node directories with ``shangliang init`` on the suite's backend: SQLite
+and the embedded broker by default; with ``SHANGLIANG_TEST_DATABASE_URL`` (e.g.
+``postgresql://127.0.0.1:5432/test``) a PostgreSQL schema of its own for every node, and with
+``SHANGLIANG_TEST_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/15``) a Redis task queue of its own for
+every node, so two nodes never share a database or a queue. When a configured server does not
+answer, the test that asks for a node is skipped, saying why. conftest's ``make_node`` fixture is a
+factory under the test's ``tmp_path``.
 
 A :class:`Node` is a node directory plus, once started, its ``shangliang serve`` process (in a
 session of its own, so that stopping it stops gunicorn's workers and the Celery worker too).
-:func:`make_federation` creates nodes with a ``make_node``-style factory, each on its own free port,
-and pairs every parent/child pair among them with the real commands, as an administrator would::
+:func:`make_federation` creates nodes with a factory, each on its own free port, and pairs every
+parent/child pair among them with the real commands, as an administrator would::
 
     B.cli("peers", "add", *A.cli("keys", "show").stdout.split())   # and the other way round
 
-Two ways to use it from a test module:
-
-- function scope: ``from .fednet import federation  # noqa: F401`` and ask for the ``federation``
-  fixture; ``federation("6203", "620302")`` returns ``{id: Node}`` built on conftest's
-  ``make_node``, and every node it made is stopped at teardown;
-- module scope (one set of processes for many tests): build on :class:`NodeFactory`, which makes
-  node directories under any directory (``tmp_path_factory``) the way conftest's ``make_node`` does,
-  and call :meth:`Federation.close` (or use it as a context manager) at teardown.
-
-On PostgreSQL (``SHANGLIANG_TEST_DATABASE_URL``) every node gets a schema of its own, and on Redis
-(``SHANGLIANG_TEST_BROKER_URL``) a task queue of its own: nodes of one federation never share a
-database or a queue, which conftest's ``make_node`` alone would do (it gives every node of a test the
-test's one schema and one queue). The :func:`federation` fixture corrects that for the nodes it makes
-with ``make_node``; :class:`NodeFactory` does it by itself.
+A :class:`Federation` is such a set of nodes, stopped (and their databases dropped) on
+:meth:`Federation.close`. conftest gives it as two fixtures: ``federation`` (for one test, on
+``make_node``) and ``module_federation`` (one set of processes shared by a module's tests).
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
 import signal
@@ -39,7 +35,7 @@ import tomllib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -53,8 +49,8 @@ BROKER_ENV = "SHANGLIANG_TEST_BROKER_URL"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
-__all__ = ["DB_ENV", "BROKER_ENV", "Node", "NodeFactory", "Federation", "free_port", "make_federation",
-           "federation", "stop_all"]
+__all__ = ["DB_ENV", "BROKER_ENV", "Node", "NodeFactory", "Schemas", "Federation", "free_port", "make_federation",
+           "stop_all", "unreachable"]
 
 
 def free_port() -> int:
@@ -260,25 +256,28 @@ def stop_all(nodes: Iterable[Node] | None = None) -> None:
             node.stop()
 
 
-@contextlib.contextmanager
-def _node_env(extra: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in extra}
-    os.environ.update(extra)
+# -- the node factory --------------------------------------------------------------------------------------
+
+
+def unreachable(url: str, default_port: int) -> str | None:
+    """Why the server at ``url`` does not answer (a TCP connection within 2 s), or None when it does."""
+    parts = urlsplit(url)
     try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return None
+    except OSError as exc:
+        return str(exc)
 
 
-# -- separate databases and queues on the shared servers --------------------------------------------------
+def _reachable_or_skip(url: str, default_port: int, what: str) -> None:
+    reason = unreachable(url, default_port)
+    if reason:
+        pytest.skip(f"{what} at {url} is unreachable ({reason}): tests on it skipped")
 
 
-class _Schemas:
-    """PostgreSQL schemas made for nodes, dropped by ``drop_all`` (and at exit, as a last resort)."""
+class Schemas:
+    """PostgreSQL schemas on ``server``, made by :meth:`new` and dropped by :meth:`drop_all` (and at
+    exit, as a last resort)."""
 
     def __init__(self, server: str):
         self.server = server
@@ -286,6 +285,7 @@ class _Schemas:
         atexit.register(self.drop_all)
 
     def new(self) -> str:
+        """A fresh schema; returns a database URL that uses it."""
         import sqlalchemy as sa
 
         from shangliang.core.db import make_engine
@@ -318,29 +318,14 @@ class _Schemas:
         self.made.clear()
 
 
-def _reachable_or_skip(url: str, default_port: int, what: str) -> None:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
-            return
-    except OSError as exc:
-        pytest.skip(f"{what} at {url} is unreachable ({exc}): tests on it skipped")
-
-
-def _rewrite_toml(node_dir: Path, **settings: str) -> None:
-    path = node_dir / "node.toml"
-    document = tomlkit.parse(path.read_text(encoding="utf-8"))
-    for key, value in settings.items():
-        document[key] = value
-    path.write_text(tomlkit.dumps(document), encoding="utf-8")
-
-
 class NodeFactory:
-    """``make_node`` without pytest's function scope: node directories under ``base_dir``, made with
-    ``shangliang init`` as conftest's ``make_node`` makes them, on the test servers when configured —
-    each node with a PostgreSQL schema and a task queue of its own. Call :meth:`close` when done."""
+    """The one way the tests make a node: ``factory(node_id, name, url, plugins, extra_toml)`` runs
+    ``shangliang init`` for a directory under ``base_dir`` and returns its path.
 
-    isolates_nodes = True
+    On the suite's backend (module docstring): every node gets a PostgreSQL schema and a task queue
+    of its own when the servers are configured; a configured server that does not answer skips the
+    test. :meth:`close` drops the schemas made.
+    """
 
     def __init__(self, base_dir: str | os.PathLike):
         self.base_dir = Path(base_dir)
@@ -351,7 +336,7 @@ class NodeFactory:
             _reachable_or_skip(self.database_server, 5432, "PostgreSQL")
         if self.broker_url:
             _reachable_or_skip(self.broker_url, 6379, "Redis")
-        self.schemas = _Schemas(self.database_server) if self.database_server else None
+        self.schemas = Schemas(self.database_server) if self.database_server else None
         self.queue_prefix = f"shangliang.test.{uuid.uuid4().hex[:12]}"
 
     def __call__(self, node_id: str = "620302", name: str = "金川区政协", url: str | None = None, plugins=(),
@@ -383,6 +368,14 @@ class NodeFactory:
             self.schemas.drop_all()
 
 
+def _rewrite_toml(node_dir: Path, **settings: str) -> None:
+    path = node_dir / "node.toml"
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    for key, value in settings.items():
+        document[key] = value
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
 # -- federations ----------------------------------------------------------------------------------------
 
 
@@ -395,42 +388,21 @@ def _related(a: str, b: str) -> bool:
     return divisions.parent_of(a) == b or divisions.parent_of(b) == a
 
 
-def make_federation(make_node: Callable[..., Path], ids: Iterable[str], *, schemas: _Schemas | None = None,
-                    in_process: bool = False) -> dict[str, Node]:
-    """Nodes ``ids`` made with ``make_node`` (conftest's fixture or a :class:`NodeFactory`), each with a
-    free port in its URL, every parent/child pair among them paired both ways with ``keys show`` and
-    ``peers add``. Returns ``{id: Node}``; nothing is started.
+def make_federation(factory: NodeFactory, ids: Iterable[str], *, in_process: bool = False) -> dict[str, Node]:
+    """Nodes ``ids`` made with ``factory``, each with a free port in its URL, every parent/child pair
+    among them paired both ways with ``keys show`` and ``peers add``. Returns ``{id: Node}``; nothing
+    is started.
 
     The commands run as subprocesses (``Node.cli``, a few in parallel), or with ``in_process`` in this
     process (``Node.run``: the same commands without an interpreter start-up each, much faster).
-
-    With conftest's ``make_node`` on PostgreSQL or Redis, each node is moved to a schema (from
-    ``schemas``, which the caller drops) and a queue of its own; the :func:`federation` fixture does
-    that for you.
     """
     ids = list(ids)
     if len(set(ids)) != len(ids):
         raise ValueError(f"node ids repeat: {ids}")
-    isolate = not getattr(make_node, "isolates_nodes", False)
-    if isolate and os.environ.get(DB_ENV) and schemas is None:
-        raise ValueError("on PostgreSQL, make_federation(conftest make_node, …) needs schemas=: use the "
-                         "federation fixture or a NodeFactory")
     nodes: dict[str, Node] = {}
     for node_id in ids:
         url = f"http://127.0.0.1:{free_port()}"
-        if isolate and schemas is not None:
-            own_db = schemas.new()
-            # init reads SHANGLIANG_* after node.toml: the node is created in its own schema...
-            with _node_env({"SHANGLIANG_DATABASE_URL": own_db}):
-                node_dir = make_node(node_id=node_id, name=_level_name(node_id), url=url)
-            _rewrite_toml(node_dir, database_url=own_db)  # ...and keeps using it.
-        else:
-            node_dir = make_node(node_id=node_id, name=_level_name(node_id), url=url)
-        if isolate and os.environ.get(BROKER_ENV):
-            queue = tomllib.loads((node_dir / "node.toml").read_text(encoding="utf-8")).get("task_queue")
-            if queue:
-                _rewrite_toml(node_dir, task_queue=f"{queue}.{node_id}")
-        nodes[node_id] = Node(node_dir)
+        nodes[node_id] = Node(factory(node_id=node_id, name=_level_name(node_id), url=url))
 
     def command(node: Node, *args: str) -> str:
         if in_process:
@@ -455,43 +427,28 @@ def make_federation(make_node: Callable[..., Path], ids: Iterable[str], *, schem
 
 
 class Federation:
-    """Nodes made with one ``make_node``; :meth:`close` stops every one of them that runs and drops
-    the databases made for them."""
+    """Nodes made with one :class:`NodeFactory` and paired: ``federation(*ids)`` → ``{id: Node}``.
+    :meth:`close` stops every one of them that runs (the factory's owner drops their databases)."""
 
-    def __init__(self, make_node: Callable[..., Path]):
-        self.make_node = make_node
+    def __init__(self, factory: NodeFactory):
+        self.factory = factory
         self.nodes: dict[str, Node] = {}
-        isolates = getattr(make_node, "isolates_nodes", False)
-        server = os.environ.get(DB_ENV)
-        self.schemas = _Schemas(server) if server and not isolates else None
 
     def __call__(self, *ids: str, in_process: bool = False) -> dict[str, Node]:
         if len(ids) == 1 and not isinstance(ids[0], str):
             ids = tuple(ids[0])
-        made = make_federation(self.make_node, ids, schemas=self.schemas, in_process=in_process)
-        clash = set(made) & set(self.nodes)
+        clash = set(ids) & set(self.nodes)
         if clash:
             raise ValueError(f"nodes {sorted(clash)} were made already in this federation")
+        made = make_federation(self.factory, ids, in_process=in_process)
         self.nodes.update(made)
         return made
 
     def close(self) -> None:
-        try:
-            stop_all([node for node in self.nodes.values() if node.process is not None])
-        finally:
-            if self.schemas is not None:
-                self.schemas.drop_all()
+        stop_all([node for node in self.nodes.values() if node.process is not None])
 
     def __enter__(self) -> "Federation":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-@pytest.fixture
-def federation(make_node):
-    """``federation(*ids)`` → ``{id: Node}`` made with conftest's ``make_node`` and paired; every node
-    started from it is stopped at teardown. Import it into a test module to use it."""
-    with Federation(make_node) as made:
-        yield made

@@ -6,7 +6,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "core" / "translations"
 METHODS = [("core/**.py", "python"), ("plugins/**.py", "python"), ("core/templates/**.html", "jinja2"),
            ("plugins/**/templates/**.html", "jinja2")]

@@ -1,7 +1,7 @@
 """Write the federation protocol's test vectors (``tests/vectors/*.json``) through the project's own code.
 
-Run ``python tests/make_vectors.py`` after a deliberate change to the protocol; ``tests/test_vectors.py``
-fails whenever what this script would write differs, byte for byte, from the committed files.
+Run ``python tests/federation/make_vectors.py`` after a deliberate change to the protocol;
+``tests/federation/test_vectors.py`` fails whenever what this script would write differs, byte for byte, from the committed files.
 ``tests/vectors/README.md`` explains each file.
 
 Everything here is fixed: the seeds are the SHA-256 of public strings (test keys, never use them for
@@ -20,7 +20,7 @@ from typing import Any, Callable
 from shangliang.federation import canonical, envelope as env_mod, hops as hop_mod
 from shangliang.federation.signing import NodeKey, signing_input
 
-VECTORS = Path(__file__).resolve().parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 # -- the nodes ------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from shangliang.core.models import Base
 from shangliang.core.topics import models as _topic_models  # noqa: F401
 from shangliang.federation import models as _federation_models  # noqa: F401
 
-from .conftest import invoke
+from ..conftest import invoke
 
 
 def _diff(url):

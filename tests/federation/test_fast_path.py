@@ -231,9 +231,9 @@ def test_out_of_profile_values_in_canonical_layout_take_the_general_path_and_its
 def test_the_published_refusal_vectors_get_the_same_answer_on_both_paths():
     from pathlib import Path
 
-    cases = json.loads((Path(__file__).parent / "vectors" / "escalation_refusals.json").read_text("utf-8"))["cases"]
+    cases = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "escalation_refusals.json").read_text("utf-8"))["cases"]
     peers = {"62": "6203", "6203": "620302", "620302": "620302001"}
-    keys = json.loads((Path(__file__).parent / "vectors" / "keys.json").read_text("utf-8"))["nodes"]
+    keys = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "keys.json").read_text("utf-8"))["nodes"]
 
     class Peers:
         def __init__(self, receiver):

@@ -13,11 +13,11 @@ from shangliang.core.app import create_app
 from shangliang.core.errors import ConfigError
 from shangliang.core.plugins import BUILTIN_PLUGINS, builtin_name, get_plugin_manager, hookimpl, installed_plugins
 
-from .conftest import invoke
+from ..conftest import invoke
 
 LEVEL_PLUGINS = {"leader_follow_up": "province", "consultation_home": "city", "quarterly_forum": "county",
                  "work_station": "township"}
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 
 def test_one_plugin_manager_per_app_with_the_builtins(node_dir):

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,9 @@ import urllib.request
 
 import pytest
 
+from ..nodes import free_port
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url, timeout=2.0):
@@ -29,13 +24,13 @@ def get(url, timeout=2.0):
 
 
 @pytest.fixture
-def served(make_node, backend):
+def served(make_node):
     port = free_port()
     node_dir = make_node(url=f"http://127.0.0.1:{port}", extra_toml="")
     text = (node_dir / "node.toml").read_text(encoding="utf-8")
     (node_dir / "node.toml").write_text("heartbeat_seconds = 1\n" + text, encoding="utf-8")
     args = [sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "serve", "--workers", "1"]
-    if backend["broker_url"]:
+    if make_node.broker_url:
         args.append("--with-worker")  # with Redis, serve runs no worker unless asked
     log = open(node_dir / "serve.log", "wb")
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

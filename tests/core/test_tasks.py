@@ -31,7 +31,7 @@ class SmsChannel:
 
 @pytest.fixture
 def sms_app(node_dir, runner):
-    from .conftest import invoke
+    from ..conftest import invoke
 
     assert invoke(runner, node_dir, "users", "add", "wang", "--role", "office", "--no-password").exit_code == 0
     channel = SmsChannel()

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from shangliang.federation.canonical import MAX_BYTES, MAX_DEPTH, MAX_INT, digest, dumps, loads
 from shangliang.federation.errors import Malformed, TooLarge
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors"
 
 
 def _vectors(name: str) -> dict:

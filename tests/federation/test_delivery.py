@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from .fednet import federation, free_port  # noqa: F401  (the fixture)
+from ..nodes import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@
 
 from shangliang.core.app import create_app
 
-from .conftest import invoke
+from ..conftest import invoke
 
 
 def test_home_page_is_chinese_by_default(client):

@@ -14,7 +14,7 @@ import pytest
 
 from shangliang.core.plugins import feature_packages
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOPS = {"core": "shangliang.core", "federation": "shangliang.federation", "plugins": "shangliang.plugins"}
 
 

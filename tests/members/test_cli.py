@@ -1,10 +1,10 @@
-"""Members (one identity, three channels) and users with roles, from the command line."""
+"""Members from the command line: one identity, three channels; CSV import refuses a bad file whole."""
 
 import json
 
 import pytest
 
-from .conftest import invoke
+from ..conftest import invoke
 
 GOOD_CSV = "name,sector,special_committee,township_group,member_no\n张三,农业界,农业和农村委员会,宁远堡镇,M001\n李四,经济界,,双湾镇,M002\n"
 
@@ -71,32 +71,3 @@ def test_non_utf8_file_is_refused(tmp_path, runner, node_dir):
     path.write_bytes("name,sector\n张三,农业界\n".encode("gbk"))
     result = invoke(runner, node_dir, "members", "import", str(path))
     assert result.exit_code == 2 and "is not UTF-8" in result.output
-
-
-def test_users_with_roles(runner, node_dir):
-    invoke(runner, node_dir, "members", "add", "--name", "张三", "--sector", "农业界", "--member-no", "M1")
-    result = invoke(runner, node_dir, "users", "add", "zhang", "--role", "member", "--member", "M1",
-                    "--name", "张三", "--password-stdin", input="long-enough-pw\n")
-    assert result.exit_code == 0, result.output
-    users = json.loads(invoke(runner, node_dir, "users", "list", "--json").output)
-    assert users == [{"id": 1, "username": "zhang", "display_name": "张三", "role": "member", "member_no": "M1", "active": True}]
-
-
-@pytest.mark.parametrize(
-    "args, stdin, message",
-    [
-        (["zhang", "--role", "admin", "--password-stdin"], "short\n", "at least 8 characters"),
-        (["zhang", "--role", "admin", "--member", "M9", "--no-password"], None, "no member with number 'M9'"),
-        (["a b", "--role", "admin", "--no-password"], None, "must be 2-80 letters"),
-    ],
-)
-def test_bad_user_input_is_refused(runner, node_dir, args, stdin, message):
-    result = invoke(runner, node_dir, "users", "add", *args, input=stdin)
-    assert result.exit_code == 2 and message in result.output
-    assert json.loads(invoke(runner, node_dir, "users", "list", "--json").output) == []
-
-
-def test_duplicate_user_is_refused(runner, node_dir):
-    assert invoke(runner, node_dir, "users", "add", "wang", "--role", "office", "--no-password").exit_code == 0
-    result = invoke(runner, node_dir, "users", "add", "wang", "--role", "admin", "--no-password")
-    assert result.exit_code == 2 and "already exists" in result.output

@@ -1,6 +1,6 @@
 """The committed test vectors (tests/vectors/) are what the project's code computes, and they verify.
 
-``tests/make_vectors.py`` writes the vectors; here every file is regenerated and compared byte for
+``tests/federation/make_vectors.py`` writes the vectors; here every file is regenerated and compared byte for
 byte, then each recorded value is recomputed from its recorded inputs the way another implementation
 would check itself (tests/vectors/README.md), and the envelopes are run through the receiver's
 verifier. The RFC 8032 vectors check the project's own Ed25519 path (``signing.sign_bytes``).
@@ -28,8 +28,8 @@ from shangliang.federation.verify import Verified, verify
 CORE_KINDS = registry(create_plugin_manager())  # the protocol's kinds: the federation's and the topics feature's
 
 HERE = Path(__file__).resolve().parent
-VECTORS = HERE / "vectors"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+VECTORS = HERE.parent / "vectors"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 RFC8032 = SHARED / "vectors" / "rfc8032_ed25519.json"
 
 
@@ -91,7 +91,7 @@ def test_every_vector_file_regenerates_byte_for_byte():
     built = make_vectors.build()
     for name, data in built.items():
         path = VECTORS / name
-        assert path.exists(), f"{path} is missing: run python tests/make_vectors.py"
+        assert path.exists(), f"{path} is missing: run python tests/federation/make_vectors.py"
         assert path.read_bytes() == data, f"{name} differs from what the code computes now"
     committed = {p.name for p in VECTORS.iterdir()} - {"README.md"}
     assert committed == set(built), "tests/vectors/ holds files make_vectors.py does not write"

@@ -1,9 +1,13 @@
-"""Topics between real nodes: escalate, delegate, accept, return, progress and result across five processes.
+"""Topics between nodes: escalate, delegate, accept, return, progress and result.
 
-One federation for the module — province 62, city 6203, county 620302, townships 620302001 and
-620302002 — each node its own ``serve`` process (gunicorn and a Celery worker) on loopback, paired
-with ``keys show`` / ``peers add``. Commands run the real CLI against each node's database; the
-nodes' workers deliver the envelopes over HTTP.
+First two nodes in this process, a township and its county paired with ``keys show`` / ``peers add``,
+the envelopes carried from one outbox to the other inbox by hand (no worker): what each side's pages
+and API show of the route.
+
+Then one federation for the rest of the module — province 62, city 6203, county 620302, townships
+620302001 and 620302002 — each node its own ``serve`` process (gunicorn and a Celery worker) on
+loopback, paired the same way. Commands run the real CLI against each node's database; the nodes'
+workers deliver the envelopes over HTTP.
 """
 
 from __future__ import annotations
@@ -12,23 +16,125 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import select
 
-from .fednet import Federation, NodeFactory
+from shangliang.core.db import get_session
+
+from ..conftest import invoke
+from .conftest import TOWNSHIP, act, basic, counts, create, expect_signed_in, expect_user_added, make_app
 
 IDS = ("62", "6203", "620302", "620302001", "620302002")
 T1, T2 = "620302001", "620302002"
 WAIT = 60.0
 
 
+# -- a route between two paired nodes (envelopes carried by hand, no worker) ---------------------------------
+
+
+@pytest.fixture
+def pair(township, make_node, runner):
+    county = make_node(node_id="620302", name="金川区政协")
+    expect_user_added(runner, county, "zhao", "admin", "赵秘书长")
+    for a, b in ((township, county), (county, township)):
+        line = invoke(runner, b, "keys", "show").output.split()
+        assert invoke(runner, a, "peers", "add", *line).exit_code == 0
+    apps = make_app(township), make_app(county)
+    yield apps
+    for app in apps:
+        app.extensions["shangliang.db"].engine.dispose()
+
+
+def expect_carried(source_app, target_app, uid) -> None:
+    """Deliver the source's newest outbox message about ``uid`` to the target's inbox, as a worker would."""
+    from shangliang.federation.models import OutboxMessage
+
+    with source_app.app_context():
+        row = get_session().execute(select(OutboxMessage).where(OutboxMessage.topic == uid)
+                                    .order_by(OutboxMessage.id.desc())).scalars().first()
+        data = row.envelope.encode()
+    response = target_app.test_client().post("/federation/v1/inbox", data=data, content_type="application/json")
+    assert response.status_code == 202, response.get_data(as_text=True)
+
+
+def test_an_escalated_topic_shows_its_route_and_the_receiver_accepts_it(pair):
+    township_app, county_app = pair
+    township = township_app.test_client()
+    uid = create(township).get_json()["topic"]["uid"]
+    sent = act(township, uid, "escalate", note="跨乡镇事项,提请区政协协商")
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    body = sent.get_json()
+    assert body["sent"]["kind"] == "topic.escalate" and body["sent"]["to"] == "620302"
+    assert body["topic"]["holder"] == "620302" and body["topic"]["awaiting_acceptance"] is True
+
+    shown = township.get(f"/api/v1/topics/{uid}", headers=basic("li")).get_json()
+    assert shown["route_verified"] is True and shown["route"][0]["direction"] == "sent"
+    assert [(h["from"], h["to"], h["action"]) for h in shown["route"][0]["hops"]] == [(TOWNSHIP, "620302", "escalate")]
+    expect_signed_in(township)
+    page = township.get(f"/topics/{uid}").get_data(as_text=True)
+    assert "每一跳均已验证" in page and "<code>620302001</code> → <code>620302</code>" in page
+    assert "marker-end=\"url(#arrow-ok)\"" in page and "跨乡镇事项" in page
+    assert 'id="actions"' in page and "只有该节点可以处理" in page  # held by the county now: no forms here
+
+    expect_carried(township_app, county_app, uid)
+    county = county_app.test_client()
+    expect_signed_in(county, "zhao")
+    page = county.get(f"/topics/{uid}").get_data(as_text=True)
+    assert "待受理" in page and 'id="form-accept"' in page and 'id="form-return"' in page
+    assert 'id="form-advance"' not in page and 'id="form-escalate"' in page
+    assert "收到" in page  # the envelope table: received from the township
+    accepted = county.post(f"/topics/{uid}/act", data={"action": "accept"}, follow_redirects=True)
+    page = accepted.get_data(as_text=True)
+    assert "已受理" in page and 'id="form-accept"' not in page and 'id="form-advance"' in page
+    data = county.get(f"/api/v1/topics/{uid}", headers=basic("zhao")).get_json()
+    assert data["accepted_ms"] and [e["action"] for e in data["events"]][-1] == "accepted"
+    assert [e["direction"] for e in data["route"]] == ["received", "sent"] and data["route_verified"] is True
+
+    expect_carried(county_app, township_app, uid)  # the acceptance travels home
+    home = township.get(f"/api/v1/topics/{uid}", headers=basic("li")).get_json()
+    assert home["awaiting_acceptance"] is False and home["holder"] == "620302"
+
+
+def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
+    township_app, county_app = pair
+    county = county_app.test_client()
+    created = create(county, user="zhao", areas=[TOWNSHIP]).get_json()
+    uid = created["topic"]["uid"]
+    assert created["suggestion"]["action"] == "delegate" and created["suggestion"]["to"] == TOWNSHIP
+    expect_signed_in(county, "zhao")
+    page = county.get(f"/topics/{uid}").get_data(as_text=True)
+    assert 'id="form-delegate"' in page and f'name="to" value="{TOWNSHIP}"' in page and "下放至 620302001" in page
+    before = counts(county_app)
+    refused = county.post(f"/topics/{uid}/act", data={"action": "delegate", "to": TOWNSHIP, "instructions": "请镇里牵头",
+                                                      "due": "next week"}, follow_redirects=True)
+    assert "操作被拒绝" in refused.get_data(as_text=True) and "not understood" in refused.get_data(as_text=True)
+    assert counts(county_app) == before
+    done = county.post(f"/topics/{uid}/act", data={"action": "delegate", "to": TOWNSHIP, "instructions": "请镇里牵头协商",
+                                                   "due": "+3"}, follow_redirects=True).get_data(as_text=True)
+    assert "已下放至 620302001" in done and "下放" in done
+    due_ms = county.get(f"/api/v1/topics/{uid}", headers=basic("zhao")).get_json()["due_ms"]
+    assert due_ms is not None
+
+    expect_carried(county_app, township_app, uid)
+    township = township_app.test_client()
+    expect_signed_in(township)
+    page = township.get(f"/topics/{uid}").get_data(as_text=True)
+    with township_app.test_request_context():
+        from shangliang.core.topics.views import day
+
+        assert day(due_ms) in page
+    assert "请镇里牵头协商" in page and "待受理" in page and 'id="form-accept"' in page
+    assert 'data-level="county"' in page and "<code>620302</code> → <code>620302001</code>" in page
+
+
+# -- five node processes --------------------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
-def net(tmp_path_factory):
-    factory = NodeFactory(tmp_path_factory.mktemp("topics-fed"))
-    with Federation(factory) as federation:
-        nodes = federation(*IDS, in_process=True)
-        with ThreadPoolExecutor(len(nodes)) as pool:
-            list(pool.map(lambda node: node.start(), nodes.values()))
-        yield nodes
-    factory.close()
+def net(module_federation):
+    nodes = module_federation(*IDS, in_process=True)
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        list(pool.map(lambda node: node.start(), nodes.values()))
+    return nodes
 
 
 def show(node, uid):
@@ -74,7 +180,7 @@ def raise_topic(node, title, *areas, kind="public", name="群众来信") -> dict
     return node.run_json(*args)
 
 
-def counts(node) -> tuple[int, int]:
+def written(node) -> tuple[int, int]:
     """(outbox rows, topic events) on a node: what an action would have written."""
     outbox = len(node.run_json("outbox", "list", "--limit", "100000"))
     events = sum(len(show(node, t["uid"])["events"]) for t in node.run_json("topics", "list"))
@@ -212,16 +318,16 @@ def test_refused_actions_send_nothing_and_change_nothing(net):
     sent_up = raise_topic(township, "跨镇水渠清淤", T1, T2)["uid"]
     township.run("topics", "escalate", sent_up, "--note", "跨乡镇")
     arrived(county, sent_up, holder="620302")
-    before = counts(township)
+    before = written(township)
     for args in (("escalate", sent_up, "--note", "x"), ("advance", sent_up, "--to", "determined"),
                  ("delegate", sent_up, "--to", "620302001001", "--instructions", "x"),
                  ("return", sent_up, "--reason", "x"), ("accept", sent_up)):
         assert "held by 620302, not by this node" in fails(township, "topics", *args)
-    assert counts(township) == before
+    assert written(township) == before
     assert "no topic" in fails(township, "topics", "accept", "620302:01NOTATOPIC0000000000000000")
 
     uid = raise_topic(county, "区级事项", "620302")["uid"]
-    before = counts(county)
+    before = written(county)
     # The target is not a child (a township of another county; the county's own parent).
     assert "not a child" in fails(county, "topics", "delegate", uid, "--to", "620303001", "--instructions", "x")
     assert "not a child" in fails(county, "topics", "delegate", uid, "--to", "6203", "--instructions", "x")
@@ -236,15 +342,15 @@ def test_refused_actions_send_nothing_and_change_nothing(net):
     # Raised here: nothing to accept, nowhere to return it.
     assert "already accepted" in fails(county, "topics", "accept", uid)
     assert "raised here" in fails(county, "topics", "return", uid, "--reason", "x")
-    assert counts(county) == before
+    assert written(county) == before
     # The stage does not allow it.
     walk(county, uid, ["determined", "researching"])
-    after_walk = counts(county)
+    after_walk = written(county)
     assert after_walk[0] == before[0]  # raised here: its stage changes are sent to nobody
     assert "before research starts" in fails(county, "topics", "escalate", uid, "--note", "x")
     assert "before research starts" in fails(county, "topics", "delegate", uid, "--to", T1, "--instructions", "x")
     assert "feedback stage" in fails(county, "topics", "result", uid, "--title", "t", "--summary", "s")
-    assert counts(county) == after_walk
+    assert written(county) == after_walk
     shown = show(county, uid)
     assert shown["holder"] == "620302" and shown["stage"] == "researching"
 

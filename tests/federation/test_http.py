@@ -27,8 +27,7 @@ from shangliang.federation.errors import BadSignature, Malformed
 from shangliang.federation.ids import now_ms, ulid
 from shangliang.federation.signing import PREFIX, NodeKey, b64u_encode
 
-from . import fednet
-from .fednet import federation  # noqa: F401  (the function-scoped fixture, tested at the end)
+from ..nodes import Node, NodeFactory, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -43,29 +42,23 @@ UNLIMITED = {"SHANGLIANG_FEDERATION_RATE_PER_MINUTE": "1000000", "SHANGLIANG_FED
 
 @dataclass
 class Net:
-    nodes: dict[str, fednet.Node]
+    nodes: dict[str, Node]
     keys: dict[str, NodeKey]  # the current key of every node; TOWN3's changes when it rotates
-    factory: fednet.NodeFactory
+    factory: NodeFactory
     stranger: NodeKey = field(default_factory=lambda: NodeKey("ed25519:stranger", os.urandom(32)))
 
     @property
-    def county(self) -> fednet.Node:
+    def county(self) -> Node:
         return self.nodes[COUNTY]
 
 
 @pytest.fixture(scope="module")
-def net(tmp_path_factory):
-    factory = fednet.NodeFactory(tmp_path_factory.mktemp("federation-http"))
-    nodes: dict[str, fednet.Node] = {}
-    try:
-        # Paired with the real commands, run in this process (the fixture test at the end runs them
-        # as subprocesses).
-        nodes = fednet.make_federation(factory, [PROVINCE, CITY, COUNTY, TOWN, TOWN3], in_process=True)
-        nodes[COUNTY].start(with_worker=False, env=UNLIMITED)
-        yield Net(nodes, {node_id: node.key() for node_id, node in nodes.items()}, factory)
-    finally:
-        fednet.stop_all(nodes.values())
-        factory.close()
+def net(module_federation):
+    # Paired with the real commands, run in this process (the fixture test at the end runs them as
+    # subprocesses).
+    nodes = module_federation(PROVINCE, CITY, COUNTY, TOWN, TOWN3, in_process=True)
+    nodes[COUNTY].start(with_worker=False, env=UNLIMITED)
+    return Net(nodes, {node_id: node.key() for node_id, node in nodes.items()}, module_federation.factory)
 
 
 # -- writing envelopes as the other nodes would -------------------------------------------------------------
@@ -128,13 +121,13 @@ def flip(text: str, at: int = 10) -> str:
 # -- talking to the county ------------------------------------------------------------------------------------
 
 
-def post(node: fednet.Node, data, content_type: str = "application/json") -> requests.Response:
+def post(node: Node, data, content_type: str = "application/json") -> requests.Response:
     if isinstance(data, dict):
         data = canonical.dumps(data)
     return node.post(INBOX, data, content_type)
 
 
-def inbox(node: fednet.Node) -> list[dict]:
+def inbox(node: Node) -> list[dict]:
     return sorted(node.inbox(), key=lambda row: row["transfer"])
 
 
@@ -150,7 +143,7 @@ def error_of(response: requests.Response, status: int, code: str) -> str:
     return message
 
 
-def expect_refused(net: Net, data, status: int, code: str, node: fednet.Node | None = None,
+def expect_refused(net: Net, data, status: int, code: str, node: Node | None = None,
             content_type: str = "application/json") -> str:
     """Post ``data``; assert the answer and that the inbox did not change. Returns the error message."""
     node = node or net.county
@@ -160,7 +153,7 @@ def expect_refused(net: Net, data, status: int, code: str, node: fednet.Node | N
     return message
 
 
-def expect_accepted(net: Net, env: dict, node: fednet.Node | None = None) -> dict:
+def expect_accepted(net: Net, env: dict, node: Node | None = None) -> dict:
     """Post ``env``; assert 202 and exactly one new inbox row describing it. Returns the row."""
     node = node or net.county
     before = inbox(node)
@@ -794,7 +787,7 @@ def test_the_descriptor_is_signed_by_the_pinned_key(net):
 def test_a_peer_over_its_rate_is_told_to_retry_later(net):
     # A county of its own allowing 20 messages a minute (one every 3 s) in bursts of 3, paired with
     # the township; the other tests' county is unlimited.
-    node = fednet.Node(net.factory(node_id=COUNTY, name="限流测试", url=f"http://127.0.0.1:{fednet.free_port()}"))
+    node = Node(net.factory(node_id=COUNTY, name="限流测试", url=f"http://127.0.0.1:{free_port()}"))
     added = node.cli("peers", "add", *net.nodes[TOWN].pairing)
     assert added.returncode == 0, added.stderr
     node.start(with_worker=False, env={"SHANGLIANG_FEDERATION_RATE_PER_MINUTE": "20",
@@ -822,7 +815,7 @@ def test_a_peer_over_its_rate_is_told_to_retry_later(net):
 # -- the helpers themselves ---------------------------------------------------------------------------------------
 
 
-def test_the_federation_fixture_pairs_parents_and_children_with_make_node(federation):  # noqa: F811
+def test_the_federation_fixture_pairs_parents_and_children_with_make_node(federation):
     nodes = federation(CITY, COUNTY, TOWN)
     assert {n.port for n in nodes.values()} == {int(n.url.rsplit(":", 1)[1]) for n in nodes.values()}
     assert len({n.port for n in nodes.values()}) == 3

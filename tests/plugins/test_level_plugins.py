@@ -45,37 +45,13 @@ deputies = {deputies}
 
 
 # ---------------------------------------------------------------------------
-# Helpers: real node directories made with the command line
+# Helpers: nodes come from conftest's make_node; commands run in this process
 # ---------------------------------------------------------------------------
 
 
 def run(node: Path | None, *args: str):
     argv = (["--node", str(node)] if node is not None else []) + list(args)
     return CliRunner().invoke(cli, argv, catch_exceptions=False)
-
-
-BACKEND: dict = {}
-
-
-@pytest.fixture(autouse=True)
-def _backend(backend):
-    """Nodes of these tests use the suite's backend (PostgreSQL and Redis when configured)."""
-    BACKEND.clear()
-    BACKEND.update(backend)
-
-
-def init_node(tmp_path: Path, node_id: str, *plugins: str, name: str = "测试政协") -> Path:
-    node_dir = tmp_path / f"node-{node_id}"
-    args = ["init", str(node_dir), "--id", node_id, "--name", name, "--url", "http://127.0.0.1:5999"]
-    if BACKEND.get("database_url"):
-        args += ["--database-url", BACKEND["database_url"]]
-    if BACKEND.get("broker_url"):
-        args += ["--broker-url", BACKEND["broker_url"]]
-    for plugin in plugins:
-        args += ["--plugin", plugin]
-    result = run(None, *args)
-    assert result.exit_code == 0, result.output
-    return node_dir
 
 
 def configure(node_dir: Path, enabled: list[str], tables: str) -> None:
@@ -111,8 +87,8 @@ def notifications(app: Flask) -> list[Notification]:
 # ---------------------------------------------------------------------------
 
 
-def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(tmp_path):
-    node_dir = init_node(tmp_path, "620302", "quarterly_forum")
+def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(make_node):
+    node_dir = make_node(node_id="620302", name="测试政协", plugins=["quarterly_forum"])
     result = run(node_dir, "plugins", "list", "--json")
     assert result.exit_code == 0, result.output
     infos = {info["name"]: info for info in json.loads(result.output)}
@@ -141,16 +117,16 @@ def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(tmp_path)
     ('"张主席" = ["62"]', "'62' is not below"),  # the node itself is not below itself
     ('"张主席" = "6201"', "expected a non-empty list"),
 ])
-def test_leader_follow_up_refuses_units_that_are_not_standard_codes_below_the_node(tmp_path, leaders, named):
-    node_dir = init_node(tmp_path, "62")
+def test_leader_follow_up_refuses_units_that_are_not_standard_codes_below_the_node(make_node, leaders, named):
+    node_dir = make_node(node_id="62", name="测试政协")
     configure(node_dir, ["leader_follow_up"], f"\n[plugins.leader_follow_up.leaders]\n{leaders}\n")
     message = refusal(node_dir)
     assert "plugins.leader_follow_up.leaders" in message
     assert "张主席" in message and named in message
 
 
-def test_leaders_list_prints_each_leader_and_the_units_followed(tmp_path):
-    node_dir = init_node(tmp_path, "62")
+def test_leaders_list_prints_each_leader_and_the_units_followed(make_node):
+    node_dir = make_node(node_id="62", name="测试政协")
     configure(node_dir, ["leader_follow_up"],
               '\n[plugins.leader_follow_up.leaders]\n"张主席" = ["6201", "6203"]\n"李副主席" = ["620302"]\n')
 
@@ -167,8 +143,8 @@ def test_leaders_list_prints_each_leader_and_the_units_followed(tmp_path):
     ]
 
 
-def test_leaders_list_is_not_offered_where_the_plugin_is_not_enabled(tmp_path):
-    node_dir = init_node(tmp_path, "62")
+def test_leaders_list_is_not_offered_where_the_plugin_is_not_enabled(make_node):
+    node_dir = make_node(node_id="62", name="测试政协")
     result = run(node_dir, "leaders", "list")
     assert result.exit_code == 2
     assert "No such command 'leaders'" in result.output
@@ -192,16 +168,16 @@ def test_an_item_in_a_unit_goes_to_the_leader_following_that_unit_or_one_above_i
     ('name = "海州区协商民主之家"\nlead = "周涛"\nmembers = ["王芳", "李强", "张伟"]', "'周涛' is not one of its members"),
     ('name = "海州区协商民主之家"\nmembers = ["王芳", "李强", "张伟"]', "has no lead"),
 ])
-def test_consultation_home_refuses_fewer_than_three_members_or_a_lead_outside_them(tmp_path, home, named):
-    node_dir = init_node(tmp_path, "3207")
+def test_consultation_home_refuses_fewer_than_three_members_or_a_lead_outside_them(make_node, home, named):
+    node_dir = make_node(node_id="3207", name="测试政协")
     configure(node_dir, ["consultation_home"], f"\n[[plugins.consultation_home.homes]]\n{home}\n")
     message = refusal(node_dir)
     assert "plugins.consultation_home.homes[0]" in message
     assert "海州区协商民主之家" in message and named in message
 
 
-def test_consultation_home_reminder_is_scheduled_on_the_first_day_of_each_quarter(tmp_path):
-    node_dir = init_node(tmp_path, "3207")
+def test_consultation_home_reminder_is_scheduled_on_the_first_day_of_each_quarter(make_node):
+    node_dir = make_node(node_id="3207", name="测试政协")
     configure(node_dir, ["consultation_home"], HOMES)
     with node_app(node_dir) as app:
         celery_app = app.extensions["celery"]
@@ -213,8 +189,8 @@ def test_consultation_home_reminder_is_scheduled_on_the_first_day_of_each_quarte
         assert consultation_home.TASK in celery_app.tasks
 
 
-def test_consultation_home_reminder_tells_the_office_which_homes_must_consult_this_quarter(tmp_path):
-    node_dir = init_node(tmp_path, "3207")
+def test_consultation_home_reminder_tells_the_office_which_homes_must_consult_this_quarter(make_node):
+    node_dir = make_node(node_id="3207", name="测试政协")
     configure(node_dir, ["consultation_home"], HOMES)
     with node_app(node_dir) as app:
         with app.app_context():
@@ -228,16 +204,16 @@ def test_consultation_home_reminder_tells_the_office_which_homes_must_consult_th
     assert "连云区协商民主之家 (lead: 陈静; 4 members)" in row.body
 
 
-def test_consultation_home_reminder_stores_nothing_when_no_home_is_configured(tmp_path):
-    node_dir = init_node(tmp_path, "3207", "consultation_home")
+def test_consultation_home_reminder_stores_nothing_when_no_home_is_configured(make_node):
+    node_dir = make_node(node_id="3207", name="测试政协", plugins=["consultation_home"])
     with node_app(node_dir) as app:
         with app.app_context():
             assert consultation_home.quarterly_reminder.run(today="2025-04-01") is None
         assert notifications(app) == []
 
 
-def test_consultation_homes_page_lists_each_home_its_lead_and_members(tmp_path):
-    node_dir = init_node(tmp_path, "3207")
+def test_consultation_homes_page_lists_each_home_its_lead_and_members(make_node):
+    node_dir = make_node(node_id="3207", name="测试政协")
     configure(node_dir, ["consultation_home"], HOMES)
     with node_app(node_dir) as app:
         response = app.test_client().get("/practices/consultation-homes/?lang=en")
@@ -254,16 +230,16 @@ def test_consultation_homes_page_lists_each_home_its_lead_and_members(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["0", "-5", '"20"', "2.5", "true"])
-def test_quarterly_forum_refuses_a_lead_time_that_is_not_a_positive_whole_number(tmp_path, value):
-    node_dir = init_node(tmp_path, "150523")
+def test_quarterly_forum_refuses_a_lead_time_that_is_not_a_positive_whole_number(make_node, value):
+    node_dir = make_node(node_id="150523", name="测试政协")
     configure(node_dir, ["quarterly_forum"], f"\n[plugins.quarterly_forum]\nresearch_lead_days = {value}\n")
     message = refusal(node_dir)
     assert "plugins.quarterly_forum.research_lead_days" in message
     assert "positive whole number" in message
 
 
-def test_quarterly_forum_reminder_asks_for_a_topic_and_research_in_time(tmp_path):
-    node_dir = init_node(tmp_path, "150523")
+def test_quarterly_forum_reminder_asks_for_a_topic_and_research_in_time(make_node):
+    node_dir = make_node(node_id="150523", name="测试政协")
     configure(node_dir, ["quarterly_forum"], "\n[plugins.quarterly_forum]\nresearch_lead_days = 30\n")
     with node_app(node_dir) as app:
         entry = app.extensions["celery"].conf.beat_schedule["quarterly_forum.remind"]
@@ -290,8 +266,8 @@ def test_quarterly_forum_reminder_late_in_the_quarter_says_to_start_research_now
 
 
 @pytest.mark.parametrize("deputies, count", [("[]", "not 0"), ('["J1", "J2", "J3"]', "not 3")])
-def test_work_station_refuses_fewer_than_one_or_more_than_two_deputies(tmp_path, deputies, count):
-    node_dir = init_node(tmp_path, "620302001")
+def test_work_station_refuses_fewer_than_one_or_more_than_two_deputies(make_node, deputies, count):
+    node_dir = make_node(node_id="620302001", name="测试政协")
     configure(node_dir, ["work_station"], STATION.format(head_is_member="false", deputies=deputies))
     message = refusal(node_dir)
     assert "plugins.work_station.deputies" in message and count in message
@@ -305,8 +281,8 @@ def test_enabling_the_work_station_before_naming_its_deputies_is_refused(tmp_pat
     assert not (tmp_path / "n").exists()
 
 
-def test_station_check_reports_missing_deputies_and_the_head_to_co_opt(tmp_path):
-    node_dir = init_node(tmp_path, "620302001")
+def test_station_check_reports_missing_deputies_and_the_head_to_co_opt(make_node):
+    node_dir = make_node(node_id="620302001", name="测试政协")
     path = node_dir / "node.toml"
     path.write_text(path.read_text(encoding="utf-8")
                     + STATION.format(head_is_member="false", deputies='["J001", "J002"]'), encoding="utf-8")
@@ -326,8 +302,8 @@ def test_station_check_reports_missing_deputies_and_the_head_to_co_opt(tmp_path)
     assert report["ok"] is False
 
 
-def test_station_check_passes_when_both_deputies_are_members_and_the_head_is_one(tmp_path):
-    node_dir = init_node(tmp_path, "620302001")
+def test_station_check_passes_when_both_deputies_are_members_and_the_head_is_one(make_node):
+    node_dir = make_node(node_id="620302001", name="测试政协")
     configure(node_dir, ["work_station"], STATION.format(head_is_member="true", deputies='["J001", "J002"]'))
     for name, number in (("陈委员", "J001"), ("周委员", "J002")):
         assert run(node_dir, "members", "add", "--name", name, "--sector", "农业界", "--member-no", number).exit_code == 0
@@ -339,8 +315,8 @@ def test_station_check_passes_when_both_deputies_are_members_and_the_head_is_one
     assert result.output.splitlines()[-1] == "station complete"
 
 
-def test_station_check_counts_an_inactive_deputy_as_missing(tmp_path):
-    node_dir = init_node(tmp_path, "620302001")
+def test_station_check_counts_an_inactive_deputy_as_missing(make_node):
+    node_dir = make_node(node_id="620302001", name="测试政协")
     configure(node_dir, ["work_station"], STATION.format(head_is_member="true", deputies='["J001"]'))
     assert run(node_dir, "members", "add", "--name", "陈委员", "--sector", "农业界", "--member-no", "J001").exit_code == 0
     with node_app(node_dir) as app, app.app_context():
@@ -352,8 +328,8 @@ def test_station_check_counts_an_inactive_deputy_as_missing(tmp_path):
     assert "deputy J001 (陈委员): no longer an active member" in result.output
 
 
-def test_work_station_page_shows_the_head_and_the_deputies_by_name(tmp_path):
-    node_dir = init_node(tmp_path, "620302001")
+def test_work_station_page_shows_the_head_and_the_deputies_by_name(make_node):
+    node_dir = make_node(node_id="620302001", name="测试政协")
     configure(node_dir, ["work_station"], STATION.format(head_is_member="false", deputies='["J001", "J002"]'))
     assert run(node_dir, "members", "add", "--name", "陈委员", "--sector", "农业界", "--member-no", "J001").exit_code == 0
     with node_app(node_dir) as app:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOP_FOLDERS = ("core", "federation", "plugins", "tests")
 REQUIRED = ("core", "federation", "plugins", "plugins/province", "plugins/city", "plugins/county", "plugins/township", "tests")
 

@@ -11,7 +11,7 @@ from shangliang.core.members.models import Member
 from shangliang.core.members.services import add_member
 from shangliang.core.plugins import hookimpl
 
-from .conftest import invoke
+from ..conftest import invoke
 
 
 def _populate(runner, node_dir, count=4):

@@ -10,7 +10,7 @@ from shangliang.core.app import create_app
 from shangliang.core.cli import cli
 from shangliang.core.errors import ConfigError
 
-from .conftest import invoke
+from ..conftest import invoke
 
 
 def test_init_creates_config_secret_and_migrated_database(node_dir, runner):

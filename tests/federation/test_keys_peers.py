@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from .conftest import invoke
+from ..conftest import invoke
 
 
 def test_init_makes_a_0600_key_file_and_keys_show_prints_the_pairing_line(node_dir, runner):

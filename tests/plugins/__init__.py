@@ -1,0 +1,1 @@
+"""Tests of the level plugins (plugins/<level>/)."""

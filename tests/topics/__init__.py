@@ -1,0 +1,1 @@
+"""Tests of the topics feature (core/topics/), one module per surface."""

@@ -1,0 +1,1 @@
+"""Tests of the users feature (core/users/)."""
