@@ -174,8 +174,35 @@ class VerifyReport:
         return dataclasses.asdict(self)
 
 
-def verify(session: Session) -> VerifyReport:
-    """Walk the chain from the first row; report the first row edited, inserted or deleted."""
+def head(session: Session) -> tuple[int, str]:
+    """The chain's head now: its last row's seq and hash ((0, GENESIS) before the first row)."""
+    found = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).one_or_none()
+    return (found.seq, found.hash) if found else (0, GENESIS)
+
+
+def verify(session: Session, anchor: dict[str, Any] | None = None) -> VerifyReport:
+    """Walk the chain from the first row; report the first row edited, inserted or deleted. With ``anchor``
+    (``{"seq", "hash", "holder"}``: a head of this chain that another node keeps), also report a chain
+    that no longer reaches it — cut back, wiped and begun again, or rewritten before it."""
+    report = _walk(session)
+    if not report.ok or anchor is None:
+        return report
+    seq, digest, holder = int(anchor["seq"]), str(anchor["hash"]), anchor.get("holder", "the parent")
+    if seq == 0:
+        return report
+    if report.head_seq < seq:
+        return VerifyReport(False, report.rows, report.head_seq, "cut", report.head_seq + 1,
+                            f"the chain ends at row {report.head_seq}, but {holder} holds its head at row {seq}: "
+                            "rows were deleted from the end (or all, and the chain begun again)")
+    row = session.get(AuditEvent, seq)
+    if row is None or not hmac.compare_digest(row.hash, digest):
+        return VerifyReport(False, report.rows, report.head_seq, "rewritten", seq,
+                            f"row {seq} is not the row {holder} holds as the head at that point: the chain was "
+                            "rewritten up to it")
+    return report
+
+
+def _walk(session: Session) -> VerifyReport:
     head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID)).scalar_one_or_none()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()

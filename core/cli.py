@@ -252,24 +252,56 @@ def plugins_disable(name: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-@cli.group()
+class AuditGroup(click.Group):
+    """``shangliang audit``: the core's commands and those the built-in plugins add (``audit_commands``)."""
+
+    def _added(self) -> dict[str, click.Command]:
+        from .plugins import builtin_plugin_manager, flatten
+
+        added = {c.name: c for c in flatten(builtin_plugin_manager().hook.audit_commands())}
+        clash = set(added) & set(self.commands)
+        if clash:
+            raise CommandError(f"a plugin audit command is named like a core one: {sorted(clash)}")
+        return added
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._added()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._added().get(name)
+
+
+@cli.group(cls=AuditGroup)
 def audit() -> None:
     """The append-only, hash-chained audit log."""
 
 
 @audit.command("verify")
+@click.option("--against-parent", "against_parent", is_flag=True,
+              help="Also check the chain against the last head the parent keeps (detects a cut, wiped or "
+                   "rewritten chain).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def audit_verify(as_json: bool) -> None:
+def audit_verify(against_parent: bool, as_json: bool) -> None:
     """Walk the chain; report the first row edited, inserted or deleted (exit 1 if any)."""
     from . import audit as audit_log
     from .db import get_session
+    from .errors import InputError
+    from .plugins import get_plugin_manager
 
-    report = audit_log.verify(get_session())
+    session = get_session()
+    anchor = None
+    if against_parent:
+        anchor = get_plugin_manager().hook.audit_anchor(session=session)
+        if anchor is None:
+            raise InputError("no node keeps an anchor of this chain (a node without a parent, or none sent yet: "
+                             "shangliang audit anchor)")
+    report = audit_log.verify(session, anchor)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        click.echo(json.dumps({**report.as_dict(), "anchor": anchor}, ensure_ascii=False))
     elif report.ok:
-        click.echo(f"audit log intact: {report.rows} rows, head at row {report.head_seq}")
+        against = f"; it reaches the head {anchor['holder']} keeps (row {anchor['seq']})" if anchor else ""
+        click.echo(f"audit log intact: {report.rows} rows, head at row {report.head_seq}{against}")
     else:
         click.echo(f"audit log BROKEN at row {report.seq} ({report.kind}): {report.problem}")
     if not report.ok:

@@ -225,6 +225,33 @@ def load_user(user_id: str) -> Any:
     """
 
 
+@hookspec
+def audit_commands() -> list[click.Command] | None:
+    """Commands under ``shangliang audit`` beside the core's ``verify`` and ``list``.
+
+    Called when the command line lists or looks up ``audit`` commands (built-in plugins only).
+
+    :return: click commands, or None. A name the core uses already is refused.
+
+    All implementations are called. The federation adds ``anchor`` and ``children``.
+    """
+
+
+@hookspec(firstresult=True)
+def audit_anchor(session: Any) -> dict | None:
+    """The last head of this node's audit chain that another node keeps (its anchor), fetched now.
+
+    Called by ``audit verify --against-parent``.
+
+    :param session: the command's database session.
+    :return: ``{"seq", "hash", "anchored_ms", "holder"}``, or None when no node keeps one; raise a
+        ``ShangliangError`` naming the reason when it cannot be fetched.
+
+    Stops at the first non-None result. The federation answers it: it asks the parent
+    (``GET /federation/v1/anchors/<this node>``) and checks the parent's signature.
+    """
+
+
 @hookspec(firstresult=True)
 def start_session(user: Any) -> str | None:
     """Begin a signed-in session for ``user`` (who has just given the right password), kept on the node.

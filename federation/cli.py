@@ -176,3 +176,40 @@ def outbox_send(kind: str, destination: str, body_json: str, topic: str | None, 
         envelope, row = node_outbox.originate(session, node_context(), kind, body, destination, kinds[kind].action,
                                               topic=topic, note=note)
     click.echo(f"queued {envelope['origin']}/{envelope['id']} for {destination} (outbox {row.id})")
+
+
+# -- audit anchors (shangliang audit anchor / children) --------------------------------------------------
+
+
+@click.command("anchor")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def audit_anchor(as_json: bool) -> None:
+    """Sign the audit log's head now and send it to the parent, which keeps it (also done daily)."""
+    from . import anchors
+
+    with transaction("cli:audit anchor") as session:
+        body = anchors.send(session, node_context())
+    parent = node_context().parent
+    emit({**body, "parent": parent}, as_json, lambda d: f"anchored row {d['seq']} ({d['hash'][:16]}…) with {parent}")
+
+
+@click.command("children")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def audit_children(as_json: bool) -> None:
+    """Each child's last audit anchor kept here, and how old it is."""
+    from . import anchors
+
+    rows = anchors.children(get_session(), node_context())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no children paired")
+    for row in rows:
+        if row["seq"] is None:
+            click.echo(f"{row['child']}  no anchor yet")
+        else:
+            click.echo(f"{row['child']}  row {row['seq']}  {row['hash'][:16]}…  {row['age_hours']} h ago  "
+                       f"({row['anchors']} kept)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shangliang.core.settings import Setting, number
 from shangliang.core.plugins import hookimpl
 
-from . import delivery  # noqa: F401  (the delivery tasks)
+from . import anchors, delivery  # noqa: F401  (the anchor and delivery tasks)
 from . import models  # noqa: F401  (the federation tables)
 
 
@@ -38,6 +38,8 @@ def declare_settings():
                 number(0.01, 7 * 86400, unit="seconds")),
         Setting("federation", "lease_seconds", 60, "a delivery claimed by a worker that died is retried after this",
                 number(0.5, 86400, unit="seconds")),
+        Setting("federation", "anchor_hours", 24, "how often beat sends the audit log's head to the parent "
+                "(docs/audit.md, anchors)", number(0.01, 24, unit="hours")),
     ]
 
 
@@ -57,8 +59,31 @@ def register_commands(cli):
 
 
 @hookimpl
+def federation_kinds():
+    return list(anchors.KINDS)  # the audit anchor, an extension kind of the federation's own
+
+
+@hookimpl
+def audit_commands():
+    from .cli import audit_anchor, audit_children
+
+    return [audit_anchor, audit_children]
+
+
+@hookimpl
 def beat_schedule(config):
-    return {"federation.pump": {"task": "shangliang.federation.pump", "schedule": float(config["FEDERATION_PUMP_SECONDS"])}}
+    return {
+        "federation.pump": {"task": "shangliang.federation.pump", "schedule": float(config["FEDERATION_PUMP_SECONDS"])},
+        "federation.anchor": {"task": "shangliang.federation.anchor",
+                              "schedule": float(config["FEDERATION_ANCHOR_HOURS"]) * 3600},
+    }
+
+
+@hookimpl
+def audit_anchor(session):
+    from shangliang.core.context import node_context
+
+    return anchors.fetch(session, node_context())
 
 
 @hookimpl

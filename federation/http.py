@@ -8,9 +8,10 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
+from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 
-from . import canonical, descriptor
+from . import anchors, canonical, descriptor
 from .errors import Busy, Malformed, ProtocolError, TooLarge
 from .inbox import receive
 
@@ -25,6 +26,15 @@ def _json(body: dict, status: int, headers: dict | None = None) -> Response:
 @bp.get("/node")
 def node() -> Response:
     return _json(descriptor.build(current_app, get_session()), 200)
+
+
+@bp.get("/anchors/<child>")
+def anchor(child: str) -> Response:
+    """The last audit anchor ``child`` sent here, signed by this node (docs/protocol.md, "Audit anchors")."""
+    found = anchors.receipt(get_session(), node_context(), child[:40])
+    if found is None:
+        return _json({"error": {"code": "not_found", "message": f"no anchor of {child[:40]!r} is kept here"}}, 404)
+    return _json(found, 200)
 
 
 class RateLimiter:

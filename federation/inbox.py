@@ -16,7 +16,7 @@ from shangliang.core.db import begin_write
 from shangliang.core.context import node_context
 from shangliang.core.plugins import get_plugin_manager
 
-from . import canonical
+from . import anchors, canonical
 from .errors import BadRoute, BadSignature, Conflict, InvalidBody, Malformed, ProtocolError
 from .ids import now_ms
 from .kinds import registry
@@ -67,6 +67,8 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
     try:
         if envelope["kind"] == "node.key_rotated":
             _pin_rotated_key(session, verified)
+        elif envelope["kind"] == anchors.KIND:
+            anchors.store(session, node_context(app), envelope, transfer)
         pm.hook.federation_message_accepted(session=session, envelope=envelope, transfer=transfer,
                                             node=node_context(app))
         session.add(InboxTransfer(

@@ -113,3 +113,18 @@ class FederationAlert(Base):
     origin: Mapped[str | None] = mapped_column(String(40))
     message_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(500))
+
+
+class AuditAnchor(Base):
+    """A child's audit-chain head as the child signed and sent it (``x-audit.anchor``): kept by the parent,
+    so that the child's ``audit verify --against-parent`` detects a chain cut, wiped or rewritten since."""
+
+    __tablename__ = "fed_audit_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child: Mapped[str] = mapped_column(String(40), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    anchored_ms: Mapped[int] = mapped_column(BigInteger)  # the child's time of the head
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+    transfer_id: Mapped[str] = mapped_column(String(64))

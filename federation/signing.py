@@ -23,7 +23,8 @@ from . import canonical
 from .errors import BadSignature, Malformed, echo
 
 PREFIX = b"shangliang/v1/"
-PURPOSES = frozenset({"envelope", "hop", "node", "rotate"})
+# "anchor": a parent's receipt of a child's audit anchor (docs/protocol.md, "Audit anchors"), an addition to §2.
+PURPOSES = frozenset({"envelope", "hop", "node", "rotate", "anchor"})
 # Use fullmatch: with match, "$" also matches before a trailing newline ("ed25519:k1\n").
 KEY_ID = re.compile(r"^ed25519:[A-Za-z0-9_]{1,32}$")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
