@@ -301,7 +301,10 @@ def test_a_matter_escalated_without_need_is_returned_and_received_again(net):
     assert back["events"][-1]["action"] == "returned" and "属本镇范围内事项" in back["events"][-1]["note"]
     received = [e for e in back["route"] if e["direction"] == "received"]
     assert [h["action"] for h in received[-1]["hops"]] == ["escalate", "return"] and received[-1]["verified"]
-    # The county no longer holds it, so it can do nothing more with it.
+    # The county no longer holds it, so it can do nothing more with it, and awaits nothing: both nodes show
+    # the township holding it, not "sent to 620302002, not yet accepted".
+    returned = show(county, uid)
+    assert returned["holder"] == T2 and returned["awaiting_acceptance"] is False
     assert "held by 620302002" in fails(county, "topics", "accept", uid)
     # The township works on it itself.
     township.run("topics", "advance", uid, "--to", "determined")
@@ -472,6 +475,8 @@ def test_a_return_goes_back_down_to_the_node_that_sent_the_topic_up(net):
     assert home["returns_to"] is None
     assert "raised here and not sent here since" in fails(township, "topics", "return", uid, "--reason", "x")
     assert show(city, uid)["holder"] == "620302"  # the city last heard that the county holds it
+    assert show(city, uid)["awaiting_acceptance"] is False  # and it awaits nothing from it
+    assert show(county, uid)["holder"] == T2 and show(county, uid)["awaiting_acceptance"] is False
 
 
 def test_a_return_of_a_topic_never_seen_is_refused(net):
