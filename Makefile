@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench bench-national clean translations
+.PHONY: demo test bench bench-national clean translations faults soak
 
 $(BIN)/shangliang: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,17 @@ bench-national: $(BIN)/shangliang
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Faults (R1, docs/reliability.md): FAULTS_N escalations (default 1,000) streamed between two real nodes on a
+# PostgreSQL and a Redis of their own while the sender, the receiver, Redis and PostgreSQL are each killed and
+# restarted; every one must arrive exactly once. Needs root (the cluster runs as the postgres user).
+FAULTS_N ?= 1000
+faults: $(BIN)/shangliang
+	SHANGLIANG_FAULTS_N=$(FAULTS_N) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/federation/test_faults.py
+
+# Soak (R6, docs/reliability.md): SOAK_SECONDS (default 600) of mixed API traffic at half the node's measured
+# capacity; prints errors, memory slopes and list latency by window; exits 1 on any error.
+SOAK_SECONDS ?= 600
+soak: $(BIN)/shangliang
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
+

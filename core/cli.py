@@ -62,10 +62,16 @@ class NodeGroup(click.Group):
         return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
         try:
             return super().invoke(ctx)
         except ShangliangError as exc:
             raise CommandError(str(exc)) from None
+        except (OperationalError, InterfaceError) as exc:  # the database went away mid-command: nothing committed
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+            raise CommandError(f"the database is unavailable ({reason}); nothing was changed by this command, "
+                               "unless it said so before") from None
 
 
 @click.group(cls=NodeGroup, context_settings=CONTEXT_SETTINGS)
