@@ -49,3 +49,39 @@ def users_list(as_json: bool) -> None:
     emit(rows, as_json, lambda rs: table([[r["username"], r["display_name"], r["role"], r["member_no"] or "",
                                            "yes" if r["active"] else "no"] for r in rs],
                                          ["username", "name", "role", "member", "active"]))
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@with_appcontext
+def users_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password; every session signed in before ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with transaction() as session:
+        ended = services.set_password(session, username, password)
+    click.echo(f"password of {username} changed; {ended} signed-in session(s) ended")
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username: str) -> None:
+    """Turn an account off: it can no longer sign in, and its sessions end at once."""
+    with transaction() as session:
+        ended = services.set_active(session, username, False)
+    click.echo(f"user {username} disabled; {ended} signed-in session(s) ended")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username: str) -> None:
+    """Turn an account on again."""
+    with transaction() as session:
+        services.set_active(session, username, True)
+    click.echo(f"user {username} enabled")
+

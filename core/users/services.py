@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shangliang.core.errors import InputError
+from shangliang.core.errors import InputError, NotFound
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 
@@ -112,6 +112,29 @@ def end_session(session: Session, session_id: str) -> None:
     _user_id, _, token = str(session_id or "").partition(":")
     if token:
         session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(token)))
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username[:80]!r} on this node")
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> int:
+    """A new password for ``username``; every session signed in with the old one ends. How many ended."""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
+    user = get_user(session, username)
+    user.password_hash = generate_password_hash(password)
+    return end_sessions(session, user)
+
+
+def set_active(session: Session, username: str, active: bool) -> int:
+    """Turn an account on or off; turning it off ends its sessions at once. How many ended."""
+    user = get_user(session, username)
+    user.active = active
+    return 0 if active else end_sessions(session, user)
 
 
 def end_sessions(session: Session, user: User) -> int:

@@ -86,3 +86,24 @@ def test_ending_every_session_of_an_account_signs_it_out_everywhere(app):
             user = session.query(User).filter_by(username="clerk").one()
             assert users.end_sessions(session, user) == 2
     assert not any(signed_in(app, c) for c in saved)
+
+
+def test_a_new_password_or_a_disabled_account_ends_the_sessions(app, runner):
+    node_dir = app.config["NODE_DIR"]
+    saved = cookie(sign_in(app))
+    changed = invoke(runner, node_dir, "users", "password", "clerk", "--password-stdin", input="another-horse\n")
+    assert changed.exit_code == 0 and "1 signed-in session(s) ended" in changed.output, changed.output
+    assert not signed_in(app, saved)
+    assert app.test_client().post("/login", data={"username": "clerk", "password": PASSWORD}).status_code == 401
+    client = app.test_client()
+    assert client.post("/login", data={"username": "clerk", "password": "another-horse"}).status_code == 302
+    saved = cookie(client)
+    disabled = invoke(runner, node_dir, "users", "disable", "clerk")
+    assert disabled.exit_code == 0 and "1 signed-in session(s) ended" in disabled.output
+    assert not signed_in(app, saved)
+    assert app.test_client().post("/login", data={"username": "clerk", "password": "another-horse"}).status_code == 401
+    assert invoke(runner, node_dir, "users", "enable", "clerk").exit_code == 0
+    assert app.test_client().post("/login", data={"username": "clerk", "password": "another-horse"}).status_code == 302
+    missing = invoke(runner, node_dir, "users", "password", "nobody", "--password-stdin", input="long-enough-1\n")
+    assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+
