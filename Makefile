@@ -1,12 +1,13 @@
-# Two commands: `make demo` runs a node federation on the embedded defaults, `make test` runs the tests.
-# Both create .venv from pyproject.toml when it is missing or older than pyproject.toml.
+# `make demo` runs a node federation on the embedded defaults, `make test` runs the tests, `make fuzz` fuzzes the API.
+# Each creates .venv from pyproject.toml when it is missing or older than pyproject.toml.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 450
 
-.PHONY: demo test bench bench-national clean translations faults soak
+.PHONY: demo test fuzz bench bench-national clean translations faults soak
 
 $(BIN)/shangliang: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,12 @@ demo: $(BIN)/shangliang
 
 test: $(BIN)/shangliang
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The API fuzzed from its OpenAPI document (schemathesis) against a live node, at length: FUZZ_EXAMPLES cases
+# per operation and generation mode (≥ 5,000 in all); prints how many ran and every distinct failure.
+fuzz: $(BIN)/shangliang
+	SHANGLIANG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SHANGLIANG_FUZZ_MIN_CASES=5000 \
+		$(BIN)/python -m pytest tests/core/test_fuzz.py -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Re-extract messages and recompile the interface translations (zh: Simplified Chinese, the default; en).
 translations: $(BIN)/shangliang

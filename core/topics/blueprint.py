@@ -22,8 +22,8 @@ api = api_blueprint("topics_api", __name__, "/topics", tag="topics", write_roles
 api.get("", responses={200: TopicList, **errors(400)})(handlers.list_topics)
 api.post("", responses={201: Raised, **errors(400, 403, 413, 415)})(handlers.create_topic)
 api.get("/<uid>", responses={200: TopicDetail, **errors(404)})(handlers.show_topic)
-api.post("/<uid>/actions", responses={200: Acted, **errors(400, 403, 404, 413, 415)})(handlers.act_on_topic)
-api.post("/<uid>/attachments", responses={201: Attached, **errors(400, 403, 404, 413, 415)},
+api.post("/<uid>/actions", responses={200: Acted, **errors(400, 403, 404, 409, 413, 415)})(handlers.act_on_topic)
+api.post("/<uid>/attachments", responses={201: Attached, **errors(400, 403, 404, 409, 413, 415)},
          openapi_extensions={"requestBody": {"required": True, "description": "the file's raw bytes",
                                              "content": {"application/octet-stream": BINARY}}})(
     auth.request_limit(services.upload_limit)(raw_body("application/octet-stream")(handlers.attach_file)))

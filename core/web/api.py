@@ -77,6 +77,13 @@ def one_of(*models: type[BaseModel], key: str) -> Any:
     return Annotated[Union[models], Field(discriminator=key)]  # type: ignore[valid-type]
 
 
+#: A request line over 4 KiB (a very long query) is refused by the web server (gunicorn) before the node
+#: reads it: 414, with the server's own short page rather than the error body.
+URI_TOO_LONG: dict[int, dict[str, str]] = {
+    414: {"description": "the request line (path and query) is over 4 KiB; the web server refuses it before "
+                         "the node reads it, with a page of its own rather than the error body"}}
+
+
 def errors(*statuses: int) -> dict[int, type[BaseModel]]:
     """``responses=`` entries for the refusals an endpoint can answer."""
     return {status: ErrorBody for status in statuses}
@@ -196,7 +203,7 @@ def api_blueprint(name: str, import_name: str, path: str, tag: str, description:
     :func:`roles`) sending JSON (or the type :func:`raw_body` names), the services' named errors as
     JSON error answers."""
     bp = FeatureAPI(name, import_name, url_prefix=PREFIX + path, abp_tags=[Tag(name=tag, description=description)],
-                      abp_security=[{"basic": []}, {"session": []}], abp_responses=errors(401, 429))
+                      abp_security=[{"basic": []}, {"session": []}], abp_responses={**errors(401, 429), **URI_TOO_LONG})
     bp.write_roles = frozenset(write_roles)  # type: ignore[attr-defined]
     bp.before_request(_authenticate)
     bp.register_error_handler(InputError, lambda exc: error_response(400, "invalid_input", str(exc),

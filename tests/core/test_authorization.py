@@ -1,0 +1,410 @@
+"""The authorisation matrix: every route of the app × every role and anonymous × (HTTP Basic, the signed-in
+session), each answer asserted against one explicit table.
+
+``TABLE`` has one entry per (method, URL rule) of a node with every bundled page-serving plugin enabled.
+The matrix walks ``app.url_map``, not the table, so a route with no entry fails the matrix (and
+``test_a_route_without_an_entry_fails_the_matrix`` shows that it does). Each entry names who may reach the
+route and the answer an allowed request gets:
+
+- ``OPEN``: anyone, signed in or not, the same answer (the sign-in page, health, the federation's
+  signed-message endpoints, the API's own description);
+- ``PAGE_READ``: a signed-in session of any role; anonymous and HTTP Basic (pages know only sessions)
+  are sent to ``/login``;
+- ``PAGE_WRITE``: a signed-in ``admin`` or ``office``; other roles 403, anonymous and Basic to ``/login``;
+- ``API_READ``: any node user by Basic or session; anonymous 401 ``unauthenticated`` (JSON, with
+  ``WWW-Authenticate: Basic``);
+- ``API_WRITE``: ``admin`` or ``office`` by Basic or session (+ CSRF header); other roles 403
+  ``forbidden``, anonymous 401 — the JSON error body of docs/api.md.
+
+An allowed write is checked by its effect (a topic raised, its stage moved, a file attached), a refused one
+by nothing having changed. The node is real (``make_node``, users added with ``users add``) and has CSRF
+protection on, as in production: session writes send the session's token.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import tomlkit
+from flask import Flask
+from shangliang.core.app import create_app
+from shangliang.core.db import get_session
+from shangliang.core.topics.models import Topic, TopicAttachment, TopicEvent
+from sqlalchemy import func, select
+
+from ..conftest import invoke
+
+ROLES = ("admin", "office", "member", "handling_unit", "public")
+WRITERS = {"admin", "office"}
+PASSWORD = "correct-horse-battery"
+PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum"]
+PLUGIN_TOML = """
+[[plugins.consultation_home.homes]]
+name = "海州区协商民主之家"
+lead = "王芳"
+members = ["王芳", "李强", "张伟"]
+
+[plugins.work_station]
+head = "刘书记"
+head_is_member = false
+deputies = ["J001"]
+"""
+TOPIC = {"title": "两镇之间道路维修", "description": "连接两镇的道路破损严重", "category": "交通",
+         "areas": ["620302001"], "raised_by_kind": "public", "raised_by_name": "村民代表"}
+FILE = b"joint letter\n"
+
+OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE = "open", "page_read", "page_write", "api_read", "api_write"
+
+
+# ---------------------------------------------------------------------------------------------
+# Who asks, and how
+
+
+@dataclass(frozen=True)
+class Who:
+    role: str | None  # None: anonymous
+    how: str  # "basic" | "session" | "none"
+
+    def __str__(self) -> str:
+        return "anonymous" if self.role is None else f"{self.role}-{self.how}"
+
+    @property
+    def username(self) -> str:
+        return f"matrix_{self.role}"
+
+
+WHO = [Who(None, "none")] + [Who(role, how) for role in ROLES for how in ("basic", "session")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+@dataclass
+class Call:
+    """One request: the path, and what goes with it (a JSON body, a form, raw bytes)."""
+
+    path: str
+    json: Any = None
+    form: dict[str, Any] | None = None
+    data: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass
+class Entry:
+    access: str
+    status: int  # the answer an allowed request gets
+    call: Callable[[Matrix], Call]
+    # For an allowed write: does the response (or the node) show that it took effect?
+    took_effect: Callable[[Matrix, Call, Any], bool] | None = None
+    writes: bool = False
+    fresh: bool = False  # sent by a client of its own (signing in or out changes the client's session)
+
+
+def _raised(m: Matrix, call: Call, response) -> bool:
+    return "raised=" in response.headers.get("Location", "")
+
+
+def _uid(call: Call) -> str:
+    return call.path.split("?")[0].split("/")[-2]  # …/topics/<uid>/act, …/actions, …/attach, …/attachments
+
+
+def _advanced(m: Matrix, call: Call, response) -> bool:
+    return m.stage(_uid(call)) == "determined"
+
+
+def _attached(m: Matrix, call: Call, response) -> bool:
+    return m.attachment_count(_uid(call)) == 1
+
+
+def _csrf_form(m: Matrix, fields: dict[str, Any]) -> dict[str, Any]:
+    return {**fields, "csrf_token": m.csrf}
+
+
+TABLE: dict[tuple[str, str], Entry] = {
+    # core pages
+    ("GET", "/"): Entry(OPEN, 200, lambda m: Call("/")),
+    ("GET", "/healthz"): Entry(OPEN, 200, lambda m: Call("/healthz")),
+    ("GET", "/login"): Entry(OPEN, 200, lambda m: Call("/login")),
+    ("POST", "/login"): Entry(OPEN, 302, lambda m: Call("/login", form=_csrf_form(
+        m, {"username": "matrix_signin", "password": PASSWORD})), fresh=True),
+    ("POST", "/logout"): Entry(OPEN, 302, lambda m: Call("/logout", form=_csrf_form(m, {})), fresh=True),
+    ("GET", "/lang/<code>"): Entry(OPEN, 302, lambda m: Call("/lang/en")),
+    ("GET", "/static/<path:filename>"): Entry(OPEN, 404, lambda m: Call("/static/none.css")),  # no static files
+    # the API's description
+    ("GET", "/api/v1/openapi.json"): Entry(OPEN, 200, lambda m: Call("/api/v1/openapi.json")),
+    ("GET", "/api/v1/docs"): Entry(OPEN, 200, lambda m: Call("/api/v1/docs")),
+    # the federation: signed messages, not users; the same answer whoever asks
+    ("GET", "/federation/v1/node"): Entry(OPEN, 200, lambda m: Call("/federation/v1/node")),
+    ("POST", "/federation/v1/inbox"): Entry(OPEN, 400, lambda m: Call("/federation/v1/inbox", data=b"{}",
+                                                                      content_type="application/json")),
+    # topic pages
+    ("GET", "/topics"): Entry(PAGE_READ, 200, lambda m: Call("/topics")),
+    ("POST", "/topics"): Entry(PAGE_WRITE, 303, lambda m: Call("/topics", form=_csrf_form(
+        m, {**TOPIC, "areas": "620302001"})), _raised, writes=True),
+    ("GET", "/topics/<uid>"): Entry(PAGE_READ, 200, lambda m: Call(f"/topics/{m.uid}")),
+    ("POST", "/topics/<uid>/act"): Entry(PAGE_WRITE, 303, lambda m: Call(f"/topics/{m.fresh_topic()}/act", form=_csrf_form(
+        m, {"action": "advance", "to_stage": "determined"})), _advanced, writes=True),
+    ("POST", "/topics/<uid>/attach"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/topics/{m.fresh_topic()}/attach", form=_csrf_form(m, {"file": (io.BytesIO(FILE), "信.txt")})), _attached, writes=True),
+    ("GET", "/topics/<uid>/attachments/<sha256>"): Entry(PAGE_READ, 200, lambda m: Call(
+        f"/topics/{m.uid}/attachments/{m.sha256}")),
+    # the topics API
+    ("GET", "/api/v1/topics"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics")),
+    ("POST", "/api/v1/topics"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/topics", json=TOPIC),
+                                      lambda m, call, response: response.get_json()["topic"]["stage"] == "collected",
+                                      writes=True),
+    ("GET", "/api/v1/topics/<uid>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/topics/{m.uid}")),
+    ("POST", "/api/v1/topics/<uid>/actions"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/topics/{m.fresh_topic()}/actions", json={"action": "advance", "to_stage": "determined"}),
+        _advanced, writes=True),
+    ("POST", "/api/v1/topics/<uid>/attachments"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/topics/{m.fresh_topic()}/attachments?name=letter.txt", data=FILE,
+        content_type="application/octet-stream"), _attached, writes=True),
+    ("GET", "/api/v1/topics/<uid>/attachments/<sha256>"): Entry(API_READ, 200, lambda m: Call(
+        f"/api/v1/topics/{m.uid}/attachments/{m.sha256}")),
+    # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
+    ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
+    ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
+}
+
+
+def routes(app: Flask) -> list[tuple[str, str]]:
+    """Every (method, rule) the app serves (HEAD and OPTIONS are Flask's own)."""
+    return sorted((method, rule.rule) for rule in app.url_map.iter_rules()
+                  for method in rule.methods - {"HEAD", "OPTIONS"})
+
+
+def unlisted(app: Flask, table: dict[tuple[str, str], Entry] = TABLE) -> list[str]:
+    """Routes of ``app`` with no entry in ``table``."""
+    return [f"{method} {rule}" for method, rule in routes(app) if (method, rule) not in table]
+
+
+# ---------------------------------------------------------------------------------------------
+# What each kind of access answers
+
+
+def expected(entry: Entry, who: Who) -> str:
+    """"allowed", "login" (sent to the sign-in page), "401" or "403"."""
+    signed_in = who.how == "session"
+    if entry.access == OPEN:
+        return "allowed"
+    if entry.access == PAGE_READ:
+        return "allowed" if signed_in else "login"
+    if entry.access == PAGE_WRITE:
+        if not signed_in:
+            return "login"
+        return "allowed" if who.role in WRITERS else "403"
+    if entry.access == API_READ:
+        return "401" if who.role is None else "allowed"
+    if entry.access == API_WRITE:
+        if who.role is None:
+            return "401"
+        return "allowed" if who.role in WRITERS else "403"
+    raise AssertionError(f"unknown access {entry.access!r}")
+
+
+def judge(entry: Entry, want: str, matrix: Matrix, call: Call, response, before: tuple) -> str | None:
+    """What is wrong with ``response`` (None when it is what the table says)."""
+    status = response.status_code
+    if want == "allowed":
+        if status != entry.status:
+            return f"allowed: expected {entry.status}, got {status} {response.get_data(as_text=True)[:200]!r}"
+        if entry.took_effect is not None and not entry.took_effect(matrix, call, response):
+            return f"allowed: answered {status} but did not take effect"
+        return None
+    if entry.writes and matrix.fingerprint() != before:
+        return f"refused ({want}) but the node changed"
+    if want == "login":
+        location = response.headers.get("Location", "")
+        if status != 302 or not location.split("?")[0].endswith("/login"):
+            return f"expected a redirect to /login, got {status} {location!r}"
+        return None
+    if status != int(want):
+        return f"expected {want}, got {status} {response.get_data(as_text=True)[:200]!r}"
+    if call.path.startswith("/api/"):
+        body = response.get_json(silent=True)
+        code = {"401": "unauthenticated", "403": "forbidden"}[want]
+        if not (isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == code
+                and isinstance(body["error"].get("message"), str)):
+            return f"expected the JSON error body with code {code!r}, got {response.get_data(as_text=True)[:200]!r}"
+        if want == "401" and not response.headers.get("WWW-Authenticate", "").startswith("Basic"):
+            return "401 without WWW-Authenticate: Basic"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The node
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass
+class Matrix:
+    app: Flask
+    uid: str = ""
+    sha256: str = ""
+    csrf: str = ""
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def basic(self, username: str) -> dict[str, str]:
+        token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def fresh_topic(self) -> str:
+        answer = self.app.test_client().post("/api/v1/topics", json=TOPIC, headers=self.basic("matrix_setup"))
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        return answer.get_json()["topic"]["uid"]
+
+    def stage(self, uid: str) -> str | None:
+        with self.app.app_context():
+            return get_session().execute(select(Topic.stage).where(Topic.uid == uid)).scalar()
+
+    def attachment_count(self, uid: str) -> int:
+        with self.app.app_context():
+            return get_session().execute(select(func.count()).select_from(TopicAttachment)
+                                         .join(Topic).where(Topic.uid == uid)).scalar()
+
+    def fingerprint(self) -> tuple:
+        """How much the node holds: topics, their events and attachments."""
+        with self.app.app_context():
+            session = get_session()
+            return tuple(session.execute(select(func.count()).select_from(table)).scalar()
+                         for table in (Topic, TopicEvent, TopicAttachment))
+
+    def client(self, who: Who, fresh: bool = False):
+        """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
+        CSRF token; kept for the next request of ``who`` unless ``fresh``."""
+        if not fresh and who in self.clients:
+            return self.clients[who]
+        client = self.app.test_client()
+        headers: dict[str, str] = {}
+        if who.how == "basic":
+            headers = self.basic(who.username)
+        elif who.how == "session":
+            answer = client.post("/login", data={"username": who.username, "password": PASSWORD,
+                                                 "csrf_token": self._token(client)})
+            assert answer.status_code == 302, f"{who} could not sign in: {answer.status_code}"
+        token = self._token(client)
+        if who.how == "session":
+            headers = {"X-CSRFToken": token}
+        made = (client, headers, token)
+        if not fresh:
+            self.clients[who] = made
+        return made
+
+    @staticmethod
+    def _token(client) -> str:
+        return CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
+
+    def send(self, who: Who, method: str, call: Call, fresh: bool = False):
+        client, headers, self.csrf = self.client(who, fresh)
+        kwargs: dict[str, Any] = {"headers": headers}
+        if call.json is not None:
+            kwargs["json"] = call.json
+        elif call.form is not None:
+            form = dict(call.form)
+            if "csrf_token" in form:
+                form["csrf_token"] = self.csrf  # the token of the client just made
+            kwargs["data"] = form
+        elif call.data is not None:
+            kwargs["data"] = call.data
+            kwargs["content_type"] = call.content_type
+        return client.open(call.path, method=method, **kwargs)
+
+
+def make_matrix_node(make_node, runner):
+    node_dir = make_node(node_id="620302", name="金川区政协")
+    path = node_dir / "node.toml"
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    document["plugins"]["enabled"] = PLUGINS
+    path.write_text(tomlkit.dumps(document) + PLUGIN_TOML, encoding="utf-8")
+    for username, role in ([(Who(role, "").username, role) for role in ROLES]
+                           + [("matrix_setup", "office"), ("matrix_signin", "member")]):
+        result = invoke(runner, node_dir, "users", "add", username, "--role", role, "--password-stdin",
+                        input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
+    return node_dir
+
+
+@pytest.fixture
+def matrix(make_node, runner):
+    app = create_app(make_matrix_node(make_node, runner))  # CSRF on, as in production
+    m = Matrix(app)
+    m.uid = m.fresh_topic()
+    upload = app.test_client().post(f"/api/v1/topics/{m.uid}/attachments?name=letter.txt", data=FILE,
+                                    content_type="application/octet-stream", headers=m.basic("matrix_setup"))
+    assert upload.status_code == 201, upload.get_data(as_text=True)
+    m.sha256 = upload.get_json()["attachment"]["sha256"]
+    yield m
+    app.extensions["shangliang.db"].engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests
+
+
+def test_every_route_answers_every_role_as_the_table_says(matrix):
+    """11 identities × every route: one failure lists every cell that differs from the table."""
+    missing = unlisted(matrix.app)
+    stale = sorted(f"{m} {r}" for m, r in set(TABLE) - set(routes(matrix.app)))
+    wrong, cells = [], 0
+    for method, rule in routes(matrix.app):
+        entry = TABLE.get((method, rule))
+        if entry is None:
+            continue
+        for who in WHO:
+            want = expected(entry, who)
+            call = entry.call(matrix)  # may raise a fresh topic to act on
+            before = matrix.fingerprint() if entry.writes else ()
+            response = matrix.send(who, method, call, entry.fresh)
+            problem = judge(entry, want, matrix, call, response, before)
+            cells += 1
+            if problem:
+                wrong.append(f"{method} {rule} as {who}: {problem}")
+    assert not missing, f"routes with no entry in the authorisation table: {missing}"
+    assert not stale, f"entries for routes the app does not serve: {stale}"
+    assert not wrong, f"{len(wrong)} of {cells} cells differ from the table:\n" + "\n".join(wrong)
+    assert cells == len(TABLE) * len(WHO)
+
+
+def test_the_table_covers_every_kind_of_access():
+    """Every kind of access is exercised, and the expectations differ where they should."""
+    kinds = {entry.access for entry in TABLE.values()}
+    assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE}
+    write = TABLE[("POST", "/api/v1/topics")]
+    assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
+                                                     "403", "403", "403", "403", "403", "403"]
+    page = TABLE[("POST", "/topics")]
+    assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
+                                                    "login", "403", "login", "403", "login", "403"]
+
+
+def test_a_route_without_an_entry_fails_the_matrix(make_node):
+    """A route added to a fresh app, with no entry in the table, is reported by the check the matrix runs."""
+    app = create_app(make_node())
+    assert unlisted(app, TABLE) == []  # on a node without page plugins, every route has its entry
+    app.add_url_rule("/secret-report", "secret_report", lambda: "every member's phone number", methods=["GET", "POST"])
+    assert unlisted(app, TABLE) == ["GET /secret-report", "POST /secret-report"]
+    app.extensions["shangliang.db"].engine.dispose()
+
+
+def test_a_role_the_table_would_refuse_is_caught(matrix):
+    """The judge is not blind: a public user's successful raise, measured against API_WRITE, is a violation."""
+    entry = TABLE[("POST", "/api/v1/topics")]
+    office = Who("office", "basic")
+    call = entry.call(matrix)
+    before = matrix.fingerprint()
+    response = matrix.send(office, "POST", call)
+    assert response.status_code == 201
+    # Judged as if the office user were `public`: a 201 where a 403 was due, and the node changed.
+    problem = judge(entry, expected(entry, Who("public", "basic")), matrix, call, response, before)
+    assert problem == "refused (403) but the node changed"
