@@ -143,6 +143,8 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/docs"): Entry(OPEN, 200, lambda m: Call("/api/v1/docs")),
     # the federation: signed messages, not users; the same answer whoever asks
     ("GET", "/federation/v1/node"): Entry(OPEN, 200, lambda m: Call("/federation/v1/node")),
+    # A parent's signed receipt of a child's audit anchor: public, like the descriptor (none kept here: 404).
+    ("GET", "/federation/v1/anchors/<child>"): Entry(OPEN, 404, lambda m: Call("/federation/v1/anchors/620302001")),
     ("POST", "/federation/v1/inbox"): Entry(OPEN, 400, lambda m: Call("/federation/v1/inbox", data=b"{}",
                                                                       content_type="application/json")),
     # topic pages
