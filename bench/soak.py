@@ -11,7 +11,7 @@ First the capacity: as many requests of that mix as 8 clients get through in ``-
 Then the soak, paced to half that rate. It prints one JSON object: requests, errors (any status
 other than the expected ones, or a refused connection), the web and worker memory at each sample
 with the slope of a least-squares line (MB per minute, after the first sample), and the median list
-latency of each window (first, last, and their ratio).
+latency of each window with at least 20 list requests (first, last, and their ratio).
 
     python bench/soak.py [--seconds 600] [--probe 20] [--every 30] [--clients 8]
 """
@@ -37,6 +37,7 @@ from pathlib import Path
 import requests
 
 PASSWORD = "soak-password-1"
+MIN_WINDOW = 20  # list requests a window needs for its median to count
 NODE = "620302001"
 
 
@@ -230,7 +231,7 @@ def main() -> None:
                 last_list = len(stats["list_ms"])
                 done, errors = stats["requests"], len(stats["errors"])
             samples.append({"at_s": round(at, 1), **memory, "requests": done, "errors": errors})
-            if window:
+            if len(window) >= MIN_WINDOW:  # the last, partial window holds a handful of requests: no median
                 windows.append(round(statistics.median(window), 1))
             print(json.dumps(samples[-1]), file=sys.stderr, flush=True)
         steady = [(s["at_s"], s["worker"]) for s in samples[1:]]
