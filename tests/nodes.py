@@ -53,6 +53,18 @@ __all__ = ["DB_ENV", "BROKER_ENV", "Node", "NodeFactory", "Schemas", "Federation
            "stop_all", "unreachable"]
 
 
+def wait_for(predicate, timeout: float = 40, what: str = "condition"):
+    """Poll ``predicate()`` every 0.2 s until it returns something true, and return that; fail the test
+    naming ``what`` and the last value when ``timeout`` seconds pass first."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}; last: {str(last)[:1000]}")
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

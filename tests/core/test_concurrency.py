@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+
+from ..nodes import wait_for
 
 COUNTY, TOWNSHIP = "620302", "620302001"
 PASSWORD = "correct-horse"
@@ -64,16 +65,6 @@ def topic(node, uid: str) -> dict:
     return response.json()
 
 
-def wait_until(what: str, probe, timeout: float = WAIT):
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; last: {str(last)[:1000]}")
-
-
 def sent_about(node, uid: str) -> list[dict]:
     return [m for m in node.run_json("outbox", "list") if m.get("topic") == uid]
 
@@ -85,14 +76,14 @@ def test_identical_escalations_at_once_send_one_envelope_and_both_nodes_agree(ne
     events = [e for e in topic(township, uid)["events"] if e["action"] == "escalated"]
     assert len(events) == 1
     assert [m["kind"] for m in sent_about(township, uid)] == ["topic.escalate"]
-    arrived = wait_until("the county to hold the topic", lambda: requests.get(
-        f"{county.url}/api/v1/topics/{uid}", headers=BASIC, timeout=30).status_code == 200 and topic(county, uid))
+    arrived = wait_for(lambda: requests.get(f"{county.url}/api/v1/topics/{uid}", headers=BASIC, timeout=30)
+                       .status_code == 200 and topic(county, uid), WAIT, "the county to hold the topic")
     assert arrived["holder"] == COUNTY and topic(township, uid)["holder"] == COUNTY
 
     applied_once(at_once(county, uid, {"action": "accept"}), "already accepted")
     assert [e["action"] for e in topic(county, uid)["events"]].count("accepted") == 1
     assert [m["kind"] for m in sent_about(county, uid)] == ["topic.accept"]
-    wait_until("the township to hear of the acceptance", lambda: not topic(township, uid)["awaiting_acceptance"])
+    wait_for(lambda: not topic(township, uid)["awaiting_acceptance"], WAIT, "the township to hear of the acceptance")
 
 
 def test_identical_advances_at_once_move_one_stage(net):

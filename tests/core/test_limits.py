@@ -163,8 +163,10 @@ def test_deeply_nested_json_is_a_named_error(app):
     client = app.test_client()
     for depth in (40, 5000):
         data = '{"title": ' + "[" * depth + "]" * depth + "}"
-        refused(client.post("/api/v1/topics", data=data, content_type="application/json", headers=BASIC), None,
-                "nested")
+        error = refused(client.post("/api/v1/topics", data=data, content_type="application/json", headers=BASIC),
+                        None, "nested")
+        assert error["message"] == "the body is nested more than 32 levels deep"
+    assert stored(app)["topics"] == 0
 
 
 def test_the_command_line_refuses_undecodable_text_by_name(runner, township):

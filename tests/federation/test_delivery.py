@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from ..nodes import free_port
+from ..nodes import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -45,16 +45,6 @@ def send(node, title="两镇之间道路维修", to="620302", topic=None):
     body = escalation_body(title).replace(TOPIC, topic)
     out = node.run("outbox", "send", "topic.escalate", "--to", to, "--topic", topic, "--body", body)
     return out.split()[1]  # origin/id
-
-
-def wait_for(predicate, timeout=40, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def outbox(node, dead=False):

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from shangliang.core.cli import cli
 
-from ..nodes import free_port, make_federation
+from ..nodes import free_port, make_federation, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -53,16 +53,6 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 class PrivatePostgres:
@@ -122,7 +112,7 @@ class PrivateRedis:
         self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.dir)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(lambda: _listening(self.port), 10, "redis-server")
+        wait_for(lambda: _listening(self.port), 10, "redis-server")
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -202,7 +192,7 @@ def test_every_escalation_arrives_exactly_once_through_kills_of_each_part(tmp_pa
         writer.start()
 
         def after(fraction: float) -> None:
-            _wait(lambda: len(written) >= fraction * N or not writer.is_alive(), 600, f"{fraction:.0%} written")
+            wait_for(lambda: len(written) >= fraction * N or not writer.is_alive(), 600, f"{fraction:.0%} written")
 
         after(0.2)
         township.kill()  # the sender's web, worker and beat, with no chance to record anything
@@ -230,7 +220,7 @@ def test_every_escalation_arrives_exactly_once_through_kills_of_each_part(tmp_pa
             return len(rows) == N and all(row["status"] == "sent" for row in rows)
 
         try:
-            _wait(all_sent, 300, "every outbox row sent")
+            wait_for(all_sent, 300, "every outbox row sent")
         except pytest.fail.Exception:
             rows = seen.get("rows", [])
             states = {}

@@ -58,6 +58,19 @@ def make_app(node_dir, csrf: bool = False):
 
 
 @pytest.fixture
+def app(township):
+    """The township's app (CSRF off: the tests post forms and JSON without a token unless they say so)."""
+    app = make_app(township)
+    yield app
+    app.extensions["shangliang.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
 def township(make_node, runner):
     node_dir = make_node(node_id=TOWNSHIP, name="宁远堡镇政协联络组")
     expect_user_added(runner, node_dir, "wang", "office", "王主任")

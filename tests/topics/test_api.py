@@ -24,18 +24,6 @@ from .conftest import (
 )
 
 
-@pytest.fixture
-def app(township):
-    app = make_app(township)
-    yield app
-    app.extensions["shangliang.db"].engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 # -- the API: happy paths ------------------------------------------------------------------------------------
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from shangliang.core.db import transaction
@@ -21,18 +20,6 @@ from .conftest import (
     make_app,
     upload,
 )
-
-
-@pytest.fixture
-def app(township):
-    app = make_app(township)
-    yield app
-    app.extensions["shangliang.db"].engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 # -- the pages -----------------------------------------------------------------------------------------------
