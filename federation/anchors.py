@@ -117,6 +117,8 @@ def store(session: Session, node: NodeContext, envelope: Mapping[str, Any], tran
                                     origin=sender, message_id=envelope["id"], detail=detail[:500]))
         session.commit()
         raise InvalidBody(detail + ": its chain was cut or rewritten; the earlier anchor is kept")
+    if last is not None and body["seq"] == last.seq:
+        return  # the same head anchored again (two `audit anchor` at once, or beat and a person): kept once
     session.add(AuditAnchor(child=sender, seq=body["seq"], hash=body["hash"], anchored_ms=body["at_ms"],
                             received_ms=transfer["received_ms"], transfer_id=transfer["transfer_id"]))
 

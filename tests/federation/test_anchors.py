@@ -85,6 +85,13 @@ def test_a_chain_cut_back_or_wiped_after_its_anchor_is_detected(pair):
     kept = wait_for_anchor(county, seq)
     assert kept["hash"] == digest and kept["anchors"] == 1
 
+    township.run("audit", "anchor")  # the same head again: the parent keeps it once
+    deadline = time.monotonic() + 60
+    while len([r for r in township.run_json("outbox", "list") if r["kind"] == "x-audit.anchor"
+               and r["status"] == "sent"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert children(county)[TOWNSHIP]["anchors"] == 1
+
     status, report = verify_against_parent(township)
     assert status == 0 and report["ok"] and report["anchor"]["seq"] == seq and report["anchor"]["holder"] == COUNTY
     raise_topic(township, "之后的议题")  # rows after the anchor are fine
