@@ -347,3 +347,117 @@ def topic_stage_changed(topic: Mapping[str, Any], from_stage: str, to_stage: str
 
     All implementations are called.
     """
+
+
+# -------------------------------------------------------------------------
+# Annual plans (年度协商计划) and consultation forms (协商形式)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def consultation_forms() -> list[Any] | None:
+    """Offer forms of consultation (协商形式) that plans and activities may use.
+
+    Called when a plan item or an activity names its form, and for the form lists of pages,
+    the API and commands.
+
+    :return: a list of ``shangliang.core.plans.forms.Form(key, label, description, per_year,
+        check)``; ``check(items, config)`` (optional) reads the plan's items (as ``PlanItem.as_dict``
+        gives them) and returns what the year's plan lacks for this form, one line each.
+
+    All implementations are called; the built-in plans feature offers the ten forms of DOMAIN.md
+    (plenary, standing committee session, special consultation, forum, counterpart, sector,
+    proposal handling, grassroots, online, remote). Two forms with one key refuse the node's start.
+    """
+
+
+@hookspec(firstresult=True)
+def plan_approval_steps(config: Mapping[str, Any]) -> list[Any] | None:
+    """Give the approval steps an annual plan takes, in order, between its draft and its publication.
+
+    Called whenever a plan's approval is shown or a step is recorded.
+
+    :param config: the node's configuration (a plugin's own settings are under
+        ``config["PLUGIN_SETTINGS"][name]``).
+    :return: a list of ``shangliang.core.plans.forms.ApprovalStep(key, label, body,
+        reference_required)``; or None to leave the steps to the next implementation.
+
+    Stops at the first non-None result. The built-in (``trylast``) gives the two steps of DOMAIN.md:
+    the chair meeting's review (主席会议审议) and the party committee standing committee's decision
+    (党委常委会研究确定); publication follows the last step. A practice replaces or inserts steps by
+    returning its own list.
+    """
+
+
+@hookspec
+def plan_checks(plan: Mapping[str, Any], config: Mapping[str, Any]) -> list[Any] | None:
+    """Check a plan against a practice's yearly numbers and show what is short.
+
+    Called when a plan is shown (page, API, ``plans show``) and before it is published.
+
+    :param plan: the plan as ``Plan.as_dict`` gives it, with its ``items``.
+    :param config: the node's configuration.
+    :return: a list of ``shangliang.core.plans.forms.PlanCheck(rule, met, detail, blocks)``:
+        ``blocks`` true refuses publication while the check is not met; or None.
+
+    All implementations are called; no built-in implements it. Each form's own ``check`` runs beside
+    them (the plans service), so a plan shows both.
+    """
+
+
+@hookspec
+def plan_guard(plan: Mapping[str, Any], action: str, step: str | None, fields: Mapping[str, Any],
+               config: Mapping[str, Any]) -> list[str] | None:
+    """Refuse a change to a plan that your practice does not allow.
+
+    Called before ``action`` (``add_item``, ``step``, ``publish``, ``amend``) changes a plan, under its
+    lock, with what the change would record.
+
+    :param plan: the plan as ``Plan.as_dict`` gives it, with its ``items`` and ``steps``.
+    :param action: what is asked.
+    :param step: the approval step's key for ``step``, else None.
+    :param fields: the change's fields as given (the step's ``approver``, ``reference``, ``opinion``,
+        ``decision``; an item's ``form``, ``participants``, …).
+    :param config: the node's configuration.
+    :return: reasons (one line each) that refuse the change; or None.
+
+    All implementations are called; any reason refuses the change and nothing is stored.
+    """
+
+
+# -------------------------------------------------------------------------
+# Consultation activities (协商活动)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def activity_guard(activity: Mapping[str, Any], action: str, fields: Mapping[str, Any],
+                   config: Mapping[str, Any]) -> list[str] | None:
+    """Refuse a step of a consultation activity that your practice does not allow.
+
+    Called before ``action`` (``create``, ``invite``, ``attend``, ``opinion``, ``close``, …) changes an
+    activity, under its lock.
+
+    :param activity: the activity as ``Activity.as_dict`` gives it, with its invitations, research,
+        opinions and topics.
+    :param action: what is asked.
+    :param fields: the change's fields as given.
+    :param config: the node's configuration.
+    :return: reasons (one line each) that refuse the change; or None.
+
+    All implementations are called; any reason refuses the change and nothing is stored.
+    """
+
+
+@hookspec
+def activity_closed(activity: Mapping[str, Any], actor: str) -> None:
+    """A consultation activity was closed here (its minutes published, its topics' loop told).
+
+    Called after the transaction that closed it commits.
+
+    :param activity: the activity as ``Activity.as_dict`` gives it, after closing.
+    :param actor: who closed it.
+    :return: ignored.
+
+    All implementations are called.
+    """

@@ -31,6 +31,8 @@ BUILTIN_PLUGINS = (
     "shangliang.core.members.hooks",
     "shangliang.core.users.hooks",
     "shangliang.core.topics.hooks",
+    "shangliang.core.plans.hooks",
+    "shangliang.core.activities.hooks",
 )
 
 

@@ -8,13 +8,17 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "core" / "translations"
-METHODS = [("core/**.py", "python"), ("plugins/**.py", "python"), ("core/templates/**.html", "jinja2"),
+METHODS = [("core/**.py", "python"), ("plugins/**.py", "python"), ("core/**/templates/**.html", "jinja2"),
            ("plugins/**/templates/**.html", "jinja2")]
+# Babel's default keywords and the lazy ones (``lazy_gettext as _l``), as ``make translations`` extracts them.
+from babel.messages.extract import DEFAULT_KEYWORDS  # noqa: E402
+
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 
 
 def _source_messages() -> set[str]:
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS, directory_filter=lambda d: ".venv" not in d):
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS, directory_filter=lambda d: ".venv" not in d):
         found.add(message if isinstance(message, str) else message[0])
     return found
 

@@ -1,0 +1,3 @@
+"""The activities feature's built-in plugin."""
+
+from __future__ import annotations

@@ -1,0 +1,37 @@
+"""The plans feature's built-in plugin: the consultation forms of DOMAIN.md, the default approval steps
+(chair meeting review, party standing committee decision) and the feature's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shangliang.core.plugins import hookimpl
+from shangliang.core.settings import Setting
+
+from .forms import DEFAULT_FORMS, DEFAULT_STEPS
+
+
+def _pairs(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.count("|") == 1 and all(
+            part.strip() for part in v.split("|")) for v in value):
+        return 'must be a list of "special committee|department" strings'
+    return None
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("plans", "counterpart_pairs", [], "pairs of a special committee and a department that hold a "
+                'counterpart consultation (对口协商) at least once a year, as "committee|department"; a year\'s plan '
+                "shows each pair it has not planned", _pairs),
+    ]
+
+
+@hookimpl
+def consultation_forms():
+    return list(DEFAULT_FORMS)
+
+
+@hookimpl(trylast=True)
+def plan_approval_steps(config):
+    return list(DEFAULT_STEPS)
