@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -81,12 +83,11 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
         with_worker = is_embedded_broker(config["BROKER_URL"])
     node_dir = config["NODE_DIR"]
     master = os.getpid()
-    child = None
+    supervisor = None
     if with_worker:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"],
-            preexec_fn=_die_with_parent,
-        )
+        supervisor = WorkerSupervisor(
+            [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"])
+        supervisor.start()
     options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}")
     print(f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at http://{host}:{port}/"
           + (" with a worker and beat" if with_worker else ""), flush=True)
@@ -94,12 +95,63 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
         NodeApplication(functools.partial(_create_app, node_dir), options).run()
     finally:
         # gunicorn's worker processes leave through this frame too; only the master stops the worker.
-        if child is not None and os.getpid() == master:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if supervisor is not None and os.getpid() == master:
+            supervisor.stop()
+
+
+class WorkerSupervisor:
+    """Keeps ``serve``'s Celery worker (and beat) running: a worker that exits while the node serves (killed,
+    or crashed when its broker connection broke) is started again after a delay that doubles from
+    ``first_delay`` to ``max_delay`` seconds and falls back to ``first_delay`` once a worker has run for a
+    minute. ``stop`` ends the supervision and the worker (SIGTERM, then SIGKILL after ``grace`` seconds)."""
+
+    def __init__(self, argv: list[str], first_delay: float = 1.0, max_delay: float = 30.0, grace: float = 15.0):
+        self.argv = argv
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.grace = grace
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._spawn()
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if not self._stopping.is_set():
+                self.process = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)
+
+    def _watch(self) -> None:
+        delay = self.first_delay
+        while not self._stopping.is_set():
+            process = self.process
+            started = time.monotonic()
+            status = process.wait() if process is not None else None
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started > 60:
+                delay = self.first_delay
+            print(f"the worker exited with status {status}; starting it again in {delay:g} s", flush=True)
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, self.max_delay)
+            self._spawn()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=self.grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:

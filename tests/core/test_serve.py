@@ -92,6 +92,47 @@ def test_serve_stops_its_worker_when_it_stops(served):
     assert alive == []
 
 
+def _worker_pid(serve_pid: int) -> int | None:
+    for pid in _children(serve_pid):
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in argv and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+            return pid
+    return None
+
+
+def test_serve_starts_its_worker_again_when_it_dies(served):
+    base, process, node_dir = served
+    first = _worker_pid(process.pid)
+    assert first is not None, "serve started no worker"
+    os.kill(first, signal.SIGKILL)
+    deadline = time.time() + 30
+    second = None
+    while time.time() < deadline:
+        second = _worker_pid(process.pid)
+        if second not in (None, first):
+            break
+        time.sleep(0.2)
+    log = lambda: (node_dir / "serve.log").read_text(errors="replace")  # noqa: E731
+    assert second not in (None, first), log()[-3000:]
+    assert "the worker exited with status -9; starting it again" in log()
+    # The new worker runs the heartbeat: a beat newer than the restart arrives.
+    restarted = time.time()
+    while time.time() < deadline + 40:
+        health = json.loads(get(base + "/healthz")[1])
+        if health["worker"]["last_heartbeat_ms"] and health["worker"]["last_heartbeat_ms"] / 1000 > restarted:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("no heartbeat after the restart: " + log()[-3000:])
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert not os.path.exists(f"/proc/{second}") or open(f"/proc/{second}/stat").read().split()[2] == "Z"
+
+
 def test_serve_refuses_an_unreachable_broker(node_dir):
     env = dict(os.environ, SHANGLIANG_BROKER_URL="redis://127.0.0.1:1/0")
     result = subprocess.run([sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "serve"],
