@@ -8,6 +8,7 @@ from typing import Any
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting
 
+from . import models  # noqa: F401  (the plan tables)
 from .forms import DEFAULT_FORMS, DEFAULT_STEPS
 
 
