@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting
 
@@ -36,3 +38,22 @@ def consultation_forms():
 @hookimpl(trylast=True)
 def plan_approval_steps(config):
     return list(DEFAULT_STEPS)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import plans
+
+    return plans
+
+
+@hookimpl
+def nav_items():
+    return [(_l("Plans"), "plans.index")]

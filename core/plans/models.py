@@ -79,7 +79,7 @@ class PlanItem(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "topic_uid": self.topic_uid, "topic_title": self.topic_title, "form": self.form,
-                "month": self.month, "date": self.date, "lead": self.lead,
+                "planned_month": self.month, "planned_date": self.date, "lead": self.lead,
                 "participants": json.loads(self.participants), "position": self.position,
                 "added_ms": self.added_ms, "by_amendment": self.by_amendment}
 
@@ -126,7 +126,7 @@ class PlanAmendment(Base):
     reason: Mapped[str] = mapped_column(Text)
     approved_by: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(200))
-    changes: Mapped[str] = mapped_column(Text)  # JSON: the item added, or {"month": [old, new], "date": [old, new]}
+    changes: Mapped[str] = mapped_column(Text)  # JSON: the item added, or {"planned_month": [old, new], "planned_date": [old, new]}
     at_ms: Mapped[int] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(200))
 
