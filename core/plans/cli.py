@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import functools
+
 import click
+import flask
+from flask_babel import force_locale
 
 from shangliang.core.clitools import _os_user, emit, table, with_appcontext
 from shangliang.core.context import node_context
@@ -14,6 +18,18 @@ from shangliang.core.topics.models import RAISED_BY_KINDS
 
 from . import schemas, services
 from .models import AMENDMENT_KINDS, DECISIONS
+
+
+def localized(f):
+    """Run the command in the node's language: the form and step labels are translated (outside any request,
+    Flask-Babel has no locale of its own)."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        with force_locale(flask.current_app.config["LOCALE"]):
+            return f(*args, **kwargs)
+
+    return wrapper
 
 
 def _actor() -> str:
@@ -32,6 +48,7 @@ def plans() -> None:
 @plans.command("forms")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_forms(as_json) -> None:
     """The consultation forms (协商形式) this node offers and the approval steps its plans take."""
     data = services.forms_and_steps(node_context())
@@ -44,6 +61,7 @@ def plans_forms(as_json) -> None:
 @click.option("--year", type=int, help="Only the plan of this year.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_list(year, as_json) -> None:
     """This node's plans, the latest year first."""
     rows = [p.as_dict(full=False) for p in services.list_plans(get_session(), year).items]
@@ -56,6 +74,7 @@ def plans_list(year, as_json) -> None:
 @click.option("--title", default="", help="Default: <year>年度政协协商计划.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_create(year, title, as_json) -> None:
     """Draft this node's plan for a year (one plan a year)."""
     with transaction() as session:
@@ -92,6 +111,7 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.argument("year", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_show(year, as_json) -> None:
     """A plan: its items with their progress, approval steps, checks, amendments and topics consulted outside it."""
     emit(_detail(get_session(), year), as_json, _show_text)
@@ -138,6 +158,7 @@ def item_options(f):
 @item_options
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_add_item(year, topic_uid, title, description, category, areas, raised_by_kind, raised_by_name, form, month,
                    date, lead, departments, sectors, members, as_json) -> None:
     """Add an item to a draft plan: a topic held here (--topic) or a new one (--title, --category, --area, …)."""
@@ -154,6 +175,7 @@ def plans_add_item(year, topic_uid, title, description, category, areas, raised_
 @click.argument("item_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_remove_item(year, item_id, as_json) -> None:
     """Take an item out of a draft plan (its topic stays)."""
     with transaction() as session:
@@ -172,6 +194,7 @@ def plans_remove_item(year, item_id, as_json) -> None:
 @click.option("--date", "decided_on", default="", help="The meeting's day, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_step(year, step_key, approver, decision, reference, opinion, decided_on, as_json) -> None:
     """Record the plan's next approval step (in order; returned sends it back to draft)."""
     data = schemas.PlanStepIn(step=step_key, approver=approver, decision=decision, reference=reference,
@@ -186,6 +209,7 @@ def plans_step(year, step_key, approver, decision, reference, opinion, decided_o
 @click.argument("year", type=int)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_publish(year, as_json) -> None:
     """Publish the plan after its last approval step; its collected topics become determined."""
     with transaction() as session:
@@ -204,6 +228,7 @@ def plans_publish(year, as_json) -> None:
 @item_options
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
+@localized
 def plans_amend(year, kind, reason, approved_by, reference, item_id, topic_uid, title, description, category, areas,
                 raised_by_kind, raised_by_name, form, month, date, lead, departments, sectors, members,
                 as_json) -> None:
