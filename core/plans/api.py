@@ -4,14 +4,21 @@ JSON. The URL table and the documented answers are in ``blueprint.py``; the shap
 from __future__ import annotations
 
 from flask import url_for
-
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.web.api import actor, json_response
 
 from . import services
-from .schemas import (PlanAmendmentIn, PlanIn, PlanItemIn, PlanItemPath, PlanListQuery, PlanPath, PlanPublishIn,
-                      PlanStepIn)
+from .schemas import (
+    PlanAmendmentIn,
+    PlanIn,
+    PlanItemIn,
+    PlanItemPath,
+    PlanListQuery,
+    PlanPath,
+    PlanPublishIn,
+    PlanStepIn,
+)
 
 
 def _detail(session, year: int) -> dict:

@@ -4,11 +4,11 @@ operation answers (the OpenAPI document is generated from this table)."""
 from __future__ import annotations
 
 from flask import Blueprint
-
 from shangliang.core.web import auth
 from shangliang.core.web.api import api_blueprint, errors
 
-from . import api as handlers, services, views
+from . import api as handlers
+from . import services, views
 from .schemas import PlanDetail, PlanForms, PlanList, PlanPublished
 
 # -- /api/v1/plans ----------------------------------------------------------------------------------------

@@ -3,14 +3,12 @@ each command calls one service and prints text or, with ``--json``, JSON."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import functools
+from typing import Any
 
 import click
 import flask
 from flask_babel import force_locale
-
 from shangliang.core.clitools import _os_user, emit, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting
 

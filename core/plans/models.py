@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shangliang.core.models import Base
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from shangliang.core.models import Base
 
 #: A plan is drafted, taken through its approval steps, then published (read-only but for amendments).
 STATUSES = ("draft", "in_approval", "published")

@@ -8,7 +8,6 @@ approval steps, what a published plan allows) and refuse with named errors.
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-
 from shangliang.core.topics.schemas import TopicIn
 from shangliang.core.web.api import PageQuery, Request
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
@@ -27,9 +25,19 @@ from shangliang.core.plugins import flatten
 from shangliang.core.topics import services as topics
 from shangliang.core.topics.models import STAGES, Topic, TopicEvent
 from shangliang.federation.ids import ulid
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from .forms import ApprovalStep, PlanCheck, approval_steps, form_of, registry
-from .models import AMENDMENT_KINDS, DECISIONS, PARTICIPANT_KINDS, Plan, PlanAmendment, PlanItem, PlanStep
+from .models import (
+    AMENDMENT_KINDS,
+    DECISIONS,
+    PARTICIPANT_KINDS,
+    Plan,
+    PlanAmendment,
+    PlanItem,
+    PlanStep,
+)
 from .schemas import PlanAmendmentIn, PlanIn, PlanItemIn, PlanStepIn
 
 #: Roles that may change plans; every signed-in user may read them.
@@ -80,10 +88,25 @@ def candidate_topics(session: Session, node: NodeContext, plan: Plan) -> list[di
     return [{"uid": uid, "title": title, "stage": stage} for uid, title, stage in rows if uid not in planned]
 
 
+def label(value: Any) -> str:
+    """A form's or step's label as text: translated where there is a locale (a page, the API, a command), its
+    English msgid where Flask-Babel has none (a task, a service called outside a request)."""
+    try:
+        return str(value)
+    except RuntimeError:  # no request to choose a language from
+        return str(getattr(value, "_args", (value,))[0])
+
+
+def step_dict(step: ApprovalStep) -> dict[str, Any]:
+    return {"key": step.key, "label": label(step.label), "body": step.body,
+            "reference_required": step.reference_required}
+
+
 def forms_and_steps(node: NodeContext) -> dict[str, Any]:
     """The consultation forms this node offers and the approval steps its plans take."""
-    return {"forms": [form.as_dict() for form in registry(node.pm).values()],
-            "steps": [step.as_dict() for step in approval_steps(node.pm, node.config)]}
+    return {"forms": [{"key": form.key, "label": label(form.label), "description": form.description,
+                       "per_year": form.per_year} for form in registry(node.pm).values()],
+            "steps": [step_dict(step) for step in approval_steps(node.pm, node.config)]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +284,7 @@ def approval(node: NodeContext, plan: Plan, checks: list[PlanCheck] | None = Non
     steps = approval_steps(node.pm, node.config)
     following = next_step(plan, steps) if plan.status != "published" else None
     approved = {s.step for s in plan.steps if s.round == plan.round and s.decision == "approved"}
-    shown = [{**s.as_dict(), "state": "done" if s.key in approved or plan.status == "published" else
+    shown = [{**step_dict(s), "state": "done" if s.key in approved or plan.status == "published" else
               "next" if following is not None and s.key == following.key else "todo"} for s in steps]
     if checks is None:
         checks = plan_checks(node, plan)
@@ -285,7 +308,7 @@ def take_step(session: Session, node: NodeContext, year: int, data: PlanStepIn, 
         raise Conflict(f"every approval step of the plan for {year} is taken: publish it")
     if data.step != expected.key:
         raise InputError(f"step {data.step} is out of order: the next step of the plan for {year} is "
-                         f"{expected.key} ({expected.label})", field="step")
+                         f"{expected.key} ({label(expected.label)})", field="step")
     if not plan.items:
         raise InputError(f"the plan for {year} has no items: add its topics before its approval", field="step")
     approver = text(data.approver, "approver", NAME)
@@ -294,7 +317,7 @@ def take_step(session: Session, node: NodeContext, year: int, data: PlanStepIn, 
                          field="decision")
     reference = text(data.reference, "reference", REFERENCE, required=False)
     if expected.reference_required and not reference:
-        raise InputError(f"step {expected.key} ({expected.label}) cites its document or minute: the reference is "
+        raise InputError(f"step {expected.key} ({label(expected.label)}) cites its document or minute: the reference is "
                          "empty", field="reference")
     opinion = text(data.opinion, "opinion", OPINION, required=False)
     if data.decision == "returned" and not opinion:
@@ -361,7 +384,7 @@ def publish(session: Session, node: NodeContext, year: int, actor: str) -> tuple
         raise Conflict(f"the plan for {year} is already published")
     pending = next_step(plan, approval_steps(node.pm, node.config))
     if pending is not None:
-        raise Conflict(f"the plan for {year} is not approved: the next step is {pending.key} ({pending.label}); "
+        raise Conflict(f"the plan for {year} is not approved: the next step is {pending.key} ({label(pending.label)}); "
                        "it is published after its last step")
     if not plan.items:
         raise Conflict(f"the plan for {year} has no items")

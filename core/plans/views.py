@@ -5,13 +5,13 @@ amend once published). Each handler parses the form, calls one service and redir
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import flask
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
-
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
@@ -132,7 +132,7 @@ def show(year: int):
 
 def _item_input(form: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
     """A plan item from a page form: a topic held here, or a new topic's fields."""
-    get = lambda key: form.get(prefix + key, "")  # noqa: E731
+    get = lambda key: form.get(prefix + key, "")
     fields: dict[str, Any] = {
         "form": get("form"), "planned_month": _blank_none(get("planned_month")),
         "planned_date": _blank_none(get("planned_date")), "lead": get("lead"),
