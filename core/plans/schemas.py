@@ -32,7 +32,7 @@ class PlanListQuery(PageQuery):
 class PlanIn(Request):
     """Draft this node's consultation plan for a year (one plan a year)."""
 
-    year: int = Field(description="the year, 2000 to 2100")
+    year: int = Field(description="the year, 1949 to 2999")
     title: str | None = Field("", description="at most 300 characters; default `<year>年度政协协商计划`")
 
 

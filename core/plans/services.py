@@ -42,7 +42,7 @@ from .schemas import PlanAmendmentIn, PlanIn, PlanItemIn, PlanStepIn
 
 #: Roles that may change plans; every signed-in user may read them.
 WRITERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+FIRST_YEAR, LAST_YEAR = 1949, 2999  # from the CPPCC's founding
 TITLE, NAME, REFERENCE, OPINION, REASON, PARTICIPANT = 300, 200, 200, 5000, 2000, 200
 PARTICIPANTS = 100  # at most this many of each kind
 ITEMS = 500  # at most this many items in a plan
