@@ -61,10 +61,9 @@ def create(app, year=YEAR, title=""):
 def raise_topic(app, **changes):
     from shangliang.core.topics import services as topics
 
-    with app.app_context():
-        with transaction("test") as session:
-            topic, _ = topics.raise_topic(session, node_context(), TopicIn(**{**ROAD, **changes}), "test")
-            return topic.uid
+    with app.app_context(), transaction("test") as session:
+        topic, _ = topics.raise_topic(session, node_context(), TopicIn(**{**ROAD, **changes}), "test")
+        return topic.uid
 
 
 def add(app, year=YEAR, **fields):

@@ -3,7 +3,6 @@ blocks publication (plan_checks), a guard that refuses a change (plan_guard), an
 (plan_published, after commit)."""
 
 import pytest
-
 from shangliang.core.errors import Conflict, InputError
 from shangliang.core.plans.forms import DEFAULT_STEPS, ApprovalStep, PlanCheck
 from shangliang.core.plugins import hookimpl
@@ -15,7 +14,8 @@ class Putian:
     """选题-商题-定题: select, a joint meeting with party and government, the standing committee decides; and a
     plan needs two special consultation meetings before it is published."""
 
-    published: list = []
+    def __init__(self):
+        self.published: list = []
 
     @hookimpl
     def plan_approval_steps(self, config):
@@ -41,7 +41,6 @@ class Putian:
 @pytest.fixture
 def practice(app):
     plugin = Putian()
-    Putian.published = []
     app.extensions["shangliang.plugins"].register(plugin, name="putian_test")
     return plugin
 

@@ -179,9 +179,8 @@ def test_publication_follows_the_last_step_and_determines_collected_topics(app):
     from shangliang.core.topics import services as topics
 
     moved = raise_topic(app, title="已确定的议题")
-    with app.app_context():
-        with transaction("test") as session:
-            topics.advance(session, node_context(), topics.get_topic(session, moved, lock=True), "determined")
+    with app.app_context(), transaction("test") as session:
+        topics.advance(session, node_context(), topics.get_topic(session, moved, lock=True), "determined")
     add(app, topic_uid=moved)
     refused(app, Conflict, ["not approved", "next step is chair_meeting"], publish, app)
     step(app, "chair_meeting")
@@ -275,10 +274,9 @@ def test_progress_per_item_and_topics_consulted_outside_the_plan(app):
     _walk(app, uid, "implementing")
     assert show(app)["progress"][0]["implementation"] == "implementing"
     _walk(app, uid, "feedback")
-    with app.app_context():
-        with transaction("test") as session:
-            topics.record_result(session, node_context(), topics.get_topic(session, uid, lock=True), "suggestion",
-                                 "道路改造建议案", "分三期实施", ["一期六月开工"], ["区交通局"], "test")
+    with app.app_context(), transaction("test") as session:
+        topics.record_result(session, node_context(), topics.get_topic(session, uid, lock=True), "suggestion",
+                             "道路改造建议案", "分三期实施", ["一期六月开工"], ["区交通局"], "test")
     row = show(app)["progress"][0]
     assert row["implementation"] == "closed" and row["result"]["title"] == "道路改造建议案"
     assert show(app)["outside"] == []
