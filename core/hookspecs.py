@@ -425,6 +425,21 @@ def plan_guard(plan: Mapping[str, Any], action: str, step: str | None, fields: M
     """
 
 
+@hookspec
+def plan_published(plan: Mapping[str, Any], actor: str) -> None:
+    """An annual plan was published on this node (its last approval step taken, its checks met).
+
+    Called after the transaction that published it commits.
+
+    :param plan: the plan as ``Plan.as_dict`` gives it, after publication, with its ``items``, ``steps``
+        and ``amendments``.
+    :param actor: who published it (``cli:<user>``, ``web:<user>``, ``api:<user>``).
+    :return: ignored.
+
+    All implementations are called; no built-in implements it.
+    """
+
+
 # -------------------------------------------------------------------------
 # Consultation activities (协商活动)
 # -------------------------------------------------------------------------

@@ -7,11 +7,11 @@ practice from ``plan_checks``. The built-in implementations are in ``hooks.py``;
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-
 from shangliang.core.errors import ConfigError, InputError
 from shangliang.core.plugins import flatten
 

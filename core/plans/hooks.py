@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting
 
+from . import models  # noqa: F401  (the plan tables)
 from .forms import DEFAULT_FORMS, DEFAULT_STEPS
 
 
@@ -35,3 +37,22 @@ def consultation_forms():
 @hookimpl(trylast=True)
 def plan_approval_steps(config):
     return list(DEFAULT_STEPS)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import plans
+
+    return plans
+
+
+@hookimpl
+def nav_items():
+    return [(_l("Plans"), "plans.index")]

@@ -35,6 +35,7 @@ import tomlkit
 from flask import Flask
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
+from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
 from shangliang.core.topics.models import Topic, TopicAttachment, TopicEvent
 from sqlalchemy import func, select
 
@@ -128,6 +129,32 @@ def _csrf_form(m: Matrix, fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "csrf_token": m.csrf}
 
 
+def _year(call: Call) -> int:
+    return int(call.path.split("/plans/")[1].split("/")[0])
+
+
+def _plan_made(m: Matrix, call: Call, response) -> bool:
+    location = response.headers.get("Location", "")
+    return "/plans/" in location and m.plan_rows(int(location.rstrip("/").split("/")[-1]))[0] is not None
+
+
+def _plan_has(status: str | None = None, items: int | None = None, steps: int | None = None,
+              amendments: int | None = None) -> Callable[[Matrix, Call, Any], bool]:
+    def check(m: Matrix, call: Call, response) -> bool:
+        found = m.plan_rows(_year(call))
+        want = (status, items, steps, amendments)
+        return all(w is None or w == f for w, f in zip(want, found))
+
+    return check
+
+
+PLAN_ITEM = {"form": "forum", "planned_month": 3, "lead": "提案委员会", "topic": TOPIC}
+PLAN_ITEM_FORM = {"form": "forum", "planned_month": "3", "lead": "提案委员会", **{k: v for k, v in TOPIC.items()
+                                                                             if k != "areas"}, "areas": "620302001"}
+PLAN_STEP = {"step": "chair_meeting", "approver": "主席会议", "decision": "approved"}
+PLAN_MOVE = {"kind": "move", "planned_month": 9, "reason": "调整", "approved_by": "主席会议", "reference": "纪要5号"}
+
+
 TABLE: dict[tuple[str, str], Entry] = {
     # core pages
     ("GET", "/"): Entry(OPEN, 200, lambda m: Call("/")),
@@ -172,6 +199,42 @@ TABLE: dict[tuple[str, str], Entry] = {
         content_type="application/octet-stream"), _attached, writes=True),
     ("GET", "/api/v1/topics/<uid>/attachments/<sha256>"): Entry(API_READ, 200, lambda m: Call(
         f"/api/v1/topics/{m.uid}/attachments/{m.sha256}")),
+    # plan pages
+    ("GET", "/plans"): Entry(PAGE_READ, 200, lambda m: Call("/plans")),
+    ("POST", "/plans"): Entry(PAGE_WRITE, 303, lambda m: Call("/plans", form=_csrf_form(
+        m, {"year": str(m.new_year())})), _plan_made, writes=True),
+    ("GET", "/plans/<int:year>"): Entry(PAGE_READ, 200, lambda m: Call(f"/plans/{m.plan_year}")),
+    ("POST", "/plans/<int:year>/items"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/plans/{m.fresh_plan('empty')[0]}/items", form=_csrf_form(m, PLAN_ITEM_FORM)), _plan_has(items=1), writes=True),
+    ("POST", "/plans/<int:year>/items/<int:item_id>/remove"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        "/plans/{}/items/{}/remove".format(*m.fresh_plan("draft")), form=_csrf_form(m, {})), _plan_has(items=0),
+        writes=True),
+    ("POST", "/plans/<int:year>/steps"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/plans/{m.fresh_plan('draft')[0]}/steps", form=_csrf_form(m, PLAN_STEP)), _plan_has("in_approval", steps=1),
+        writes=True),
+    ("POST", "/plans/<int:year>/publish"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/plans/{m.fresh_plan('approved')[0]}/publish", form=_csrf_form(m, {})), _plan_has("published"), writes=True),
+    ("POST", "/plans/<int:year>/amendments"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        "/plans/{}/amendments".format(m.fresh_plan("published")[0]), form=_csrf_form(
+            m, {**PLAN_MOVE, "planned_month": "9", "item_id": str(m.last_item)})), _plan_has(amendments=1), writes=True),
+    # the plans API
+    ("GET", "/api/v1/plans"): Entry(API_READ, 200, lambda m: Call("/api/v1/plans")),
+    ("POST", "/api/v1/plans"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/plans", json={"year": m.new_year()}),
+                                     lambda m, call, response: response.get_json()["status"] == "draft", writes=True),
+    ("GET", "/api/v1/plans/forms"): Entry(API_READ, 200, lambda m: Call("/api/v1/plans/forms")),
+    ("GET", "/api/v1/plans/<int:year>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/plans/{m.plan_year}")),
+    ("POST", "/api/v1/plans/<int:year>/items"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/plans/{m.fresh_plan('empty')[0]}/items", json=PLAN_ITEM), _plan_has(items=1), writes=True),
+    ("DELETE", "/api/v1/plans/<int:year>/items/<int:item_id>"): Entry(API_WRITE, 200, lambda m: Call(
+        "/api/v1/plans/{}/items/{}".format(*m.fresh_plan("draft")), json={}), _plan_has(items=0), writes=True),
+    ("POST", "/api/v1/plans/<int:year>/steps"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/plans/{m.fresh_plan('draft')[0]}/steps", json=PLAN_STEP), _plan_has("in_approval", steps=1),
+        writes=True),
+    ("POST", "/api/v1/plans/<int:year>/publish"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/plans/{m.fresh_plan('approved')[0]}/publish", json={}), _plan_has("published"), writes=True),
+    ("POST", "/api/v1/plans/<int:year>/amendments"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/plans/{}/amendments".format(m.fresh_plan("published")[0]), json={**PLAN_MOVE, "item_id": m.last_item}),
+        _plan_has(amendments=1), writes=True),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -256,6 +319,9 @@ class Matrix:
     sha256: str = ""
     csrf: str = ""
     clients: dict[str, Any] = field(default_factory=dict)
+    plan_year: int = 0
+    next_year: int = 1949
+    last_item: int = 0
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -265,6 +331,40 @@ class Matrix:
         answer = self.app.test_client().post("/api/v1/topics", json=TOPIC, headers=self.basic("matrix_setup"))
         assert answer.status_code == 201, answer.get_data(as_text=True)
         return answer.get_json()["topic"]["uid"]
+
+    def new_year(self) -> int:
+        self.next_year += 1
+        return self.next_year
+
+    def fresh_plan(self, stage: str) -> tuple[int, int]:
+        """A new year's plan made through the API: ``empty``, ``draft`` (one item), ``approved`` or
+        ``published``; its year and its item's id (0 when empty)."""
+        client, headers, year = self.app.test_client(), self.basic("matrix_setup"), self.new_year()
+
+        def post(path: str, body: dict) -> dict:
+            answer = client.post(f"/api/v1/plans{path}", json=body, headers=headers)
+            assert answer.status_code in (200, 201), answer.get_data(as_text=True)
+            return answer.get_json()
+
+        post("", {"year": year})
+        self.last_item = 0
+        if stage != "empty":
+            self.last_item = post(f"/{year}/items", PLAN_ITEM)["items"][0]["id"]
+        if stage in ("approved", "published"):
+            post(f"/{year}/steps", PLAN_STEP)
+            post(f"/{year}/steps", {**PLAN_STEP, "step": "standing_committee"})
+        if stage == "published":
+            post(f"/{year}/publish", {})
+        return year, self.last_item
+
+    def plan_rows(self, year: int) -> tuple:
+        """The plan of ``year``: its status and how many items, steps and amendments it has."""
+        with self.app.app_context():
+            session = get_session()
+            plan = session.execute(select(Plan).where(Plan.year == year)).scalar()
+            if plan is None:
+                return (None, 0, 0, 0)
+            return (plan.status, len(plan.items), len(plan.steps), len(plan.amendments))
 
     def stage(self, uid: str) -> str | None:
         with self.app.app_context():
@@ -276,11 +376,11 @@ class Matrix:
                                          .join(Topic).where(Topic.uid == uid)).scalar()
 
     def fingerprint(self) -> tuple:
-        """How much the node holds: topics, their events and attachments."""
+        """How much the node holds: topics, their events and attachments, plans and their rows."""
         with self.app.app_context():
             session = get_session()
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
-                         for table in (Topic, TopicEvent, TopicAttachment))
+                         for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -346,6 +446,7 @@ def matrix(make_node, runner):
                                     content_type="application/octet-stream", headers=m.basic("matrix_setup"))
     assert upload.status_code == 201, upload.get_data(as_text=True)
     m.sha256 = upload.get_json()["attachment"]["sha256"]
+    m.plan_year = m.fresh_plan("draft")[0]
     yield m
     app.extensions["shangliang.db"].engine.dispose()
 

@@ -1,0 +1,1 @@
+"""Tests of the annual consultation plans feature."""

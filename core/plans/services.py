@@ -1,0 +1,523 @@
+"""Plan services: the rules of a node's annual consultation plan (年度协商计划) — drafting it, its items,
+the approval steps taken in order, publication and amendments — and what it shows (checks, progress per
+item, topics consulted outside it), for pages, the API and commands alike.
+
+Every function takes a session and the node's context and either returns a value or raises a named error
+(``InputError``, ``NotFound``, ``Conflict``); the caller's transaction stores all of a change or none of
+it. A change locks the plan's row first (:func:`get_plan` with ``lock``) and decides on what it reads then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shangliang.core.context import NodeContext
+from shangliang.core.db import after_commit
+from shangliang.core.errors import ConfigError, Conflict, InputError, NotFound
+from shangliang.core.models import Role
+from shangliang.core.pagination import Page, page
+from shangliang.core.plugins import flatten
+from shangliang.core.topics import services as topics
+from shangliang.core.topics.models import STAGES, Topic, TopicEvent
+from shangliang.federation.ids import ulid
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from .forms import ApprovalStep, PlanCheck, approval_steps, form_of, registry
+from .models import (
+    AMENDMENT_KINDS,
+    DECISIONS,
+    PARTICIPANT_KINDS,
+    Plan,
+    PlanAmendment,
+    PlanItem,
+    PlanStep,
+)
+from .schemas import PlanAmendmentIn, PlanIn, PlanItemIn, PlanStepIn
+
+#: Roles that may change plans; every signed-in user may read them.
+WRITERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
+FIRST_YEAR, LAST_YEAR = 1949, 2999  # from the CPPCC's founding
+TITLE, NAME, REFERENCE, OPINION, REASON, PARTICIPANT = 300, 200, 200, 5000, 2000, 200
+PARTICIPANTS = 100  # at most this many of each kind
+ITEMS = 500  # at most this many items in a plan
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Stages at and after which a topic counts as consulted; a ``consulted`` event (activities) counts too.
+CONSULTED = STAGES[STAGES.index("consulting"):]
+IMPLEMENTATION = ("implementing", "feedback", "closed")
+
+text = topics.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding plans
+
+
+def get_plan(session: Session, year: int, lock: bool = False) -> Plan:
+    """The plan of ``year``; ``lock`` takes its row (PostgreSQL) so that two changes to it never interleave."""
+    query = select(Plan).where(Plan.year == year).options(
+        selectinload(Plan.items), selectinload(Plan.steps), selectinload(Plan.amendments))
+    if lock:
+        query = query.with_for_update(of=Plan)
+    plan = session.execute(query).scalar_one_or_none()
+    if plan is None:
+        raise NotFound(f"no plan for {year} on this node")
+    return plan
+
+
+def list_plans(session: Session, year: int | None = None, limit: int | None = None,
+               cursor: str | None = None) -> Page[Plan]:
+    """The node's plans, the latest year first; a page of ``limit`` after ``cursor`` (all: None)."""
+    query = select(Plan).options(selectinload(Plan.items))
+    if year is not None:
+        query = query.where(Plan.year == year)
+    return page(session, query, [Plan.year], lambda p: [p.year], limit, cursor)
+
+
+def candidate_topics(session: Session, node: NodeContext, plan: Plan) -> list[dict[str, Any]]:
+    """Topics held here, not closed and not in the plan: what an item may name."""
+    planned = {item.topic_uid for item in plan.items}
+    rows = session.execute(select(Topic.uid, Topic.title, Topic.stage).where(Topic.holder == node.id,
+                                                                             Topic.stage != "closed")
+                           .order_by(Topic.raised_ms.desc())).all()
+    return [{"uid": uid, "title": title, "stage": stage} for uid, title, stage in rows if uid not in planned]
+
+
+def label(value: Any) -> str:
+    """A form's or step's label as text: translated where there is a locale (a page, the API, a command), its
+    English msgid where Flask-Babel has none (a task, a service called outside a request)."""
+    try:
+        return str(value)
+    except RuntimeError:  # no request to choose a language from
+        return str(getattr(value, "_args", (value,))[0])
+
+
+def step_dict(step: ApprovalStep) -> dict[str, Any]:
+    return {"key": step.key, "label": label(step.label), "body": step.body,
+            "reference_required": step.reference_required}
+
+
+def forms_and_steps(node: NodeContext) -> dict[str, Any]:
+    """The consultation forms this node offers and the approval steps its plans take."""
+    return {"forms": [{"key": form.key, "label": label(form.label), "description": form.description,
+                       "per_year": form.per_year} for form in registry(node.pm).values()],
+            "steps": [step_dict(step) for step in approval_steps(node.pm, node.config)]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafting
+
+
+def _year(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
+        raise InputError(f"the year must be a whole number from {FIRST_YEAR} to {LAST_YEAR}", field="year")
+    return value
+
+
+def create_plan(session: Session, node: NodeContext, data: PlanIn, actor: str) -> Plan:
+    """Draft this node's plan for a year: one plan a year (``Conflict`` when there is one)."""
+    year = _year(data.year)
+    title = text(data.title, "title", TITLE, required=False) or f"{year}年度政协协商计划"
+    if session.execute(select(Plan.id).where(Plan.year == year)).first() is not None:
+        raise Conflict(f"this node already has a plan for {year}: one plan a year (amend it, or show it with "
+                       f"plans show {year})")
+    now = node.now_ms()
+    plan = Plan(uid=f"{node.id}:{ulid(now)}", year=year, title=title, status="draft", round=1, created_ms=now,
+                updated_ms=now)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def _day(value: str, field: str) -> dt.date:
+    if not DATE.fullmatch(value):
+        raise InputError(f"{field} {value[:20]!r} is not a date written YYYY-MM-DD", field=field)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{field} {value} is not a day of the calendar", field=field) from None
+
+
+def _when(plan: Plan, month: Any, date: Any) -> tuple[int, str | None]:
+    """The planned month and date: a month 1-12, or a date in the plan's year (its month then)."""
+    date = (date or "").strip() if isinstance(date, str) else date
+    if date:
+        if not isinstance(date, str):
+            raise InputError("planned_date must be text, YYYY-MM-DD", field="planned_date")
+        day = _day(date, "planned_date")
+        if day.year != plan.year:
+            raise InputError(f"the planned date {date} is not in {plan.year}, the plan's year", field="planned_date")
+        if month not in (None, "", day.month):
+            raise InputError(f"planned month {month} and planned date {date} disagree: give one of them",
+                             field="planned_month")
+        return day.month, date
+    if month in (None, ""):
+        raise InputError("give a planned month (1 to 12) or a planned date (YYYY-MM-DD)", field="planned_month")
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise InputError("the planned month must be a whole number from 1 to 12", field="planned_month")
+    return month, None
+
+
+def _participants(value: Any) -> dict[str, list[str]]:
+    data = value.model_dump() if hasattr(value, "model_dump") else dict(value or {})
+    found: dict[str, list[str]] = {}
+    for kind in PARTICIPANT_KINDS:
+        names = data.get(kind) or []
+        if len(names) > PARTICIPANTS:
+            raise InputError(f"participants {kind} holds {len(names)} names; at most {PARTICIPANTS}",
+                             field="participants")
+        cleaned = [text(name, f"a name in participants {kind}", PARTICIPANT) for name in names]
+        found[kind] = list(dict.fromkeys(cleaned))
+    return found
+
+
+def _item_fields(session: Session, node: NodeContext, plan: Plan, data: PlanItemIn) -> dict[str, Any]:
+    """An item's fields checked, its topic found (not yet raised when it is new); nothing written."""
+    form = form_of(node.pm, data.form).key
+    month, date = _when(plan, data.planned_month, data.planned_date)
+    lead = text(data.lead, "lead", NAME)
+    participants = _participants(data.participants)
+    if len(plan.items) >= ITEMS:
+        raise InputError(f"plan {plan.year} already has {ITEMS} items, the most a plan may have")
+    if (data.topic_uid is None) == (data.topic is None):
+        raise InputError("give either topic_uid (a topic held here) or topic (a new topic raised from the plan)",
+                         field="topic_uid")
+    topic = None
+    if data.topic_uid is not None:
+        uid = text(data.topic_uid, "topic_uid", 120)
+        try:
+            topic = topics.get_topic(session, uid, lock=True)
+        except NotFound:
+            raise InputError(f"no topic {uid!r} on this node", field="topic_uid") from None
+        if topic.holder != node.id:
+            raise InputError(f"topic {uid} is held by {topic.holder}, not by this node: a plan holds topics "
+                             "this node consults", field="topic_uid")
+        if topic.stage == "closed":
+            raise InputError(f"topic {uid} is closed", field="topic_uid")
+        if any(item.topic_uid == uid for item in plan.items):
+            raise Conflict(f"topic {uid} is already in the plan for {plan.year}")
+    return {"form": form, "planned_month": month, "planned_date": date, "lead": lead, "participants": participants,
+            "topic": topic, "topic_uid": topic.uid if topic else None,
+            "new_topic": data.topic.model_dump() if data.topic is not None else None}
+
+
+def _place_item(session: Session, node: NodeContext, plan: Plan, fields: Mapping[str, Any], new_topic: Any,
+                actor: str, by_amendment: bool = False) -> PlanItem:
+    """Raise the new topic if there is one, and add the item at the end of the plan."""
+    topic = fields["topic"]
+    if topic is None:
+        topic, _route = topics.raise_topic(session, node, new_topic, actor)
+    now = node.now_ms()
+    item = PlanItem(topic_uid=topic.uid, topic_title=topic.title, form=fields["form"], month=fields["planned_month"],
+                    date=fields["planned_date"], lead=fields["lead"],
+                    participants=json.dumps(fields["participants"], ensure_ascii=False),
+                    position=max((i.position for i in plan.items), default=0) + 1, added_ms=now,
+                    by_amendment=by_amendment)
+    plan.items.append(item)
+    plan.updated_ms = now
+    session.flush()
+    return item
+
+
+def _guard_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k != "topic"}
+
+
+def add_item(session: Session, node: NodeContext, year: int, data: PlanItemIn, actor: str) -> PlanItem:
+    """Add an item to a draft plan: an existing topic held here, or a topic raised from the plan."""
+    plan = get_plan(session, year, lock=True)
+    _draft(plan, "items are added")
+    fields = _item_fields(session, node, plan, data)
+    _guard(node, plan, "add_item", None, _guard_fields(fields))
+    return _place_item(session, node, plan, fields, data.topic, actor)
+
+
+def remove_item(session: Session, node: NodeContext, year: int, item_id: int, actor: str) -> PlanItem:
+    """Take an item out of a draft plan (the topic stays)."""
+    plan = get_plan(session, year, lock=True)
+    _draft(plan, "items are removed")
+    item = _item(plan, item_id)
+    plan.items.remove(item)
+    plan.updated_ms = node.now_ms()
+    session.flush()
+    return item
+
+
+def _item(plan: Plan, item_id: Any) -> PlanItem:
+    found = next((i for i in plan.items if i.id == item_id), None)
+    if found is None:
+        raise NotFound(f"the plan for {plan.year} has no item {item_id}")
+    return found
+
+
+def _draft(plan: Plan, what: str) -> None:
+    if plan.status != "draft":
+        later = "a published plan changes only by amendment" if plan.status == "published" else \
+            "return it at an approval step to change it"
+        raise Conflict(f"the plan for {plan.year} is {plan.status}: {what} only while it is a draft ({later})")
+
+
+def _guard(node: NodeContext, plan: Plan, action: str, step: str | None, fields: Mapping[str, Any]) -> None:
+    reasons = flatten(node.pm.hook.plan_guard(plan=plan.as_dict(), action=action, step=step, fields=dict(fields),
+                                              config=node.config))
+    if reasons:
+        raise InputError("refused: " + "; ".join(str(r) for r in reasons))
+
+
+# ---------------------------------------------------------------------------------------------
+# Approval
+
+
+def next_step(plan: Plan, steps: list[ApprovalStep]) -> ApprovalStep | None:
+    """The first step not approved in the plan's current round (None: every step approved)."""
+    approved = {s.step for s in plan.steps if s.round == plan.round and s.decision == "approved"}
+    return next((s for s in steps if s.key not in approved), None)
+
+
+def approval(node: NodeContext, plan: Plan, checks: list[PlanCheck] | None = None) -> dict[str, Any]:
+    """The current round's steps with their state, the next step, and whether the plan may be published."""
+    steps = approval_steps(node.pm, node.config)
+    following = next_step(plan, steps) if plan.status != "published" else None
+    approved = {s.step for s in plan.steps if s.round == plan.round and s.decision == "approved"}
+    shown = [{**step_dict(s), "state": "done" if s.key in approved or plan.status == "published" else
+              "next" if following is not None and s.key == following.key else "todo"} for s in steps]
+    if checks is None:
+        checks = plan_checks(node, plan)
+    can_publish = (plan.status != "published" and following is None and bool(plan.items)
+                   and not any(c.blocks and not c.met for c in checks))
+    return {"steps": shown, "next": following.key if following else None, "can_publish": can_publish}
+
+
+def take_step(session: Session, node: NodeContext, year: int, data: PlanStepIn, actor: str) -> PlanStep:
+    """Record the plan's next approval step; steps are taken strictly in order. ``returned`` sends the plan
+    back to draft and starts a new round."""
+    plan = get_plan(session, year, lock=True)
+    if plan.status == "published":
+        raise Conflict(f"the plan for {year} is published: its approval is over (amend it instead)")
+    steps = approval_steps(node.pm, node.config)
+    keys = [s.key for s in steps]
+    if data.step not in keys:
+        raise InputError(f"unknown approval step {str(data.step)[:40]!r}; steps: {', '.join(keys)}", field="step")
+    expected = next_step(plan, steps)
+    if expected is None:
+        raise Conflict(f"every approval step of the plan for {year} is taken: publish it")
+    if data.step != expected.key:
+        raise InputError(f"step {data.step} is out of order: the next step of the plan for {year} is "
+                         f"{expected.key} ({label(expected.label)})", field="step")
+    if not plan.items:
+        raise InputError(f"the plan for {year} has no items: add its topics before its approval", field="step")
+    approver = text(data.approver, "approver", NAME)
+    if data.decision not in DECISIONS:
+        raise InputError(f"unknown decision {str(data.decision)[:40]!r}; decisions: {', '.join(DECISIONS)}",
+                         field="decision")
+    reference = text(data.reference, "reference", REFERENCE, required=False)
+    if expected.reference_required and not reference:
+        raise InputError(f"step {expected.key} ({label(expected.label)}) cites its document or minute: the reference is "
+                         "empty", field="reference")
+    opinion = text(data.opinion, "opinion", OPINION, required=False)
+    if data.decision == "returned" and not opinion:
+        raise InputError("a plan returned at an approval step says why: the opinion is empty", field="opinion")
+    decided_on = (data.decided_on or "").strip()
+    if decided_on:
+        day = _day(decided_on, "decided_on")
+        if day > _today(node):
+            raise InputError(f"decided_on {decided_on} is in the future", field="decided_on")
+    else:
+        decided_on = _today(node).isoformat()
+    fields = {"approver": approver, "reference": reference, "opinion": opinion, "decision": data.decision,
+              "decided_on": decided_on}
+    _guard(node, plan, "step", expected.key, fields)
+    now = node.now_ms()
+    step = PlanStep(round=plan.round, step=expected.key, at_ms=now, actor=actor, **fields)
+    plan.steps.append(step)
+    if data.decision == "returned":
+        plan.status, plan.round = "draft", plan.round + 1
+    else:
+        plan.status = "in_approval"
+    plan.updated_ms = now
+    session.flush()
+    return step
+
+
+def _today(node: NodeContext) -> dt.date:
+    """Today in the node's time zone."""
+    from shangliang.core.topics.supervision import today
+
+    return today(node.config, node.now_ms())
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks and publication
+
+
+def plan_checks(node: NodeContext, plan: Plan) -> list[PlanCheck]:
+    """What the plan lacks: the practices' checks (hook ``plan_checks``), each form's own check, and each
+    form's number a year (shown, never blocking)."""
+    data = plan.as_dict()
+    found: list[PlanCheck] = []
+    for check in flatten(node.pm.hook.plan_checks(plan=data, config=node.config)):
+        if not isinstance(check, PlanCheck):
+            raise ConfigError(f"a plugin answered plan_checks with {check!r}; a check is a "
+                              "shangliang.core.plans.forms.PlanCheck", "plugins.enabled")
+        found.append(check)
+    for form in registry(node.pm).values():
+        count = sum(1 for item in data["items"] if item["form"] == form.key)
+        if form.per_year:
+            found.append(PlanCheck(f"{form.description or form.key}: {form.per_year} a year", count >= form.per_year,
+                                   f"{count} planned", False, f"form:{form.key}"))
+        if form.check is not None:
+            lines = form.check(data["items"], node.config) or []
+            found += [PlanCheck(form.description or form.key, False, line, False, f"form:{form.key}") for line in lines]
+    return found
+
+
+def publish(session: Session, node: NodeContext, year: int, actor: str) -> tuple[Plan, list[str]]:
+    """Publish the plan after its last approval step, with no blocking check unmet; the plan's topics still
+    ``collected`` here move to ``determined`` (确定议题). Returns the plan and the topics moved."""
+    plan = get_plan(session, year, lock=True)
+    if plan.status == "published":
+        raise Conflict(f"the plan for {year} is already published")
+    pending = next_step(plan, approval_steps(node.pm, node.config))
+    if pending is not None:
+        raise Conflict(f"the plan for {year} is not approved: the next step is {pending.key} ({label(pending.label)}); "
+                       "it is published after its last step")
+    if not plan.items:
+        raise Conflict(f"the plan for {year} has no items")
+    short = [c for c in plan_checks(node, plan) if c.blocks and not c.met]
+    if short:
+        raise Conflict(f"the plan for {year} is not published while it is short: "
+                       + "; ".join(f"{c.rule}" + (f" ({c.detail})" if c.detail else "") for c in short))
+    _guard(node, plan, "publish", None, {})
+    now = node.now_ms()
+    plan.status, plan.published_ms, plan.updated_ms = "published", now, now
+    determined = [uid for uid in (item.topic_uid for item in plan.items) if _determine(session, node, plan, uid, actor)]
+    session.flush()
+    after_commit(session, lambda: node.pm.hook.plan_published(plan=plan.as_dict(), actor=actor))
+    return plan, determined
+
+
+def _determine(session: Session, node: NodeContext, plan: Plan, uid: str, actor: str) -> bool:
+    """确定议题: a planned topic still collected here moves to determined (the topics service, its guards)."""
+    try:
+        topic = topics.get_topic(session, uid, lock=True)
+    except NotFound:
+        return False
+    if topic.stage != "collected" or topic.holder != node.id or topic.accepted_ms is None:
+        return False
+    topics.advance(session, node, topic, "determined", f"in the {plan.year} consultation plan", actor)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Amendments
+
+
+def amend(session: Session, node: NodeContext, year: int, data: PlanAmendmentIn, actor: str) -> PlanAmendment:
+    """Change a published plan: add an item or move one to another month or date, with the reason, who
+    approved it and the document reference — otherwise refused and nothing stored."""
+    plan = get_plan(session, year, lock=True)
+    if plan.status != "published":
+        raise Conflict(f"the plan for {year} is {plan.status}: amendments change a published plan (while it is a "
+                       "draft, add or remove items)")
+    if data.kind not in AMENDMENT_KINDS:
+        raise InputError(f"unknown amendment kind {str(data.kind)[:40]!r}; kinds: {', '.join(AMENDMENT_KINDS)}",
+                         field="kind")
+    recorded = {}
+    for name, limit in (("reason", REASON), ("approved_by", NAME), ("reference", REFERENCE)):
+        value = text(getattr(data, name), name, limit, required=False)
+        if not value:
+            raise InputError(f"an amendment to a published plan records its reason, who approved it and the "
+                             f"document reference: {name} is empty", field=name)
+        recorded[name] = value
+    now = node.now_ms()
+    if data.kind == "add":
+        if data.item is None:
+            raise InputError("an amendment of kind add gives the item added", field="item")
+        fields = _item_fields(session, node, plan, data.item)
+        _guard(node, plan, "amend", None, {"kind": "add", **recorded, **_guard_fields(fields)})
+        item = _place_item(session, node, plan, fields, data.item.topic, actor, by_amendment=True)
+        changes = {k: v for k, v in item.as_dict().items() if k not in ("id", "position", "added_ms", "by_amendment")}
+        _determine(session, node, plan, item.topic_uid, actor)
+    else:
+        if data.item_id is None:
+            raise InputError("an amendment of kind move names the item moved (item_id)", field="item_id")
+        item = _item(plan, data.item_id)
+        month, date = _when(plan, data.planned_month, data.planned_date)
+        changes = {name: [old, new] for name, old, new in (("planned_month", item.month, month),
+                                                           ("planned_date", item.date, date)) if old != new}
+        if not changes:
+            raise InputError(f"item {item.id} is already planned for {date or month}: nothing moves",
+                             field="planned_month")
+        _guard(node, plan, "amend", None, {"kind": "move", **recorded, "item_id": item.id, "planned_month": month,
+                                           "planned_date": date})
+        item.month, item.date = month, date
+    amendment = PlanAmendment(kind=data.kind, item_id=item.id, topic_uid=item.topic_uid,
+                              changes=json.dumps(changes, ensure_ascii=False), at_ms=now, actor=actor, **recorded)
+    plan.amendments.append(amendment)
+    plan.updated_ms = now
+    session.flush()
+    return amendment
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing a plan: progress per item and topics consulted outside it
+
+
+def _year_bounds(node: NodeContext, year: int) -> tuple[int, int]:
+    zone = ZoneInfo(node.config.get("TIMEZONE") or "Asia/Shanghai")
+    start = dt.datetime(year, 1, 1, tzinfo=zone)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=zone)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def progress(session: Session, plan: Plan) -> list[dict[str, Any]]:
+    """Per item: whether its topic was consulted, its result and how far its implementation is."""
+    uids = [item.topic_uid for item in plan.items]
+    found = {t.uid: t for t in session.execute(select(Topic).where(Topic.uid.in_(uids))
+                                               .options(selectinload(Topic.events))).scalars()} if uids else {}
+    rows = []
+    for item in plan.items:
+        topic = found.get(item.topic_uid)
+        if topic is None:
+            rows.append({"item_id": item.id, "topic_uid": item.topic_uid, "title": item.topic_title, "stage": None,
+                         "holder": None, "consulted": False, "result": None, "implementation": None})
+            continue
+        consulted = topic.stage in CONSULTED or any(e.action == "consulted" for e in topic.events)
+        rows.append({"item_id": item.id, "topic_uid": topic.uid, "title": topic.title, "stage": topic.stage,
+                     "holder": topic.holder, "consulted": consulted,
+                     "result": json.loads(topic.result) if topic.result else None,
+                     "implementation": topic.stage if topic.stage in IMPLEMENTATION else None})
+    return rows
+
+
+def outside(session: Session, node: NodeContext, plan: Plan) -> list[dict[str, Any]]:
+    """Topics consulted in the plan's year (they reached the consulting stage, or a ``consulted`` event was
+    recorded) that are not in the plan: allowed (``001`` 9), shown beside it."""
+    start, end = _year_bounds(node, plan.year)
+    planned = {item.topic_uid for item in plan.items}
+    rows = session.execute(
+        select(Topic.uid, Topic.title, Topic.stage, TopicEvent.at_ms).join(TopicEvent, TopicEvent.topic_id == Topic.id)
+        .where(or_(TopicEvent.to_stage == "consulting", TopicEvent.action == "consulted"),
+               TopicEvent.at_ms >= start, TopicEvent.at_ms < end)
+        .order_by(TopicEvent.at_ms)).all()
+    seen: dict[str, dict[str, Any]] = {}
+    for uid, title, stage, at_ms in rows:
+        if uid not in planned and uid not in seen:
+            seen[uid] = {"uid": uid, "title": title, "stage": stage, "consulted_ms": at_ms}
+    return list(seen.values())
+
+
+def show(session: Session, node: NodeContext, plan: Plan) -> dict[str, Any]:
+    """The plan with its items, steps, amendments, approval state, checks, progress and outside topics."""
+    checks = plan_checks(node, plan)
+    data = plan.as_dict()
+    data["approval"] = approval(node, plan, checks)
+    data["checks"] = [c.as_dict() for c in checks]
+    data["progress"] = progress(session, plan)
+    data["outside"] = outside(session, node, plan)
+    return data
