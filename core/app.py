@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_openapi3 import APIBlueprint, OpenAPI
@@ -95,6 +95,8 @@ def select_locale() -> str:
     from flask import current_app
 
     supported = node_config.SUPPORTED_LOCALES
+    if not has_request_context():  # a command or a task: the node's language
+        return current_app.config["LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if chosen in supported:
         return chosen

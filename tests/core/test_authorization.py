@@ -14,7 +14,9 @@ route and the answer an allowed request gets:
 - ``API_READ``: any node user by Basic or session; anonymous 401 ``unauthenticated`` (JSON, with
   ``WWW-Authenticate: Basic``);
 - ``API_WRITE``: ``admin`` or ``office`` by Basic or session (+ CSRF header); other roles 403
-  ``forbidden``, anonymous 401 — the JSON error body of docs/api.md.
+  ``forbidden``, anonymous 401 — the JSON error body of docs/api.md;
+- ``PAGE_ONLINE``, ``API_ONLINE``: as ``PAGE_WRITE`` and ``API_WRITE`` but for ``member`` and ``public``
+  (an opinion posted online while an activity's window is open, 网络协商); other roles 403.
 
 An allowed write is checked by its effect (a topic raised, its stage moved, a file attached), a refused one
 by nothing having changed. The node is real (``make_node``, users added with ``users add``) and has CSRF
@@ -33,6 +35,7 @@ from typing import Any
 import pytest
 import tomlkit
 from flask import Flask
+from shangliang.core.activities.models import Activity, Invitation, Material, Opinion
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
@@ -43,6 +46,7 @@ from ..conftest import invoke
 
 ROLES = ("admin", "office", "member", "handling_unit", "public")
 WRITERS = {"admin", "office"}
+ONLINE = {"member", "public"}
 PASSWORD = "correct-horse-battery"
 PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum"]
 PLUGIN_TOML = """
@@ -61,6 +65,9 @@ TOPIC = {"title": "两镇之间道路维修", "description": "连接两镇的道
 FILE = b"joint letter\n"
 
 OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE = "open", "page_read", "page_write", "api_read", "api_write"
+PAGE_ONLINE, API_ONLINE = "page_online", "api_online"
+ACTIVITY = {"form": "forum", "title": "季度协商座谈会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
+            "place": "会议室", "organiser": "提案委员会"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,6 +130,26 @@ def _advanced(m: Matrix, call: Call, response) -> bool:
 
 def _attached(m: Matrix, call: Call, response) -> bool:
     return m.attachment_count(_uid(call)) == 1
+
+
+def _activity_uid(call: Call) -> str:
+    return call.path.split("?")[0].split("/")[-2]  # …/activities/<uid>/act, …/actions, …/opinions, …/materials
+
+
+def _planned(m: Matrix, call: Call, response) -> bool:
+    return "/activities/" in response.headers.get("Location", "")
+
+
+def _invited(m: Matrix, call: Call, response) -> bool:
+    return m.activity_rows(Invitation, _activity_uid(call)) == 1
+
+
+def _material_added(m: Matrix, call: Call, response) -> bool:
+    return m.activity_rows(Material, _activity_uid(call)) == 1
+
+
+def _opinion_posted(m: Matrix, call: Call, response) -> bool:
+    return m.activity_rows(Opinion, _activity_uid(call)) == 1
 
 
 def _csrf_form(m: Matrix, fields: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +262,40 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/plans/<int:year>/amendments"): Entry(API_WRITE, 201, lambda m: Call(
         "/api/v1/plans/{}/amendments".format(m.fresh_plan("published")[0]), json={**PLAN_MOVE, "item_id": m.last_item}),
         _plan_has(amendments=1), writes=True),
+    # activity pages
+    ("GET", "/activities"): Entry(PAGE_READ, 200, lambda m: Call("/activities")),
+    ("POST", "/activities"): Entry(PAGE_WRITE, 303, lambda m: Call("/activities", form=_csrf_form(
+        m, {**ACTIVITY, "topics": m.determined_topic()})), _planned, writes=True),
+    ("GET", "/activities/<uid>"): Entry(PAGE_READ, 200, lambda m: Call(f"/activities/{m.activity}")),
+    ("POST", "/activities/<uid>/act"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/activities/{m.fresh_activity()}/act", form=_csrf_form(m, {"action": "invite", "kind": "department",
+                                                                     "name": "交通局"})), _invited, writes=True),
+    ("POST", "/activities/<uid>/materials"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/activities/{m.fresh_activity()}/materials", form=_csrf_form(m, {"file": (io.BytesIO(FILE), "议程.txt")})),
+        _material_added, writes=True),
+    ("POST", "/activities/<uid>/opinions"): Entry(PAGE_ONLINE, 303, lambda m: Call(
+        f"/activities/{m.fresh_activity(window=True)}/opinions", form=_csrf_form(m, {"text": "先修东段"})),
+        _opinion_posted, writes=True),
+    ("GET", "/activities/<uid>/materials/<sha256>"): Entry(PAGE_READ, 200, lambda m: Call(
+        f"/activities/{m.activity}/materials/{m.sha256}")),
+    # the activities API
+    ("GET", "/api/v1/activities"): Entry(API_READ, 200, lambda m: Call("/api/v1/activities")),
+    ("GET", "/api/v1/activities.ics"): Entry(API_READ, 200, lambda m: Call("/api/v1/activities.ics")),
+    ("POST", "/api/v1/activities"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/activities", json={
+        **ACTIVITY, "topics": [m.determined_topic()]}),
+        lambda m, call, response: response.get_json()["activity"]["status"] == "planned", writes=True),
+    ("GET", "/api/v1/activities/<uid>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/activities/{m.activity}")),
+    ("POST", "/api/v1/activities/<uid>/actions"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/activities/{m.fresh_activity()}/actions", json={"action": "invite", "kind": "department",
+                                                                  "name": "交通局"}), _invited, writes=True),
+    ("POST", "/api/v1/activities/<uid>/opinions"): Entry(API_ONLINE, 201, lambda m: Call(
+        f"/api/v1/activities/{m.fresh_activity(window=True)}/opinions", json={"text": "先修东段"}),
+        _opinion_posted, writes=True),
+    ("POST", "/api/v1/activities/<uid>/materials"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/activities/{m.fresh_activity()}/materials?name=agenda.txt", data=FILE,
+        content_type="application/octet-stream"), _material_added, writes=True),
+    ("GET", "/api/v1/activities/<uid>/materials/<sha256>"): Entry(API_READ, 200, lambda m: Call(
+        f"/api/v1/activities/{m.activity}/materials/{m.sha256}")),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -273,6 +334,14 @@ def expected(entry: Entry, who: Who) -> str:
         if who.role is None:
             return "401"
         return "allowed" if who.role in WRITERS else "403"
+    if entry.access == PAGE_ONLINE:
+        if not signed_in:
+            return "login"
+        return "allowed" if who.role in ONLINE else "403"
+    if entry.access == API_ONLINE:
+        if who.role is None:
+            return "401"
+        return "allowed" if who.role in ONLINE else "403"
     raise AssertionError(f"unknown access {entry.access!r}")
 
 
@@ -317,6 +386,7 @@ class Matrix:
     app: Flask
     uid: str = ""
     sha256: str = ""
+    activity: str = ""
     csrf: str = ""
     clients: dict[str, Any] = field(default_factory=dict)
     plan_year: int = 0
@@ -365,6 +435,30 @@ class Matrix:
             if plan is None:
                 return (None, 0, 0, 0)
             return (plan.status, len(plan.items), len(plan.steps), len(plan.amendments))
+    def determined_topic(self) -> str:
+        uid = self.fresh_topic()
+        moved = self.app.test_client().post(f"/api/v1/topics/{uid}/actions", headers=self.basic("matrix_setup"),
+                                            json={"action": "advance", "to_stage": "determined"})
+        assert moved.status_code == 200, moved.get_data(as_text=True)
+        return uid
+
+    def fresh_activity(self, window: bool = False) -> str:
+        """An activity planned on a fresh topic (with its online window open when ``window``)."""
+        client = self.app.test_client()
+        answer = client.post("/api/v1/activities", json={**ACTIVITY, "topics": [self.determined_topic()]},
+                             headers=self.basic("matrix_setup"))
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        uid = answer.get_json()["activity"]["uid"]
+        if window:
+            opened = client.post(f"/api/v1/activities/{uid}/actions", headers=self.basic("matrix_setup"),
+                                 json={"action": "open_window", "closes": "2099-01-01 00:00"})
+            assert opened.status_code == 200, opened.get_data(as_text=True)
+        return uid
+
+    def activity_rows(self, model, uid: str) -> int:
+        with self.app.app_context():
+            return get_session().execute(select(func.count()).select_from(model).join(Activity)
+                                         .where(Activity.uid == uid)).scalar()
 
     def stage(self, uid: str) -> str | None:
         with self.app.app_context():
@@ -376,11 +470,13 @@ class Matrix:
                                          .join(Topic).where(Topic.uid == uid)).scalar()
 
     def fingerprint(self) -> tuple:
-        """How much the node holds: topics, their events and attachments, plans and their rows."""
+        """How much the node holds: topics, their events and attachments; plans and their rows; activities,
+        their invitations, materials and opinions."""
         with self.app.app_context():
             session = get_session()
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
-                         for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment))
+                         for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
+                                       Activity, Invitation, Material, Opinion))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -447,6 +543,10 @@ def matrix(make_node, runner):
     assert upload.status_code == 201, upload.get_data(as_text=True)
     m.sha256 = upload.get_json()["attachment"]["sha256"]
     m.plan_year = m.fresh_plan("draft")[0]
+    m.activity = m.fresh_activity()
+    material = app.test_client().post(f"/api/v1/activities/{m.activity}/materials?name=letter.txt", data=FILE,
+                                      content_type="application/octet-stream", headers=m.basic("matrix_setup"))
+    assert material.status_code == 201 and material.get_json()["material"]["sha256"] == m.sha256
     yield m
     app.extensions["shangliang.db"].engine.dispose()
 
@@ -482,10 +582,13 @@ def test_every_route_answers_every_role_as_the_table_says(matrix):
 def test_the_table_covers_every_kind_of_access():
     """Every kind of access is exercised, and the expectations differ where they should."""
     kinds = {entry.access for entry in TABLE.values()}
-    assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE}
+    assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE, PAGE_ONLINE, API_ONLINE}
     write = TABLE[("POST", "/api/v1/topics")]
     assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "403", "403", "403", "403"]
+    online = TABLE[("POST", "/api/v1/activities/<uid>/opinions")]
+    assert [expected(online, who) for who in WHO] == ["401", "403", "403", "403", "403", "allowed", "allowed",
+                                                      "403", "403", "allowed", "allowed"]
     page = TABLE[("POST", "/topics")]
     assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
                                                     "login", "403", "login", "403", "login", "403"]
