@@ -1,1 +1,1 @@
-"""City-level practices (Lianyungang's consultation homes 协商民主之家, …)."""
+"""City-level practices: one package per practice (none shipped yet; see plugins/README.md)."""

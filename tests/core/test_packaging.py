@@ -64,6 +64,7 @@ def test_wheel_holds_every_module_and_data_file(wheel):
             expected = "shangliang/" + module.relative_to(ROOT).as_posix()
             assert expected in names, f"the wheel lacks {expected}"
     for data in [*ROOT.glob("core/**/templates/**/*.html"), *ROOT.glob("plugins/**/templates/**/*.html"),
+                 *ROOT.glob("plugins/*/*/README.md"),
                  *ROOT.glob("core/translations/*/LC_MESSAGES/messages.mo"), ROOT / "core/migrations/script.py.mako"]:
         expected = "shangliang/" + data.relative_to(ROOT).as_posix()
         assert expected in names, f"the wheel lacks {expected}"

@@ -15,7 +15,7 @@ from shangliang.core.plugins import BUILTIN_PLUGINS, builtin_name, get_plugin_ma
 
 from ..conftest import invoke
 
-LEVEL_PLUGINS = {"leader_follow_up": "province", "consultation_home": "city", "quarterly_forum": "county",
+LEVEL_PLUGINS = {"leader_follow_up": "province", "consultation_home": "township", "quarterly_forum": "county",
                  "work_station": "township"}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 

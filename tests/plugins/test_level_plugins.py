@@ -20,9 +20,10 @@ from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import ConfigError
 from shangliang.core.members.models import Member
 from shangliang.core.models import Notification
-from shangliang.plugins.city import consultation_home
-from shangliang.plugins.county import quarterly_forum
-from shangliang.plugins.province import leader_follow_up
+from shangliang.plugins.county.quarterly_forum import services as forum_services
+from shangliang.plugins.county.quarterly_forum import tasks as forum_tasks
+from shangliang.plugins.province.leader_follow_up import services as leader_services
+from shangliang.plugins.township.consultation_home import tasks as home_tasks
 
 HOMES = """
 [[plugins.consultation_home.homes]]
@@ -94,7 +95,7 @@ def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(make_node
     infos = {info["name"]: info for info in json.loads(result.output)}
     expected = {
         "leader_follow_up": ("province", ["node_configured", "register_commands"]),
-        "consultation_home": ("city", ["beat_schedule", "node_configured", "register_blueprints"]),
+        "consultation_home": ("township", ["beat_schedule", "node_configured", "register_blueprints"]),
         "quarterly_forum": ("county", ["beat_schedule", "node_configured"]),
         "work_station": ("township", ["node_configured", "register_blueprints", "register_commands"]),
     }
@@ -152,13 +153,13 @@ def test_leaders_list_is_not_offered_where_the_plugin_is_not_enabled(make_node):
 
 def test_an_item_in_a_unit_goes_to_the_leader_following_that_unit_or_one_above_it():
     leaders = {"张主席": ["6201"], "李副主席": ["620302"], "王副主席": ["6203"]}
-    assert leader_follow_up.leaders_for(leaders, "620302001") == ["李副主席", "王副主席"]
-    assert leader_follow_up.leaders_for(leaders, "6201") == ["张主席"]
-    assert leader_follow_up.leaders_for(leaders, "6204") == []
+    assert leader_services.leaders_for(leaders, "620302001") == ["李副主席", "王副主席"]
+    assert leader_services.leaders_for(leaders, "6201") == ["张主席"]
+    assert leader_services.leaders_for(leaders, "6204") == []
 
 
 # ---------------------------------------------------------------------------
-# 协商民主之家 consultation homes (city)
+# 协商民主之家 consultation homes (township)
 # ---------------------------------------------------------------------------
 
 
@@ -182,11 +183,11 @@ def test_consultation_home_reminder_is_scheduled_on_the_first_day_of_each_quarte
     with node_app(node_dir) as app:
         celery_app = app.extensions["celery"]
         entry = celery_app.conf.beat_schedule["consultation_home.quarterly_reminder"]
-        assert entry["task"] == consultation_home.TASK == "shangliang.plugins.consultation_home.quarterly_reminder"
+        assert entry["task"] == home_tasks.TASK == "shangliang.plugins.consultation_home.quarterly_reminder"
         schedule = entry["schedule"]
         assert (schedule.month_of_year, schedule.day_of_month, schedule.hour, schedule.minute) == (
             {1, 4, 7, 10}, {1}, {9}, {0})
-        assert consultation_home.TASK in celery_app.tasks
+        assert home_tasks.TASK in celery_app.tasks
 
 
 def test_consultation_home_reminder_tells_the_office_which_homes_must_consult_this_quarter(make_node):
@@ -194,7 +195,7 @@ def test_consultation_home_reminder_tells_the_office_which_homes_must_consult_th
     configure(node_dir, ["consultation_home"], HOMES)
     with node_app(node_dir) as app:
         with app.app_context():
-            notification_id = consultation_home.quarterly_reminder.run(today="2025-04-01")
+            notification_id = home_tasks.quarterly_reminder.run(today="2025-04-01")
         rows = notifications(app)
     assert [row.id for row in rows] == [notification_id]
     row = rows[0]
@@ -208,7 +209,7 @@ def test_consultation_home_reminder_stores_nothing_when_no_home_is_configured(ma
     node_dir = make_node(node_id="3207", name="测试政协", plugins=["consultation_home"])
     with node_app(node_dir) as app:
         with app.app_context():
-            assert consultation_home.quarterly_reminder.run(today="2025-04-01") is None
+            assert home_tasks.quarterly_reminder.run(today="2025-04-01") is None
         assert notifications(app) == []
 
 
@@ -246,7 +247,7 @@ def test_quarterly_forum_reminder_asks_for_a_topic_and_research_in_time(make_nod
         assert entry["task"] == "shangliang.plugins.quarterly_forum.remind"
         assert entry["schedule"].month_of_year == {1, 4, 7, 10}
         with app.app_context():
-            quarterly_forum.remind.run(today="2025-07-01")
+            forum_tasks.remind.run(today="2025-07-01")
         (row,) = notifications(app)
     assert (row.recipient_role, row.source) == ("office", "quarterly_forum")
     assert "Q3 2025" in row.subject
@@ -256,7 +257,7 @@ def test_quarterly_forum_reminder_asks_for_a_topic_and_research_in_time(make_nod
 
 
 def test_quarterly_forum_reminder_late_in_the_quarter_says_to_start_research_now():
-    _subject, body = quarterly_forum.reminder_text(dt.date(2025, 12, 20), 20)
+    _subject, body = forum_services.reminder_text(dt.date(2025, 12, 20), 20)
     assert "start it now" in body
 
 

@@ -1,27 +1,17 @@
-"""领导包抓 leader follow-up (Gansu, seed 004): each leader of this committee follows named lower units."""
+"""The rules of 领导包抓: the ``leaders`` setting and who follows a unit."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-import click
-import flask  # not `from flask import current_app`: `plugins list` probes module attributes outside any app
-
-from shangliang.core.cli import emit, table, with_appcontext
 from shangliang.core.divisions import is_ancestor, level_of, validate_code
 from shangliang.core.errors import DivisionCodeError
-from shangliang.core.plugins import hookimpl
 
 NAME = "leader_follow_up"
 SETTING = f"plugins.{NAME}.leaders"
 
 # leader's name -> division codes of the lower units that leader follows (包抓).
 CONFIG_DEFAULTS: dict[str, Any] = {"leaders": {}}
-
-
-# ---------------------------------------------------------------------------
-# Services
-# ---------------------------------------------------------------------------
 
 
 def check_leaders(node_id: str, leaders: Any) -> list[str]:
@@ -60,40 +50,6 @@ def leaders_for(leaders: Mapping[str, list[str]], code: str) -> list[str]:
             if any(unit == code or is_ancestor(unit, code) for unit in codes)]
 
 
-def _settings() -> dict[str, Any]:
-    return flask.current_app.config["PLUGIN_SETTINGS"][NAME]
-
-
-# ---------------------------------------------------------------------------
-# Hooks
-# ---------------------------------------------------------------------------
-
-
-@hookimpl
-def node_configured(config, plugin_config):
-    return check_leaders(config["NODE_ID"], plugin_config[NAME]["leaders"]) or None
-
-
-@hookimpl
-def register_commands(cli):
-    return leaders
-
-
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-
-
-@click.group()
-def leaders() -> None:
-    """Leader follow-up (领导包抓): which leader follows which lower units."""
-
-
-@leaders.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@with_appcontext
-def leaders_list(as_json: bool) -> None:
-    """Each leader and the units that leader follows."""
-    emit(follow_up_rows(_settings()["leaders"]), as_json, lambda rs: table(
-        [[r["leader"], ", ".join(f"{u['code']} ({u['level']})" for u in r["units"])] for r in rs],
-        ["leader", "units"]) if rs else f"no leaders configured (setting: {SETTING})")
+def settings(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """This practice's settings in a node's configuration (``config["PLUGIN_SETTINGS"]``)."""
+    return config["PLUGIN_SETTINGS"][NAME]

@@ -1,33 +1,17 @@
-"""协商民主之家 consultation homes (Lianyungang, seed 002): at least 3 members and a lead each, one consultation a quarter."""
+"""The rules of 协商民主之家: the ``homes`` setting and the quarter's reminder."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
-
-import flask  # not `from flask import current_app`: `plugins list` probes module attributes outside any app
-from celery import shared_task
-from celery.schedules import crontab
-from flask import Blueprint, render_template
-
-from shangliang.core.db import transaction
-from shangliang.core.notifications import notify
-from shangliang.core.plugins import hookimpl
+from typing import Any, Mapping
 
 NAME = "consultation_home"
 SETTING = f"plugins.{NAME}.homes"
-TASK = f"shangliang.plugins.{NAME}.quarterly_reminder"
 MIN_MEMBERS = 3  # "每个协商民主之家至少安排3名以上政协委员参加,并指定一名委员作为负责人"
 HOME_KEYS = ("name", "lead", "members")
 
 # Each home: {name = "...", lead = "...", members = ["...", ...]}; the lead is one of the members.
 CONFIG_DEFAULTS: dict[str, Any] = {"homes": []}
-
-
-# ---------------------------------------------------------------------------
-# Services
-# ---------------------------------------------------------------------------
 
 
 def check_homes(homes: Any) -> list[str]:
@@ -80,61 +64,6 @@ def reminder_text(homes: list[dict[str, Any]], day: dt.date) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _settings() -> dict[str, Any]:
-    return flask.current_app.config["PLUGIN_SETTINGS"].get(NAME) or {}
-
-
-def _node_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(flask.current_app.config["TIMEZONE"])).date()
-
-
-# ---------------------------------------------------------------------------
-# Hooks
-# ---------------------------------------------------------------------------
-
-
-@hookimpl
-def node_configured(config, plugin_config):
-    return check_homes(plugin_config[NAME]["homes"]) or None
-
-
-@hookimpl
-def register_blueprints(app):
-    return bp
-
-
-@hookimpl
-def beat_schedule(config):
-    # 09:00 (the node's time zone) on the first day of each quarter.
-    return {f"{NAME}.quarterly_reminder": {
-        "task": TASK, "schedule": crontab(minute=0, hour=9, day_of_month=1, month_of_year="1,4,7,10")}}
-
-
-# ---------------------------------------------------------------------------
-# Tasks
-# ---------------------------------------------------------------------------
-
-
-@shared_task(name=TASK)
-def quarterly_reminder(today: str | None = None) -> int | None:
-    """Tell the office which homes must hold this quarter's consultation; the notification's id, or None."""
-    homes = _settings().get("homes") or []
-    if not homes:
-        return None
-    day = dt.date.fromisoformat(today) if today else _node_today()
-    subject, body = reminder_text(homes, day)
-    with transaction(actor="worker") as session:
-        notification = notify(session, subject=subject, body=body, role="office", source=NAME)
-    return notification.id
-
-
-# ---------------------------------------------------------------------------
-# Web
-# ---------------------------------------------------------------------------
-
-bp = Blueprint(NAME, __name__, url_prefix="/practices/consultation-homes", template_folder="templates")
-
-
-@bp.route("/")
-def index():
-    return render_template("consultation_home.html", homes=_settings().get("homes") or [], min_members=MIN_MEMBERS)
+def settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """This practice's settings in a node's configuration (``config["PLUGIN_SETTINGS"]``); empty if not enabled."""
+    return config["PLUGIN_SETTINGS"].get(NAME) or {}

@@ -1,18 +1,12 @@
-"""委员工作站 member work station (Gansu, seed 004): a head (deputy party secretary) and 1-2 member deputies."""
+"""The rules of 委员工作站: the station's settings and the station against the members on record."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-import click
-import flask  # not `from flask import current_app`: `plugins list` probes module attributes outside any app
-from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
 
-from shangliang.core.cli import emit, with_appcontext
-from shangliang.core.db import get_session
 from shangliang.core.members.services import members_by_number
-from shangliang.core.plugins import hookimpl
 
 NAME = "work_station"
 MIN_DEPUTIES, MAX_DEPUTIES = 1, 2  # "副站长由辖区内1~2名政协委员担任"
@@ -24,11 +18,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {"head": "", "head_is_member": False, "deputie
 
 def _setting(key: str) -> str:
     return f"plugins.{NAME}.{key}"
-
-
-# ---------------------------------------------------------------------------
-# Services
-# ---------------------------------------------------------------------------
 
 
 def check_settings(settings: Mapping[str, Any]) -> list[str]:
@@ -70,67 +59,6 @@ def station_report(session: Session, settings: Mapping[str, Any]) -> dict[str, A
             "problems": problems, "ok": not problems}
 
 
-def _settings() -> Mapping[str, Any]:
-    return flask.current_app.config["PLUGIN_SETTINGS"][NAME]
-
-
-# ---------------------------------------------------------------------------
-# Hooks
-# ---------------------------------------------------------------------------
-
-
-@hookimpl
-def node_configured(config, plugin_config):
-    return check_settings(plugin_config[NAME]) or None
-
-
-@hookimpl
-def register_commands(cli):
-    return station
-
-
-@hookimpl
-def register_blueprints(app):
-    return bp
-
-
-# ---------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------
-
-
-@click.group()
-def station() -> None:
-    """The member work station (委员工作站): its head and deputy heads."""
-
-
-@station.command("check")
-@click.option("--json", "as_json", is_flag=True)
-@with_appcontext
-def station_check(as_json: bool) -> None:
-    """Check the deputies against the members and whether the head must be co-opted (exit 1 if so)."""
-    report = station_report(get_session(), _settings())
-
-    def text(r: dict[str, Any]) -> str:
-        head = r["head"] or "(not named)"
-        lines = [f"head: {head} ({'member' if r['head_is_member'] else 'not a member'})"]
-        lines += [f"deputy {d['member_no']}: {d['name']}" for d in r["deputies"] if d["found"]]
-        lines += r["problems"]
-        lines.append("station complete" if r["ok"] else f"{len(r['problems'])} problem(s)")
-        return "\n".join(lines)
-
-    emit(report, as_json, text)
-    if not report["ok"]:
-        click.get_current_context().exit(1)
-
-
-# ---------------------------------------------------------------------------
-# Web
-# ---------------------------------------------------------------------------
-
-bp = Blueprint(NAME, __name__, url_prefix="/practices/work-station", template_folder="templates")
-
-
-@bp.route("/")
-def index():
-    return render_template("work_station.html", station=station_report(get_session(), _settings()))
+def settings(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """This practice's settings in a node's configuration (``config["PLUGIN_SETTINGS"]``)."""
+    return config["PLUGIN_SETTINGS"][NAME]

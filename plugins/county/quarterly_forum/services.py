@@ -1,30 +1,15 @@
-"""季协商座谈会 quarterly forum (Kailu, seed 001 §13): a planned topic a quarter, researched beforehand."""
+"""The rules of 季协商座谈会: the research lead time and the quarter's reminder."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import flask  # not `from flask import current_app`: `plugins list` probes module attributes outside any app
-from celery import shared_task
-from celery.schedules import crontab
-
-from shangliang.core.db import transaction
-from shangliang.core.notifications import notify
-from shangliang.core.plugins import hookimpl
 
 NAME = "quarterly_forum"
 SETTING = f"plugins.{NAME}.research_lead_days"
-TASK = f"shangliang.plugins.{NAME}.remind"
 
 # Days of research by a special committee (专门委员会) before the forum: "会前……深入开展调研".
 CONFIG_DEFAULTS: dict[str, Any] = {"research_lead_days": 20}
-
-
-# ---------------------------------------------------------------------------
-# Services
-# ---------------------------------------------------------------------------
 
 
 def check_lead_days(value: Any) -> list[str]:
@@ -58,42 +43,3 @@ def reminder_text(day: dt.date, lead_days: int) -> tuple[str, str]:
         "and the government as a special report (seed 001 §13).",
     ])
     return subject, body
-
-
-def _node_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(flask.current_app.config["TIMEZONE"])).date()
-
-
-# ---------------------------------------------------------------------------
-# Hooks
-# ---------------------------------------------------------------------------
-
-
-@hookimpl
-def node_configured(config, plugin_config):
-    return check_lead_days(plugin_config[NAME]["research_lead_days"]) or None
-
-
-@hookimpl
-def beat_schedule(config):
-    # 09:00 (the node's time zone) on the first day of each quarter.
-    return {f"{NAME}.remind": {
-        "task": TASK, "schedule": crontab(minute=0, hour=9, day_of_month=1, month_of_year="1,4,7,10")}}
-
-
-# ---------------------------------------------------------------------------
-# Tasks
-# ---------------------------------------------------------------------------
-
-
-@shared_task(name=TASK)
-def remind(today: str | None = None) -> int | None:
-    """Tell the office that this quarter's forum needs a topic and research beforehand; the notification's id."""
-    settings = flask.current_app.config["PLUGIN_SETTINGS"].get(NAME)
-    if settings is None:  # queued on a node that no longer enables the plugin
-        return None
-    day = dt.date.fromisoformat(today) if today else _node_today()
-    subject, body = reminder_text(day, settings["research_lead_days"])
-    with transaction(actor="worker") as session:
-        notification = notify(session, subject=subject, body=body, role="office", source=NAME)
-    return notification.id

@@ -1,0 +1,8 @@
+"""季协商座谈会 quarterly forum (Kailu, seed 001 §13): a planned topic a quarter, researched beforehand."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import beat_schedule, node_configured
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "beat_schedule", "node_configured"]

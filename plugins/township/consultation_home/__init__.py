@@ -1,0 +1,8 @@
+"""协商民主之家 consultation homes (Lianyungang, seed 002): at least 3 members and a lead each, one consultation a quarter."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import beat_schedule, node_configured, register_blueprints
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "beat_schedule", "node_configured", "register_blueprints"]

@@ -1,0 +1,8 @@
+"""委员工作站 member work station (Gansu, seed 004): a head (deputy party secretary) and 1-2 member deputies."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import node_configured, register_blueprints, register_commands
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "register_blueprints", "register_commands"]
