@@ -11,8 +11,10 @@ from shangliang.core.db import get_session, transaction
 from shangliang.core.web.api import actor, json_response
 
 from . import services
+from . import federation
 from .schemas import (ActivityActionIn, ActivityIn, ActivityListQuery, ActivityMaterialPath, ActivityMaterialQuery,
-                      ActivityOnlineOpinionIn, ActivityPath)
+                      ActivityOnlineOpinionIn, ActivityPath, ActivityRemoteActionIn, ActivityRemoteJoinAction,
+                      ActivityRemotePath)
 from .views import send_material, user_of
 
 
@@ -51,7 +53,7 @@ def show_activity(path: ActivityPath):
 def act_on_activity(path: ActivityPath, body: ActivityActionIn):
     """Act on an activity.
 
-    One action (`invite`, `reply`, `attend`, `research`, `opinion`, `open_window`, `close_window`, `moderate`,
+    One action (`invite`, `invite_level` — a higher level, over signed messages —, `reply`, `attend`, `research`, `opinion`, `open_window`, `close_window`, `moderate`,
     `consensus`, `minutes`, `close`, `cancel`) in one transaction, after the practice's guards
     (`activity_guard`); on any refusal nothing is stored. Closing answers each member's participation.
     """
@@ -102,3 +104,41 @@ def calendar():
     """
     return Response(services.calendar(get_session(), node_context()), mimetype="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="activities.ics"'})
+
+
+def list_remote():
+    """List the activities of lower levels.
+
+    The activities of nodes below this one that this level was invited to (`x-activities.invite`), joined or
+    asked to join, with what their hosts' updates told: status, this level's participants and opinions as
+    recorded, the consensus, the minutes.
+    """
+    return json_response({"activities": federation.remote_list(get_session(), node_context())})
+
+
+def show_remote(path: ActivityRemotePath):
+    """Show an activity of a lower level.
+
+    One activity of a node below this one, as this level knows it from the messages exchanged.
+    """
+    return json_response(federation.remote(get_session(), node_context(), path.uid))
+
+
+def act_on_remote(path: ActivityRemotePath, body: ActivityRemoteActionIn):
+    """Join an activity of a lower level, or send opinions to it.
+
+    `join`: accept an invitation (`mode` `accept`) or ask to join (`ask`) with this level's participants;
+    `send_opinions`: this level's opinions, once it has joined. Each is one signed message down to the host,
+    relayed by the nodes between, written in this transaction; on any refusal nothing is sent.
+    """
+    action = body.root
+    node = node_context()
+    with transaction(actor()) as session:
+        if isinstance(action, ActivityRemoteJoinAction):
+            sent = federation.join(session, node, path.uid, action.mode, [p.model_dump() for p in action.participants],
+                                   action.note or "", actor())
+        else:
+            sent = federation.send_opinions(session, node, path.uid, [o.model_dump() for o in action.opinions],
+                                            actor())
+        data = federation.remote(session, node, path.uid)
+    return json_response({"sent": sent, "activity": data})

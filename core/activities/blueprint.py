@@ -10,7 +10,8 @@ from shangliang.core.web import auth
 from shangliang.core.web.api import api_blueprint, errors, raw_body, roles
 
 from . import api as handlers, services, views
-from .schemas import ActivityActed, ActivityDetail, ActivityList, ActivityMaterialAdded, ActivityOpinionPosted
+from .schemas import (ActivityActed, ActivityDetail, ActivityList, ActivityMaterialAdded, ActivityOpinionPosted,
+                      ActivityRemote, ActivityRemoteActed, ActivityRemoteList)
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 ONLINE = tuple(sorted(services.ONLINE_ROLES))
@@ -24,6 +25,11 @@ api = api_blueprint("activities_api", __name__, "/activities", tag="activities",
                                 "online the role member or public.")
 
 api.get("", responses={200: ActivityList, **errors(400)})(handlers.list_activities)
+# A lower node's activities, as this level sees them (before /<uid>: a fixed path wins over a variable one)
+api.get("/remote", responses={200: ActivityRemoteList})(handlers.list_remote)
+api.get("/remote/<uid>", responses={200: ActivityRemote, **errors(404)})(handlers.show_remote)
+api.post("/remote/<uid>/actions", responses={200: ActivityRemoteActed, **errors(400, 403, 409, 413, 415)})(
+    handlers.act_on_remote)
 api.post("", responses={201: ActivityActed, **errors(400, 403, 413, 415)})(handlers.create_activity)
 api.get("/<uid>", responses={200: ActivityDetail, **errors(404)})(handlers.show_activity)
 api.post("/<uid>/actions", responses={200: ActivityActed, **errors(400, 403, 404, 409, 413, 415)})(
@@ -54,6 +60,8 @@ writer = auth.roles_required(services.WRITERS)
 online = auth.roles_required(services.ONLINE_ROLES)
 pages.add_url_rule("", "index", auth.login_required(views.index))
 pages.add_url_rule("", "create", writer(views.create), methods=["POST"])
+pages.add_url_rule("/remote", "remote", auth.login_required(views.remote))
+pages.add_url_rule("/remote", "remote_act", writer(views.remote_act), methods=["POST"])
 pages.add_url_rule("/<uid>", "show", auth.login_required(views.show))
 pages.add_url_rule("/<uid>/act", "act", writer(views.act), methods=["POST"])
 pages.add_url_rule("/<uid>/opinions", "post_opinion", online(views.post_opinion), methods=["POST"])

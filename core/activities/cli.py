@@ -13,7 +13,7 @@ from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
 
-from . import schemas, services
+from . import federation, schemas, services
 from .models import INVITEE_KINDS, STATUSES
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -39,6 +39,11 @@ def _text(d: dict[str, Any]) -> str:
         lines.append(f"  invitation {i['id']}: {i['kind']} {i['name']}" + (f" ({i['node_id']})" if i["node_id"] else "")
                      + f" — {i['reply']}" + (f": {i['reason']}" if i["reason"] else "")
                      + ("" if i["attended"] is None else (" — present" if i["attended"] else " — absent")))
+    levels = d.get("levels") or {}
+    for i in levels.get("invited", []):
+        lines.append(f"  level invited: {i['node_id']} via {i['via']} ({i['delivery']})" + (f": {i['note']}" if i["note"] else ""))
+    for j in levels.get("joined", []):
+        lines.append(f"  level joined: {j['node_id']} ({j['mode']}): {', '.join(j['participants'])}")
     for m in d.get("materials", []):
         lines.append(f"  material: {m['name']} ({m['size']} bytes, sha256 {m['sha256']})")
     for r in d.get("research", []):
@@ -287,3 +292,92 @@ def activities_ics(output, as_json) -> None:
         emit({"written": str(output), "bytes": len(data)}, as_json, lambda d: f"wrote {d['written']}")
     else:
         emit({"ics": data.decode("utf-8")}, as_json, lambda d: d["ics"].rstrip("\r\n"))
+
+
+@activities.command("invite-level")
+@click.argument("uid")
+@click.option("--to", "node_id", required=True, help="The higher level: this node's parent or an ancestor.")
+@click.option("--note", default="", help="A note to the level invited.")
+@JSON
+@with_appcontext
+def activities_invite_level(uid, node_id, note, as_json) -> None:
+    """Invite a higher level to the activity (signed, relayed by the nodes between)."""
+    _act(uid, schemas.ActivityInviteLevelAction(action="invite_level", node_id=node_id, note=note), as_json)
+
+
+def _remote_text(r: dict[str, Any]) -> str:
+    a = r["activity"] or {}
+    lines = [f"{r['uid']}  {a.get('title', '(not known yet)')}",
+             f"host: {r['host']}   state: {r['state']}   status: {r['status'] or '-'}"]
+    if a:
+        lines.append(f"form: {a['form']}   {_when(a['starts_ms'])} – {_when(a['ends_ms'])}   place: {a['place']}")
+        lines.append(f"topics: {'; '.join(a['topics'])}")
+    if r["invitation"]:
+        lines.append(f"invited by {r['invitation']['by']}" + (f": {r['invitation']['note']}" if r["invitation"]["note"]
+                                                               else ""))
+    for j in r["joins"]:
+        lines.append(f"  join ({j['mode']}, {j['delivery']}): " + ", ".join(p["name"] for p in j["participants"]))
+    for p in r["participants"]:
+        lines.append(f"  participant recorded: {p['name']} — {p['reply']}"
+                     + ("" if p["attended"] is None else (" — present" if p["attended"] else " — absent")))
+    for o in r["opinions_sent"]:
+        lines.append(f"  opinion sent ({o['delivery']}) {o['speaker']}: {o['text']}")
+    if r["opinions_sent"]:
+        lines.append(f"opinions recorded at the host: {r['opinions_recorded']}")
+    if r["consensus"]:
+        lines.append(f"consensus: {r['consensus']}")
+    if r["minutes"]:
+        lines.append(f"minutes approved by {r['minutes']['approved_by']}: {r['minutes']['text']}")
+    return "\n".join(lines)
+
+
+@activities.command("joined")
+@click.argument("uid", required=False)
+@JSON
+@with_appcontext
+def activities_joined(uid, as_json) -> None:
+    """Lower nodes' activities this level was invited to, joined or asked to join (one, given its uid)."""
+    node = node_context()
+    if uid:
+        emit(federation.remote(get_session(), node, uid), as_json, _remote_text)
+        return
+    rows = federation.remote_list(get_session(), node)
+    emit(rows, as_json, lambda rs: table([[r["uid"], (r["activity"] or {}).get("title", "-"), r["host"], r["state"],
+                                           r["status"] or "-"] for r in rs], ["uid", "title", "host", "state", "status"]))
+
+
+@activities.command("join")
+@click.argument("uid")
+@click.option("--ask", is_flag=True, help="Ask to join (no invitation reached this node).")
+@click.option("--member", "members", multiple=True, help="A member taking part (repeatable).")
+@click.option("--department", "departments", multiple=True, help="A department taking part (repeatable).")
+@click.option("--note", default="", help="A note to the host.")
+@JSON
+@with_appcontext
+def activities_join(uid, ask, members, departments, note, as_json) -> None:
+    """Accept a lower node's invitation (or ask to join) with this level's participants."""
+    node = node_context()
+    people = [{"name": n, "kind": "member"} for n in members] + [{"name": n, "kind": "department"} for n in departments]
+    with transaction(_actor()) as session:
+        sent = federation.join(session, node, uid, "ask" if ask else "accept", people, note, _actor())
+        data = {"sent": sent, "activity": federation.remote(session, node, uid)}
+    emit(data, as_json, lambda d: f"sent {d['sent']['kind']} to {d['sent']['to']} (host {d['sent']['host']})\n"
+         + _remote_text(d["activity"]))
+
+
+@activities.command("send-opinions")
+@click.argument("uid")
+@click.option("--opinion", "opinions", nargs=2, multiple=True, required=True, metavar="SPEAKER TEXT",
+              help="An opinion: who, and what (repeatable).")
+@click.option("--kind", type=click.Choice(["written", "speech"]), default="written", show_default=True)
+@JSON
+@with_appcontext
+def activities_send_opinions(uid, opinions, kind, as_json) -> None:
+    """Send this level's opinions to the host of an activity it joined."""
+    node = node_context()
+    items = [{"speaker": speaker, "text": body, "kind": kind} for speaker, body in opinions]
+    with transaction(_actor()) as session:
+        sent = federation.send_opinions(session, node, uid, items, _actor())
+        data = {"sent": sent, "activity": federation.remote(session, node, uid)}
+    emit(data, as_json, lambda d: f"sent {d['sent']['kind']} to {d['sent']['to']} (host {d['sent']['host']})\n"
+         + _remote_text(d["activity"]))

@@ -26,3 +26,20 @@ def register_commands(cli):
 @hookimpl
 def nav_items():
     return [(_l("Activities"), "activities.index")]
+
+
+@hookimpl
+def federation_kinds():
+    """A higher level joins a lower one's consultation: ``x-activities.invite``, ``.join``, ``.opinions``,
+    ``.update`` (docs/protocol.md, "Activities between levels")."""
+    from .federation import KINDS
+
+    return list(KINDS)
+
+
+@hookimpl
+def federation_message_accepted(session, envelope, transfer, node):
+    """Relay an activity message on, or record it here when this node holds the activity."""
+    from .federation import apply_received
+
+    apply_received(session, node, envelope, transfer)

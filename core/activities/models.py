@@ -22,6 +22,7 @@ ACTIVE = ("planned", "open")
 INVITEE_KINDS = ("member", "department", "public", "node")
 REPLIES = ("pending", "attend", "decline", "leave")
 OPINION_KINDS = ("speech", "written", "online")
+INVITATIONS_MAX, OPINIONS_MAX = 2_000, 20_000  # the most an activity has
 
 
 class Activity(Base):

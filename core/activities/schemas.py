@@ -61,6 +61,15 @@ class ActivityInviteAction(Request):
     node_id: str | None = Field(None, description="the node a participant comes from (kind `node`)")
 
 
+class ActivityInviteLevelAction(Request):
+    """Invite a higher level — this node's parent, or an ancestor through the nodes between, each relaying —
+    over signed messages (`x-activities.invite`, carrying the activity's summary)."""
+
+    action: Literal["invite_level"]
+    node_id: str = Field(description="the level invited: the parent or an ancestor of this node")
+    note: str | None = Field("", description="a note to the level invited, at most 2,000 characters")
+
+
 class ActivityReplyAction(Request):
     """Record an invitee's reply: attend, decline, or ask for leave (请假) with a reason."""
 
@@ -153,13 +162,54 @@ class ActivityCancelAction(Request):
 ActivityAction = one_of(ActivityInviteAction, ActivityReplyAction, ActivityAttendAction, ActivityResearchAction,
                         ActivityOpinionAction, ActivityOpenWindowAction, ActivityCloseWindowAction,
                         ActivityModerateAction, ActivityConsensusAction, ActivityMinutesAction, ActivityCloseAction,
-                        ActivityCancelAction, key="action")
-ACTIONS = ("invite", "reply", "attend", "research", "opinion", "open_window", "close_window", "moderate",
+                        ActivityCancelAction, ActivityInviteLevelAction, key="action")
+ACTIONS = ("invite", "invite_level", "reply", "attend", "research", "opinion", "open_window", "close_window", "moderate",
            "consensus", "minutes", "close", "cancel")
 
 
 class ActivityActionIn(RootModel[ActivityAction]):
     """One action on an activity; `action` names it and decides the other fields."""
+
+
+class ActivityRemoteParticipant(Request):
+    """A participant of this level: a member or a department, by name."""
+
+    name: str = Field(description="at most 200 characters")
+    kind: Literal["member", "department"] = "department"
+
+
+class ActivityRemoteJoinAction(Request):
+    """Accept an invitation (`accept`) or ask to join (`ask`) a lower node's activity with this level's
+    participants (`x-activities.join`, down to the host)."""
+
+    action: Literal["join"]
+    mode: Literal["accept", "ask"] = "accept"
+    participants: list[ActivityRemoteParticipant] = Field(description="1 to 200 members or departments")
+    note: str | None = Field("", description="a note to the host, at most 2,000 characters")
+
+
+class ActivityRemoteOpinion(Request):
+    speaker: str = Field(description="who spoke or wrote, at most 200 characters")
+    text: str = Field(description="the opinion, at most 20,000 characters")
+    kind: Literal["speech", "written"] = "written"
+
+
+class ActivityRemoteOpinionsAction(Request):
+    """Send this level's opinions to the host of an activity it joined (`x-activities.opinions`)."""
+
+    action: Literal["send_opinions"]
+    opinions: list[ActivityRemoteOpinion] = Field(description="1 to 100 opinions")
+
+
+ActivityRemoteAction = one_of(ActivityRemoteJoinAction, ActivityRemoteOpinionsAction, key="action")
+
+
+class ActivityRemoteActionIn(RootModel[ActivityRemoteAction]):
+    """One action on a lower node's activity from this level; `action` names it."""
+
+
+class ActivityRemotePath(BaseModel):
+    uid: str = Field(description="the lower node's activity uid, `<host node>:<id>`")
 
 
 class ActivityOnlineOpinionIn(Request):
@@ -269,12 +319,38 @@ class ActivitySummary(BaseModel):
     counts: ActivityCounts
 
 
+class ActivityLevelInvited(BaseModel):
+    node_id: str = Field(description="the higher level invited")
+    note: str
+    at_ms: int
+    via: str = Field(description="the neighbour the invitation was sent to (the parent)")
+    delivery: str = Field(description="pending, sent, dead (the outbox row's status)")
+
+
+class ActivityLevelJoined(BaseModel):
+    node_id: str = Field(description="the higher level that joined")
+    mode: str = Field(description="accept (an invitation) or ask (to join)")
+    at_ms: int
+    received_ms: int
+    note: str
+    participants: list[str]
+
+
+class ActivityLevels(BaseModel):
+    """The higher levels invited to the activity and those that joined (issue 11, item 5)."""
+
+    invited: list[ActivityLevelInvited]
+    joined: list[ActivityLevelJoined]
+    parent: str | None = Field(description="this node's parent by its configuration")
+
+
 class ActivityDetail(ActivitySummary):
     invitations: list[ActivityInvitation]
     materials: list[ActivityMaterial]
     research: list[ActivityResearch]
     opinions: list[ActivityOpinion]
     window_open: bool = Field(description="whether the online window is open now")
+    levels: ActivityLevels | None = Field(description="higher levels invited and joined")
 
 
 class ActivityList(BaseModel):
@@ -305,3 +381,96 @@ class ActivityOpinionPosted(BaseModel):
 
 class ActivityMaterialAdded(BaseModel):
     material: ActivityMaterial
+
+
+# ---------------------------------------------------------------------------------------------
+# A lower node's activity, as a higher level sees it
+
+
+class ActivityRemoteSummary(BaseModel):
+    """The activity's summary as its host's messages carry it."""
+
+    uid: str
+    title: str
+    form: str
+    starts_ms: int
+    ends_ms: int
+    place: str
+    organiser: str
+    host: str
+    status: str
+    topics: list[str] = Field(description="the titles of its topics")
+
+
+class ActivityRemoteInvitation(BaseModel):
+    by: str = Field(description="the node that invited this level (the host)")
+    message: dict[str, str] = Field(description="the invitation's envelope: origin and id")
+    at_ms: int
+    received_ms: int
+    note: str
+
+
+class ActivityRemoteJoin(BaseModel):
+    mode: str
+    participants: list[ActivityRemoteParticipant]
+    note: str
+    at_ms: int
+    delivery: str = Field(description="pending, sent, dead")
+
+
+class ActivityRemoteOpinionSent(ActivityRemoteOpinion):
+    at_ms: int
+    delivery: str = Field(description="pending, sent, dead")
+
+
+class ActivityRemoteParticipantRecorded(BaseModel):
+    node_id: str
+    name: str
+    reply: str
+    attended: bool | None
+
+
+class ActivityRemoteUpdate(BaseModel):
+    event: str = Field(description="what the host's last update told: joined, opinions, attend, consensus, "
+                                   "minutes, closed, cancelled")
+    at_ms: int
+    received_ms: int
+
+
+class ActivityRemoteMinutes(BaseModel):
+    text: str
+    approved_by: str
+    approved_ms: int
+    complete: bool = Field(description="false when only the first 20,000 characters travelled")
+
+
+class ActivityRemote(BaseModel):
+    uid: str
+    host: str = Field(description="the node that holds the activity")
+    state: str = Field(description="invited, join_sent (not confirmed by the host yet), joined, informed")
+    status: str | None = Field(description="the activity's status at the host as last heard")
+    activity: ActivityRemoteSummary | None = Field(description="null until an invitation or an update arrives")
+    invitation: ActivityRemoteInvitation | None
+    joins: list[ActivityRemoteJoin]
+    opinions_sent: list[ActivityRemoteOpinionSent]
+    participants: list[ActivityRemoteParticipantRecorded] = Field(description="this level's, as the host recorded them")
+    opinions_recorded: int = Field(description="this level's opinions recorded at the host (not hidden)")
+    consensus: str | None
+    minutes: ActivityRemoteMinutes | None
+    last_update: ActivityRemoteUpdate | None
+
+
+class ActivityRemoteList(BaseModel):
+    activities: list[ActivityRemote] = Field(description="the latest start first")
+
+
+class ActivityRemoteSent(BaseModel):
+    kind: str = Field(description="x-activities.join or x-activities.opinions")
+    id: str = Field(description="the message id")
+    to: str = Field(description="the neighbour it was sent to (the next node down)")
+    host: str
+
+
+class ActivityRemoteActed(BaseModel):
+    sent: ActivityRemoteSent
+    activity: ActivityRemote

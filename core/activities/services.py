@@ -37,9 +37,12 @@ from shangliang.core.topics import services as topics
 from shangliang.core.topics.models import STAGES, Topic
 from shangliang.federation.ids import ulid
 
-from .models import ACTIVE, INVITEE_KINDS, STATUSES, Activity, ActivityTopic, Invitation, Material, Opinion, Research
+from . import federation
+from .models import (ACTIVE, INVITATIONS_MAX, INVITEE_KINDS, OPINIONS_MAX, STATUSES, Activity, ActivityTopic,
+                     Invitation, Material, Opinion, Research)
 from .schemas import (ActivityAttendAction, ActivityCancelAction, ActivityCloseAction, ActivityCloseWindowAction,
-                      ActivityConsensusAction, ActivityIn, ActivityInviteAction, ActivityMinutesAction,
+                      ActivityConsensusAction, ActivityIn, ActivityInviteAction, ActivityInviteLevelAction,
+                      ActivityMinutesAction,
                       ActivityModerateAction, ActivityOpenWindowAction, ActivityOpinionAction, ActivityReplyAction,
                       ActivityResearchAction)
 
@@ -51,7 +54,7 @@ ONLINE_ROLES = frozenset({Role.MEMBER.value, Role.PUBLIC.value})
 CONSULTABLE = ("determined", "researching", "consulting")
 
 TITLE, TEXT, PLACE, NAME, REASON, MINUTES, ONLINE_TEXT = 300, 20_000, 300, 200, 2_000, 100_000, 5_000
-TOPICS_MAX, INVITATIONS_MAX, MATERIALS_MAX, OPINIONS_MAX = 20, 2_000, 50, 20_000
+TOPICS_MAX, MATERIALS_MAX = 20, 50
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 text = topics.text
 
@@ -118,8 +121,12 @@ def list_activities(session: Session, status: str | None = None, limit: int | No
 
 def show(node: NodeContext, activity: Activity) -> dict[str, Any]:
     """The activity with everything recorded on it, and whether its online window is open now."""
+    from sqlalchemy.orm import object_session
+
     data = activity.as_dict()
     data["window_open"] = activity.window_open(node.now_ms())
+    session = object_session(activity)
+    data["levels"] = federation.levels(session, node, activity.uid) if session is not None else None
     return data
 
 
@@ -235,13 +242,14 @@ def act(session: Session, node: NodeContext, uid: str, action: Any, actor: str) 
         ActivityResearchAction: research, ActivityOpinionAction: record_opinion,
         ActivityOpenWindowAction: open_window, ActivityCloseWindowAction: close_window,
         ActivityModerateAction: moderate, ActivityConsensusAction: consensus, ActivityMinutesAction: minutes,
-        ActivityCloseAction: close, ActivityCancelAction: cancel,
+        ActivityCloseAction: close, ActivityCancelAction: cancel, ActivityInviteLevelAction: invite_level,
     }
     handler = handlers.get(type(action))
     if handler is None:
         raise InputError(f"unknown action {type(action).__name__}", field="action")
     result = handler(session, node, activity, action, actor)
     session.flush()
+    federation.after_action(session, node, activity, getattr(action, "action", ""))
     return Outcome(activity, result if isinstance(result, list) else None)
 
 
@@ -274,6 +282,13 @@ def invite(session: Session, node: NodeContext, activity: Activity, action: Acti
     now = _touch(node, activity)
     activity.invitations.append(Invitation(kind=action.kind, name=name, member_id=member_id, node_id=node_id,
                                            invited_ms=now, reply="pending"))
+
+
+def invite_level(session: Session, node: NodeContext, activity: Activity, action: ActivityInviteLevelAction,
+                 actor: str) -> None:
+    """Invite a higher level — the parent, or an ancestor through the nodes between — over signed messages
+    (``x-activities.invite``, core/activities/federation.py), in this transaction."""
+    federation.invite_level(session, node, activity, action, actor)
 
 
 def reply(session: Session, node: NodeContext, activity: Activity, action: ActivityReplyAction, actor: str) -> None:

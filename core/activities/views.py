@@ -21,14 +21,14 @@ from shangliang.core.plans import forms as consultation_forms
 from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
 
-from . import services
+from . import federation, services
 from .models import INVITEE_KINDS, STATUSES
 from .schemas import ActivityActionIn, ActivityIn
 
 # Flask's context-bound proxies are used through their modules (see core/topics/views.py).
 
 SEPARATORS = re.compile(r"[\n,，、;；]+")
-OPTIONAL = ("into", "member_no", "node_id", "opens", "name", "reason")
+OPTIONAL = ("into", "member_no", "node_id", "opens", "name", "reason", "note")
 
 
 def status_label(status: str) -> str:
@@ -77,10 +77,21 @@ def can_post_online() -> bool:
     return auth.has_role(auth.current_user(), services.ONLINE_ROLES)
 
 
+def state_label(state: str | None) -> str:
+    return {"invited": _("Invited"), "join_sent": _("Join sent, not confirmed yet"), "joined": _("Joined"),
+            "informed": _("Informed")}.get(state or "", state or "")
+
+
+def delivery_label(status: str | None) -> str:
+    return {"pending": _("on its way"), "sent": _("delivered"), "dead": _("not delivered")}.get(status or "",
+                                                                                                 status or "")
+
+
 def template_helpers() -> dict[str, Any]:
     """What the activity templates use (a context processor of the pages blueprint)."""
     return {"status_label": status_label, "reply_label": reply_label, "invitee_label": invitee_label,
-            "opinion_label": opinion_label, "form_label": form_label, "when": when, "day": day,
+            "opinion_label": opinion_label, "form_label": form_label, "state_label": state_label,
+            "delivery_label": delivery_label, "when": when, "day": day,
             "can_write": can_write(), "can_post_online": can_post_online(), "STATUSES": STATUSES,
             "INVITEE_KINDS": INVITEE_KINDS,
             "consultation_forms": list(consultation_forms.registry(node_context().pm).values())}
@@ -179,7 +190,8 @@ def act(uid: str):
 
 def _done(action: str, outcome: services.Outcome) -> str:
     return {
-        "invite": lambda: _("Invited."), "reply": lambda: _("Reply recorded."),
+        "invite": lambda: _("Invited."),
+        "invite_level": lambda: _("The invitation is sent to the higher level."), "reply": lambda: _("Reply recorded."),
         "attend": lambda: _("Attendance taken."), "research": lambda: _("Research recorded."),
         "opinion": lambda: _("Opinion recorded."), "open_window": lambda: _("The online window is open."),
         "close_window": lambda: _("The online window is closed."), "moderate": lambda: _("Moderation recorded."),
@@ -238,3 +250,44 @@ def send_material(found, path):
     """The file's bytes as a download under its name (pages and the API alike)."""
     return flask.send_file(path, download_name=found.name, as_attachment=True, mimetype="application/octet-stream",
                            etag=found.sha256, max_age=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lower nodes' activities this level was invited to or joined
+
+
+def _remote_page(form: Mapping[str, Any] | None = None, status: int = 200):
+    rows = federation.remote_list(get_session(), node_context())
+    return render_template("activities/remote.html", rows=rows, form=form or {}), status
+
+
+def remote():
+    return _remote_page()
+
+
+def remote_act():
+    form = flask.request.form
+    uid = (form.get("uid") or "").strip()
+    what = form.get("action")
+    here = url_for("activities.remote") + (f"#a-{uid}" if uid else "")
+
+    def work(session):
+        node = node_context()
+        if what == "join":
+            people = ([{"name": n, "kind": "member"} for n in _items(form.get("members", ""))]
+                      + [{"name": n, "kind": "department"} for n in _items(form.get("departments", ""))])
+            federation.join(session, node, uid, form.get("mode") or "accept", people, form.get("note", ""), _actor())
+            return "success", _("Sent to %(host)s: this level joins with %(count)s participants.",
+                                host=federation.host_of(uid), count=len(people)), here
+        if what == "send_opinions":
+            federation.send_opinions(session, node, uid, [{"speaker": form.get("speaker", ""),
+                                                           "text": form.get("text", ""),
+                                                           "kind": form.get("kind") or "written"}], _actor())
+            return "success", _("The opinion is sent to %(host)s.", host=federation.host_of(uid)), here
+        raise InputError(_("unknown action"))
+
+    try:
+        return forms.run_once(_actor(), work)
+    except (InputError, Conflict, NotFound) as exc:
+        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        return redirect(here, 303)

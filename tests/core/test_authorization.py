@@ -63,6 +63,7 @@ deputies = ["J001"]
 TOPIC = {"title": "两镇之间道路维修", "description": "连接两镇的道路破损严重", "category": "交通",
          "areas": ["620302001"], "raised_by_kind": "public", "raised_by_name": "村民代表"}
 FILE = b"joint letter\n"
+REMOTE = "620302001:01JZZZZZZZZZZZZZZZZZZZZZZZ"  # an activity of the matrix node's child
 
 OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE = "open", "page_read", "page_write", "api_read", "api_write"
 PAGE_ONLINE, API_ONLINE = "page_online", "api_online"
@@ -150,6 +151,11 @@ def _material_added(m: Matrix, call: Call, response) -> bool:
 
 def _opinion_posted(m: Matrix, call: Call, response) -> bool:
     return m.activity_rows(Opinion, _activity_uid(call)) == 1
+
+
+def _sent(m: Matrix, call: Call, response) -> bool:
+    """A join went into the outbox (one more message than before the call)."""
+    return m.outbox_rows() == m.sent_before + 1
 
 
 def _csrf_form(m: Matrix, fields: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +284,10 @@ TABLE: dict[tuple[str, str], Entry] = {
         _opinion_posted, writes=True),
     ("GET", "/activities/<uid>/materials/<sha256>"): Entry(PAGE_READ, 200, lambda m: Call(
         f"/activities/{m.activity}/materials/{m.sha256}")),
+    # a lower level's activities this node joins (the matrix node's child 620302001 is paired)
+    ("GET", "/activities/remote"): Entry(PAGE_READ, 200, lambda m: Call("/activities/remote")),
+    ("POST", "/activities/remote"): Entry(PAGE_WRITE, 303, lambda m: Call("/activities/remote", form=_csrf_form(
+        m, {"action": "join", "mode": "ask", "uid": REMOTE, "departments": "区交通运输局"})), _sent, writes=True),
     # the activities API
     ("GET", "/api/v1/activities"): Entry(API_READ, 200, lambda m: Call("/api/v1/activities")),
     ("GET", "/api/v1/activities.ics"): Entry(API_READ, 200, lambda m: Call("/api/v1/activities.ics")),
@@ -296,6 +306,13 @@ TABLE: dict[tuple[str, str], Entry] = {
         content_type="application/octet-stream"), _material_added, writes=True),
     ("GET", "/api/v1/activities/<uid>/materials/<sha256>"): Entry(API_READ, 200, lambda m: Call(
         f"/api/v1/activities/{m.activity}/materials/{m.sha256}")),
+    ("GET", "/api/v1/activities/remote"): Entry(API_READ, 200, lambda m: Call("/api/v1/activities/remote")),
+    ("GET", "/api/v1/activities/remote/<uid>"): Entry(API_READ, 200, lambda m: Call(
+        f"/api/v1/activities/remote/{REMOTE}")),
+    ("POST", "/api/v1/activities/remote/<uid>/actions"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/activities/remote/{REMOTE}/actions", json={"action": "join", "mode": "ask",
+                                                             "participants": [{"name": "区交通运输局"}]}),
+        _sent, writes=True),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -388,6 +405,7 @@ class Matrix:
     sha256: str = ""
     activity: str = ""
     csrf: str = ""
+    sent_before: int = 0
     clients: dict[str, Any] = field(default_factory=dict)
     plan_year: int = 0
     next_year: int = 1949
@@ -460,6 +478,12 @@ class Matrix:
             return get_session().execute(select(func.count()).select_from(model).join(Activity)
                                          .where(Activity.uid == uid)).scalar()
 
+    def outbox_rows(self) -> int:
+        from shangliang.federation.models import OutboxMessage
+
+        with self.app.app_context():
+            return get_session().execute(select(func.count()).select_from(OutboxMessage)).scalar()
+
     def stage(self, uid: str) -> str | None:
         with self.app.app_context():
             return get_session().execute(select(Topic.stage).where(Topic.uid == uid)).scalar()
@@ -471,12 +495,14 @@ class Matrix:
 
     def fingerprint(self) -> tuple:
         """How much the node holds: topics, their events and attachments; plans and their rows; activities,
-        their invitations, materials and opinions."""
+        their invitations, materials and opinions; the messages it sends."""
+        from shangliang.federation.models import OutboxMessage
+
         with self.app.app_context():
             session = get_session()
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
-                                       Activity, Invitation, Material, Opinion))
+                                       Activity, Invitation, Material, Opinion, OutboxMessage))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -505,6 +531,7 @@ class Matrix:
 
     def send(self, who: Who, method: str, call: Call, fresh: bool = False):
         client, headers, self.csrf = self.client(who, fresh)
+        self.sent_before = self.outbox_rows()
         kwargs: dict[str, Any] = {"headers": headers}
         if call.json is not None:
             kwargs["json"] = call.json
@@ -530,6 +557,13 @@ def make_matrix_node(make_node, runner):
         result = invoke(runner, node_dir, "users", "add", username, "--role", role, "--password-stdin",
                         input=PASSWORD + "\n")
         assert result.exit_code == 0, result.output
+    # a paired child, so that a join to one of its activities can be written (and never delivered)
+    from shangliang.federation.signing import NodeKey, b64u_encode, public_from_seed
+
+    child = NodeKey("ed25519:child", bytes(range(32)))
+    result = invoke(runner, node_dir, "peers", "add", "620302001", "http://127.0.0.1:9",
+                    f"{child.key_id}:{b64u_encode(public_from_seed(bytes(range(32))))}")
+    assert result.exit_code == 0, result.output
     return node_dir
 
 
@@ -544,6 +578,9 @@ def matrix(make_node, runner):
     m.sha256 = upload.get_json()["attachment"]["sha256"]
     m.plan_year = m.fresh_plan("draft")[0]
     m.activity = m.fresh_activity()
+    asked = app.test_client().post(f"/api/v1/activities/remote/{REMOTE}/actions", headers=m.basic("matrix_setup"),
+                                   json={"action": "join", "mode": "ask", "participants": [{"name": "区政协"}]})
+    assert asked.status_code == 200, asked.get_data(as_text=True)
     material = app.test_client().post(f"/api/v1/activities/{m.activity}/materials?name=letter.txt", data=FILE,
                                       content_type="application/octet-stream", headers=m.basic("matrix_setup"))
     assert material.status_code == 201 and material.get_json()["material"]["sha256"] == m.sha256
