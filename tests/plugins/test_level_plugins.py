@@ -95,8 +95,9 @@ def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(make_node
     infos = {info["name"]: info for info in json.loads(result.output)}
     expected = {
         "leader_follow_up": ("province", ["node_configured", "register_commands"]),
-        "consultation_home": ("township", ["beat_schedule", "node_configured", "register_blueprints"]),
-        "quarterly_forum": ("county", ["beat_schedule", "node_configured"]),
+        "consultation_home": ("township", ["activity_guard", "beat_schedule", "consultation_forms", "node_configured",
+                                           "register_blueprints"]),
+        "quarterly_forum": ("county", ["activity_guard", "beat_schedule", "node_configured", "plan_checks"]),
         "work_station": ("township", ["node_configured", "register_blueprints", "register_commands"]),
     }
     for name, (level, hooks) in expected.items():

@@ -2,7 +2,7 @@
 
 # The entry point names this package and pluggy registers it: the hook implementations are its attributes.
 # NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
-from .hooks import beat_schedule, node_configured
+from .hooks import activity_guard, beat_schedule, node_configured, plan_checks
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "beat_schedule", "node_configured"]
+__all__ = ["CONFIG_DEFAULTS", "NAME", "activity_guard", "beat_schedule", "node_configured", "plan_checks"]

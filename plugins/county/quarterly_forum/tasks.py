@@ -1,4 +1,5 @@
-"""The Celery task of 季协商座谈会: the quarter's reminder to the office."""
+"""The Celery tasks of 季协商座谈会: the quarter's reminder to the office, and the warning when the quarter
+has no forum."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shangliang.core.notifications import notify
 from . import services
 
 TASK = f"shangliang.plugins.{services.NAME}.remind"
+WARN = f"shangliang.plugins.{services.NAME}.warn"
 
 
 def _node_today() -> dt.date:
@@ -31,3 +33,20 @@ def remind(today: str | None = None) -> int | None:
     with transaction(actor="worker") as session:
         notification = notify(session, subject=subject, body=body, role="office", source=services.NAME)
     return notification.id
+
+
+@shared_task(name=WARN)
+def warn(today: str | None = None) -> int | None:
+    """Warn the office when no forum activity (not cancelled) starts in this quarter; the notification's id,
+    or None when there is one (or the plugin is no longer enabled)."""
+    config = flask.current_app.config
+    settings = config["PLUGIN_SETTINGS"].get(services.NAME)
+    if settings is None:
+        return None
+    day = dt.date.fromisoformat(today) if today else _node_today()
+    with transaction(actor="worker") as session:
+        if services.forums_in_quarter(session, day, config):
+            return None
+        subject, body = services.warning_text(day, settings["research_lead_days"])
+        notification = notify(session, subject=subject, body=body, role="office", source=services.NAME)
+        return notification.id

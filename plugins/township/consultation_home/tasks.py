@@ -1,4 +1,4 @@
-"""The Celery task of 协商民主之家: the quarter's reminder to the office."""
+"""The Celery tasks of 协商民主之家: the quarter's reminder to the office, and the warning in its last month."""
 
 from __future__ import annotations
 
@@ -31,3 +31,23 @@ def quarterly_reminder(today: str | None = None) -> int | None:
     with transaction(actor="worker") as session:
         notification = notify(session, subject=subject, body=body, role="office", source=services.NAME)
     return notification.id
+
+
+WARN = f"shangliang.plugins.{services.NAME}.quarter_warning"
+
+
+@shared_task(name=WARN)
+def quarter_warning(today: str | None = None) -> int | None:
+    """Warn the office of every home with no consultation (not cancelled) in this quarter; the notification's
+    id, or None when every home has one (or none is configured)."""
+    config = flask.current_app.config
+    if not services.settings(config).get("homes"):
+        return None
+    day = dt.date.fromisoformat(today) if today else _node_today()
+    with transaction(actor="worker") as session:
+        missing = services.homes_without(session, config, day)
+        if not missing:
+            return None
+        subject, body = services.warning_text(missing, day)
+        notification = notify(session, subject=subject, body=body, role="office", source=services.NAME)
+        return notification.id
