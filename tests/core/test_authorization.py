@@ -67,7 +67,7 @@ REMOTE = "620302001:01JZZZZZZZZZZZZZZZZZZZZZZZ"  # an activity of the matrix nod
 
 OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE = "open", "page_read", "page_write", "api_read", "api_write"
 PAGE_ONLINE, API_ONLINE = "page_online", "api_online"
-ACTIVITY = {"form": "forum", "title": "季度协商座谈会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
+ACTIVITY = {"form": "special", "title": "专题协商会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
             "place": "会议室", "organiser": "提案委员会"}
 
 
