@@ -48,7 +48,8 @@ ROLES = ("admin", "office", "member", "handling_unit", "public")
 WRITERS = {"admin", "office"}
 ONLINE = {"member", "public"}
 PASSWORD = "correct-horse-battery"
-PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum"]
+# three_together guards plan items and activities: the plan items below name a party and a government department.
+PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together"]
 PLUGIN_TOML = """
 [[plugins.consultation_home.homes]]
 name = "海州区协商民主之家"
@@ -181,8 +182,9 @@ def _plan_has(status: str | None = None, items: int | None = None, steps: int | 
     return check
 
 
-PLAN_ITEM = {"form": "forum", "planned_month": 3, "lead": "提案委员会", "topic": TOPIC}
-PLAN_ITEM_FORM = {"form": "forum", "planned_month": "3", "lead": "提案委员会", **{k: v for k, v in TOPIC.items()
+PLAN_ITEM = {"form": "forum", "planned_month": 3, "lead": "提案委员会", "topic": TOPIC,
+             "participants": {"departments": ["区委办公室", "区交通局"]}}
+PLAN_ITEM_FORM = {"form": "forum", "planned_month": "3", "lead": "提案委员会", "departments": "区委办公室、区交通局", **{k: v for k, v in TOPIC.items()
                                                                              if k != "areas"}, "areas": "620302001"}
 PLAN_STEP = {"step": "chair_meeting", "approver": "主席会议", "decision": "approved"}
 PLAN_MOVE = {"kind": "move", "planned_month": 9, "reason": "调整", "approved_by": "主席会议", "reference": "纪要5号"}
@@ -316,6 +318,8 @@ TABLE: dict[tuple[str, str], Entry] = {
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
+    # 三个一起: the year's counts from the plan and activities, for the node's users
+    ("GET", "/practices/three-together/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/three-together/")),
 }
 
 

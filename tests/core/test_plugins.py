@@ -16,7 +16,8 @@ from shangliang.core.plugins import BUILTIN_PLUGINS, builtin_name, get_plugin_ma
 from ..conftest import invoke
 
 LEVEL_PLUGINS = {"leader_follow_up": "province", "consultation_home": "township", "quarterly_forum": "county",
-                 "work_station": "township"}
+                 "work_station": "township", "plan_approval": "county", "topic_selection": "city",
+                 "huzhou_1246": "city", "three_together": "city"}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 

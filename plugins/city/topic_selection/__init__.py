@@ -1,0 +1,8 @@
+"""选题-商题-定题 (Putian, seed 003): the chair meeting selects, a joint meeting with party and government discusses, the standing committee decides."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import node_configured, plan_approval_steps, plan_guard
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "plan_approval_steps", "plan_guard"]

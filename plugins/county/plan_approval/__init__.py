@@ -1,0 +1,8 @@
+"""年度协商计划 approval (Kailu, seed 001 8-9): chair meeting review, then the party standing committee's decision with its document."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import node_configured, plan_approval_steps, plan_guard
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "plan_approval_steps", "plan_guard"]
