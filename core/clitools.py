@@ -49,6 +49,27 @@ def with_appcontext(f: Callable) -> Callable:
     return wrapper
 
 
+def rehearsable(f: Callable) -> Callable:
+    """Give a writing command ``--dry-run``: every rule runs as for real, then its unit of work is rolled
+    back and a line on standard error says so; nothing is stored or sent. A refusal is shown as without
+    the flag (the same error, the same exit status)."""
+
+    @click.option("--dry-run", "dry_run", is_flag=True,
+                  help="Check everything the command would do, then store nothing.")
+    @functools.wraps(f)
+    def wrapper(*args, dry_run: bool = False, **kwargs):
+        if not dry_run:
+            return f(*args, **kwargs)
+        from .db import rehearsal
+
+        with rehearsal() as counter:
+            result = f(*args, **kwargs)
+        click.echo(f"dry run: accepted, {counter[0]} unit(s) of work rolled back; nothing was stored", err=True)
+        return result
+
+    return wrapper
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
 from flask import Flask, current_app, g
@@ -120,16 +121,40 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE: True})
 
 
+#: Set (``rehearsal()``) while a command runs with ``--dry-run``: every unit of work is checked in full and
+#: then rolled back; the list counts the units of work rolled back so.
+_REHEARSAL: ContextVar[list[int] | None] = ContextVar("shangliang_rehearsal", default=None)
+
+
+@contextmanager
+def rehearsal() -> Iterator[list[int]]:
+    """While inside, :func:`transaction` rolls back what would have been committed (after every rule and
+    hook has run, nothing stored, nothing sent, no after-commit callback). Yields a one-item list counting
+    the units of work so rehearsed."""
+    counter = [0]
+    token = _REHEARSAL.set(counter)
+    try:
+        yield counter
+    finally:
+        _REHEARSAL.reset(token)
+
+
 @contextmanager
 def transaction(actor: str | None = None, session: Session | None = None) -> Iterator[Session]:
-    """A unit of work that writes (:func:`begin_write`): commit on success, roll back on any error."""
+    """A unit of work that writes (:func:`begin_write`): commit on success, roll back on any error
+    (and, inside :func:`rehearsal`, roll back on success too)."""
     session = session or get_session()
     if actor:
         session.info["actor"] = actor
     begin_write(session)
     try:
         yield session
-        session.commit()
+        rehearsing = _REHEARSAL.get()
+        if rehearsing is None:
+            session.commit()
+        else:
+            session.rollback()
+            rehearsing[0] += 1
     except BaseException:
         session.rollback()
         raise

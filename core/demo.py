@@ -85,6 +85,38 @@ def _json(node: DemoNode, *args: str, echo: bool = False) -> Any:
     return json.loads(_run(node, *args, "--json", echo=echo))
 
 
+def _refused(node: DemoNode, *args: str) -> str:
+    """Run a command that must be refused; print it and the error; return the error (exit status 2)."""
+    argv = _shangliang_args(node, *args)
+    click.echo(click.style("$ shangliang " + " ".join(shlex.quote(a) for a in argv), fg="cyan"))
+    result = subprocess.run([sys.executable, "-m", "shangliang.core", *argv], text=True, capture_output=True)
+    error = (result.stderr or result.stdout).strip()
+    click.echo(click.style(f"    {error}", fg="yellow"))
+    if result.returncode != 2:
+        raise StepFailed(f"shangliang {' '.join(argv)} should have been refused (exit 2), exited {result.returncode}")
+    return error
+
+
+def _page(node: DemoNode, path: str) -> str:
+    """A page as the office sees it: sign in as the demo admin through the form, then GET ``path``."""
+    import re
+
+    import requests
+
+    with requests.Session() as browser:
+        form = browser.get(node.url + "/login", timeout=10).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', form)
+        signed_in = browser.post(node.url + "/login", timeout=10, data={
+            "csrf_token": token.group(1) if token else "", "username": "admin", "password": DEMO_PASSWORD})
+        if signed_in.status_code >= 400:
+            raise StepFailed(f"signing in on {node.id} answered {signed_in.status_code}")
+        answer = browser.get(node.url + path, timeout=10)
+        if answer.status_code != 200:
+            raise StepFailed(f"{node.url}{path} answered {answer.status_code}")
+        return answer.text
+
+
 def _health(url: str) -> dict | None:
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
@@ -128,6 +160,8 @@ def _set_up(nodes: list[DemoNode]) -> None:
         members_csv = county.dir / "demo-members.csv"
         members_csv.write_text(DEMO_MEMBERS, encoding="utf-8")
         _run(county, "members", "import", str(members_csv))
+        _run(county, "users", "add", "jumin", "--role", "public", "--name", "金川区居民", "--password-stdin",
+             input=DEMO_PASSWORD + "\n")
     if not made:
         click.echo(f"reusing the demo nodes in {nodes[0].dir.parent} (remove it to start afresh)")
         return
@@ -318,8 +352,134 @@ class Scenario:
         self.verified_route("620302001", uid)
         return uid
 
+
+    # -- the year's consultation (issue 11) --
+
+    def plan_year(self) -> int:
+        """The first year from 2027 the county has no plan for (a second run plans the next year)."""
+        years = {p["year"] for p in _json(self.node["620302"], "plans", "list")}
+        year = 2027
+        while year in years:
+            year += 1
+        return year
+
+    def county_plan(self) -> tuple[int, list[str]]:
+        year = self.plan_year()
+        click.echo(click.style(f"\n## 4. 年度协商计划: the county drafts its {year} plan from collected topics, takes it "
+                               "through the approval steps and publishes it", bold=True))
+        county = "620302"
+        topics = [self.add(county, title, ["620302"], kind, name, category, text) for title, kind, name, category, text in (
+            ("城区老旧小区改造", "member", "王志强", "城乡建设", "老旧小区管网老化、缺少电梯,居民改造意愿强烈。"),
+            ("乡村学校冬季供暖", "sector", "教育界", "教育", "部分乡村学校供暖不足,冬季教学受影响。"),
+            ("农产品冷链物流体系建设", "special_committee", "农业和农村委员会", "农业农村", "冷链设施不足,农产品损耗大。"),
+        )]
+        self.do(county, "plans", "create", "--year", str(year))
+        lead = {0: "经济委员会", 1: "教科卫体委员会", 2: "农业和农村委员会"}
+        forms = {0: ("forum", "3"), 1: ("special", "6"), 2: ("counterpart", "9")}
+        for index, uid in enumerate(topics):
+            form, month = forms[index]
+            self.do(county, "plans", "add-item", str(year), "--topic", uid, "--form", form, "--month", month,
+                    "--lead", lead[index], "--department", ("区住建局", "区教育局", "区农业农村局")[index],
+                    "--member", ("JC003", "JC004", "JC001")[index])
+        self.do(county, "plans", "add-item", str(year), "--title", "金川区营商环境优化", "--description",
+                "由计划提出的议题:优化审批流程,减轻企业负担。", "--category", "经济", "--area", "620302",
+                "--raised-by-kind", "party_committee", "--raised-by-name", "中共金川区委", "--form", "standing_committee",
+                "--month", "11", "--lead", "经济委员会", "--department", "区发改局")
+        error = _refused(self.node[county], "plans", "step", str(year), "--step", "standing_committee", "--approver",
+                         "中共金川区委常委会", "--decision", "approved")
+        self.check("a step out of order is refused, nothing stored", "out of order" in error, error)
+        error = _refused(self.node[county], "plans", "publish", str(year))
+        self.check("the plan is not published before its approval steps", "Error:" in error, error)
+        self.do(county, "plans", "step", str(year), "--step", "chair_meeting", "--approver", "金川区政协主席会议",
+                "--decision", "approved", "--reference", f"主席会议纪要〔{year}〕1号", "--opinion", "同意提交区委常委会")
+        self.do(county, "plans", "step", str(year), "--step", "standing_committee", "--approver", "中共金川区委常委会",
+                "--decision", "approved", "--reference", f"区委常委会会议纪要〔{year}〕2号", "--opinion", "同意印发")
+        published = _json(self.node[county], "plans", "publish", str(year), echo=True)
+        self.check("published: the plan's collected topics are now determined (确定议题)",
+                   published["status"] == "published" and len(published["determined"]) == 4
+                   and set(topics) <= set(published["determined"]), str(published))
+        error = _refused(self.node[county], "plans", "amend", str(year), "--kind", "move", "--item",
+                         str(_json(self.node[county], "plans", "show", str(year))["items"][0]["id"]), "--month", "4")
+        self.check("a published plan changes only by an approved amendment", "Error:" in error, error)
+        shown = _json(self.node[county], "plans", "show", str(year))
+        self.check("the plan shows each item's progress: none consulted yet",
+                   len(shown["progress"]) == 4 and not any(p["consulted"] for p in shown["progress"]), str(shown["progress"]))
+        return year, topics
+
+    def quarterly_forum(self, year: int, topic: str) -> str:
+        click.echo(click.style("\n## 5. 季协商座谈会: a forum on a planned topic, with invitations, research, attendance, "
+                               "opinions (online too) and minutes", bold=True))
+        county = self.node["620302"]
+        uid = _run(county, "activities", "create", "--form", "forum", "--title", "第一季度协商座谈会:城区老旧小区改造",
+                   "--topic", topic, "--starts", f"{year}-03-20 09:00", "--ends", f"{year}-03-20 11:30",
+                   "--place", "金川区政协三楼会议室", "--organiser", "金川区政协经济委员会").split()[0]
+        invited = {}
+        for kind, who in (("member", "JC003"), ("member", "JC002"), ("department", "区住建局"), ("public", "居民代表刘桂芳")):
+            data = _json(county, "activities", "invite", uid, "--kind", kind,
+                         *(("--member", who) if kind == "member" else ("--name", who)), echo=True)
+            invited[who] = data["activity"]["invitations"][-1]["id"]
+        self.do("620302", "activities", "reply", uid, "--invitation", str(invited["JC003"]), "--reply", "attend")
+        self.do("620302", "activities", "reply", uid, "--invitation", str(invited["JC002"]), "--reply", "leave",
+                "--reason", "参加市政协培训")
+        self.do("620302", "activities", "reply", uid, "--invitation", str(invited["区住建局"]), "--reply", "attend")
+        self.do("620302", "activities", "research", uid, "--who", "金川区政协经济委员会", "--place", "金川区12个老旧小区",
+                "--date", f"{year}-02-25", "--findings", "管网老化占七成,加装电梯需求集中在六层住宅。")
+        self.wait("620302", topic, "research moved the topic to researching (调研)", lambda d: d["stage"] == "researching")
+        error = _refused(county, "activities", "attend", uid, "王志强", "未受邀的人")
+        self.check("attendance for a person not invited is refused, nothing stored", "not invited" in error, error)
+        shown = _json(county, "activities", "show", uid)
+        names = {i["id"]: i["name"] for i in shown["invitations"]}
+        self.do("620302", "activities", "attend", uid, names[invited["JC003"]], "区住建局", "居民代表刘桂芳")
+        self.do("620302", "activities", "opinion", uid, "--speaker", names[invited["JC003"]], "--member", "JC003",
+                "--text", "建议分批改造,先管网后电梯,居民出资比例分档。")
+        self.do("620302", "activities", "opinion", uid, "--speaker", "区住建局", "--kind", "written",
+                "--text", "今年拟改造5个小区,争取中央补助资金。")
+        self.do("620302", "activities", "window", uid, "open", "--closes", f"{year}-03-31 18:00")
+        posted = []
+        for text in ("希望加装电梯时照顾低楼层住户的意见。", "希望加装电梯时照顾低楼层住户意见!"):
+            request = urllib.request.Request(
+                f"{county.url}/api/v1/activities/{uid}/opinions", method="POST",
+                data=json.dumps({"text": text}, ensure_ascii=False).encode(),
+                headers={"Content-Type": "application/json", "Authorization": "Basic " + __import__("base64").b64encode(
+                    f"jumin:{DEMO_PASSWORD}".encode()).decode()})
+            click.echo(click.style(f"$ curl -u jumin:… -X POST {county.url}/api/v1/activities/{uid}/opinions "
+                                   f"-d '{{\"text\": \"{text}\"}}'", fg="cyan"))
+            with urllib.request.urlopen(request, timeout=10) as response:
+                posted.append(json.loads(response.read()))
+        self.check("a resident signed in with the public role posted online opinions (网络协商)", len(posted) == 2)
+        shown = _json(county, "activities", "show", uid)
+        online = [o for o in shown["opinions"] if o["kind"] == "online"]
+        self.do("620302", "activities", "moderate", uid, "--opinion", str(online[1]["id"]), "--merge-into",
+                str(online[0]["id"]), "--reason", "内容重复,合并")
+        self.do("620302", "activities", "window", uid, "close")
+        self.do("620302", "activities", "consensus", uid, "--text",
+                "分批推进老旧小区改造,先管网后电梯;加装电梯兼顾低楼层住户意见。")
+        error = _refused(county, "activities", "close", uid)
+        self.check("an activity is not closed before its minutes are approved", "minutes" in error, error)
+        self.do("620302", "activities", "minutes", uid, "--approved-by", "金川区政协主席会议", "--text",
+                "会议听取区住建局情况通报,委员和群众代表发言,形成协商意见三条,报区委区政府。")
+        closed = _json(county, "activities", "close", uid, echo=True)
+        self.check("closed: the opinions were counted (4 in all, 1 merged)",
+                   closed["activity"]["counts"]["total"] == 4 and closed["activity"]["counts"]["merged"] == 1,
+                   str(closed["activity"]["counts"]))
+        self.wait("620302", topic, "the topic's loop records the consultation (协商)",
+                  lambda d: d["stage"] == "consulting" and any(e["action"] == "consulted" for e in d["events"]))
+        progress = {p["topic_uid"]: p for p in _json(county, "plans", "show", str(year))["progress"]}
+        self.check("the plan shows the item consulted", progress[topic]["consulted"], str(progress.get(topic)))
+        page = _page(county, f"/plans/{year}")
+        self.check(f"the plan page {county.url}/plans/{year} shows its progress per item (已协商 / 尚未)",
+                   "城区老旧小区改造" in page and "已协商" in page and "尚未" in page)
+        calendar = _run(county, "activities", "ics", echo=True, quiet=True)
+        self.check("the county's activities export as iCalendar", "BEGIN:VCALENDAR" in calendar
+                   and "SUMMARY:第一季度协商座谈会" in calendar.replace("\r\n ", ""))
+        return uid
+
+    def the_year(self) -> None:
+        year, topics = self.county_plan()
+        self.quarterly_forum(year, topics[0])
+
     def play(self) -> bool:
-        for story in (self.road_repair, self.delegation, self.returned):
+        for story in (self.road_repair, self.delegation, self.returned, self.the_year):
             try:
                 story()
             except StepFailed as exc:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import flask
 from flask_babel import force_locale
-from shangliang.core.clitools import _os_user, emit, table, with_appcontext
+from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.topics.models import RAISED_BY_KINDS
@@ -71,6 +71,7 @@ def plans_list(year, as_json) -> None:
 @click.option("--year", type=int, required=True)
 @click.option("--title", default="", help="Default: <year>年度政协协商计划.")
 @click.option("--json", "as_json", is_flag=True)
+@rehearsable
 @with_appcontext
 @localized
 def plans_create(year, title, as_json) -> None:
@@ -155,6 +156,7 @@ def item_options(f):
 @click.argument("year", type=int)
 @item_options
 @click.option("--json", "as_json", is_flag=True)
+@rehearsable
 @with_appcontext
 @localized
 def plans_add_item(year, topic_uid, title, description, category, areas, raised_by_kind, raised_by_name, form, month,
@@ -172,6 +174,7 @@ def plans_add_item(year, topic_uid, title, description, category, areas, raised_
 @click.argument("year", type=int)
 @click.argument("item_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@rehearsable
 @with_appcontext
 @localized
 def plans_remove_item(year, item_id, as_json) -> None:
@@ -191,6 +194,7 @@ def plans_remove_item(year, item_id, as_json) -> None:
 @click.option("--opinion", default="")
 @click.option("--date", "decided_on", default="", help="The meeting's day, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True)
+@rehearsable
 @with_appcontext
 @localized
 def plans_step(year, step_key, approver, decision, reference, opinion, decided_on, as_json) -> None:
@@ -206,6 +210,7 @@ def plans_step(year, step_key, approver, decision, reference, opinion, decided_o
 @plans.command("publish")
 @click.argument("year", type=int)
 @click.option("--json", "as_json", is_flag=True)
+@rehearsable
 @with_appcontext
 @localized
 def plans_publish(year, as_json) -> None:
@@ -225,6 +230,7 @@ def plans_publish(year, as_json) -> None:
 @click.option("--item", "item_id", type=int, help="kind move: the item moved.")
 @item_options
 @click.option("--json", "as_json", is_flag=True)
+@rehearsable
 @with_appcontext
 @localized
 def plans_amend(year, kind, reason, approved_by, reference, item_id, topic_uid, title, description, category, areas,

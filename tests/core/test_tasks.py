@@ -104,3 +104,21 @@ def test_beat_schedule_merges_core_and_plugin_entries(node_dir):
 def test_two_entries_with_one_name_are_refused(node_dir):
     with pytest.raises(ConfigError, match="core.heartbeat"):
         create_app(node_dir, plugins=[Clash()])
+
+
+def test_a_rehearsed_unit_of_work_stores_nothing_and_runs_no_after_commit_callback(sms_app):
+    from shangliang.core.db import after_commit, rehearsal
+
+    app, _channel = sms_app
+    ran = []
+    with app.app_context():
+        with rehearsal() as counter:
+            with transaction(actor="t") as session:
+                notify(session, "演练", role="office")
+                after_commit(session, lambda: ran.append("after"))
+        assert counter == [1] and ran == []
+        assert get_session().query(Notification).count() == 0
+        with transaction(actor="t") as session:  # outside the rehearsal, the same unit of work commits
+            notify(session, "正式", role="office")
+            after_commit(session, lambda: ran.append("after"))
+        assert ran == ["after"] and get_session().query(Notification).count() == 1

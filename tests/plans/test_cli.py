@@ -59,3 +59,28 @@ def test_refusals_exit_2_and_store_nothing(runner, county):
     assert len(shown["items"]) == 1 and shown["steps"] == [] and shown["status"] == "draft"
     topics = json.loads(invoke(runner, county, "topics", "list", "--json").output)
     assert len(topics) == 1  # the refused item raised no topic
+
+
+def test_dry_run_checks_everything_and_stores_nothing(runner, county):
+    rehearsed = invoke(runner, county, "plans", "create", "--year", "2027", "--dry-run", "--json")
+    assert rehearsed.exit_code == 0, rehearsed.output
+    assert json.loads(rehearsed.stdout)["status"] == "draft"
+    assert "dry run: accepted, 1 unit(s) of work rolled back; nothing was stored" in rehearsed.stderr
+    assert j(runner, county, "list") == []
+    j(runner, county, "create", "--year", "2027")
+    j(runner, county, "add-item", "2027", *NEW_TOPIC, "--form", "forum", "--month", "3", "--lead", "x")
+    # A refusal under --dry-run is the same refusal, with the same exit status and no "accepted" line.
+    skipped = invoke(runner, county, "plans", "step", "2027", "--step", "standing_committee", "--approver", "x",
+                     "--decision", "approved", "--dry-run")
+    assert skipped.exit_code == 2 and "out of order" in skipped.output and "dry run" not in skipped.output
+    # Every rule ran (the topic advanced, the audit chain grew) and was rolled back.
+    for step, ref in (("chair_meeting", ""), ("standing_committee", "纪要3号")):
+        j(runner, county, "step", "2027", "--step", step, "--approver", "会议", "--decision", "approved",
+          "--reference", ref)
+    published = invoke(runner, county, "plans", "publish", "2027", "--dry-run", "--json")
+    assert published.exit_code == 0 and json.loads(published.stdout)["status"] == "published"
+    shown = j(runner, county, "show", "2027")
+    assert shown["status"] == "in_approval"
+    topic = json.loads(invoke(runner, county, "topics", "show", shown["items"][0]["topic_uid"], "--json").stdout)
+    assert topic["stage"] == "collected"
+    assert j(runner, county, "publish", "2027")["status"] == "published"
