@@ -28,6 +28,21 @@ from typing import Any, Callable
 import click
 
 DEMO_PASSWORD = "shangliang-demo"
+#: The local practices each demo node runs (issue 11): Kailu's plan approval and quarterly forum on the county,
+#: Putian's topic selection, Huzhou's 1246+X and Ma'anshan's 三个一起 on the city, Lianyungang's
+#: consultation home on a township. ``_set_up`` enables them when it makes the node.
+PRACTICES = {
+    "620302": ("plan_approval", "quarterly_forum"),
+    "6203": ("topic_selection", "huzhou_1246", "three_together"),
+    "620302001": ("consultation_home",),
+}
+HOME = "宁远堡镇村民协商民主之家"
+HOMES_TOML = f"""
+[[plugins.consultation_home.homes]]
+name = "{HOME}"
+lead = "张建国"
+members = ["张建国", "王志强", "李秀兰"]
+"""
 DEMO_MEMBERS = (
     "name,sector,special_committee,township_group,member_no\n"
     "张建国,农业界,农业和农村委员会,宁远堡镇,JC001\n"
@@ -92,8 +107,9 @@ def _refused(node: DemoNode, *args: str) -> str:
     result = subprocess.run([sys.executable, "-m", "shangliang.core", *argv], text=True, capture_output=True)
     error = (result.stderr or result.stdout).strip()
     click.echo(click.style(f"    {error}", fg="yellow"))
-    if result.returncode != 2:
-        raise StepFailed(f"shangliang {' '.join(argv)} should have been refused (exit 2), exited {result.returncode}")
+    if result.returncode != 2 or "Usage:" in error:  # a usage error is the demo's own mistake, not a refusal
+        raise StepFailed(f"shangliang {' '.join(argv)} should have been refused (exit 2), exited {result.returncode}: "
+                         f"{error}")
     return error
 
 
@@ -162,6 +178,12 @@ def _set_up(nodes: list[DemoNode]) -> None:
         _run(county, "members", "import", str(members_csv))
         _run(county, "users", "add", "jumin", "--role", "public", "--name", "金川区居民", "--password-stdin",
              input=DEMO_PASSWORD + "\n")
+    for node in made:
+        if node.id == "620302001":  # the consultation home's members and lead, as the office writes them in node.toml
+            with open(node.dir / "node.toml", "a", encoding="utf-8") as toml:
+                toml.write(HOMES_TOML)
+        for practice in PRACTICES.get(node.id, ()):
+            _run(node, "plugins", "enable", practice)
     if not made:
         click.echo(f"reusing the demo nodes in {nodes[0].dir.parent} (remove it to start afresh)")
         return
@@ -271,6 +293,42 @@ class Scenario:
 
     def do(self, node_id: str, *args: str) -> None:
         _run(self.node[node_id], *args)
+
+    def refused(self, node_id: str, what: str, expect: str, *args: str) -> str:
+        """A command that must be refused with an error holding ``expect``."""
+        error = _refused(self.node[node_id], *args)
+        self.check(what, expect in error, error)
+        return error
+
+    def without(self, node_id: str, practice: str, *args: str) -> None:
+        """Disable ``practice``, show that the default accepts what it refused (``--dry-run``: checked in full,
+        nothing stored), and enable it again."""
+        self.do(node_id, "plugins", "disable", practice)
+        try:
+            _run(self.node[node_id], *args, "--dry-run", quiet=True)
+            click.echo(click.style("    dry run: accepted; nothing was stored", fg="yellow"))
+            accepted = True
+        except StepFailed as exc:
+            accepted = False
+            click.echo(f"    {exc}")
+        finally:
+            self.do(node_id, "plugins", "enable", practice)
+        self.check(f"{practice} disabled, the default accepts it; enabled again", accepted)
+
+    def poll(self, what: str, read: Callable[[], Any], condition: Callable[[Any], bool]) -> Any:
+        """Read until ``condition`` holds (the workers deliver meanwhile)."""
+        deadline = time.time() + WAIT_SECONDS
+        data: Any = None
+        while time.time() < deadline:
+            try:
+                data = read()
+            except StepFailed:
+                data = None
+            if data is not None and condition(data):
+                self.check(what, True)
+                return data
+            time.sleep(0.5)
+        raise StepFailed(f"{what}: not seen within {WAIT_SECONDS:.0f} s")
 
     # -- the three stories --
 
@@ -392,6 +450,11 @@ class Scenario:
         self.check("the plan is not published before its approval steps", "Error:" in error, error)
         self.do(county, "plans", "step", str(year), "--step", "chair_meeting", "--approver", "金川区政协主席会议",
                 "--decision", "approved", "--reference", f"主席会议纪要〔{year}〕1号", "--opinion", "同意提交区委常委会")
+        hasty = ("plans", "step", str(year), "--step", "standing_committee", "--approver", "区委办公室",
+                 "--decision", "approved", "--reference", "区委办便函")
+        self.refused(county, "plan_approval (开鲁): the plan is decided by the party standing committee (常委会), "
+                     "not another body", "常委会", *hasty)
+        self.without(county, "plan_approval", *hasty)
         self.do(county, "plans", "step", str(year), "--step", "standing_committee", "--approver", "中共金川区委常委会",
                 "--decision", "approved", "--reference", f"区委常委会会议纪要〔{year}〕2号", "--opinion", "同意印发")
         published = _json(self.node[county], "plans", "publish", str(year), echo=True)
@@ -410,6 +473,15 @@ class Scenario:
         click.echo(click.style("\n## 5. 季协商座谈会: a forum on a planned topic, with invitations, research, attendance, "
                                "opinions (online too) and minutes", bold=True))
         county = self.node["620302"]
+        unplanned = self.add("620302", "社区停车难问题", ["620302"], "public", "金川区居民", "城乡建设",
+                             "老旧社区停车位不足,占道停车严重。")
+        self.do("620302", "topics", "advance", unplanned, "--to", "determined", "--note", "列入议题库")
+        off_plan = ("activities", "create", "--form", "forum", "--title", "协商座谈会:社区停车难", "--topic", unplanned,
+                    "--starts", f"{year}-04-10 09:00", "--ends", f"{year}-04-10 11:00", "--place", "区政协会议室",
+                    "--organiser", "金川区政协经济委员会")
+        self.refused("620302", "quarterly_forum (开鲁): a forum consults a topic of the published plan (or one the party "
+                     "committee or government raised)", "季协商座谈会", *off_plan)
+        self.without("620302", "quarterly_forum", *off_plan)
         uid = _run(county, "activities", "create", "--form", "forum", "--title", "第一季度协商座谈会:城区老旧小区改造",
                    "--topic", topic, "--starts", f"{year}-03-20 09:00", "--ends", f"{year}-03-20 11:30",
                    "--place", "金川区政协三楼会议室", "--organiser", "金川区政协经济委员会").split()[0]
@@ -422,6 +494,8 @@ class Scenario:
         self.do("620302", "activities", "reply", uid, "--invitation", str(invited["JC002"]), "--reply", "leave",
                 "--reason", "参加市政协培训")
         self.do("620302", "activities", "reply", uid, "--invitation", str(invited["区住建局"]), "--reply", "attend")
+        self.refused("620302", "quarterly_forum: no attendance before a special committee's research (会前调研)",
+                     "research", "activities", "attend", uid, "王志强")
         self.do("620302", "activities", "research", uid, "--who", "金川区政协经济委员会", "--place", "金川区12个老旧小区",
                 "--date", f"{year}-02-25", "--findings", "管网老化占七成,加装电梯需求集中在六层住宅。")
         self.wait("620302", topic, "research moved the topic to researching (调研)", lambda d: d["stage"] == "researching")
@@ -474,12 +548,116 @@ class Scenario:
                    and "SUMMARY:第一季度协商座谈会" in calendar.replace("\r\n ", ""))
         return uid
 
+
+    def consultation_home(self) -> str:
+        click.echo(click.style("\n## 6. 协商民主之家: a township's consultation home holds a consultation that the city joins "
+                               "(through the county)", bold=True))
+        town, city = self.node["620302001"], self.node["6203"]
+        topic = self.add("620302001", "宁远堡镇集贸市场搬迁改造", ["620302001"], "public", "宁远堡村村民", "城乡建设",
+                         "集贸市场占道经营,交通拥堵,村民希望搬迁改造。")
+        self.do("620302001", "topics", "advance", topic, "--to", "determined", "--note", "列入协商民主之家议题")
+        when = time.strftime("%Y-%m-%d", time.localtime(time.time() + 14 * 86400))
+        create = ("activities", "create", "--form", "consultation_home", "--title", "集贸市场搬迁改造协商议事",
+                  "--topic", topic, "--starts", f"{when} 15:00", "--ends", f"{when} 17:00", "--place", "宁远堡村村委会")
+        self.refused("620302001", "consultation_home (连云港): a consultation is held by one of the node's homes",
+                     "协商民主之家", *create, "--organiser", "宁远堡镇人民政府")
+        uid = _run(town, *create, "--organiser", HOME).split()[0]
+        self.refused("620302001", "consultation_home: public participants come from the listed groups "
+                     "(村民, 居民, 退休人员, 党员代表, 信访人)", "public_groups",
+                     "activities", "invite", uid, "--kind", "public", "--name", "马某")
+        self.without("620302001", "consultation_home", "activities", "invite", uid, "--kind", "public", "--name", "马某")
+        for name in ("村民代表马福林", "退休人员赵建华", "党员代表孙立新"):
+            self.do("620302001", "activities", "invite", uid, "--kind", "public", "--name", name)
+        self.do("620302001", "activities", "invite", uid, "--kind", "department", "--name", "宁远堡镇人民政府")
+        self.refused("620302001", "only a level above may be invited to join, nothing sent", "Error:",
+                     "activities", "invite-level", uid, "--to", "620302002")
+        self.do("620302001", "activities", "invite-level", uid, "--to", "6203", "--note",
+                "市场搬迁涉及市级规划,请市政协组织市自然资源局、市商务局参加")
+        self.poll("the city sees the invitation, relayed by the county", lambda: _json(city, "activities", "joined"),
+                  lambda rows: any(r["uid"] == uid and r["invitation"] for r in rows))
+        self.do("6203", "activities", "join", uid, "--department", "金昌市自然资源局", "--department", "金昌市商务局",
+                "--member", "市政协委员陈立", "--note", "市政协派员参加")
+        self.poll("the city's participants appear on the township's activity (from node 6203)",
+                  lambda: _json(town, "activities", "show", uid),
+                  lambda d: len([i for i in d["invitations"] if i["node_id"] == "6203"]) == 3)
+        self.do("6203", "activities", "send-opinions", uid, "--opinion", "金昌市商务局", "新市场纳入市级商贸网点规划,给予建设补助。",
+                "--opinion", "市政协委员陈立", "搬迁过渡期设临时摊位,保障商户生计。")
+        self.poll("the city's opinions are recorded at the township with their origin 6203",
+                  lambda: _json(town, "activities", "show", uid),
+                  lambda d: len([o for o in d["opinions"] if o["node_id"] == "6203"]) == 2)
+        self.do("620302001", "activities", "attend", uid, "村民代表马福林", "退休人员赵建华", "党员代表孙立新",
+                "宁远堡镇人民政府", "金昌市自然资源局", "金昌市商务局", "市政协委员陈立")
+        self.do("620302001", "activities", "opinion", uid, "--speaker", "村民代表马福林", "--text", "新址要方便老人赶集。")
+        self.do("620302001", "activities", "consensus", uid, "--text", "集贸市场迁至镇区北侧,市级补助,过渡期设临时摊位。")
+        self.do("620302001", "activities", "minutes", uid, "--approved-by", HOME, "--text",
+                "协商民主之家召开议事会,村民代表、镇政府及市自然资源局、市商务局参加,形成搬迁改造共识。")
+        self.do("620302001", "activities", "close", uid)
+        self.poll("the city sees the activity closed with its minutes", lambda: _json(city, "activities", "joined", uid),
+                  lambda d: d["status"] == "closed" and bool(d["minutes"]))
+        page = _page(town, "/practices/consultation-homes/")
+        self.check(f"the township's page {town.url}/practices/consultation-homes/ lists the home", HOME in page)
+        return uid
+
+    def city_plan(self) -> int:
+        click.echo(click.style("\n## 7. 选题-商题-定题, 1246+X, 三个一起: the city's plan under its three practices", bold=True))
+        city = "6203"
+        years = {p["year"] for p in _json(self.node[city], "plans", "list")}
+        year = 2027
+        while year in years:
+            year += 1
+        topics = [self.add(city, title, ["6203"], kind, name, category, text) for title, kind, name, category, text in (
+            ("金昌市新能源产业链培育", "party_committee", "中共金昌市委", "经济", "延链补链,培育新能源产业集群。"),
+            ("城市供热管网改造", "government", "金昌市人民政府", "城乡建设", "供热管网老化,冬季热损大。"),
+            ("职业教育产教融合", "sector", "教育界", "教育", "职业院校与企业合作不深。"),
+        )]
+        self.do(city, "plans", "create", "--year", str(year))
+        steps = [s["key"] for s in _json(self.node[city], "plans", "show", str(year))["approval"]["steps"]]
+        self.check("选题-商题-定题 (莆田): the plan is approved by selection, a joint meeting and the party standing "
+                   "committee", steps == ["selection", "joint_meeting", "standing_committee"], str(steps))
+        self.do(city, "plugins", "disable", "topic_selection")
+        default = [s["key"] for s in _json(self.node[city], "plans", "show", str(year))["approval"]["steps"]]
+        self.do(city, "plugins", "enable", "topic_selection")
+        self.check("topic_selection disabled, the default steps apply; enabled again",
+                   default == ["chair_meeting", "standing_committee"], str(default))
+        alone = ("plans", "add-item", str(year), "--topic", topics[0], "--form", "plenary", "--month", "3",
+                 "--lead", "经济委员会", "--department", "市工信局")
+        self.refused(city, "三个一起 (马鞍山): an item is planned together with the party committee and the government",
+                     "三个一起", *alone)
+        self.without(city, "three_together", *alone)
+        for uid, form, month in ((topics[0], "plenary", "3"), (topics[1], "face_to_face", "6"),
+                                 (topics[2], "standing_committee", "9")):
+            self.do(city, "plans", "add-item", str(year), "--topic", uid, "--form", form, "--month", month,
+                    "--lead", "市政协办公室", "--department", "中共金昌市委办公室", "--department", "金昌市发展改革委")
+        self.do(city, "plans", "step", str(year), "--step", "selection", "--approver", "金昌市政协主席会议",
+                "--decision", "approved", "--opinion", "初选议题3个")
+        self.refused(city, "商题: the joint meeting names the party committee and the government", "joint meeting",
+                     "plans", "step", str(year), "--step", "joint_meeting", "--approver", "金昌市政协", "--decision",
+                     "approved", "--reference", "联席会议纪要1号")
+        self.do(city, "plans", "step", str(year), "--step", "joint_meeting", "--approver", "市委、市政府、市政协联席会议",
+                "--decision", "approved", "--reference", f"联席会议纪要〔{year}〕1号")
+        self.do(city, "plans", "step", str(year), "--step", "standing_committee", "--approver", "中共金昌市委常委会",
+                "--decision", "approved", "--reference", f"市委常委会会议纪要〔{year}〕5号")
+        self.refused(city, "1246+X (湖州): a plan short of 1 plenary, 2 face-to-face, 4 standing committee sessions and "
+                     "6 bi-monthly forums is not published", "short", "plans", "publish", str(year))
+        self.without(city, "huzhou_1246", "plans", "publish", str(year))
+        shown = _json(self.node[city], "plans", "show", str(year))
+        short = [c["detail"] for c in shown["checks"] if c["blocks"] and not c["met"]]
+        self.check("the plan shows what is short for 1246+X", len(short) == 3, "; ".join(short))
+        page = _page(self.node[city], f"/plans/{year}")
+        self.check(f"the plan page {self.node[city].url}/plans/{year} shows it too", "1246" in page and "short" in page)
+        report = _json(self.node[city], "together", "report", "--year", str(year), echo=True)
+        counted = {row["key"]: row["count"] for row in report["rows"]}
+        self.check("三个一起: the year's topics made together are counted toward the annual target",
+                   counted.get("topics") == 3, str(report["rows"]))
+        return year
+
     def the_year(self) -> None:
         year, topics = self.county_plan()
         self.quarterly_forum(year, topics[0])
 
     def play(self) -> bool:
-        for story in (self.road_repair, self.delegation, self.returned, self.the_year):
+        for story in (self.road_repair, self.delegation, self.returned, self.the_year, self.consultation_home,
+                      self.city_plan):
             try:
                 story()
             except StepFailed as exc:

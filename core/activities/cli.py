@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from shangliang.core.clitools import _os_user, emit, table, with_appcontext
+from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
@@ -97,6 +97,7 @@ def activities_list(status, as_json) -> None:
 @click.option("--place", required=True)
 @click.option("--organiser", required=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_create(form, title, description, topics, starts, ends, place, organiser, as_json) -> None:
     """Plan an activity on topics held here; prints its uid."""
@@ -124,6 +125,7 @@ def activities_show(uid, as_json) -> None:
 @click.option("--member", "member_no", help="A member's number (kind member).")
 @click.option("--node-id", help="The node a participant comes from (kind node).")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_invite(uid, kind, name, member_no, node_id, as_json) -> None:
     """Invite a member, a department, a person of the public or a participant from another node."""
@@ -137,6 +139,7 @@ def activities_invite(uid, kind, name, member_no, node_id, as_json) -> None:
 @click.option("--reply", "answer", required=True, type=click.Choice(["attend", "decline", "leave"]))
 @click.option("--reason", default="", help="Why leave is asked (required for leave).")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_reply(uid, invitation, answer, reason, as_json) -> None:
     """Record an invitee's reply: attend, decline, or leave with a reason."""
@@ -147,6 +150,7 @@ def activities_reply(uid, invitation, answer, reason, as_json) -> None:
 @click.argument("uid")
 @click.argument("present", nargs=-1)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_attend(uid, present, as_json) -> None:
     """Take attendance: the invitees present (names or member numbers); the others are absent."""
@@ -160,6 +164,7 @@ def activities_attend(uid, present, as_json) -> None:
 @click.option("--date", required=True, help="YYYY-MM-DD.")
 @click.option("--findings", required=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_research(uid, who, place, date, findings, as_json) -> None:
     """Record research before consulting (议前调研); determined topics move to researching."""
@@ -174,6 +179,7 @@ def activities_research(uid, who, place, date, findings, as_json) -> None:
 @click.option("--text", "body", required=True)
 @click.option("--member", "member_no", help="The speaker's member number, when a member.")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_opinion(uid, speaker, kind, body, member_no, as_json) -> None:
     """Record a speech or a written opinion."""
@@ -187,6 +193,7 @@ def activities_opinion(uid, speaker, kind, body, member_no, as_json) -> None:
 @click.option("--closes", help="When the window closes (open): YYYY-MM-DD HH:MM.")
 @click.option("--opens", default="", help="When it opens (default: now).")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_window(uid, what, closes, opens, as_json) -> None:
     """Open or close the online window (网络协商)."""
@@ -206,6 +213,7 @@ def activities_window(uid, what, closes, opens, as_json) -> None:
 @click.option("--merge-into", "into", type=int, help="Merge the opinion into this one.")
 @click.option("--reason", required=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_moderate(uid, opinion, decision, into, reason, as_json) -> None:
     """Hide an opinion or merge it into another, with the reason."""
@@ -219,6 +227,7 @@ def activities_moderate(uid, opinion, decision, into, reason, as_json) -> None:
 @click.argument("uid")
 @click.option("--text", "body", required=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_consensus(uid, body, as_json) -> None:
     """Record the consensus reached, with the opinion counts."""
@@ -232,6 +241,7 @@ def activities_consensus(uid, body, as_json) -> None:
 @click.option("--text", "body", help="The minutes.")
 @click.option("--approved-by", required=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_minutes(uid, path, body, approved_by, as_json) -> None:
     """Approve and publish the minutes."""
@@ -244,6 +254,7 @@ def activities_minutes(uid, path, body, approved_by, as_json) -> None:
 @activities.command("close")
 @click.argument("uid")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_close(uid, as_json) -> None:
     """Close the activity; its topics record the consultation; prints each member's participation."""
@@ -254,6 +265,7 @@ def activities_close(uid, as_json) -> None:
 @click.argument("uid")
 @click.option("--reason", required=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_cancel(uid, reason, as_json) -> None:
     """Cancel an activity that has not closed."""
@@ -299,6 +311,7 @@ def activities_ics(output, as_json) -> None:
 @click.option("--to", "node_id", required=True, help="The higher level: this node's parent or an ancestor.")
 @click.option("--note", default="", help="A note to the level invited.")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_invite_level(uid, node_id, note, as_json) -> None:
     """Invite a higher level to the activity (signed, relayed by the nodes between)."""
@@ -353,6 +366,7 @@ def activities_joined(uid, as_json) -> None:
 @click.option("--department", "departments", multiple=True, help="A department taking part (repeatable).")
 @click.option("--note", default="", help="A note to the host.")
 @JSON
+@rehearsable
 @with_appcontext
 def activities_join(uid, ask, members, departments, note, as_json) -> None:
     """Accept a lower node's invitation (or ask to join) with this level's participants."""
@@ -371,6 +385,7 @@ def activities_join(uid, ask, members, departments, note, as_json) -> None:
               help="An opinion: who, and what (repeatable).")
 @click.option("--kind", type=click.Choice(["written", "speech"]), default="written", show_default=True)
 @JSON
+@rehearsable
 @with_appcontext
 def activities_send_opinions(uid, opinions, kind, as_json) -> None:
     """Send this level's opinions to the host of an activity it joined."""

@@ -65,3 +65,20 @@ def test_a_refusal_is_a_named_error_with_exit_status_2(runner, township, client)
     assert result.exit_code == 2 and "unknown consultation form 'tea'" in result.output
     run_json(runner, township, "cancel", made["uid"], "--reason", "推迟")
     assert run_json(runner, township, "list", "--status", "cancelled")[0]["cancelled_reason"] == "推迟"
+
+
+def test_dry_run_checks_an_action_and_stores_nothing(runner, township, client):
+    topic = determined_topic(client)
+    args = ("activities", "create", "--form", "forum", "--title", FORUM["title"], "--topic", topic, "--starts",
+            FORUM["starts"], "--ends", FORUM["ends"], "--place", FORUM["place"], "--organiser", FORUM["organiser"])
+    rehearsed = invoke(runner, township, *args, "--dry-run", "--json")
+    assert rehearsed.exit_code == 0, rehearsed.output
+    assert json.loads(rehearsed.stdout)["status"] == "planned" and "nothing was stored" in rehearsed.stderr
+    assert run_json(runner, township, "list") == []
+    uid = json.loads(invoke(runner, township, *args, "--json").stdout)["uid"]
+    stranger = invoke(runner, township, "activities", "attend", uid, "陌生人", "--dry-run")
+    assert stranger.exit_code == 2 and "not invited" in stranger.output and "dry run" not in stranger.output
+    invited = invoke(runner, township, "activities", "invite", uid, "--kind", "department", "--name", "县交通运输局",
+                     "--dry-run", "--json")
+    assert invited.exit_code == 0 and json.loads(invited.stdout)["activity"]["invitations"][0]["name"] == "县交通运输局"
+    assert run_json(runner, township, "show", uid)["invitations"] == []
