@@ -194,12 +194,10 @@ class Node:
         return subprocess.run([sys.executable, "-m", "shangliang.core", "--node", str(self.dir), *map(str, args)],
                               input=input, capture_output=True, text=True, env=self._env(env), timeout=timeout)
 
-    def run(self, *args: Any, input: str | None = None) -> str:
-        """The same command run in this process (no interpreter start-up: ~20× faster than ``cli``);
-        returns its standard output, raises ``AssertionError`` with the output when it fails.
-
-        Runs the real command (argument parsing, app, database) and disposes the app's engine after.
-        """
+    def invoke(self, *args: Any, input: str | None = None) -> subprocess.CompletedProcess:
+        """The command ``cli`` runs, run in this process (no interpreter start-up: ~20× faster): the real
+        command (argument parsing, app, database), its exit status and its standard output and error
+        apart, as a ``CompletedProcess``; the app's engine is disposed after."""
         import click
         from click.testing import CliRunner
 
@@ -224,9 +222,15 @@ class Node:
                 if app is not None:
                     app.extensions["shangliang.db"].engine.dispose()
             out, err = stdout.getvalue().decode("utf-8"), stderr.getvalue().decode("utf-8")
-        if status:
-            raise AssertionError(f"shangliang {' '.join(map(str, args))} exited {status}:\n{out}{err}")
-        return out
+        return subprocess.CompletedProcess(argv, status, out, err)
+
+    def run(self, *args: Any, input: str | None = None) -> str:
+        """``invoke``'s standard output; raises ``AssertionError`` with the output when the command fails."""
+        result = self.invoke(*args, input=input)
+        if result.returncode:
+            raise AssertionError(f"shangliang {' '.join(map(str, args))} exited {result.returncode}:\n"
+                                 f"{result.stdout}{result.stderr}")
+        return result.stdout
 
     def run_json(self, *args: Any) -> Any:
         return json.loads(self.run(*args, "--json"))
