@@ -48,6 +48,11 @@ DB_ENV = "SHANGLIANG_TEST_DATABASE_URL"
 BROKER_ENV = "SHANGLIANG_TEST_BROKER_URL"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
+#: A federation's teardown: SIGTERM, then SIGKILL to the group after this long. The nodes are thrown
+#: away with their directories (and schemas), and no test asserts anything about a teardown's stop;
+#: the tests that do assert a clean stop call ``Node.stop()`` themselves (tests/core/test_serve.py,
+#: test_demo_signals.py, test_delivery.py).
+TEARDOWN_GRACE = 0.5
 
 __all__ = ["DB_ENV", "BROKER_ENV", "Node", "NodeFactory", "Schemas", "Federation", "free_port", "make_federation",
            "stop_all", "unreachable"]
@@ -260,16 +265,17 @@ class Node:
         return requests.get(self.url + path, timeout=30, **kwargs)
 
 
-def stop_all(nodes: Iterable[Node] | None = None) -> None:
-    """Stop ``nodes`` (default: every node started in this process and still running)."""
+def stop_all(nodes: Iterable[Node] | None = None, timeout: float = STOP_TIMEOUT) -> None:
+    """Stop ``nodes`` (default: every node started in this process and still running), each killed when
+    it has not stopped within ``timeout`` seconds of SIGTERM."""
     with _STARTED_LOCK:
         chosen = list(_STARTED if nodes is None else nodes)
-    if len(chosen) > 1:  # each takes seconds (a warm Celery shutdown): stop them together
+    if len(chosen) > 1:  # each can take a second or more (a warm Celery shutdown): stop them together
         with ThreadPoolExecutor(len(chosen)) as pool:
-            list(pool.map(lambda node: node.stop(), chosen))
+            list(pool.map(lambda node: node.stop(timeout), chosen))
     else:
         for node in chosen:
-            node.stop()
+            node.stop(timeout)
 
 
 # -- the node factory --------------------------------------------------------------------------------------
@@ -461,7 +467,8 @@ class Federation:
         return made
 
     def close(self) -> None:
-        stop_all([node for node in self.nodes.values() if node.process is not None])
+        """Stop every node started (SIGKILL after ``TEARDOWN_GRACE``: a teardown asserts no clean stop)."""
+        stop_all([node for node in self.nodes.values() if node.process is not None], timeout=TEARDOWN_GRACE)
 
     def __enter__(self) -> "Federation":
         return self

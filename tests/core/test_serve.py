@@ -47,12 +47,15 @@ def served(make_node):
             pytest.fail("serve did not answer: " + (node_dir / "serve.log").read_text(errors="replace")[-2000:])
         yield base, process, node_dir
     finally:
+        # Teardown: the tests that are about stopping stop it themselves and assert how; here a short
+        # grace, then the whole group is killed (no test looks at this stop).
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         log.close()
 
 
