@@ -13,6 +13,11 @@ embedded broker, and the tests that need the servers skip, saying why.
 - ``module_federation``: the same for all tests of a module (one set of processes), on a factory of
   its own (``module_federation.factory`` makes further nodes);
 - ``pg_schema``: a fresh PostgreSQL schema for tests of the database itself (skipped without one).
+
+Passwords: every node of the suite, in this process and in the node processes it starts, hashes new
+passwords with ``pbkdf2:sha256:1`` (``SHANGLIANG_USERS_HASH_METHOD``, set below unless already set)
+instead of the production default scrypt, which costs ~0.1 s for every sign-in and every HTTP Basic
+request. tests/users/test_passwords.py checks the production default without it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from shangliang.core.app import create_app
 from shangliang.core.cli import cli
 
 from .nodes import DB_ENV, Federation, NodeFactory, Schemas, unreachable
+
+TEST_HASH_METHOD = "pbkdf2:sha256:1"
+os.environ.setdefault("SHANGLIANG_USERS_HASH_METHOD", TEST_HASH_METHOD)
 
 
 @pytest.fixture(scope="session")

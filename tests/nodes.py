@@ -48,6 +48,11 @@ DB_ENV = "SHANGLIANG_TEST_DATABASE_URL"
 BROKER_ENV = "SHANGLIANG_TEST_BROKER_URL"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
+#: A federation's teardown: SIGTERM, then SIGKILL to the group after this long. The nodes are thrown
+#: away with their directories (and schemas), and no test asserts anything about a teardown's stop;
+#: the tests that do assert a clean stop call ``Node.stop()`` themselves (tests/core/test_serve.py,
+#: test_demo_signals.py, test_delivery.py).
+TEARDOWN_GRACE = 0.5
 
 __all__ = ["DB_ENV", "BROKER_ENV", "Node", "NodeFactory", "Schemas", "Federation", "free_port", "make_federation",
            "stop_all", "unreachable"]
@@ -194,12 +199,10 @@ class Node:
         return subprocess.run([sys.executable, "-m", "shangliang.core", "--node", str(self.dir), *map(str, args)],
                               input=input, capture_output=True, text=True, env=self._env(env), timeout=timeout)
 
-    def run(self, *args: Any, input: str | None = None) -> str:
-        """The same command run in this process (no interpreter start-up: ~20× faster than ``cli``);
-        returns its standard output, raises ``AssertionError`` with the output when it fails.
-
-        Runs the real command (argument parsing, app, database) and disposes the app's engine after.
-        """
+    def invoke(self, *args: Any, input: str | None = None) -> subprocess.CompletedProcess:
+        """The command ``cli`` runs, run in this process (no interpreter start-up: ~20× faster): the real
+        command (argument parsing, app, database), its exit status and its standard output and error
+        apart, as a ``CompletedProcess``; the app's engine is disposed after."""
         import click
         from click.testing import CliRunner
 
@@ -224,9 +227,15 @@ class Node:
                 if app is not None:
                     app.extensions["shangliang.db"].engine.dispose()
             out, err = stdout.getvalue().decode("utf-8"), stderr.getvalue().decode("utf-8")
-        if status:
-            raise AssertionError(f"shangliang {' '.join(map(str, args))} exited {status}:\n{out}{err}")
-        return out
+        return subprocess.CompletedProcess(argv, status, out, err)
+
+    def run(self, *args: Any, input: str | None = None) -> str:
+        """``invoke``'s standard output; raises ``AssertionError`` with the output when the command fails."""
+        result = self.invoke(*args, input=input)
+        if result.returncode:
+            raise AssertionError(f"shangliang {' '.join(map(str, args))} exited {result.returncode}:\n"
+                                 f"{result.stdout}{result.stderr}")
+        return result.stdout
 
     def run_json(self, *args: Any) -> Any:
         return json.loads(self.run(*args, "--json"))
@@ -256,16 +265,17 @@ class Node:
         return requests.get(self.url + path, timeout=30, **kwargs)
 
 
-def stop_all(nodes: Iterable[Node] | None = None) -> None:
-    """Stop ``nodes`` (default: every node started in this process and still running)."""
+def stop_all(nodes: Iterable[Node] | None = None, timeout: float = STOP_TIMEOUT) -> None:
+    """Stop ``nodes`` (default: every node started in this process and still running), each killed when
+    it has not stopped within ``timeout`` seconds of SIGTERM."""
     with _STARTED_LOCK:
         chosen = list(_STARTED if nodes is None else nodes)
-    if len(chosen) > 1:  # each takes seconds (a warm Celery shutdown): stop them together
+    if len(chosen) > 1:  # each can take a second or more (a warm Celery shutdown): stop them together
         with ThreadPoolExecutor(len(chosen)) as pool:
-            list(pool.map(lambda node: node.stop(), chosen))
+            list(pool.map(lambda node: node.stop(timeout), chosen))
     else:
         for node in chosen:
-            node.stop()
+            node.stop(timeout)
 
 
 # -- the node factory --------------------------------------------------------------------------------------
@@ -457,7 +467,8 @@ class Federation:
         return made
 
     def close(self) -> None:
-        stop_all([node for node in self.nodes.values() if node.process is not None])
+        """Stop every node started (SIGKILL after ``TEARDOWN_GRACE``: a teardown asserts no clean stop)."""
+        stop_all([node for node in self.nodes.values() if node.process is not None], timeout=TEARDOWN_GRACE)
 
     def __enter__(self) -> "Federation":
         return self

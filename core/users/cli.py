@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.db import get_session, transaction
@@ -36,7 +37,8 @@ def users_add(username: str, role: str, display_name: str | None, member_no: str
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with transaction() as session:
-        user = services.add_user(session, username, role, password, display_name, member_no)
+        user = services.add_user(session, username, role, password, display_name, member_no,
+                                 method=current_app.config["USERS_HASH_METHOD"])
     click.echo(f"user {user.username} ({user.role}) added")
 
 
@@ -62,7 +64,7 @@ def users_password(username: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     with transaction() as session:
-        ended = services.set_password(session, username, password)
+        ended = services.set_password(session, username, password, method=current_app.config["USERS_HASH_METHOD"])
     click.echo(f"password of {username} changed; {ended} signed-in session(s) ended")
 
 

@@ -16,7 +16,10 @@ from . import services
 @hookimpl
 def declare_settings():
     return [Setting("users", "session_hours", 12, "how long a sign-in lasts on the node before the person signs in "
-                    "again (signing out ends it at once)", number(0.1, 24 * 31, unit="hours"))]
+                    "again (signing out ends it at once)", number(0.1, 24 * 31, unit="hours")),
+            Setting("users", "hash_method", services.DEFAULT_HASH_METHOD,
+                    "how new passwords are hashed (werkzeug's method string); the test suite sets a fast one, a "
+                    "node never should", services.check_hash_method)]
 
 
 @hookimpl
@@ -36,7 +39,8 @@ def end_session(user_id):
 
 @hookimpl
 def check_credentials(username, password):
-    return services.authenticate(get_session(), username, password)
+    return services.authenticate(get_session(), username, password,
+                                 method=node_context().config["USERS_HASH_METHOD"])
 
 
 @hookimpl

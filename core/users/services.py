@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -18,10 +19,24 @@ from .models import SignIn, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 MIN_PASSWORD = 8
+#: werkzeug's own default (scrypt, n=32768, r=8, p=1): what every node uses unless ``[users] hash_method``
+#: says otherwise. Only the test suite says otherwise (tests/conftest.py), to save ~0.1 s a sign-in.
+DEFAULT_HASH_METHOD = "scrypt"
+
+
+def check_hash_method(value) -> str | None:
+    """What is wrong with ``value`` as the ``[users] hash_method`` setting, or None."""
+    if not isinstance(value, str) or not value.startswith(("scrypt", "pbkdf2")):
+        return f"must be a werkzeug password hash method (scrypt or pbkdf2…), not {str(value)[:40]!r}"
+    try:
+        generate_password_hash("check", method=value)
+    except (ValueError, TypeError) as exc:
+        return f"{value[:40]!r} is not a usable hash method: {exc}"
+    return None
 
 
 def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None,
-             member_no: str | None = None) -> User:
+             member_no: str | None = None, method: str = DEFAULT_HASH_METHOD) -> User:
     if not USERNAME.match(username or ""):
         raise InputError(f"user name {username[:40]!r} must be 2-80 letters, digits or . _ @ -")
     roles = [r.value for r in Role]
@@ -37,7 +52,7 @@ def add_user(session: Session, username: str, role: str, password: str | None, d
         if member_id is None:
             raise InputError(f"no member with number {member_no!r}")
     user = User(username=username, display_name=display_name or username, role=role, member_id=member_id,
-                password_hash=generate_password_hash(password) if password else None)
+                password_hash=generate_password_hash(password, method=method) if password else None)
     session.add(user)
     session.flush()
     return user
@@ -51,16 +66,23 @@ def check_password(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
-#: Checked when no such user exists, so an unknown name costs the same time as a wrong password and
-#: user names cannot be told apart by how long the answer takes.
-_NO_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
+@functools.lru_cache(maxsize=8)
+def _no_user_hash(method: str) -> str:
+    """Checked when no such user exists, so an unknown name costs the same time as a wrong password and
+    user names cannot be told apart by how long the answer takes."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None (sign-in page and HTTP Basic alike)."""
+_no_user_hash(DEFAULT_HASH_METHOD)  # made at import, as before, not on the first unknown name
+
+
+def authenticate(session: Session, username: str, password: str,
+                 method: str = DEFAULT_HASH_METHOD) -> User | None:
+    """The active user with this name and password, else None (sign-in page and HTTP Basic alike).
+    ``method`` is the node's hash method: an unknown name is checked against a hash made with it."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.password_hash:
-        check_password_hash(_NO_USER_HASH, password)
+        check_password_hash(_no_user_hash(method), password)
         return None
     if not check_password(user, password) or not user.active:
         return None
@@ -121,12 +143,12 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> int:
+def set_password(session: Session, username: str, password: str, method: str = DEFAULT_HASH_METHOD) -> int:
     """A new password for ``username``; every session signed in with the old one ends. How many ended."""
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
     user = get_user(session, username)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, method=method)
     return end_sessions(session, user)
 
 

@@ -47,12 +47,15 @@ def served(make_node):
             pytest.fail("serve did not answer: " + (node_dir / "serve.log").read_text(errors="replace")[-2000:])
         yield base, process, node_dir
     finally:
+        # Teardown: the tests that are about stopping stop it themselves and assert how; here a short
+        # grace, then the whole group is killed (no test looks at this stop).
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         log.close()
 
 
@@ -140,3 +143,75 @@ def test_serve_refuses_an_unreachable_broker(node_dir):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Error: broker unreachable at redis://127.0.0.1:1/0 (setting: broker_url)")
     assert "Traceback" not in result.stderr
+
+
+# -- the embedded broker's worker stops promptly (core/broker.py) ------------------------------------------
+
+
+@pytest.fixture
+def stop_flag():
+    """Celery's warm-shutdown flag of this process, as a worker's SIGTERM handler sets it; restored after."""
+    from celery.worker import state
+
+    saved = state.should_stop, state.should_terminate
+    yield state
+    state.should_stop, state.should_terminate = saved
+
+
+def test_the_embedded_brokers_wait_for_messages_ends_when_the_worker_is_asked_to_stop(tmp_path, stop_flag):
+    import socket
+
+    from kombu import Connection, Exchange, Queue
+
+    from shangliang.core import broker
+
+    queue = Queue("q", Exchange("q"), routing_key="q")
+    received = []
+    with Connection(f"embedded+sqlite:///{tmp_path / 'broker.sqlite'}") as connection:
+        assert isinstance(connection.transport, broker.Transport)
+        with connection.Consumer(queue, callbacks=[lambda body, message: (received.append(body), message.ack())]):
+            # Not asked to stop: an empty queue is waited on for the whole timeout, as kombu does.
+            started = time.monotonic()
+            with pytest.raises(socket.timeout):
+                connection.drain_events(timeout=0.6)
+            assert time.monotonic() - started >= 0.6
+            # A message published meanwhile arrives through the sliced wait.
+            connection.Producer().publish({"n": 1}, exchange=queue.exchange, routing_key="q", declare=[queue])
+            connection.drain_events(timeout=5)
+            assert received == [{"n": 1}]
+            # Asked to stop (SIGTERM sets should_stop to the exit code, 0): the two-second wait of Celery's
+            # worker loop gives up within a slice.
+            stop_flag.should_stop = 0
+            started = time.monotonic()
+            with pytest.raises(socket.timeout):
+                connection.drain_events(timeout=2.0)
+            assert time.monotonic() - started < broker.STOP_CHECK_SECONDS + 0.5
+
+
+def test_a_worker_on_the_embedded_broker_stops_warmly_and_promptly_on_sigterm(make_node):
+    if make_node.broker_url:
+        pytest.skip("about the embedded broker: tested in the embedded run")
+    node_dir = make_node()
+    log_path = node_dir / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "shangliang.core", "--node", str(node_dir), "worker",
+                                   "--beat", "--concurrency", "2"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log_path.read_bytes():
+            assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text(errors="replace")[-3000:]
+            time.sleep(0.1)
+        time.sleep(0.5)  # into its wait for messages
+        worker.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        status = worker.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    output = log_path.read_text(errors="replace")
+    assert status == 0, output[-3000:]
+    assert "Warm shutdown" in output and "Traceback" not in output, output[-3000:]
+    # Before core/broker.py's sliced wait this took 3-4 s (the rest of a 2 s poll, then the shutdown).
+    assert took < 2.5, f"the worker took {took:.1f} s to stop:\n{output[-3000:]}"

@@ -40,7 +40,7 @@ def wait_for_anchor(county, seq: int, timeout: float = 60.0) -> dict:
 
 
 def verify_against_parent(township):
-    result = township.cli("audit", "verify", "--against-parent", "--json")
+    result = township.invoke("audit", "verify", "--against-parent", "--json")
     return result.returncode, json.loads(result.stdout) if result.stdout.strip() else result.stderr
 
 
@@ -98,12 +98,12 @@ def test_a_chain_cut_back_or_wiped_after_its_anchor_is_detected(pair):
     assert verify_against_parent(township)[0] == 0
 
     tamper(township, seq - 2)  # the last rows deleted, the head moved back
-    assert township.cli("audit", "verify").returncode == 0, "the chain alone cannot show this"
+    assert township.invoke("audit", "verify").returncode == 0, "the chain alone cannot show this"
     status, report = verify_against_parent(township)
     assert status == 1 and report["kind"] == "cut" and f"row {seq}" in report["problem"]
 
     tamper(township, 0)  # everything wiped and the head reset
-    assert township.cli("audit", "verify").returncode == 0
+    assert township.invoke("audit", "verify").returncode == 0
     status, report = verify_against_parent(township)
     assert status == 1 and report["kind"] == "cut"
 
@@ -122,7 +122,7 @@ def test_a_chain_cut_back_or_wiped_after_its_anchor_is_detected(pair):
 
 def test_verify_against_a_parent_without_an_anchor_says_so(pair):
     _county, township = pair
-    result = township.cli("audit", "verify", "--against-parent")
+    result = township.invoke("audit", "verify", "--against-parent")
     assert result.returncode == 2 and "keeps no anchor" in result.stderr, result.stderr
 
 

@@ -53,7 +53,7 @@ def outbox(node, dead=False):
 
 @pytest.fixture
 def pair(federation):
-    nodes = federation("620302001", "620302")
+    nodes = federation("620302001", "620302", in_process=True)
     township, county = nodes["620302001"], nodes["620302"]
     township.env.update(FAST)
     county.env.update(FAST)

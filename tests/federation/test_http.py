@@ -788,7 +788,7 @@ def test_a_peer_over_its_rate_is_told_to_retry_later(net):
     # A county of its own allowing 20 messages a minute (one every 3 s) in bursts of 3, paired with
     # the township; the other tests' county is unlimited.
     node = Node(net.factory(node_id=COUNTY, name="限流测试", url=f"http://127.0.0.1:{free_port()}"))
-    added = node.cli("peers", "add", *net.nodes[TOWN].pairing)
+    added = node.invoke("peers", "add", *net.nodes[TOWN].pairing)
     assert added.returncode == 0, added.stderr
     node.start(with_worker=False, env={"SHANGLIANG_FEDERATION_RATE_PER_MINUTE": "20",
                                        "SHANGLIANG_FEDERATION_BURST": "3"})
