@@ -85,9 +85,11 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
     master = os.getpid()
     supervisor = None
     if with_worker:
-        supervisor = WorkerSupervisor(
-            [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"])
-        supervisor.start()
+        # The supervisor is a process of its own: gunicorn's master reaps any child that exits (waitpid(-1)),
+        # so a worker started from here would be reaped before its supervisor could read how it ended.
+        worker = [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"]
+        supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from shangliang.core.serve import supervise; "
+                                       "supervise(sys.argv[1:])", *worker], preexec_fn=_die_with_parent)
     options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}")
     print(f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at http://{host}:{port}/"
           + (" with a worker and beat" if with_worker else ""), flush=True)
@@ -96,7 +98,24 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
     finally:
         # gunicorn's worker processes leave through this frame too; only the master stops the worker.
         if supervisor is not None and os.getpid() == master:
-            supervisor.stop()
+            supervisor.terminate()  # it stops the worker (SIGTERM, then SIGKILL after 15 s) and exits
+            try:
+                supervisor.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                supervisor.kill()
+
+
+def supervise(argv: list[str]) -> None:
+    """The supervisor process of ``serve``: run ``argv`` (the worker) under :class:`WorkerSupervisor` until
+    SIGTERM or SIGINT, then stop it and exit."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    supervisor = WorkerSupervisor(argv)
+    supervisor.start()
+    while not stop.wait(0.5):
+        pass
+    supervisor.stop()
 
 
 class WorkerSupervisor:

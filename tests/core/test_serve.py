@@ -83,10 +83,18 @@ def test_serve_answers_health_and_home_and_its_worker_beats(served):
     assert health["worker"]["age_seconds"] < 30
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
 def test_serve_stops_its_worker_when_it_stops(served):
     base, process, _node_dir = served
-    children = _children(process.pid)
-    assert len(children) >= 2  # a gunicorn worker and the Celery worker
+    assert _wait_for_worker(process.pid) is not None, "serve started no worker"
+    children = _descendants(process.pid)
+    assert len(children) >= 3  # a gunicorn worker, the worker's supervisor and the Celery worker
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     time.sleep(0.5)
@@ -96,19 +104,31 @@ def test_serve_stops_its_worker_when_it_stops(served):
 
 
 def _worker_pid(serve_pid: int) -> int | None:
-    for pid in _children(serve_pid):
+    for pid in _descendants(serve_pid):
         try:
             argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
         except OSError:
             continue
-        if b"worker" in argv and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+        # the Celery worker is `python -m shangliang.core … worker`; its supervisor is `python -c … worker`
+        if argv[1:3] == [b"-m", b"shangliang.core"] and b"worker" in argv and \
+                open(f"/proc/{pid}/stat").read().split()[2] != "Z":
             return pid
+    return None
+
+
+def _wait_for_worker(serve_pid: int, seconds: float = 30) -> int | None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        found = _worker_pid(serve_pid)
+        if found is not None:
+            return found
+        time.sleep(0.2)
     return None
 
 
 def test_serve_starts_its_worker_again_when_it_dies(served):
     base, process, node_dir = served
-    first = _worker_pid(process.pid)
+    first = _wait_for_worker(process.pid)
     assert first is not None, "serve started no worker"
     os.kill(first, signal.SIGKILL)
     deadline = time.time() + 30
