@@ -32,7 +32,7 @@ OPTIONAL = ("into", "member_no", "node_id", "opens", "name", "reason", "note")
 
 
 def status_label(status: str) -> str:
-    return {"planned": _("Planned"), "open": _("Under way"), "closed": _("Closed"),
+    return {"planned": _("In preparation"), "open": _("Under way"), "closed": _("Closed"),
             "cancelled": _("Cancelled")}.get(status, status)
 
 

@@ -25,7 +25,7 @@ from shangliang.core.plugins import flatten
 from shangliang.core.topics import services as topics
 from shangliang.core.topics.models import STAGES, Topic, TopicEvent
 from shangliang.federation.ids import ulid
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .forms import ApprovalStep, PlanCheck, approval_steps, form_of, registry
@@ -60,6 +60,8 @@ text = topics.text
 
 def get_plan(session: Session, year: int, lock: bool = False) -> Plan:
     """The plan of ``year``; ``lock`` takes its row (PostgreSQL) so that two changes to it never interleave."""
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:  # nor sent to the database: it may not fit
+        raise NotFound(f"no plan for {str(year)[:20]} on this node: plans are for the years {FIRST_YEAR} to {LAST_YEAR}")
     query = select(Plan).where(Plan.year == year).options(
         selectinload(Plan.items), selectinload(Plan.steps), selectinload(Plan.amendments))
     if lock:
@@ -74,8 +76,8 @@ def list_plans(session: Session, year: int | None = None, limit: int | None = No
                cursor: str | None = None) -> Page[Plan]:
     """The node's plans, the latest year first; a page of ``limit`` after ``cursor`` (all: None)."""
     query = select(Plan).options(selectinload(Plan.items))
-    if year is not None:
-        query = query.where(Plan.year == year)
+    if year is not None:  # a year no plan can have is not sent to the database (an integer it cannot hold)
+        query = query.where(Plan.year == year) if FIRST_YEAR <= year <= LAST_YEAR else query.where(false())
     return page(session, query, [Plan.year], lambda p: [p.year], limit, cursor)
 
 

@@ -107,3 +107,19 @@ def test_every_plans_operation_is_in_the_openapi_document(client):
     assert {"201", "400", "403", "404", "409"} <= set(step["responses"])
     assert step["summary"] == "Take an approval step."
     assert "PlanDetail" in doc["components"]["schemas"] and "PlanStepIn" in doc["components"]["schemas"]
+
+
+def test_a_year_no_plan_can_have_is_not_found_and_never_reaches_the_database(client, app):
+    drafted(client)
+    before = counts(app)
+    huge = "350175628005873299358972457301049344"  # found by the fuzzer: an integer no database column holds
+    for method, path, body in (("get", f"/{huge}", None), ("post", f"/{huge}/items", ITEM),
+                               ("post", f"/{huge}/steps", {"step": "chair_meeting", "approver": "x",
+                                                           "decision": "approved"}),
+                               ("post", "/1948/publish", {})):
+        answer = getattr(client, method)(PLANS + path, headers=basic("wang"), **({"json": body} if body is not None else {}))
+        assert answer.status_code == 404, (path, answer.get_data(as_text=True))
+        assert "plans are for the years 1949 to 2999" in answer.get_json()["error"]["message"]
+    listed = client.get(PLANS + f"?year={huge}", headers=basic("wang"))
+    assert listed.status_code == 200 and listed.get_json()["plans"] == []
+    assert counts(app) == before
