@@ -31,7 +31,7 @@ def action(app, uid, shape, node=None, actor="office"):
     return run(app, lambda session, n: services.act(session, n, uid, shape, actor).as_dict(n), node, actor)
 
 
-def refused(app, error, match, work, node=None):
+def assert_refused(app, error, match, work, node=None):
     """``work`` is refused with ``error`` naming ``match``, and no row changes."""
     before = rows(app)
     with pytest.raises(error, match=match):
@@ -82,14 +82,14 @@ def test_an_activity_is_planned_on_topics_held_here_in_a_known_form(app, uid, to
 ])
 def test_planning_refuses_bad_input_and_stores_nothing(app, topic, changes, match):
     fields = {**FORUM, "topics": [topic], **changes}
-    refused(app, InputError, match, lambda session, node: services.create(session, node, s.ActivityIn(**fields), "o"))
+    assert_refused(app, InputError, match, lambda session, node: services.create(session, node, s.ActivityIn(**fields), "o"))
 
 
 def test_a_topic_not_yet_determined_is_not_consulted(app, client):
     from .conftest import ROAD, basic
 
     collected = client.post("/api/v1/topics", json=ROAD, headers=basic("wang")).get_json()["topic"]["uid"]
-    refused(app, InputError, "is collected", lambda session, node: services.create(
+    assert_refused(app, InputError, "is collected", lambda session, node: services.create(
         session, node, s.ActivityIn(**FORUM, topics=[collected]), "o"))
 
 
@@ -116,21 +116,21 @@ def test_invitations_replies_and_attendance(app, uid):
 
 def test_the_same_member_is_not_invited_twice(app, uid):
     invite(app, uid, kind="member", member_no="J001")
-    refused(app, Conflict, "already invited", lambda session, node: services.act(
+    assert_refused(app, Conflict, "already invited", lambda session, node: services.act(
         session, node, uid, s.ActivityInviteAction(action="invite", kind="member", member_no="J001"), "o"))
 
 
 def test_an_unknown_member_number_is_refused(app, uid):
-    refused(app, InputError, "no member with the number 'J999'", lambda session, node: services.act(
+    assert_refused(app, InputError, "no member with the number 'J999'", lambda session, node: services.act(
         session, node, uid, s.ActivityInviteAction(action="invite", kind="member", member_no="J999"), "o"))
 
 
 def test_a_reply_needs_an_invitation_and_leave_needs_a_reason(app, uid):
     data = invite(app, uid, kind="member", member_no="J001")
     invitation = data["activity"]["invitations"][0]["id"]
-    refused(app, InputError, "has no invitation 999", lambda session, node: services.act(
+    assert_refused(app, InputError, "has no invitation 999", lambda session, node: services.act(
         session, node, uid, s.ActivityReplyAction(action="reply", invitation=999, reply="attend"), "o"))
-    refused(app, InputError, "reason is empty", lambda session, node: services.act(
+    assert_refused(app, InputError, "reason is empty", lambda session, node: services.act(
         session, node, uid, s.ActivityReplyAction(action="reply", invitation=invitation, reply="leave"), "o"))
 
 
@@ -160,7 +160,7 @@ def test_research_moves_a_determined_topic_to_researching(app, uid, topic):
 
 
 def test_research_with_a_bad_date_is_refused(app, uid, topic):
-    refused(app, InputError, "is not a date", lambda session, node: services.act(session, node, uid, s.ActivityResearchAction(
+    assert_refused(app, InputError, "is not a date", lambda session, node: services.act(session, node, uid, s.ActivityResearchAction(
         action="research", who="a", place="b", date="May 20", findings="c"), "o"))
     assert stage(app, topic) == "determined"
 
@@ -176,7 +176,7 @@ def post(app, uid, text, user=MEMBER, node=None):
 
 
 def test_online_opinions_only_within_the_window(app, uid):
-    refused(app, InputError, "has no online window", lambda session, node: services.post_online(
+    assert_refused(app, InputError, "has no online window", lambda session, node: services.post_online(
         session, node, uid, "修路", MEMBER, "web"))
     with app.app_context():
         now = node_context().now_ms()
@@ -185,24 +185,24 @@ def test_online_opinions_only_within_the_window(app, uid):
     assert post(app, uid, "同意", user=PUBLIC)["speaker"] == "张群众"
     with app.app_context():
         later = dataclasses.replace(node_context(), clock=lambda: 4_102_444_800_000 + DAY)  # after 2099-01-01
-    refused(app, InputError, "is not open now", lambda session, node: services.post_online(
+    assert_refused(app, InputError, "is not open now", lambda session, node: services.post_online(
         session, node, uid, "晚了", MEMBER, "web"), node=later)
     action(app, uid, s.ActivityCloseWindowAction(action="close_window"))
-    refused(app, InputError, "is not open now", lambda session, node: services.post_online(
+    assert_refused(app, InputError, "is not open now", lambda session, node: services.post_online(
         session, node, uid, "关了", MEMBER, "web"))
     assert now > 0
 
 
 def test_a_window_not_yet_open_refuses_opinions(app, uid):
     action(app, uid, s.ActivityOpenWindowAction(action="open_window", opens="2098-12-01 00:00", closes="2099-01-01 00:00"))
-    refused(app, InputError, "is not open now", lambda session, node: services.post_online(
+    assert_refused(app, InputError, "is not open now", lambda session, node: services.post_online(
         session, node, uid, "早了", MEMBER, "web"))
 
 
 def test_office_staff_do_not_post_online(app, uid):
     action(app, uid, s.ActivityOpenWindowAction(action="open_window", closes="2099-01-01 00:00"))
     office = {"username": "wang", "display_name": "王主任", "role": "office", "member_id": None}
-    refused(app, InputError, "posted by signed-in members and the public", lambda session, node: services.post_online(
+    assert_refused(app, InputError, "posted by signed-in members and the public", lambda session, node: services.post_online(
         session, node, uid, "内部", office, "web"))
 
 
@@ -220,9 +220,9 @@ def test_moderation_hides_or_merges_with_a_reason_and_the_counts_follow(app, uid
     assert opinions[second]["merged_into"] == first
     assert data["activity"]["counts"] == {"total": 3, "shown": 1, "hidden": 1, "merged": 1,
                                           "by_kind": {"speech": 1, "written": 0, "online": 0}}
-    refused(app, Conflict, "already moderated", lambda session, node: services.act(session, node, uid, s.ActivityModerateAction(
+    assert_refused(app, Conflict, "already moderated", lambda session, node: services.act(session, node, uid, s.ActivityModerateAction(
         action="moderate", opinion=third, decision="hide", reason="again"), "o"))
-    refused(app, InputError, "has no opinion 999", lambda session, node: services.act(session, node, uid, s.ActivityModerateAction(
+    assert_refused(app, InputError, "has no opinion 999", lambda session, node: services.act(session, node, uid, s.ActivityModerateAction(
         action="moderate", opinion=first, decision="merge", into=999, reason="x"), "o"))
     data = action(app, uid, s.ActivityConsensusAction(action="consensus", text="先修东段，资金分两年安排"))
     assert data["activity"]["consensus"]["counts"]["shown"] == 1
@@ -251,7 +251,7 @@ class Practice:
 
 
 def test_closing_needs_minutes_and_records_on_the_topic_loop(app, uid, topic):
-    refused(app, Conflict, "no approved minutes", lambda session, node: services.act(
+    assert_refused(app, Conflict, "no approved minutes", lambda session, node: services.act(
         session, node, uid, s.ActivityCloseAction(action="close"), "o"))
     invite(app, uid, kind="member", member_no="J001")
     invite(app, uid, kind="member", member_no="J002")
@@ -271,16 +271,16 @@ def test_closing_needs_minutes_and_records_on_the_topic_loop(app, uid, topic):
         assert [(e.action, e.to_stage) for e in found.events][-3:] == [
             ("advanced", "researching"), ("advanced", "consulting"), ("consulted", None)]
         assert uid in found.events[-1].note
-    refused(app, Conflict, "is closed", lambda session, node: services.act(
+    assert_refused(app, Conflict, "is closed", lambda session, node: services.act(
         session, node, uid, s.ActivityOpinionAction(action="opinion", speaker="x", text="y"), "o"))
 
 
 def test_cancel_with_a_reason(app, uid):
-    refused(app, InputError, "reason is empty", lambda session, node: services.act(
+    assert_refused(app, InputError, "reason is empty", lambda session, node: services.act(
         session, node, uid, s.ActivityCancelAction(action="cancel", reason=" "), "o"))
     data = action(app, uid, s.ActivityCancelAction(action="cancel", reason="汛期推迟"))
     assert data["activity"]["status"] == "cancelled" and data["activity"]["cancelled_reason"] == "汛期推迟"
-    refused(app, Conflict, "is cancelled", lambda session, node: services.act(
+    assert_refused(app, Conflict, "is cancelled", lambda session, node: services.act(
         session, node, uid, s.ActivityCancelAction(action="cancel", reason="again"), "o"))
 
 
@@ -297,7 +297,7 @@ def test_a_practice_refuses_through_the_guard_and_hears_of_the_close(township, c
         uid = run(app, lambda session, node: services.create(session, node, s.ActivityIn(**FORUM, topics=[topic]),
                                                              "office").uid)
         invite(app, uid, kind="member", member_no="J001")
-        refused(app, InputError, r"refused \(attend\): send the materials before the meeting", lambda session, node:
+        assert_refused(app, InputError, r"refused \(attend\): send the materials before the meeting", lambda session, node:
                 services.act(session, node, uid, s.ActivityAttendAction(action="attend", present=["J001"]), "o"))
         run(app, lambda session, node: services.add_materials(session, node, uid, [("议程.txt", "议程".encode())], "o"))
         action(app, uid, s.ActivityAttendAction(action="attend", present=["J001"]))
@@ -316,9 +316,9 @@ def test_materials_are_kept_and_the_same_bytes_refused(app, uid):
     with app.app_context():
         found, path = services.material_file(get_session(), node_context(), uid, added[0]["sha256"])
         assert path.read_bytes() == b"agenda" and found.name == "议程.txt"
-    refused(app, InputError, "already a material", lambda session, node: services.add_materials(
+    assert_refused(app, InputError, "already a material", lambda session, node: services.add_materials(
         session, node, uid, [("again.txt", b"agenda")], "o"))
-    refused(app, InputError, "is empty", lambda session, node: services.add_materials(
+    assert_refused(app, InputError, "is empty", lambda session, node: services.add_materials(
         session, node, uid, [("empty.txt", b"")], "o"))
 
 

@@ -26,7 +26,7 @@ from .conftest import (
 )
 
 
-def refused(app, error, words, func, *args, **kwargs):
+def assert_refused(app, error, words, func, *args, **kwargs):
     """``func`` raises ``error`` whose message holds ``words``, and no row changed."""
     before = counts(app)
     with pytest.raises(error) as caught:
@@ -44,13 +44,13 @@ def test_a_node_has_one_plan_a_year(app):
     plan = create(app)
     assert plan["status"] == "draft" and plan["year"] == YEAR and plan["title"] == "2027年度政协协商计划"
     assert plan["uid"].startswith("620302:")
-    refused(app, Conflict, ["already has a plan for 2027"], create, app)
+    assert_refused(app, Conflict, ["already has a plan for 2027"], create, app)
     assert create(app, 2028, "2028年协商计划")["title"] == "2028年协商计划"
 
 
 @pytest.mark.parametrize("year", [1948, 3000])
 def test_a_year_out_of_range_is_refused(app, year):
-    refused(app, InputError, ["year must be"], create, app, year)
+    assert_refused(app, InputError, ["year must be"], create, app, year)
 
 
 def test_items_name_an_existing_topic_or_raise_one_from_the_plan(app):
@@ -81,19 +81,19 @@ def test_items_name_an_existing_topic_or_raise_one_from_the_plan(app):
 )
 def test_a_bad_item_is_refused_and_nothing_is_stored(app, fields, error, words):
     create(app)
-    refused(app, error, words, add, app, YEAR, **fields)
+    assert_refused(app, error, words, add, app, YEAR, **fields)
 
 
 def test_an_item_names_one_topic_once_and_not_both_kinds(app):
     create(app)
     uid = raise_topic(app)
     add(app, topic_uid=uid)
-    refused(app, Conflict, ["already in the plan"], add, app, YEAR, topic_uid=uid)
-    refused(app, InputError, ["either topic_uid"], add, app, YEAR, topic_uid=uid, topic=ROAD)
+    assert_refused(app, Conflict, ["already in the plan"], add, app, YEAR, topic_uid=uid)
+    assert_refused(app, InputError, ["either topic_uid"], add, app, YEAR, topic_uid=uid, topic=ROAD)
 
 
 def test_no_plan_is_not_found(app):
-    refused(app, NotFound, ["no plan for 2030"], add, app, 2030)
+    assert_refused(app, NotFound, ["no plan for 2030"], add, app, 2030)
 
 
 def test_items_are_removed_only_from_a_draft(app):
@@ -103,11 +103,11 @@ def test_items_are_removed_only_from_a_draft(app):
     assert removed["topic_uid"] == first["topic_uid"]
     assert [i["id"] for i in show(app)["items"]] == [second["id"]]
     assert topic_stage(app, first["topic_uid"]) == "collected"  # the topic stays
-    refused(app, NotFound, ["no item 999"], run, app, services.remove_item, YEAR, 999)
+    assert_refused(app, NotFound, ["no item 999"], run, app, services.remove_item, YEAR, 999)
     step(app, "chair_meeting")
-    refused(app, Conflict, ["in_approval", "only while it is a draft"], run, app, services.remove_item, YEAR,
+    assert_refused(app, Conflict, ["in_approval", "only while it is a draft"], run, app, services.remove_item, YEAR,
             second["id"])
-    refused(app, Conflict, ["only while it is a draft"], add, app, YEAR, topic={**ROAD, "title": "迟到的议题"})
+    assert_refused(app, Conflict, ["only while it is a draft"], add, app, YEAR, topic={**ROAD, "title": "迟到的议题"})
 
 
 # -- approval ---------------------------------------------------------------------------------------------
@@ -116,25 +116,25 @@ def test_items_are_removed_only_from_a_draft(app):
 def test_steps_are_taken_strictly_in_order(app):
     create(app)
     add(app)
-    error = refused(app, InputError, ["step standing_committee is out of order", "next step", "chair_meeting"],
+    error = assert_refused(app, InputError, ["step standing_committee is out of order", "next step", "chair_meeting"],
                     step, app, "standing_committee")
     assert error.field == "step"
-    refused(app, InputError, ["unknown approval step 'vote'", "chair_meeting, standing_committee"], step, app, "vote")
+    assert_refused(app, InputError, ["unknown approval step 'vote'", "chair_meeting, standing_committee"], step, app, "vote")
     first = step(app, "chair_meeting", reference="主席会议纪要〔2027〕1号", opinion="同意", decided_on="2026-11-20")
     assert (first["round"], first["decision"], first["decided_on"]) == (1, "approved", "2026-11-20")
     detail = show(app)
     assert detail["status"] == "in_approval" and detail["approval"]["next"] == "standing_committee"
     assert [s["state"] for s in detail["approval"]["steps"]] == ["done", "next"]
-    refused(app, InputError, ["out of order", "standing_committee"], step, app, "chair_meeting")
+    assert_refused(app, InputError, ["out of order", "standing_committee"], step, app, "chair_meeting")
     step(app, "standing_committee", approver="区委常委会")
     detail = show(app)
     assert detail["approval"]["next"] is None and detail["approval"]["can_publish"] is True
-    refused(app, Conflict, ["every approval step", "publish it"], step, app, "chair_meeting")
+    assert_refused(app, Conflict, ["every approval step", "publish it"], step, app, "chair_meeting")
 
 
 def test_a_plan_without_items_does_not_go_to_approval(app):
     create(app)
-    refused(app, InputError, ["has no items"], step, app, "chair_meeting")
+    assert_refused(app, InputError, ["has no items"], step, app, "chair_meeting")
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_a_plan_without_items_does_not_go_to_approval(app):
 def test_a_bad_step_is_refused_and_nothing_is_stored(app, fields, words):
     create(app)
     add(app)
-    refused(app, InputError, words, step, app, "chair_meeting", **fields)
+    assert_refused(app, InputError, words, step, app, "chair_meeting", **fields)
 
 
 def test_a_returned_plan_goes_back_to_draft_and_a_new_round_starts(app):
@@ -162,7 +162,7 @@ def test_a_returned_plan_goes_back_to_draft_and_a_new_round_starts(app):
     detail = show(app)
     assert (detail["status"], detail["round"], detail["approval"]["next"]) == ("draft", 2, "chair_meeting")
     add(app, topic={**ROAD, "title": "生态环境保护"})  # a draft again: items may change
-    refused(app, InputError, ["out of order"], step, app, "standing_committee")
+    assert_refused(app, InputError, ["out of order"], step, app, "standing_committee")
     approve_all(app)
     assert [(s["round"], s["step"], s["decision"]) for s in show(app)["steps"]] == [
         (1, "chair_meeting", "approved"), (1, "standing_committee", "returned"),
@@ -182,17 +182,17 @@ def test_publication_follows_the_last_step_and_determines_collected_topics(app):
     with app.app_context(), transaction("test") as session:
         topics.advance(session, node_context(), topics.get_topic(session, moved, lock=True), "determined")
     add(app, topic_uid=moved)
-    refused(app, Conflict, ["not approved", "next step is chair_meeting"], publish, app)
+    assert_refused(app, Conflict, ["not approved", "next step is chair_meeting"], publish, app)
     step(app, "chair_meeting")
-    refused(app, Conflict, ["next step is standing_committee"], publish, app)
+    assert_refused(app, Conflict, ["next step is standing_committee"], publish, app)
     step(app, "standing_committee", approver="区委常委会")
     plan, determined = publish(app)
     assert plan["status"] == "published" and plan["published_ms"] is not None
     assert determined == [collected]
     assert topic_stage(app, collected) == "determined" and topic_stage(app, moved) == "determined"
-    refused(app, Conflict, ["already published"], publish, app)
-    refused(app, Conflict, ["published: its approval is over"], step, app, "chair_meeting")
-    refused(app, Conflict, ["published", "only while it is a draft"], add, app, YEAR, topic={**ROAD, "title": "x"})
+    assert_refused(app, Conflict, ["already published"], publish, app)
+    assert_refused(app, Conflict, ["published: its approval is over"], step, app, "chair_meeting")
+    assert_refused(app, Conflict, ["published", "only while it is a draft"], add, app, YEAR, topic={**ROAD, "title": "x"})
 
 
 # -- amendments -------------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def _published(app):
 def test_amendments_change_only_a_published_plan(app):
     create(app)
     item = add(app)
-    refused(app, Conflict, ["draft", "amendments change a published plan"], amend, app, YEAR, kind="move",
+    assert_refused(app, Conflict, ["draft", "amendments change a published plan"], amend, app, YEAR, kind="move",
             item_id=item["id"], planned_month=5, **APPROVAL)
 
 
@@ -219,7 +219,7 @@ def test_amendments_change_only_a_published_plan(app):
 def test_an_amendment_without_its_approval_is_refused_and_nothing_is_stored(app, missing):
     item = _published(app)
     fields = {**APPROVAL, missing: "  "}
-    error = refused(app, InputError, [f"{missing} is empty", "who approved it"], amend, app, YEAR, kind="move",
+    error = assert_refused(app, InputError, [f"{missing} is empty", "who approved it"], amend, app, YEAR, kind="move",
                     item_id=item["id"], planned_month=5, **fields)
     assert error.field == missing
 
@@ -231,10 +231,10 @@ def test_an_item_is_moved_by_amendment(app):
     assert amendment["reference"] == APPROVAL["reference"]
     moved = show(app)["items"][0]
     assert (moved["planned_month"], moved["planned_date"]) == (9, "2027-09-10")
-    refused(app, InputError, ["nothing moves"], amend, app, YEAR, kind="move", item_id=item["id"],
+    assert_refused(app, InputError, ["nothing moves"], amend, app, YEAR, kind="move", item_id=item["id"],
             planned_date="2027-09-10", **APPROVAL)
-    refused(app, NotFound, ["no item 999"], amend, app, YEAR, kind="move", item_id=999, planned_month=2, **APPROVAL)
-    refused(app, InputError, ["unknown amendment kind 'drop'"], amend, app, YEAR, kind="drop", **APPROVAL)
+    assert_refused(app, NotFound, ["no item 999"], amend, app, YEAR, kind="move", item_id=999, planned_month=2, **APPROVAL)
+    assert_refused(app, InputError, ["unknown amendment kind 'drop'"], amend, app, YEAR, kind="drop", **APPROVAL)
 
 
 def test_an_item_is_added_by_amendment_and_its_topic_determined(app):
@@ -245,7 +245,7 @@ def test_an_item_is_added_by_amendment_and_its_topic_determined(app):
     added = show(app)["items"][-1]
     assert added["by_amendment"] is True and added["planned_month"] == 11
     assert topic_stage(app, added["topic_uid"]) == "determined"
-    refused(app, InputError, ["gives the item added"], amend, app, YEAR, kind="add", **APPROVAL)
+    assert_refused(app, InputError, ["gives the item added"], amend, app, YEAR, kind="add", **APPROVAL)
 
 
 # -- what a plan shows ------------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def act(app: Flask, uid: str, action) -> dict:
     return call(app, activities.act, uid, action)
 
 
-def refused(app: Flask, work, *words: str, error=InputError) -> str:
+def assert_refused(app: Flask, work, *words: str, error=InputError) -> str:
     """``work()`` is refused with a message holding ``words``, and no row changes."""
     before = counts(app)
     with pytest.raises(error) as caught:
@@ -182,7 +182,7 @@ def test_a_forum_on_a_topic_outside_the_published_plan_is_refused_by_name(forum_
     with node_app(forum_node) as app:
         plan(app)
         outside = topic(app)  # raised by the public, not in the plan
-        refused(app, lambda: create(app, [outside]), "refused (create)", "quarterly forum (季协商座谈会)",
+        assert_refused(app, lambda: create(app, [outside]), "refused (create)", "quarterly forum (季协商座谈会)",
                           "published consultation plan", "government, party_committee", outside,
                           "not items of the published 2027 plan", "raised by public",
                           "plugins.quarterly_forum.outside_plan_raised_by")
@@ -193,7 +193,7 @@ def test_a_forum_on_a_topic_of_a_draft_plan_is_refused(forum_node):
         (planned,) = plan(app, status="draft")
         with app.app_context(), transaction("test") as session:  # determined by hand: the plan is not published
             topics.advance(session, node_context(), topics.get_topic(session, planned, lock=True), "determined")
-        refused(app, lambda: create(app, [planned]), "the 2027 plan is draft, not published")
+        assert_refused(app, lambda: create(app, [planned]), "the 2027 plan is draft, not published")
 
 
 def test_a_forum_on_a_planned_topic_or_one_raised_by_the_party_committee_or_government_is_accepted(forum_node):
@@ -210,14 +210,14 @@ def test_a_forum_mixing_a_planned_topic_with_an_unplanned_one_is_refused_naming_
     with node_app(forum_node) as app:
         (planned,) = plan(app)
         outside = topic(app, raised_by_kind="member", raised_by_name="李委员")
-        message = refused(app, lambda: create(app, [planned, outside]), outside, "raised by member")
+        message = assert_refused(app, lambda: create(app, [planned, outside]), outside, "raised by member")
         assert planned not in message
 
 
 def test_the_plan_of_another_year_does_not_make_a_topic_planned(forum_node):
     with node_app(forum_node) as app:
         (planned,) = plan(app, year=YEAR - 1)
-        refused(app, lambda: create(app, [planned]), "there is no 2027 plan")
+        assert_refused(app, lambda: create(app, [planned]), "there is no 2027 plan")
 
 
 def test_who_may_raise_a_forum_topic_outside_the_plan_is_a_setting(make_node):
@@ -225,7 +225,7 @@ def test_who_may_raise_a_forum_topic_outside_the_plan_is_a_setting(make_node):
                          extra_toml='\n[plugins.quarterly_forum]\noutside_plan_raised_by = ["special_committee"]\n')
     with node_app(node_dir) as app:
         party = topic(app, raised_by_kind="party_committee", raised_by_name="县委办公室")
-        refused(app, lambda: create(app, [party]), "raised by party_committee", "or one raised by special_committee")
+        assert_refused(app, lambda: create(app, [party]), "raised by party_committee", "or one raised by special_committee")
         committee = topic(app, raised_by_kind="special_committee", raised_by_name="提案委")
         assert create(app, [committee])["status"] == "planned"
 
@@ -258,7 +258,7 @@ def forum(app: Flask) -> str:
 def test_attendance_without_a_special_committees_research_is_refused_and_nothing_stored(forum_node):
     with node_app(forum_node) as app:
         uid = forum(app)
-        refused(app, lambda: act(app, uid, ATTEND), "refused (attend)", "research by a special committee (专门委员会)",
+        assert_refused(app, lambda: act(app, uid, ATTEND), "refused (attend)", "research by a special committee (专门委员会)",
                 "dated on or before 2027-05-21", "20 days before the forum",
                 "plugins.quarterly_forum.research_lead_days", "before attendance is taken", "found: none")
         assert status_of(app, uid) == "planned"
@@ -270,14 +270,14 @@ def test_research_by_someone_not_a_special_committee_does_not_count(forum_node):
     with node_app(forum_node) as app:
         uid = forum(app)
         research(app, uid, "李委员、王专家", f"{YEAR}-04-01")
-        refused(app, lambda: act(app, uid, ATTEND), "found: none")
+        assert_refused(app, lambda: act(app, uid, ATTEND), "found: none")
 
 
 def test_research_too_close_to_the_forum_is_refused_naming_what_was_found(forum_node):
     with node_app(forum_node) as app:
         uid = forum(app)
         research(app, uid, "提案委员会", f"{YEAR}-05-22")  # 19 days before 10 June
-        refused(app, lambda: act(app, uid, ATTEND), "dated on or before 2027-05-21", "提案委员会 on 2027-05-22")
+        assert_refused(app, lambda: act(app, uid, ATTEND), "dated on or before 2027-05-21", "提案委员会 on 2027-05-22")
 
 
 def test_attendance_after_a_special_committees_research_in_time_is_accepted(forum_node):
@@ -293,7 +293,7 @@ def test_closing_without_the_research_is_refused(forum_node):
     with node_app(forum_node) as app:
         uid = forum(app)
         act(app, uid, ActivityMinutesAction(action="minutes", text="会议纪要", approved_by="县政协主席"))
-        refused(app, lambda: act(app, uid, ActivityCloseAction(action="close")), "refused (close)",
+        assert_refused(app, lambda: act(app, uid, ActivityCloseAction(action="close")), "refused (close)",
                 "before the forum is closed")
         assert status_of(app, uid) == "planned"
         research(app, uid, "提案委员会", f"{YEAR}-04-20")
@@ -314,7 +314,7 @@ def test_the_lead_time_and_the_special_committees_are_settings(make_node):
         uid = forum(app)
         research(app, uid, "提案委员会", f"{YEAR}-04-01")
         research(app, uid, "经济委员会", f"{YEAR}-05-01")
-        refused(app, lambda: act(app, uid, ATTEND), "dated on or before 2027-04-30", "found: 经济委员会 on 2027-05-01")
+        assert_refused(app, lambda: act(app, uid, ATTEND), "dated on or before 2027-04-30", "found: 经济委员会 on 2027-05-01")
 
 
 def test_without_the_practice_attendance_needs_no_research(plain_county):
@@ -360,7 +360,7 @@ def test_a_quarter_without_a_forum_blocks_publication_when_the_setting_says_so(m
             with app.app_context(), transaction("test") as session:
                 plans.publish(session, node_context(), YEAR, "test")
 
-        message = refused(app, publish, "is not published while it is short", "quarterly forum Q4",
+        message = assert_refused(app, publish, "is not published while it is short", "quarterly forum Q4",
                           "no forum planned in Q4", error=Conflict)
         assert "Q1" not in message and "Q3" not in message
         with app.app_context():
@@ -447,13 +447,13 @@ def test_the_home_form_is_offered_while_the_practice_is_enabled(home_node, make_
         assert offered["consultation_home"]["description"] == "协商民主之家协商议事活动"
     with node_app(make_node(node_id=TOWNSHIP, name="新坝镇政协联络组")) as app:
         uid = topic(app)
-        refused(app, lambda: create(app, [uid], HOME_ACTIVITY), "unknown consultation form 'consultation_home'")
+        assert_refused(app, lambda: create(app, [uid], HOME_ACTIVITY), "unknown consultation form 'consultation_home'")
 
 
 def test_a_home_consultation_not_held_by_a_configured_home_is_refused_by_name(home_node):
     with node_app(home_node) as app:
         uid = topic(app)
-        refused(app, lambda: create(app, [uid], HOME_ACTIVITY, organiser="新坝镇政府", place="新坝村村委会"),
+        assert_refused(app, lambda: create(app, [uid], HOME_ACTIVITY, organiser="新坝镇政府", place="新坝村村委会"),
                 "refused (create)", "consultation home (协商民主之家)", "海州区协商民主之家, 连云区协商民主之家",
                 "plugins.consultation_home.homes", "organiser '新坝镇政府' and place '新坝村村委会' name none")
 
@@ -470,7 +470,7 @@ def test_a_home_consultation_naming_a_home_as_organiser_or_place_is_accepted(hom
 def test_a_public_invitee_outside_the_listed_groups_is_refused_and_nothing_stored(home_node):
     with node_app(home_node) as app:
         uid = create(app, [topic(app)], HOME_ACTIVITY)["uid"]
-        refused(app, lambda: act(app, uid, ActivityInviteAction(action="invite", kind="public", name="张三")),
+        assert_refused(app, lambda: act(app, uid, ActivityInviteAction(action="invite", kind="public", name="张三")),
                 "refused (invite)", "村民, 居民, 退休人员, 党员代表, 信访人", "plugins.consultation_home.public_groups",
                 "'张三' names none")
 
@@ -498,9 +498,9 @@ def test_the_groups_and_forms_are_settings_and_disabling_restores_the_default(ma
     node_dir = make_node(node_id=TOWNSHIP, name="新坝镇政协联络组", plugins=["consultation_home"], extra_toml=tables)
     with node_app(node_dir) as app:
         uid = topic(app)
-        refused(app, lambda: create(app, [uid], grassroots), "consultation home (协商民主之家)")
+        assert_refused(app, lambda: create(app, [uid], grassroots), "consultation home (协商民主之家)")
         held = create(app, [uid], grassroots, organiser="海州区协商民主之家")["uid"]
-        refused(app, lambda: act(app, held, ActivityInviteAction(action="invite", kind="public", name="村民代表张三")),
+        assert_refused(app, lambda: act(app, held, ActivityInviteAction(action="invite", kind="public", name="村民代表张三")),
                 "渔民")
         act(app, held, ActivityInviteAction(action="invite", kind="public", name="渔民代表张三"))
     plain = make_node(node_id=TOWNSHIP, name="新坝镇政协联络组")
