@@ -20,6 +20,7 @@ from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.plans import forms as consultation_forms
 from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
+from shangliang.core.topics.views import send_attachment
 
 from . import federation, services
 from .models import INVITEE_KINDS, STATUSES
@@ -246,10 +247,8 @@ def material(uid: str, sha256: str):
     return send_material(found, path)
 
 
-def send_material(found, path):
-    """The file's bytes as a download under its name (pages and the API alike)."""
-    return flask.send_file(path, download_name=found.name, as_attachment=True, mimetype="application/octet-stream",
-                           etag=found.sha256, max_age=0)
+#: A material's bytes as a download under its name (pages and the API alike): as a topic's attachment is sent.
+send_material = send_attachment
 
 
 # ---------------------------------------------------------------------------------------------
