@@ -476,3 +476,52 @@ def activity_closed(activity: Mapping[str, Any], actor: str) -> None:
 
     All implementations are called.
     """
+
+
+# -------------------------------------------------------------------------
+# Supervision (督办) of what is overdue: topics, results' implementation, proposals
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def item_overdue(session: Session, item: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """Something held here has just become overdue: tell whoever follows it.
+
+    Called inside the transaction that marks it overdue (so a notification stored here commits or
+    rolls back with the mark), once per item and per time it becomes overdue.
+
+    :param session: the transaction's database session (for ``shangliang.core.notifications.notify``).
+    :param item: ``kind`` (``topic``, ``implementation`` — a unit's part of a result's implementation —
+        or ``proposal``), ``ref`` (the topic's uid or the proposal's number), ``title``, ``due_ms``,
+        ``unit`` (the handling unit's name, or None) and ``areas`` (the division codes it concerns,
+        possibly empty).
+    :param config: the node's configuration.
+    :return: ignored.
+
+    All implementations are called. The built-in marking already tells the office; the
+    ``leader_follow_up`` practice tells the leader who follows the unit or the area (领导包抓).
+    """
+
+
+# -------------------------------------------------------------------------
+# Proposals (提案)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def proposal_guard(proposal: Mapping[str, Any], action: str, fields: Mapping[str, Any],
+                   config: Mapping[str, Any]) -> list[str] | None:
+    """Refuse a step of a proposal that your practice does not allow yet.
+
+    Called before ``action`` (``submit``, ``review``, ``assign``, ``reply``, ``rate``, ``publish``,
+    ``close``, …) changes a proposal, under its lock.
+
+    :param proposal: the proposal as ``Proposal.as_dict`` gives it, with its signers, assignments,
+        replies, contacts and ratings.
+    :param action: what is asked.
+    :param fields: the change's fields as given.
+    :param config: the node's configuration.
+    :return: reasons (one line each) that refuse the change; or None.
+
+    All implementations are called; any reason refuses the change and nothing is stored.
+    """

@@ -30,6 +30,7 @@ BUILTIN_PLUGINS = (
     "shangliang.federation.hooks",
     "shangliang.core.members.hooks",
     "shangliang.core.users.hooks",
+    "shangliang.core.units.hooks",
     "shangliang.core.topics.hooks",
     "shangliang.core.plans.hooks",
     "shangliang.core.activities.hooks",

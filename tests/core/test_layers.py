@@ -118,8 +118,8 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_layers_are_the_built_in_plugins_order():
-    assert feature_packages()[:4] == ["shangliang.federation", "shangliang.core.members", "shangliang.core.users",
-                                      "shangliang.core.topics"]
+    assert feature_packages()[:5] == ["shangliang.federation", "shangliang.core.members", "shangliang.core.users",
+                                      "shangliang.core.units", "shangliang.core.topics"]
 
 
 def test_no_import_runs_up_the_layers():

@@ -1,0 +1,1 @@
+"""Proposals (提案): from submission to the proposer's satisfaction."""
