@@ -1,0 +1,8 @@
+"""六步议事 six-step rule (Gansu, seed 004): each stage of a topic needs its record before the next."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import node_configured, register_commands, topic_transition_guard
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "register_commands", "topic_transition_guard"]
