@@ -4,10 +4,12 @@ settings choose the shortest description and the stages enforced; without the pr
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -299,8 +301,8 @@ def test_check_lists_what_each_stage_still_lacks(six_step_node, runner):
     assert shown.exit_code == 0, shown.output
     rows = {row["stage"]: row for row in json.loads(shown.output)["stages"]}
     assert [rows[s]["done"] for s in six_step.STEPS] == [True, True, True, False, False, False]
-    assert rows["implementing"]["lacks"] == ["the lead unit's final report is not accepted yet "
-                                             "(no final_report_accepted event)"]
+    assert rows["implementing"]["lacks"] == [("the lead unit's final report is not accepted yet "
+                                             "(no final_report_accepted event)")]
     text = invoke(runner, six_step_node, "six-step", "check", uid)
     assert "议前调研" in text.output and "no consultation activity or minutes" in text.output
 
@@ -315,3 +317,39 @@ def test_the_record_command_records_the_stages_record(six_step_node, runner):
     assert json.loads(made.output)["action"] == "research_noted"
     with node_app(six_step_node) as app:
         assert advance(app, uid, "consulting") == "consulting"
+
+
+# ---------------------------------------------------------------------------
+# The person who asks sees the sentence: the JSON API and the command line
+# ---------------------------------------------------------------------------
+
+
+def test_the_api_refuses_a_step_naming_the_record_and_stores_nothing(six_step_node, runner):
+    added = invoke(runner, six_step_node, "users", "add", "wang", "--role", "office", "--name", "王主任",
+                   "--password-stdin", input="correct-horse\n")
+    assert added.exit_code == 0, added.output
+    token = base64.b64encode(b"wang:correct-horse").decode()
+    with node_app(six_step_node) as app:
+        client = app.test_client()
+        made = client.post("/api/v1/topics", json={**TOPIC, "description": "路坏了"},
+                           headers={"Authorization": f"Basic {token}"})
+        assert made.status_code == 201, made.get_data(as_text=True)
+        uid = made.get_json()["topic"]["uid"]
+        before = state(app, uid)
+        refused = client.post(f"/api/v1/topics/{uid}/actions", json={"action": "advance", "to_stage": "determined"},
+                              headers={"Authorization": f"Basic {token}"})
+        assert refused.status_code == 400, refused.get_data(as_text=True)
+        error = refused.get_json()["error"]
+        assert error["code"] == "invalid_input"
+        assert "a topic leaves collected (收集议题) only with its source and the reasons for it" in error["message"]
+        assert state(app, uid) == before
+
+
+def test_the_command_line_refuses_a_step_naming_the_record(six_step_node, runner):
+    with node_app(six_step_node) as app:
+        uid = raise_topic(app)
+        advance(app, uid, "determined")
+    refused = invoke(runner, six_step_node, "topics", "advance", uid, "--to", "researching")
+    assert refused.exit_code == 2 and "who decided it and when is not recorded" in refused.output
+    unknown = invoke(runner, six_step_node, "six-step", "check", "620302:999")
+    assert unknown.exit_code == 2 and "no topic '620302:999'" in unknown.output

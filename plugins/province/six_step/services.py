@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shangliang.core.activities import services as activities
 from shangliang.core.activities.models import Activity, ActivityTopic, Research
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError
@@ -89,8 +90,7 @@ def _events(topic: Mapping[str, Any], action: str) -> list[Mapping[str, Any]]:
 def _linked_activities(session: Session | None, uid: str) -> list[Activity]:
     if session is None:
         return []
-    return list(session.execute(select(Activity).join(ActivityTopic, ActivityTopic.activity_id == Activity.id)
-                                .where(ActivityTopic.topic_uid == uid).order_by(Activity.id)).scalars())
+    return activities.activities_of_topic(session, uid)
 
 
 def _research_rows(session: Session | None, uid: str) -> int:
@@ -118,20 +118,20 @@ def lacks(session: Session | None, topic: Mapping[str, Any], stage: str, setting
         decided = [e for e in topic.get("events") or () if e["to_stage"] == "determined" and str(e["note"]).strip()]
         if decided or _events(topic, DECIDED):
             return []
-        return ["who decided it and when is not recorded: move it to determined with a note naming who decided "
-                f"(e.g. 主席会议), or record the decision (shangliang six-step record {uid} decision --note …)"]
+        return [("who decided it and when is not recorded: move it to determined with a note naming who decided "
+                f"(e.g. 主席会议), or record the decision (shangliang six-step record {uid} decision --note …)")]
     if stage == "researching":
         if _events(topic, RESEARCHED) or _research_rows(session, uid) \
                 or any(a.form == "research" for a in _linked_activities(session, uid)):
             return []
-        return ["no research record: record research on an activity of the topic (activities research), or a "
-                f"research note (shangliang six-step record {uid} research --note …)"]
+        return [("no research record: record research on an activity of the topic (activities research), or a "
+                f"research note (shangliang six-step record {uid} research --note …)")]
     if stage == "consulting":
         if _events(topic, "consulted") or _events(topic, MINUTES) or any(
                 a.status == "closed" or a.minutes_approved_ms is not None for a in _linked_activities(session, uid)):
             return []
-        return ["no consultation activity or minutes: hold and close an activity on the topic with its minutes, "
-                f"or record the minutes (shangliang six-step record {uid} minutes --note …)"]
+        return [("no consultation activity or minutes: hold and close an activity on the topic with its minutes, "
+                f"or record the minutes (shangliang six-step record {uid} minutes --note …)")]
     if stage == "implementing":
         if _events(topic, FINAL_REPORT):
             return []
@@ -140,8 +140,8 @@ def lacks(session: Session | None, topic: Mapping[str, Any], stage: str, setting
         if _events(topic, FED_BACK):
             return []
         raised_by = (topic.get("raised_by") or {}).get("name") or "whoever raised it"
-        return [f"no feedback to {raised_by} is recorded: record it "
-                f"(shangliang six-step record {uid} feedback --note …)"]
+        return [(f"no feedback to {raised_by} is recorded: record it "
+                f"(shangliang six-step record {uid} feedback --note …)")]
     return []
 
 
