@@ -118,8 +118,9 @@ def lacks(session: Session | None, topic: Mapping[str, Any], stage: str, setting
         decided = [e for e in topic.get("events") or () if e["to_stage"] == "determined" and str(e["note"]).strip()]
         if decided or _events(topic, DECIDED):
             return []
-        return [("who decided it and when is not recorded: move it to determined with a note naming who decided "
-                f"(e.g. 主席会议), or record the decision (shangliang six-step record {uid} decision --note …)")]
+        return [("who decided it and when is not recorded: neither its move to determined carries a note naming "
+                 "who decided (e.g. 主席会议) nor is a decision recorded "
+                 f"(shangliang six-step record {uid} decision --note …)")]
     if stage == "researching":
         if _events(topic, RESEARCHED) or _research_rows(session, uid) \
                 or any(a.form == "research" for a in _linked_activities(session, uid)):
