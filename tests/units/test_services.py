@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from shangliang.core.app import create_app
 from shangliang.core.db import transaction
 from shangliang.core.errors import ImportRowError, InputError, NotFound
 from shangliang.core.units import services
@@ -13,9 +14,12 @@ from shangliang.core.users.services import add_user
 
 
 @pytest.fixture()
-def db(app):
+def db(node_dir):
+    """A bare node (no users): each test adds the users it needs."""
+    app = create_app(node_dir, test_config={"WTF_CSRF_ENABLED": False})
     with app.app_context():
         yield
+    app.extensions["shangliang.db"].engine.dispose()
 
 
 def _count(session) -> int:
