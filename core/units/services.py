@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from shangliang.core import audit
 from shangliang.core.clock import now_ms
@@ -21,6 +19,8 @@ from shangliang.core.errors import ImportRowError, InputError, NotFound
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.users.models import User
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .models import KINDS, HandlingUnit, UnitContact
 
@@ -94,6 +94,9 @@ def _contacts(session: Session, usernames: Iterable[str], unit: HandlingUnit | N
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
             raise InputError(f"no user {username[:80]!r}", field="contacts")
+        if not user.active:
+            raise InputError(f"user {username!r} is deactivated: a unit's contact must be able to sign in",
+                             field="contacts")
         if user.role != Role.HANDLING_UNIT.value:
             raise InputError(f"user {username!r} has the role {user.role}, not handling_unit: only a handling "
                              "unit's own staff act for it", field="contacts")

@@ -5,16 +5,14 @@ supervision calls it), ``shangliang leaders check|list`` and the page."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import tomlkit
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import select
-
 from shangliang.core.app import create_app
 from shangliang.core.cli import cli
 from shangliang.core.context import node_context
@@ -28,6 +26,7 @@ from shangliang.core.topics.supervision import mark_overdue
 from shangliang.core.units.services import add_unit
 from shangliang.core.users.services import add_user
 from shangliang.plugins.province.leader_follow_up import services
+from sqlalchemy import select
 
 CITY = "6203"
 LEADERS = """

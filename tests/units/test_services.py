@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-
 from shangliang.core.app import create_app
 from shangliang.core.db import transaction
 from shangliang.core.errors import ImportRowError, InputError, NotFound
 from shangliang.core.units import services
 from shangliang.core.units.models import HandlingUnit
 from shangliang.core.users.services import add_user
+from sqlalchemy import func, select
 
 
 @pytest.fixture()
@@ -173,3 +172,17 @@ def test_import_refuses_what_is_not_utf8_csv(db):
         with pytest.raises(InputError, match=words):
             with transaction() as session:
                 services.import_units_text(session, data, "u.csv")
+
+
+def test_a_deactivated_user_cannot_become_a_contact(db):
+    from shangliang.core.users.services import set_active
+
+    with transaction() as session:
+        add_user(session, "jtj", "handling_unit", "secret-pass-1")
+        set_active(session, "jtj", False)
+    with pytest.raises(InputError, match="deactivated") as caught:
+        with transaction() as session:
+            services.add_unit(session, "交通局", "government", contacts=["jtj"])
+    assert caught.value.field == "contacts"
+    with transaction() as session:
+        assert _count(session) == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 import flask
-
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.db import get_session
 from shangliang.core.errors import ConfigError

@@ -9,16 +9,16 @@ at or below one of the leader's areas, is notified to that leader's user.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from collections.abc import Mapping
+from typing import Any
 
 from shangliang.core.divisions import is_ancestor, level_of, validate_code
 from shangliang.core.errors import DivisionCodeError
 from shangliang.core.notifications import notify
 from shangliang.core.units.models import HandlingUnit
 from shangliang.core.users.models import User
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 NAME = "leader_follow_up"
 SETTING = f"plugins.{NAME}.leaders"

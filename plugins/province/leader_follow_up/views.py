@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
-
 from shangliang.core.db import get_session
 from shangliang.core.web import auth
 
