@@ -701,6 +701,9 @@ def test_the_table_covers_every_kind_of_access():
     online = TABLE[("POST", "/api/v1/activities/<uid>/opinions")]
     assert [expected(online, who) for who in WHO] == ["401", "403", "403", "403", "403", "allowed", "allowed",
                                                       "403", "403", "allowed", "allowed"]
+    units = TABLE[("GET", "/api/v1/units/<ref>")]
+    assert [expected(units, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
+                                                     "403", "403", "allowed", "allowed", "403", "403"]
     page = TABLE[("POST", "/topics")]
     assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
                                                     "login", "403", "login", "403", "login", "403"]
