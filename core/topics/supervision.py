@@ -10,6 +10,7 @@ See docs/supervision.md.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from typing import Any, Mapping
@@ -103,12 +104,14 @@ def parse_due(text: str, config: Mapping[str, Any], now_ms: int | None = None) -
     raise InputError(f"due date {text[:40]!r} is not understood; give {FORMATS}")
 
 
-def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None = None) -> list[Topic]:
+def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None = None,
+                 pm: Any = None) -> list[Topic]:
     """Mark the topics held here whose due date has passed; clear those closed or now due later.
 
     Each change is recorded as a topic event by ``system``; each newly overdue topic is notified to the
     office (role ``office``, source ``topics``). Returns the topics newly marked; a second run at the
-    same time marks nothing. The caller commits.
+    same time marks nothing. The caller commits. Each newly overdue topic is also handed to the
+    ``item_overdue`` hook of ``pm`` (default: the app's plugin manager) in this transaction.
     """
     node_id = config["NODE_ID"]
     now = _now_ms() if now_ms is None else now_ms
@@ -127,6 +130,13 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
         topic.record("overdue", "system", node_id, now, f"due {day} passed")
         notify(session, subject=_subject(config, topic, day), body=_body(config, topic, day), role=NOTIFY_ROLE,
                source="topics")
+        if pm is None:
+            from shangliang.core.plugins import get_plugin_manager
+
+            pm = get_plugin_manager()
+        pm.hook.item_overdue(session=session, config=config, item={
+            "kind": "topic", "ref": topic.uid, "title": topic.title, "due_ms": topic.due_ms, "unit": None,
+            "areas": json.loads(topic.areas or "[]")})
 
     cleared = session.execute(
         select(Topic)

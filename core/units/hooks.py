@@ -1,7 +1,27 @@
-"""The handling units feature's built-in plugin: its tables."""
+"""The handling units feature's built-in plugin: its tables, pages, API and commands."""
 
 from __future__ import annotations
 
-from shangliang.core.plugins import hookimpl  # noqa: F401  (the feature's hooks are added here)
+from flask_babel import lazy_gettext as _l
+from shangliang.core.plugins import hookimpl
 
 from . import models  # noqa: F401  (the unit tables)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import units
+
+    return units
+
+
+@hookimpl
+def nav_items():
+    return [(_l("Units"), "units.index")]

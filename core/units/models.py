@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
 from shangliang.core.models import Base
 from shangliang.core.users.models import User
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 #: 党委部门, 政府部门 (incl. their bureaus), other bodies (人大, 法院, 检察院, 群团组织, 企事业单位).
 KINDS = ("party", "government", "other")

@@ -9,25 +9,45 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from shangliang.core import audit
 from shangliang.core.clock import now_ms
 from shangliang.core.errors import ImportRowError, InputError, NotFound
 from shangliang.core.models import Role
+from shangliang.core.pagination import Page, page
 from shangliang.core.users.models import User
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .models import KINDS, HandlingUnit, UnitContact
+
+#: Who adds, changes and imports units; who reads them (a handling unit's user reads only its own unit).
+WRITERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
+READERS = WRITERS | {Role.HANDLING_UNIT.value}
 
 CSV_COLUMNS = ("name", "kind", "phone", "contacts")
 REQUIRED = ("name", "kind")
 MAX_NAME = 100
 MAX_PHONE = 40
 MAX_CONTACTS = 20
+MAX_PROBLEMS = 50  # an import lists at most this many bad lines
+MAX_ID = 2 ** 31 - 1  # the largest id a unit can have (an INTEGER column)
+
+
+class UnitImportError(ImportRowError):
+    """An imported file has bad lines: each is listed (``problems``: line, message); nothing was imported."""
+
+    def __init__(self, path: str, problems: list[tuple[int, str]]):
+        self.problems = problems[:MAX_PROBLEMS]
+        more = len(problems) - len(self.problems)
+        listed = "; ".join(f"line {line}: {message}" for line, message in self.problems)
+        if more:
+            listed += f"; and {more} more bad lines"
+        self.path, self.line, self.field = path, problems[0][0], None
+        InputError.__init__(self, f"{path}, {listed}; nothing was imported")
 
 
 def _clean(value: Any) -> str | None:
@@ -43,6 +63,11 @@ def _name(value: Any) -> str:
         raise InputError("a unit's name is empty", field="name")
     if len(name) > MAX_NAME:
         raise InputError(f"a unit's name is longer than {MAX_NAME} characters", field="name")
+    if name.isdigit():
+        raise InputError(f"a unit's name cannot be only digits ({name[:20]!r}): a number refers to a unit's id",
+                         field="name")
+    if not name.isprintable():
+        raise InputError("a unit's name holds a control character", field="name")
     return name
 
 
@@ -69,6 +94,9 @@ def _contacts(session: Session, usernames: Iterable[str], unit: HandlingUnit | N
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
             raise InputError(f"no user {username[:80]!r}", field="contacts")
+        if not user.active:
+            raise InputError(f"user {username!r} is deactivated: a unit's contact must be able to sign in",
+                             field="contacts")
         if user.role != Role.HANDLING_UNIT.value:
             raise InputError(f"user {username!r} has the role {user.role}, not handling_unit: only a handling "
                              "unit's own staff act for it", field="contacts")
@@ -122,44 +150,75 @@ def update_unit(session: Session, ref: str | int, name: str | None = None, kind:
 
 
 def import_units(session: Session, path: Path) -> list[HandlingUnit]:
-    """Import a UTF-8 CSV (header: name, kind, and optionally phone, contacts — user names separated by ``;``).
-
-    All or nothing: the first bad row raises :class:`ImportRowError` naming its line, and the caller's
-    transaction rolls back every row of the file.
-    """
+    """Import a UTF-8 CSV file (see :func:`import_units_text`)."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 (byte {exc.start})") from None
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    return import_units_text(session, data, str(path))
+
+
+def import_units_text(session: Session, data: bytes | str, source: str = "units.csv") -> list[HandlingUnit]:
+    """Import UTF-8 CSV (header: name, kind, and optionally phone, contacts — user names separated by ``;``).
+
+    All or nothing: every bad row is checked and listed with its line in one :class:`UnitImportError`
+    (at most ``MAX_PROBLEMS``), and the caller's transaction rolls back every row of the file.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source} is not UTF-8 (byte {exc.start})", field="file") from None
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise InputError(f"{source} holds a NUL character: it is not a CSV text file", field="file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ImportRowError(source, 1, f"not CSV: {exc}") from None
+    header = [col.strip() for col in header]
+    reader.fieldnames = header
     unknown = [col for col in header if col not in CSV_COLUMNS]
     if unknown:
-        raise ImportRowError(str(path), 1, f"unknown column {unknown[0]!r}; columns: {', '.join(CSV_COLUMNS)}")
+        raise ImportRowError(source, 1, f"unknown column {unknown[0][:40]!r}; columns: {', '.join(CSV_COLUMNS)}")
     missing = [col for col in REQUIRED if col not in header]
     if missing:
-        raise ImportRowError(str(path), 1, f"the header lacks the column {missing[0]!r}")
-    units = []
+        raise ImportRowError(source, 1, f"the header lacks the column {missing[0]!r}")
+    units: list[HandlingUnit] = []
+    problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    for row in reader:
+    rows = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append((reader.line_num, f"not CSV: {exc}"))
+            break
+        rows += 1
         line = reader.line_num
         if None in row:
-            raise ImportRowError(str(path), line, f"more fields than the {len(header)} columns of the header")
+            problems.append((line, f"more fields than the {len(header)} columns of the header"))
+            continue
         name = _clean(row.get("name"))
         if name and name in seen:
-            raise ImportRowError(str(path), line, f"unit {name!r} repeats line {seen[name]}")
+            problems.append((line, f"unit {name[:100]!r} repeats line {seen[name]}"))
+            continue
         if name:
             seen[name] = line
         try:
             units.append(add_unit(session, row.get("name"), row.get("kind"), row.get("phone"),
                                   (row.get("contacts") or "").split(";")))
         except InputError as exc:
-            raise ImportRowError(str(path), line, str(exc)) from None
-    if not units:
-        raise ImportRowError(str(path), 2, "no unit rows after the header")
-    audit.record(session, "units.import", "handling_units", str(Path(path).name), {"rows": len(units)})
+            problems.append((line, str(exc)))
+    if problems:
+        raise UnitImportError(source, problems)
+    if not rows:
+        raise ImportRowError(source, 2, "no unit rows after the header")
+    audit.record(session, "units.import", "handling_units", Path(source).name[:100], {"rows": len(units)})
     return units
 
 
@@ -170,13 +229,29 @@ def list_units(session: Session, active_only: bool = False) -> list[HandlingUnit
     return list(session.execute(query).scalars())
 
 
+def page_units(session: Session, limit: int | None = None, cursor: str | None = None,
+               only: HandlingUnit | None = None, active_only: bool = False) -> Page:
+    """A page of units, the newest first (``only``: just that unit — what a handling unit's user sees)."""
+    query = select(HandlingUnit)
+    if only is not None:
+        query = query.where(HandlingUnit.id == only.id)
+    if active_only:
+        query = query.where(HandlingUnit.active.is_(True))
+    return page(session, query, [HandlingUnit.id], lambda u: [u.id], limit, cursor)
+
+
 def get_unit(session: Session, ref: str | int) -> HandlingUnit:
-    """The unit with this id (a number) or this name; ``NotFound`` otherwise."""
+    """The unit with this id (a number of ASCII digits) or this name; ``NotFound`` otherwise."""
     unit = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        unit = session.get(HandlingUnit, int(ref))
-    if unit is None and isinstance(ref, str):
-        unit = session.execute(select(HandlingUnit).where(HandlingUnit.name == ref.strip())).scalar_one_or_none()
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise InputError("a unit is named by its id or its name", field="unit")
+    text = str(ref).strip()
+    if isinstance(ref, int) or (text.isascii() and text.isdigit()):
+        number = int(text) if len(text) <= 12 else MAX_ID + 1
+        if 1 <= number <= MAX_ID:
+            unit = session.get(HandlingUnit, number)
+    elif text and len(text) <= MAX_NAME and text.isprintable():
+        unit = session.execute(select(HandlingUnit).where(HandlingUnit.name == text)).scalar_one_or_none()
     if unit is None:
         raise NotFound(f"no handling unit {str(ref)[:100]!r}")
     return unit
@@ -210,3 +285,24 @@ def unit_of_user(session: Session, user_id: int | None) -> HandlingUnit | None:
 def contact_user_ids(unit: HandlingUnit) -> list[int]:
     """The users who act for ``unit`` (who a notice to the unit goes to)."""
     return [c.user_id for c in unit.contacts]
+
+
+def readable_by(session: Session, user: User) -> HandlingUnit | None | bool:
+    """What ``user`` may read: ``True`` (every unit: the office, an admin) or the one unit the user acts for
+    (``None``: a handling unit's user who acts for none yet, so reads nothing)."""
+    if user.role in WRITERS:
+        return True
+    if user.role == Role.HANDLING_UNIT.value:
+        return unit_of_user(session, user.id)
+    return None
+
+
+def may_read(session: Session, user: User, unit: HandlingUnit) -> bool:
+    seen = readable_by(session, user)
+    return seen is True or (isinstance(seen, HandlingUnit) and seen.id == unit.id)
+
+
+def detail(unit: HandlingUnit) -> dict[str, Any]:
+    """A unit as the API and the commands show it: its contacts with their user ids."""
+    return {**unit.as_dict(), "created_ms": unit.created_ms,
+            "contact_users": [{"id": c.user_id, "username": c.user.username} for c in unit.contacts]}

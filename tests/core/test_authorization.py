@@ -40,6 +40,7 @@ from shangliang.core.app import create_app
 from shangliang.core.db import get_session
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
 from shangliang.core.topics.models import Topic, TopicAttachment, TopicEvent
+from shangliang.core.units.models import HandlingUnit
 from sqlalchemy import func, select
 
 from ..conftest import invoke
@@ -68,6 +69,9 @@ REMOTE = "620302001:01JZZZZZZZZZZZZZZZZZZZZZZZ"  # an activity of the matrix nod
 
 OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE = "open", "page_read", "page_write", "api_read", "api_write"
 PAGE_ONLINE, API_ONLINE = "page_online", "api_online"
+# handling units: read by admin, office and handling_unit (its own unit: the matrix unit is matrix_handling_unit's)
+PAGE_UNIT_READ, API_UNIT_READ = "page_unit_read", "api_unit_read"
+UNIT_READERS = WRITERS | {"handling_unit"}
 ACTIVITY = {"form": "special", "title": "专题协商会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
             "place": "会议室", "organiser": "提案委员会"}
 
@@ -188,6 +192,17 @@ PLAN_ITEM_FORM = {"form": "forum", "planned_month": "3", "lead": "提案委员�
                                                                              if k != "areas"}, "areas": "620302001"}
 PLAN_STEP = {"step": "chair_meeting", "approver": "主席会议", "decision": "approved"}
 PLAN_MOVE = {"kind": "move", "planned_month": 9, "reason": "调整", "approved_by": "主席会议", "reference": "纪要5号"}
+
+
+def _unit_named(m: Matrix, call: Call, response) -> bool:
+    return m.last_unit in m.unit_names()
+
+
+def _unit_phone(m: Matrix, call: Call, response) -> bool:
+    return m.unit_phone(MATRIX_UNIT) == m.last_phone
+
+
+MATRIX_UNIT = "矩阵交通局"
 
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -320,6 +335,28 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
     # 三个一起: the year's counts from the plan and activities, for the node's users
     ("GET", "/practices/three-together/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/three-together/")),
+    # 领导包抓: the leaders and what they follow, for the node's users
+    ("GET", "/practices/leader-follow-up/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/leader-follow-up/")),
+    # handling units (承办单位): pages
+    ("GET", "/units"): Entry(PAGE_UNIT_READ, 200, lambda m: Call("/units")),
+    ("POST", "/units"): Entry(PAGE_WRITE, 303, lambda m: Call("/units", form=_csrf_form(
+        m, {"name": m.new_unit(), "kind": "party"})), _unit_named, writes=True),
+    ("POST", "/units/import"): Entry(PAGE_WRITE, 303, lambda m: Call("/units/import", form=_csrf_form(
+        m, {"csv": f"name,kind\n{m.new_unit()},other\n"})), _unit_named, writes=True),
+    ("GET", "/units/<ref>"): Entry(PAGE_UNIT_READ, 200, lambda m: Call(f"/units/{MATRIX_UNIT}")),
+    ("POST", "/units/<ref>"): Entry(PAGE_WRITE, 303, lambda m: Call(f"/units/{MATRIX_UNIT}", form=_csrf_form(
+        m, {"name": MATRIX_UNIT, "kind": "government", "phone": m.new_phone(), "contacts": "matrix_handling_unit",
+            "active": "on"})), _unit_phone, writes=True),
+    # handling units: the API
+    ("GET", "/api/v1/units"): Entry(API_UNIT_READ, 200, lambda m: Call("/api/v1/units")),
+    ("POST", "/api/v1/units"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/units", json={
+        "name": m.new_unit(), "kind": "government"}), _unit_named, writes=True),
+    ("POST", "/api/v1/units/import"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/units/import", data=f"name,kind\n{m.new_unit()},party\n".encode(), content_type="text/csv"),
+        _unit_named, writes=True),
+    ("GET", "/api/v1/units/<ref>"): Entry(API_UNIT_READ, 200, lambda m: Call(f"/api/v1/units/{MATRIX_UNIT}")),
+    ("PATCH", "/api/v1/units/<ref>"): Entry(API_WRITE, 200, lambda m: Call(f"/api/v1/units/{MATRIX_UNIT}", json={
+        "phone": m.new_phone()}), _unit_phone, writes=True),
 }
 
 
@@ -355,6 +392,14 @@ def expected(entry: Entry, who: Who) -> str:
         if who.role is None:
             return "401"
         return "allowed" if who.role in WRITERS else "403"
+    if entry.access == PAGE_UNIT_READ:
+        if not signed_in:
+            return "login"
+        return "allowed" if who.role in UNIT_READERS else "403"
+    if entry.access == API_UNIT_READ:
+        if who.role is None:
+            return "401"
+        return "allowed" if who.role in UNIT_READERS else "403"
     if entry.access == PAGE_ONLINE:
         if not signed_in:
             return "login"
@@ -414,6 +459,9 @@ class Matrix:
     plan_year: int = 0
     next_year: int = 1949
     last_item: int = 0
+    last_unit: str = ""
+    last_phone: str = ""
+    units_made: int = 0
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -423,6 +471,24 @@ class Matrix:
         answer = self.app.test_client().post("/api/v1/topics", json=TOPIC, headers=self.basic("matrix_setup"))
         assert answer.status_code == 201, answer.get_data(as_text=True)
         return answer.get_json()["topic"]["uid"]
+
+    def new_unit(self) -> str:
+        self.units_made += 1
+        self.last_unit = f"矩阵单位{self.units_made}"
+        return self.last_unit
+
+    def new_phone(self) -> str:
+        self.units_made += 1
+        self.last_phone = f"0935-{self.units_made}"
+        return self.last_phone
+
+    def unit_names(self) -> set[str]:
+        with self.app.app_context():
+            return set(get_session().execute(select(HandlingUnit.name)).scalars())
+
+    def unit_phone(self, name: str) -> str | None:
+        with self.app.app_context():
+            return get_session().execute(select(HandlingUnit.phone).where(HandlingUnit.name == name)).scalar()
 
     def new_year(self) -> int:
         self.next_year += 1
@@ -506,7 +572,7 @@ class Matrix:
             session = get_session()
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
-                                       Activity, Invitation, Material, Opinion, OutboxMessage))
+                                       Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -561,6 +627,10 @@ def make_matrix_node(make_node, runner):
         result = invoke(runner, node_dir, "users", "add", username, "--role", role, "--password-stdin",
                         input=PASSWORD + "\n")
         assert result.exit_code == 0, result.output
+    # a handling unit that matrix_handling_unit acts for (it reads only that unit)
+    result = invoke(runner, node_dir, "units", "add", "--name", MATRIX_UNIT, "--kind", "government",
+                    "--contacts", "matrix_handling_unit")
+    assert result.exit_code == 0, result.output
     # a paired child, so that a join to one of its activities can be written (and never delivered)
     from shangliang.federation.signing import NodeKey, b64u_encode, public_from_seed
 
@@ -623,13 +693,17 @@ def test_every_route_answers_every_role_as_the_table_says(matrix):
 def test_the_table_covers_every_kind_of_access():
     """Every kind of access is exercised, and the expectations differ where they should."""
     kinds = {entry.access for entry in TABLE.values()}
-    assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE, PAGE_ONLINE, API_ONLINE}
+    assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE, PAGE_ONLINE, API_ONLINE, PAGE_UNIT_READ,
+                     API_UNIT_READ}
     write = TABLE[("POST", "/api/v1/topics")]
     assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "403", "403", "403", "403"]
     online = TABLE[("POST", "/api/v1/activities/<uid>/opinions")]
     assert [expected(online, who) for who in WHO] == ["401", "403", "403", "403", "403", "allowed", "allowed",
                                                       "403", "403", "allowed", "allowed"]
+    units = TABLE[("GET", "/api/v1/units/<ref>")]
+    assert [expected(units, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
+                                                     "403", "403", "allowed", "allowed", "403", "403"]
     page = TABLE[("POST", "/topics")]
     assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
                                                     "login", "403", "login", "403", "login", "403"]

@@ -22,7 +22,6 @@ from shangliang.core.members.models import Member
 from shangliang.core.models import Notification
 from shangliang.plugins.county.quarterly_forum import services as forum_services
 from shangliang.plugins.county.quarterly_forum import tasks as forum_tasks
-from shangliang.plugins.province.leader_follow_up import services as leader_services
 from shangliang.plugins.township.consultation_home import tasks as home_tasks
 
 HOMES = """
@@ -94,7 +93,8 @@ def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(make_node
     assert result.exit_code == 0, result.output
     infos = {info["name"]: info for info in json.loads(result.output)}
     expected = {
-        "leader_follow_up": ("province", ["node_configured", "register_commands"]),
+        "leader_follow_up": ("province", ["item_overdue", "node_configured", "register_blueprints",
+                                          "register_commands"]),
         "consultation_home": ("township", ["activity_guard", "beat_schedule", "consultation_forms", "node_configured",
                                            "register_blueprints"]),
         "quarterly_forum": ("county", ["activity_guard", "beat_schedule", "node_configured", "plan_checks"]),
@@ -113,36 +113,7 @@ def test_plugins_list_shows_each_level_plugin_with_its_level_and_hooks(make_node
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("leaders, named", [
-    ('"张主席" = ["62010"]', "62010"),          # five digits: no level has them
-    ('"张主席" = ["6301"]', "6301"),            # a city of another province
-    ('"张主席" = ["62"]', "'62' is not below"),  # the node itself is not below itself
-    ('"张主席" = "6201"', "expected a non-empty list"),
-])
-def test_leader_follow_up_refuses_units_that_are_not_standard_codes_below_the_node(make_node, leaders, named):
-    node_dir = make_node(node_id="62", name="测试政协")
-    configure(node_dir, ["leader_follow_up"], f"\n[plugins.leader_follow_up.leaders]\n{leaders}\n")
-    message = refusal(node_dir)
-    assert "plugins.leader_follow_up.leaders" in message
-    assert "张主席" in message and named in message
-
-
-def test_leaders_list_prints_each_leader_and_the_units_followed(make_node):
-    node_dir = make_node(node_id="62", name="测试政协")
-    configure(node_dir, ["leader_follow_up"],
-              '\n[plugins.leader_follow_up.leaders]\n"张主席" = ["6201", "6203"]\n"李副主席" = ["620302"]\n')
-
-    text = run(node_dir, "leaders", "list")
-    assert text.exit_code == 0, text.output
-    lines = text.output.splitlines()
-    assert any(line.startswith("张主席") and "6201 (city)" in line and "6203 (city)" in line for line in lines)
-    assert any(line.startswith("李副主席") and "620302 (county)" in line for line in lines)
-
-    as_json = run(node_dir, "leaders", "list", "--json")
-    assert json.loads(as_json.output) == [
-        {"leader": "张主席", "units": [{"code": "6201", "level": "city"}, {"code": "6203", "level": "city"}]},
-        {"leader": "李副主席", "units": [{"code": "620302", "level": "county"}]},
-    ]
+# The settings, the item_overdue hook, `leaders check|list` and the page: tests/plugins/test_leader_follow_up.py
 
 
 def test_leaders_list_is_not_offered_where_the_plugin_is_not_enabled(make_node):
@@ -150,13 +121,6 @@ def test_leaders_list_is_not_offered_where_the_plugin_is_not_enabled(make_node):
     result = run(node_dir, "leaders", "list")
     assert result.exit_code == 2
     assert "No such command 'leaders'" in result.output
-
-
-def test_an_item_in_a_unit_goes_to_the_leader_following_that_unit_or_one_above_it():
-    leaders = {"张主席": ["6201"], "李副主席": ["620302"], "王副主席": ["6203"]}
-    assert leader_services.leaders_for(leaders, "620302001") == ["李副主席", "王副主席"]
-    assert leader_services.leaders_for(leaders, "6201") == ["张主席"]
-    assert leader_services.leaders_for(leaders, "6204") == []
 
 
 # ---------------------------------------------------------------------------

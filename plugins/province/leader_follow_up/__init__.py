@@ -1,8 +1,8 @@
-"""领导包抓 leader follow-up (Gansu, seed 004): each leader of this committee follows named lower units."""
+"""领导包抓 leader follow-up (Gansu, seed 004): each leader of this committee follows lower areas and handling units."""
 
 # The entry point names this package and pluggy registers it: the hook implementations are its attributes.
 # NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
-from .hooks import node_configured, register_commands
+from .hooks import item_overdue, node_configured, register_blueprints, register_commands
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "register_commands"]
+__all__ = ["CONFIG_DEFAULTS", "NAME", "item_overdue", "node_configured", "register_blueprints", "register_commands"]

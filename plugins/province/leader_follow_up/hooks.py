@@ -1,4 +1,5 @@
-"""The hooks of 领导包抓: check the setting at start-up, offer ``shangliang leaders``."""
+"""The hooks of 领导包抓: check the setting at start-up, tell the leader of an overdue item, offer
+``shangliang leaders`` and the page /practices/leader-follow-up/."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ from .cli import leaders
 @hookimpl
 def node_configured(config, plugin_config):
     return services.check_leaders(config["NODE_ID"], plugin_config[services.NAME]["leaders"]) or None
+
+
+@hookimpl
+def item_overdue(session, item, config):
+    services.notify_leaders(session, item, config)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import bp
+
+    return bp
 
 
 @hookimpl
