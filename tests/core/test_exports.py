@@ -7,7 +7,6 @@ from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
-
 from shangliang.core import exports
 from shangliang.core.errors import InputError
 
