@@ -215,3 +215,9 @@ def test_a_title_that_looks_like_a_formula_stays_text(app, client):
     response = create(client, areas=["=1+1"])
     assert response.status_code == 400
     assert _stats(app, None)["total"] == 0
+
+
+def test_the_topics_page_links_to_the_statistics(client):
+    expect_signed_in(client)
+    page = client.get("/topics").get_data(as_text=True)
+    assert re.search(r'<a href="/topics/statistics" id="statistics-link">议题统计</a>', page)
