@@ -209,9 +209,9 @@ def test_the_command_prints_json_and_writes_the_workbook(app, raised, runner, to
     assert refused.exit_code == 2 and "year" in refused.output
 
 
-def test_a_title_that_looks_like_a_formula_stays_text(app, client):
-    """Statistics hold no titles; the neutralising itself is tested in tests/core/test_exports.py. Here: an
-    area code can never start a formula, the service refuses such input before it is counted."""
+def test_an_area_that_is_no_division_code_is_never_counted(app, client):
+    """Areas are division codes, refused otherwise when the topic is raised: an area label in the workbook can
+    never start a formula (the neutralising itself is tested in tests/core/test_exports.py)."""
     response = create(client, areas=["=1+1"])
     assert response.status_code == 400
     assert _stats(app, None)["total"] == 0
