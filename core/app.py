@@ -38,6 +38,8 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     # in the OpenAPI document (served by core.web at /api/v1/openapi.json, not by its own UI).
     app = OpenAPI(
         "shangliang.core",
+        # Vendored browser libraries (Apache ECharts) and the small scripts that start them: same-origin only.
+        static_folder="web/static",
         instance_path=str(node_path) if node_path else None,
         instance_relative_config=True,
         **web_api.openapi_options(),

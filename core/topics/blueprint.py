@@ -8,7 +8,7 @@ from flask import Blueprint
 from shangliang.core.web import auth
 from shangliang.core.web.api import api_blueprint, errors, raw_body
 
-from . import api as handlers, services, views
+from . import api as handlers, services, statistics_web, views
 from .schemas import Acted, Attached, Raised, TopicDetail, TopicList
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -44,3 +44,6 @@ pages.add_url_rule("/<uid>/attach", "attach", auth.request_limit(services.upload
                    methods=["POST"])
 pages.add_url_rule("/<uid>/attachments/<sha256>", "attachment", auth.login_required(views.attachment))
 pages.add_url_rule("/<uid>/act", "act", writer(views.act), methods=["POST"])
+
+# /topics/statistics (with ?format=xlsx) and /api/v1/topics/statistics: see statistics_web.py
+statistics_web.register(api, pages)

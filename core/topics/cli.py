@@ -15,6 +15,7 @@ from shangliang.core.errors import InputError
 
 from . import schemas, services
 from .models import RAISED_BY_KINDS, STAGES
+from .statistics_cli import topics_statistics
 
 
 def _date(ms) -> str:
@@ -214,3 +215,7 @@ def topics_result(uid, kind, title, summary, measures, units, as_json) -> None:
     action = schemas.ResultAction(action="result", kind=kind, title=title, summary=summary, measures=list(measures),
                                   handling_units=list(units))
     _acted(_act(uid, action), as_json, "closed with its result")
+
+
+# `topics statistics` (counts by stage and area, --xlsx): statistics_cli.py
+topics.add_command(topics_statistics)

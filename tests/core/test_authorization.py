@@ -214,7 +214,7 @@ TABLE: dict[tuple[str, str], Entry] = {
         m, {"username": "matrix_signin", "password": PASSWORD})), fresh=True),
     ("POST", "/logout"): Entry(OPEN, 302, lambda m: Call("/logout", form=_csrf_form(m, {})), fresh=True),
     ("GET", "/lang/<code>"): Entry(OPEN, 302, lambda m: Call("/lang/en")),
-    ("GET", "/static/<path:filename>"): Entry(OPEN, 404, lambda m: Call("/static/none.css")),  # no static files
+    ("GET", "/static/<path:filename>"): Entry(OPEN, 404, lambda m: Call("/static/none.css")),  # no such file (vendored scripts are open)
     # the API's description
     ("GET", "/api/v1/openapi.json"): Entry(OPEN, 200, lambda m: Call("/api/v1/openapi.json")),
     ("GET", "/api/v1/docs"): Entry(OPEN, 200, lambda m: Call("/api/v1/docs")),
@@ -267,6 +267,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/plans/<int:year>/amendments"): Entry(PAGE_WRITE, 303, lambda m: Call(
         "/plans/{}/amendments".format(m.fresh_plan("published")[0]), form=_csrf_form(
             m, {**PLAN_MOVE, "planned_month": "9", "item_id": str(m.last_item)})), _plan_has(amendments=1), writes=True),
+    # topic statistics (charts, .xlsx): read by any signed-in user; the download is the page with ?format=xlsx
+    ("GET", "/topics/statistics"): Entry(PAGE_READ, 200, lambda m: Call("/topics/statistics?format=xlsx")),
+    ("GET", "/api/v1/topics/statistics"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics/statistics")),
     # the plans API
     ("GET", "/api/v1/plans"): Entry(API_READ, 200, lambda m: Call("/api/v1/plans")),
     ("POST", "/api/v1/plans"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/plans", json={"year": m.new_year()}),

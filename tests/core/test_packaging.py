@@ -65,6 +65,7 @@ def test_wheel_holds_every_module_and_data_file(wheel):
             assert expected in names, f"the wheel lacks {expected}"
     for data in [*ROOT.glob("core/**/templates/**/*.html"), *ROOT.glob("plugins/**/templates/**/*.html"),
                  *ROOT.glob("plugins/*/*/README.md"),
+                 *(p for p in ROOT.glob("core/web/static/**/*") if p.is_file()),  # vendored ECharts, charts.js
                  *ROOT.glob("core/translations/*/LC_MESSAGES/messages.mo"), ROOT / "core/migrations/script.py.mako"]:
         expected = "shangliang/" + data.relative_to(ROOT).as_posix()
         assert expected in names, f"the wheel lacks {expected}"
