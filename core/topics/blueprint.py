@@ -52,8 +52,15 @@ pages.context_processor(views.template_helpers)
 writer = auth.roles_required(services.WRITERS)
 pages.add_url_rule("", "index", auth.login_required(views.index))
 pages.add_url_rule("", "raise_topic", writer(views.raise_topic), methods=["POST"])
+pages.add_url_rule("/assignments", "assignments", auth.login_required(views.assignments))
 pages.add_url_rule("/<uid>", "show", auth.login_required(views.show))
 pages.add_url_rule("/<uid>/attach", "attach", auth.request_limit(services.upload_limit)(writer(views.attach)),
                    methods=["POST"])
 pages.add_url_rule("/<uid>/attachments/<sha256>", "attachment", auth.login_required(views.attachment))
 pages.add_url_rule("/<uid>/act", "act", writer(views.act), methods=["POST"])
+pages.add_url_rule("/<uid>/implementation/assign", "assign_unit", writer(views.assign_unit), methods=["POST"])
+pages.add_url_rule("/<uid>/implementation/instruct", "instruct", writer(views.instruct), methods=["POST"])
+pages.add_url_rule("/<uid>/implementation/report", "file_report",
+                   auth.roles_required({Role.HANDLING_UNIT.value})(views.file_report), methods=["POST"])
+pages.add_url_rule("/<uid>/implementation/reports/<int:report_id>/review", "review_report",
+                   writer(views.review_report), methods=["POST"])
