@@ -131,7 +131,9 @@ class Event(BaseModel):
     at_ms: int
     actor: str
     action: str = Field(description="raised, advanced, escalated, delegated, accepted, returned, progress, result, "
-                                    "attached, overdue, overdue_cleared")
+                                    "attached, overdue, overdue_cleared; implementation: assigned, instruction, "
+                                    "report, report_accepted, report_returned, assignment_overdue, "
+                                    "assignment_overdue_cleared, implementation_report")
     node: str
     from_stage: str | None
     to_stage: str | None

@@ -197,3 +197,21 @@ def test_supervision_as_of_a_later_day(unit_app):
     assert as_of_ms(config, dt.datetime.fromtimestamp(now / 1000, dt.timezone(dt.timedelta(hours=8))).date()
                     .isoformat(), now) == now
     assert as_of_ms(config, "2099-01-02", now) > now
+
+
+@pytest.mark.parametrize("implementation, words", [
+    ("a report", "body.implementation"),
+    ({"unit": LEAD, "role": "chief", "kind": "final", "body": "完成"}, "body.implementation.role"),
+    ({"unit": LEAD, "role": "lead", "kind": "weekly", "body": "完成"}, "body.implementation.kind"),
+    ({"unit": " ", "role": "lead", "kind": "final", "body": "完成"}, "body.implementation.unit"),
+])
+def test_a_progress_message_with_a_malformed_report_is_refused(implementation, words):
+    from shangliang.core.topics.federation import KINDS
+    from shangliang.federation.errors import InvalidBody
+
+    (progress,) = [k for k in KINDS if k.name == "topic.progress"]
+    progress.validate({"stage": "implementing", "summary": "进展"})
+    progress.validate({"stage": "implementing", "summary": "进展",
+                       "implementation": {"unit": LEAD, "role": "lead", "kind": "final", "body": "完成"}})
+    with pytest.raises(InvalidBody, match=words):
+        progress.validate({"stage": "implementing", "summary": "进展", "implementation": implementation})
