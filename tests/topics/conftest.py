@@ -115,11 +115,10 @@ def add_units(app, runner, node_dir) -> None:
 
     for username in ("jt", "cz", "mz"):
         expect_user_added(runner, node_dir, username, "handling_unit")
-    with app.app_context():
-        with transaction("test") as session:
-            units.add_unit(session, LEAD, "government", contacts=["jt"])
-            units.add_unit(session, OTHER, "government", contacts=["cz"])
-            units.add_unit(session, IDLE, "government", contacts=["mz"])
+    with app.app_context(), transaction("test") as session:
+        units.add_unit(session, LEAD, "government", contacts=["jt"])
+        units.add_unit(session, OTHER, "government", contacts=["cz"])
+        units.add_unit(session, IDLE, "government", contacts=["mz"])
 
 
 def implementing_topic(client, user="wang", **changes) -> str:

@@ -90,8 +90,11 @@ def test_the_township_sees_the_county_units_final_implementation_report(federati
 
     county.run("topics", "advance", uid, "--to", "feedback")
     county.run("topics", "result", uid, "--title", "道路已修复", "--summary", "两镇连接道路修复完成")
-    home = wait_until("the result at the township", lambda: (lambda d: d if d["stage"] == "closed" else None)(
-        show(township, uid)))
+    def closed_home():
+        data = show(township, uid)
+        return data if data["stage"] == "closed" else None
+
+    home = wait_until("the result at the township", closed_home)
     assert home["result"]["handling_units"] == [LEAD, OTHER]
     text = township.run("topics", "show", uid)
     assert "implementation_report" in text and "道路已修复,验收合格" in text

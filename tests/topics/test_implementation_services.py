@@ -13,7 +13,7 @@ from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import Conflict, InputError
 from shangliang.core.models import Notification
 from shangliang.core.plugins import get_plugin_manager, hookimpl
-from shangliang.core.topics import implementation as impl, services
+from shangliang.core.topics import implementation as impl
 from shangliang.core.topics.models import Assignment, Topic
 from shangliang.core.topics.supervision import as_of_ms, mark_overdue
 from shangliang.core.users.models import User
@@ -27,9 +27,8 @@ class Item:
 
 
 def run(app, work):
-    with app.app_context():
-        with transaction("test") as session:
-            return work(session, node_context())
+    with app.app_context(), transaction("test") as session:
+        return work(session, node_context())
 
 
 def user_id(app, username):
