@@ -162,8 +162,8 @@ def mark_overdue_assignments(session: Session, config: Mapping[str, Any], now_ms
     """Mark the assignments of topics held here whose deadline has passed and whose final report is not
     accepted; clear those whose final report was accepted since.
 
-    Each change is a topic event by ``system``; each newly overdue assignment is notified to the office and
-    to hook ``item_overdue`` (kind ``implementation``), in the caller's transaction. Returns those newly
+    Each change is a topic event by ``system``; each newly overdue assignment is notified to the office, to
+    the unit's contact users and to hook ``item_overdue`` (kind ``implementation``), in the caller's transaction. Returns those newly
     marked; a second run at the same time marks nothing.
     """
     node_id = config["NODE_ID"]
@@ -184,8 +184,10 @@ def mark_overdue_assignments(session: Session, config: Mapping[str, Any], now_ms
         day = due_date(config, assignment.due_ms).isoformat()
         assignment.overdue = True
         topic.record("assignment_overdue", "system", node_id, now, f"{unit}: due {day} passed")
-        notify(session, subject=_unit_subject(config, topic, unit), body=_unit_body(config, topic, unit, day),
-               role=NOTIFY_ROLE, source="topics")
+        subject, body = _unit_subject(config, topic, unit), _unit_body(config, topic, unit, day)
+        notify(session, subject=subject, body=body, role=NOTIFY_ROLE, source="topics")
+        for contact in assignment.unit.contacts:  # and the unit's own contact users (督办)
+            notify(session, subject=subject, body=body, user_id=contact.user_id, source="topics")
         pm.hook.item_overdue(session=session, item={
             "kind": "implementation", "ref": topic.uid, "title": topic.title, "due_ms": assignment.due_ms,
             "unit": unit, "areas": json.loads(topic.areas)}, config=config)

@@ -13,7 +13,7 @@ from shangliang.core.app import create_app
 from shangliang.core.db import transaction
 from shangliang.core.units import services as units
 
-from .conftest import LEAD, OTHER, PASSWORD
+from .conftest import LEAD, OTHER, PASSWORD, make_app
 
 COUNTY, T1, T2 = "620302", "620302001", "620302002"
 WAIT = 60.0
@@ -98,3 +98,15 @@ def test_the_township_sees_the_county_units_final_implementation_report(federati
     assert home["result"]["handling_units"] == [LEAD, OTHER]
     text = township.run("topics", "show", uid)
     assert "implementation_report" in text and "道路已修复,验收合格" in text
+    # and on the township's topic page, in the history
+    township.run("users", "add", "wang", "--role", "office", "--name", "王主任", "--password-stdin",
+                 input=PASSWORD + "\n")
+    app = make_app(township.dir)
+    try:
+        client = app.test_client()
+        signed_in = client.post("/login", data={"username": "wang", "password": PASSWORD})
+        assert signed_in.status_code == 302
+        history = client.get(f"/topics/{uid}").get_data(as_text=True).split('id="history"')[1]
+        assert "道路已修复,验收合格" in history and LEAD in history
+    finally:
+        app.extensions["shangliang.db"].engine.dispose()

@@ -182,9 +182,10 @@ def test_overdue_assignments_are_marked_notified_and_hooked(unit_app, client):
     state = run(unit_app, lambda s, n: impl.state(s, n, uid))
     assert [a["overdue"] for a in state["assignments"]] == [False, True]
     with unit_app.app_context():
-        subjects = get_session().execute(select(Notification.subject)).scalars().all()
+        notices = get_session().execute(select(Notification.recipient_role, Notification.recipient_user_id)
+                                        .where(Notification.subject.contains(OTHER))).all()
         topic = get_session().execute(select(Topic).where(Topic.uid == uid)).scalar_one()
-        assert any(OTHER in s for s in subjects)
+        assert sorted(notices, key=str) == sorted([("office", None), (None, user_id(unit_app, "cz"))], key=str)
         assert [e.action for e in topic.events][-1] == "assignment_overdue"
 
 
