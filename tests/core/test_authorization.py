@@ -730,6 +730,9 @@ def test_the_table_covers_every_kind_of_access():
     online = TABLE[("POST", "/api/v1/activities/<uid>/opinions")]
     assert [expected(online, who) for who in WHO] == ["401", "403", "403", "403", "403", "allowed", "allowed",
                                                       "403", "403", "allowed", "allowed"]
+    unit = TABLE[("POST", "/api/v1/topics/<uid>/implementation/reports")]  # implementation: a unit's report
+    assert [expected(unit, who) for who in WHO] == ["401", "403", "403", "403", "403", "403", "403",
+                                                    "allowed", "allowed", "403", "403"]
     page = TABLE[("POST", "/topics")]
     assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
                                                     "login", "403", "login", "403", "login", "403"]
