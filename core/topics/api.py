@@ -8,10 +8,13 @@ from flask import url_for
 
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
+from shangliang.core.models import Role
+from shangliang.core.units.services import unit_of_user
 from shangliang.core.web.api import actor, json_response
 
-from . import services
-from .schemas import ActionIn, AttachmentPath, AttachQuery, TopicIn, TopicListQuery, TopicPath
+from . import implementation, services
+from .schemas import (ActionIn, AssignIn, AttachmentPath, AttachQuery, InstructionIn, ReportIn, ReportPath, ReviewIn,
+                      TopicIn, TopicListQuery, TopicPath)
 from .views import send_attachment
 
 
@@ -77,3 +80,87 @@ def download_attachment(path: AttachmentPath):
     """
     found, file_path = services.attachment_file(get_session(), node_context(), path.uid, path.sha256)
     return send_attachment(found, file_path)
+
+
+# -- implementation of a result (办理实施) ----------------------------------------------------------------
+
+
+def _viewer() -> tuple[int | None, bool]:
+    """The unit the API user acts for, and whether they see their unit's part only (a handling unit's user)."""
+    user = flask.g.api_user
+    if user.role != Role.HANDLING_UNIT.value:
+        return None, False
+    unit = unit_of_user(get_session(), user.id)
+    return (unit.id if unit is not None else None), True
+
+
+def show_implementation(path: TopicPath):
+    """Show the implementation of a topic.
+
+    The units assigned with their deadlines, states and reports, the leaders' instructions, and whether the
+    topic may move on to feedback. A handling unit's user sees its own unit's assignment only.
+    """
+    unit_id, own = _viewer()
+    return json_response(implementation.state(get_session(), node_context(), path.uid, unit_id, own))
+
+
+def assign_units(path: TopicPath, body: AssignIn):
+    """Assign handling units.
+
+    At the implementing stage: the lead unit (exactly one) and participating units, each with a deadline in
+    working days on this node's calendar or a due date; all or none.
+    """
+    with transaction(actor()) as session:
+        implementation.assign(session, node_context(), path.uid, body.assignments, actor())
+        data = implementation.state(session, node_context(), path.uid)
+    return json_response(data, 201)
+
+
+def add_instruction(path: TopicPath, body: InstructionIn):
+    """Record an instruction of a leader.
+
+    A party or government leader's instruction (批示) on the topic's implementation, with its date.
+    """
+    with transaction(actor()) as session:
+        implementation.instruct(session, node_context(), path.uid, body.leader, body.body, body.date, actor())
+        data = implementation.state(session, node_context(), path.uid)
+    return json_response(data, 201)
+
+
+def file_report(path: TopicPath, body: ReportIn):
+    """File a report of a unit.
+
+    A progress or final report on the unit's own assignment, by the unit's contact user (role
+    handling_unit); a unit not assigned to the topic is refused and nothing is stored.
+    """
+    user = flask.g.api_user
+    with transaction(actor()) as session:
+        report = implementation.file_report(session, node_context(), path.uid, user.id, body.kind, body.body, actor())
+        unit_id = report.assignment.unit_id
+        data = {"report": report.as_dict(),
+                "implementation": implementation.state(session, node_context(), path.uid, unit_id, True)}
+    return json_response(data, 201)
+
+
+def review_report(path: ReportPath, body: ReviewIn):
+    """Review a report of a unit.
+
+    The office accepts or returns (with its reason) a pending report; an accepted report travels back to
+    where the topic was raised, and an accepted final report completes the unit's part.
+    """
+    with transaction(actor()) as session:
+        implementation.review_report(session, node_context(), path.uid, path.report_id, body.decision, body.comment,
+                                     actor())
+        data = implementation.state(session, node_context(), path.uid)
+    return json_response(data)
+
+
+def list_assignments():
+    """List assignments.
+
+    Units' assignments on this node, overdue first then by deadline; a handling unit's user sees its own
+    unit's only.
+    """
+    unit_id, own = _viewer()
+    rows = implementation.list_assignments(get_session(), unit_id, own)
+    return json_response({"assignments": [a.as_dict(reports=False) for a in rows]})

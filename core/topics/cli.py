@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import select
 
 from shangliang.core.clock import datetime_of
 from shangliang.core.clitools import _os_user, emit, table, with_appcontext
@@ -13,8 +14,11 @@ from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
 
-from . import schemas, services
-from .models import RAISED_BY_KINDS, STAGES
+from shangliang.core.units.services import unit_of_user
+from shangliang.core.users.models import User
+
+from . import implementation, schemas, services, supervision
+from .models import RAISED_BY_KINDS, REPORT_KINDS, STAGES
 from .statistics_cli import topics_statistics
 
 
@@ -219,3 +223,146 @@ def topics_result(uid, kind, title, summary, measures, units, as_json) -> None:
 
 # `topics statistics` (counts by stage and area, --xlsx): statistics_cli.py
 topics.add_command(topics_statistics)
+# -- implementation of a result (办理实施) ----------------------------------------------------------------
+
+
+def _user(username: str | None):
+    """The user ``--as`` names (a handling unit's contact user acting for the unit)."""
+    if username is None:
+        return None
+    user = get_session().execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise InputError(f"no user {username[:80]!r} (see: shangliang users list)", field="as")
+    return user
+
+
+def _acting(user) -> str:
+    return _actor() if user is None else f"cli:{_os_user()} as {user.username}"
+
+
+def _assignment_item(text_: str, role: str) -> schemas.AssignmentItem:
+    unit, sep, deadline = text_.rpartition("=")
+    if not sep or not unit.strip() or not deadline.strip():
+        raise InputError(f"{text_[:80]!r}: give UNIT=DEADLINE, the deadline as working days (20), +N or YYYY-MM-DD",
+                         field=role)
+    deadline = deadline.strip()
+    if deadline.isdigit():
+        return schemas.AssignmentItem(unit=unit.strip(), role=role, working_days=int(deadline))
+    return schemas.AssignmentItem(unit=unit.strip(), role=role, due=deadline)
+
+
+def _implementation_text(d) -> str:
+    lines = [f"{d['topic']}  {d['title']}  ({d['stage']})"]
+    for a in d["assignments"]:
+        lines.append(f"  {a['role']:<13} {a['unit']}  due {_date(a['due_ms'])}  {a['state']}"
+                     + ("  OVERDUE" if a["overdue"] else ""))
+        lines += [f"    report {r['id']} {r['kind']} [{r['review']}] {r['body']}"
+                  + (f" — {r['comment']}" if r["comment"] else "") for r in a.get("reports") or []]
+    lines += [f"  instruction {i['date']} {i['leader']}: {i['body']}" for i in d["instructions"]]
+    lines.append("ready for feedback" if d["ready_for_feedback"] else f"waiting: {d['waiting'] or '-'}")
+    return "\n".join(lines)
+
+
+@topics.command("implement")
+@click.argument("uid")
+@click.option("--lead", "lead", help="The lead unit (牵头单位) and its deadline: UNIT=DAYS (working days), "
+                                     "UNIT=+N or UNIT=YYYY-MM-DD.")
+@click.option("--participating", "participating", multiple=True,
+              help="A participating unit (参加单位) and its deadline, as --lead (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_implement(uid, lead, participating, as_json) -> None:
+    """Assign handling units to implement a topic's result (at the implementing stage); all or none."""
+    items = ([_assignment_item(lead, "lead")] if lead else []) + [_assignment_item(p, "participating")
+                                                                  for p in participating]
+    node = node_context()
+    with transaction() as session:
+        implementation.assign(session, node, uid, items, _actor())
+        data = implementation.state(session, node, uid)
+    emit(data, as_json, _implementation_text)
+
+
+@topics.command("instruct")
+@click.argument("uid")
+@click.option("--leader", required=True, help="The leader's name and office.")
+@click.option("--body", required=True, help="The instruction (批示).")
+@click.option("--date", "date", help="When it was given, YYYY-MM-DD (default today).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_instruct(uid, leader, body, date, as_json) -> None:
+    """Record a party or government leader's instruction (批示) on a topic's implementation."""
+    node = node_context()
+    with transaction() as session:
+        instruction = implementation.instruct(session, node, uid, leader, body, date, _actor())
+        data = instruction.as_dict()
+    emit(data, as_json, lambda d: f"instruction {d['id']} recorded: {d['date']} {d['leader']}")
+
+
+@topics.command("report")
+@click.argument("uid")
+@click.option("--as", "username", required=True, help="The unit's contact user who files it.")
+@click.option("--kind", type=click.Choice(REPORT_KINDS), required=True)
+@click.option("--body", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_report(uid, username, kind, body, as_json) -> None:
+    """File a unit's progress or final report on its own assignment, as the unit's contact user."""
+    node = node_context()
+    user = _user(username)
+    with transaction() as session:
+        report = implementation.file_report(session, node, uid, user.id, kind, body, _acting(user))
+        data = report.as_dict()
+    emit(data, as_json, lambda d: f"report {d['id']} ({d['kind']}, {d['unit']}) filed; it awaits the office's review")
+
+
+@topics.command("review-report")
+@click.argument("uid")
+@click.argument("report_id", type=int)
+@click.option("--decision", type=click.Choice(["accept", "return"]), required=True)
+@click.option("--comment", help="The office's comment (required to return it).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_review_report(uid, report_id, decision, comment, as_json) -> None:
+    """Accept or return a unit's report; an accepted one travels back to where the topic was raised."""
+    node = node_context()
+    with transaction() as session:
+        report = implementation.review_report(session, node, uid, report_id, decision, comment, _actor())
+        data = report.as_dict()
+    emit(data, as_json, lambda d: f"report {d['id']} ({d['kind']}, {d['unit']}) {d['review']}")
+
+
+@topics.command("assignments")
+@click.option("--as", "username", help="Only the assignments of the unit this user acts for.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_assignments(username, as_json) -> None:
+    """Units' assignments on this node, overdue first then by deadline."""
+    session = get_session()
+    user = _user(username)
+    unit = unit_of_user(session, user.id) if user is not None else None
+    rows = [a.as_dict(reports=False) for a in implementation.list_assignments(
+        session, unit.id if unit is not None else None, own_only=user is not None)]
+    emit(rows, as_json, lambda rs: table(
+        [[r["topic"], r["title"], r["unit"], r["role"], _date(r["due_ms"]), r["state"],
+          "overdue" if r["overdue"] else ""] for r in rs], ["topic", "title", "unit", "role", "due", "state", ""]))
+
+
+@topics.command("supervise")
+@click.option("--as-of", "as_of", help="Run the marking as of this day (YYYY-MM-DD, today or later; default now).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def topics_supervise(as_of, as_json) -> None:
+    """Mark overdue topics and units' assignments now, or as of a later day (督办); each newly overdue one is
+    notified."""
+    node = node_context()
+    at = supervision.as_of_ms(node.config, as_of, node.now_ms()) if as_of else node.now_ms()
+    with transaction() as session:
+        before = {a.id for a in implementation.list_assignments(session) if a.overdue}
+        topics_marked = supervision.mark_overdue(session, node.config, at, node.pm)
+        units_marked = [a for a in implementation.list_assignments(session) if a.overdue and a.id not in before]
+        data = {"as_of_ms": at, "topics": [t.uid for t in topics_marked],
+                "assignments": [{"topic": a.topic.uid, "unit": a.unit.name, "due_ms": a.due_ms} for a in units_marked]}
+    emit(data, as_json, lambda d: "\n".join(
+        [f"overdue topic: {u}" for u in d["topics"]]
+        + [f"overdue unit: {a['unit']} on {a['topic']} (due {_date(a['due_ms'])})" for a in d["assignments"]])
+        or "nothing newly overdue")

@@ -21,7 +21,7 @@ from shangliang.federation.errors import InvalidBody, echo
 from shangliang.federation.kinds import TOPIC_UID, Kind, ms, require, text, texts
 
 from . import limits, route as topic_route
-from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Topic, TopicAttachment
+from .models import MOVABLE, RAISED_BY_KINDS, REPORT_KINDS, ROLES, STAGES, Topic, TopicAttachment
 from .services import SHA256, answer, plain_file_name
 
 #: Limits this node keeps for a topic received from a neighbour (the columns' sizes; the wire allows more):
@@ -80,6 +80,15 @@ def _progress(body):
     if require(body, "stage", str) not in STAGES:
         raise InvalidBody(f"body.stage must be one of {', '.join(STAGES)}")
     text(body, "summary")
+    if "implementation" in body:  # an extension: a unit's report on the result's implementation, accepted
+        report = require(body, "implementation", dict)
+        where = "body.implementation"
+        text(report, "unit", where)
+        text(report, "body", where)
+        if require(report, "role", str, where) not in ROLES:
+            raise InvalidBody(f"{where}.role must be one of {', '.join(ROLES)}")
+        if require(report, "kind", str, where) not in REPORT_KINDS:
+            raise InvalidBody(f"{where}.kind must be one of {', '.join(REPORT_KINDS)}")
 
 
 def _result(body):
@@ -228,6 +237,8 @@ def _receive_answer(session: Session, node: NodeContext, topic: Topic, envelope:
             topic.stage = stage
             if stage == "closed":
                 topic.closed_ms = at
+        elif "implementation" in body:  # a unit's accepted report: the stage stays, the history shows it
+            topic.record("implementation_report", actor, origin, at, body["summary"])
     else:
         topic.record("result", actor, origin, at, body["result"]["title"], to_stage="closed")
         topic.result = json.dumps(body["result"], ensure_ascii=False)

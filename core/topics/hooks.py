@@ -75,7 +75,7 @@ def register_commands(cli):
 
 @hookimpl
 def nav_items():
-    return [(_l("Topics"), "topics.index")]
+    return [(_l("Topics"), "topics.index"), (_l("Assignments"), "topics.assignments")]
 
 
 @hookimpl

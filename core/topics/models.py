@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shangliang.core.models import Base
+from shangliang.core.units.models import HandlingUnit
 
 #: The six steps (六步议事: 收集议题, 确定议题, 议前调研, 协商议事, 办理实施, 结果反馈) and the close.
 STAGES = ("collected", "determined", "researching", "consulting", "implementing", "feedback", "closed")
@@ -114,3 +115,93 @@ class TopicAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
 
     topic: Mapped[Topic] = relationship(back_populates="attachments")
+
+
+# ---------------------------------------------------------------------------------------------
+# Implementation of a result (办理实施): units assigned with deadlines, leaders' instructions, reports
+
+#: 牵头单位 and 参加单位.
+ROLES = ("lead", "participating")
+#: assigned → reporting (a progress report filed) → final_reported (a final report awaits review) → accepted.
+ASSIGNMENT_STATES = ("assigned", "reporting", "final_reported", "accepted")
+REPORT_KINDS = ("progress", "final")
+REVIEWS = ("pending", "accepted", "returned")
+
+
+class Assignment(Base):
+    """A handling unit's part in implementing a topic's result: its role and its deadline (working days on
+    the node's calendar, kept as ``due_ms``, the end of the deadline's day)."""
+
+    __tablename__ = "topic_assignments"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("topic_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("handling_units.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    working_days: Mapped[int | None] = mapped_column(Integer)
+    due_ms: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(20), default="assigned")
+    overdue: Mapped[bool] = mapped_column(default=False)
+    assigned_ms: Mapped[int] = mapped_column(BigInteger)
+    assigned_by: Mapped[str] = mapped_column(String(200))
+
+    topic: Mapped[Topic] = relationship()
+    unit: Mapped[HandlingUnit] = relationship()
+    reports: Mapped[list[Report]] = relationship(back_populates="assignment", order_by="Report.id",
+                                                 cascade="all, delete-orphan")
+
+    def as_dict(self, reports: bool = True) -> dict[str, Any]:
+        data = {"id": self.id, "topic": self.topic.uid, "title": self.topic.title, "unit": self.unit.name,
+                "unit_id": self.unit_id, "role": self.role, "working_days": self.working_days, "due_ms": self.due_ms,
+                "state": self.state, "overdue": self.overdue, "assigned_ms": self.assigned_ms,
+                "assigned_by": self.assigned_by, "stage": self.topic.stage}
+        if reports:
+            data["reports"] = [r.as_dict() for r in self.reports]
+        return data
+
+
+class Instruction(Base):
+    """A party or government leader's instruction (批示) on a topic's implementation."""
+
+    __tablename__ = "topic_instructions"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
+    leader: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    given_on: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
+    recorded_ms: Mapped[int] = mapped_column(BigInteger)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "leader": self.leader, "body": self.body, "date": self.given_on,
+                "recorded_ms": self.recorded_ms, "recorded_by": self.recorded_by}
+
+
+class Report(Base):
+    """A unit's progress or final report on its assignment, and the office's review of it."""
+
+    __tablename__ = "topic_reports"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("topic_assignments.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    submitted_ms: Mapped[int] = mapped_column(BigInteger)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    review: Mapped[str] = mapped_column(String(20), default="pending")
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_ms: Mapped[int | None] = mapped_column(BigInteger)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+
+    assignment: Mapped[Assignment] = relationship(back_populates="reports")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "unit": self.assignment.unit.name, "role": self.assignment.role, "kind": self.kind,
+                "body": self.body, "submitted_ms": self.submitted_ms, "submitted_by": self.submitted_by,
+                "review": self.review, "comment": self.comment, "reviewed_ms": self.reviewed_ms,
+                "reviewed_by": self.reviewed_by}

@@ -131,7 +131,9 @@ class Event(BaseModel):
     at_ms: int
     actor: str
     action: str = Field(description="raised, advanced, escalated, delegated, accepted, returned, progress, result, "
-                                    "attached, overdue, overdue_cleared")
+                                    "attached, overdue, overdue_cleared; implementation: assigned, instruction, "
+                                    "report, report_accepted, report_returned, assignment_overdue, "
+                                    "assignment_overdue_cleared, implementation_report")
     node: str
     from_stage: str | None
     to_stage: str | None
@@ -238,3 +240,112 @@ class AttachmentAdded(BaseModel):
 
 class Attached(BaseModel):
     attachment: AttachmentAdded
+
+
+# ---------------------------------------------------------------------------------------------
+# Implementation of a result (办理实施)
+
+
+class ReportPath(TopicPath):
+    report_id: int = Field(description="the report's id")
+
+
+class AssignmentItem(Request):
+    """One unit's part: its role and its deadline, as working days or as a due date."""
+
+    unit: str = Field(description="a handling unit of this node, by name or id")
+    role: str = Field(description="`lead` (牵头单位, exactly one per topic) or `participating` (参加单位)")
+    working_days: int | None = Field(None, description="the deadline: this many working days from today on this "
+                                                       "node's calendar (1 to 365)")
+    due: str | None = Field(None, description="or the deadline as `YYYY-MM-DD` (not past), `+N` or `Nwd`")
+
+
+class AssignIn(Request):
+    """Units to assign, all or none; afterwards the topic has exactly one lead unit."""
+
+    assignments: list[AssignmentItem]
+
+
+class InstructionIn(Request):
+    """A party or government leader's instruction (批示)."""
+
+    leader: str = Field(description="the leader's name and office, at most 200 characters")
+    body: str = Field(description="the instruction, at most 5,000 characters")
+    date: str | None = Field(None, description="when it was given, `YYYY-MM-DD`, not in the future (default today)")
+
+
+class ReportIn(Request):
+    """A unit's report on its own assignment, filed by the unit's contact user."""
+
+    kind: str = Field(description="`progress` or `final`")
+    body: str = Field(description="the report, at most 10,000 characters")
+
+
+class ReviewIn(Request):
+    """The office's review of a unit's report."""
+
+    decision: str = Field(description="`accept` or `return`")
+    comment: str | None = Field(None, description="the office's comment; required for `return`")
+
+
+class ReportOut(BaseModel):
+    id: int
+    unit: str
+    role: str
+    kind: str
+    body: str
+    submitted_ms: int
+    submitted_by: str
+    review: str = Field(description="pending, accepted or returned")
+    comment: str | None
+    reviewed_ms: int | None
+    reviewed_by: str | None
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    topic: str
+    title: str
+    unit: str
+    unit_id: int
+    role: str
+    working_days: int | None
+    due_ms: int
+    state: str = Field(description="assigned, reporting, final_reported or accepted")
+    overdue: bool
+    assigned_ms: int
+    assigned_by: str
+    stage: str = Field(description="the topic's stage")
+    reports: list[ReportOut] | None = None
+
+
+class InstructionOut(BaseModel):
+    id: int
+    leader: str
+    body: str
+    date: str
+    recorded_ms: int
+    recorded_by: str
+
+
+class Implementation(BaseModel):
+    """A topic's implementation; a handling unit's user sees its own unit's assignment only."""
+
+    topic: str
+    title: str
+    stage: str
+    holder: str
+    assignments: list[AssignmentOut] = Field(description="the lead unit first")
+    instructions: list[InstructionOut]
+    waiting: str | None = Field(description="why the topic cannot move on to feedback yet (null: it can, or no "
+                                            "unit was assigned)")
+    ready_for_feedback: bool
+
+
+class ReportFiled(BaseModel):
+    report: ReportOut
+    implementation: Implementation
+
+
+class AssignmentList(BaseModel):
+    assignments: list[AssignmentOut] = Field(description="overdue first, then by deadline")

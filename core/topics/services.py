@@ -34,7 +34,7 @@ from shangliang.federation.envelope import MAX_HOPS
 from shangliang.federation.ids import ulid
 
 from . import limits, route as topic_route
-from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Topic, TopicAttachment
+from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Assignment, Topic, TopicAttachment
 from .routing import Route
 from .schemas import (AcceptAction, AdvanceAction, DelegateAction, EscalateAction, ResultAction, ReturnAction,
                       TopicIn)
@@ -260,6 +260,10 @@ def advance(session: Session, node: NodeContext, topic: Topic, to_stage: str, no
     if to_stage == "closed":
         raise InputError(f"topic {topic.uid} closes only with its result: record the consultation's result "
                          "(topics result), which closes it and sends it back to where it was raised", field="to_stage")
+    if (from_stage, to_stage) == ("implementing", "feedback"):
+        waiting = implementation_pending(session, topic)
+        if waiting:
+            raise LeadReportPending(waiting)
     _guard(node, topic, from_stage, to_stage)
     note = text(note, "note", limits.PROGRESS_SUMMARY, False)
     now = node.now_ms()
@@ -271,6 +275,37 @@ def advance(session: Session, node: NodeContext, topic: Topic, to_stage: str, no
     answer(session, node, topic, "topic.progress", {"stage": to_stage, "summary": note or to_stage})
     _stage_changed(session, node, topic, from_stage, to_stage, actor)
     return topic
+
+
+class LeadReportPending(Conflict):
+    """``implementing`` → ``feedback`` refused: the topic's implementation has no lead unit, or the lead unit's
+    final report is not accepted yet."""
+
+
+def _assignments(session: Session, topic: Topic) -> list[Assignment]:
+    return list(session.execute(select(Assignment).where(Assignment.topic_id == topic.id)
+                                .order_by(Assignment.role != "lead", Assignment.id)).scalars())
+
+
+def implementation_pending(session: Session, topic: Topic) -> str | None:
+    """Why the topic's implementation is not done (None when it is, or when no unit was assigned): the stage
+    ``feedback`` waits for the lead unit's final report, accepted by the office."""
+    assignments = _assignments(session, topic)
+    if not assignments:
+        return None
+    lead = next((a for a in assignments if a.role == "lead"), None)
+    if lead is None:
+        return (f"topic {topic.uid} has handling units but no lead unit: assign the lead unit (牵头单位) and accept "
+                "its final report before feedback")
+    if lead.state != "accepted":
+        return (f"topic {topic.uid} waits for the final report of its lead unit {lead.unit.name} (牵头单位), "
+                f"accepted by the office, before feedback; the unit's state: {lead.state}")
+    return None
+
+
+def assigned_unit_names(session: Session, topic: Topic) -> list[str]:
+    """The names of the units assigned to implement the topic, the lead unit first."""
+    return [a.unit.name for a in _assignments(session, topic)]
 
 
 def escalate(session: Session, node: NodeContext, topic: Topic, note: str, actor: str) -> dict[str, Any]:
@@ -369,6 +404,9 @@ def record_result(session: Session, node: NodeContext, topic: Topic, kind: str, 
               "measures": [text(m, "measure", limits.MEASURE) for m in _at_most(measures, "measures", limits.MEASURES)],
               "handling_units": [text(u, "handling unit", limits.HANDLING_UNIT)
                                  for u in _at_most(handling_units, "handling_units", limits.HANDLING_UNITS)]}
+    assigned = assigned_unit_names(session, topic)
+    if assigned:  # the units that implemented it (lead first), then any others named
+        result["handling_units"] = assigned + [u for u in result["handling_units"] if u not in assigned]
     _guard(node, topic, "feedback", "closed")
     now = node.now_ms()
     envelope = answer(session, node, topic, "topic.result", {"result": result, "closed_ms": now})

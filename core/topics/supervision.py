@@ -24,7 +24,7 @@ from shangliang.core.clock import datetime_of, now_ms as _now_ms
 from shangliang.core.errors import InputError
 from shangliang.core.notifications import notify
 
-from .models import Topic
+from .models import Assignment, Topic
 
 MAX_WORKING_DAYS = 365
 NOTIFY_ROLE = "office"  # the committee office's staff (Role.OFFICE)
@@ -158,7 +158,88 @@ def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None
         topic.record("overdue_cleared", "system", node_id, now, note)
 
     session.flush()
+    mark_overdue_assignments(session, config, now, pm)
     return list(overdue)
+
+
+# ---------------------------------------------------------------------------------------------
+# Implementation: a unit's assignment past its deadline without an accepted final report
+
+
+def mark_overdue_assignments(session: Session, config: Mapping[str, Any], now_ms: int | None = None,
+                             pm: Any = None) -> list[Assignment]:
+    """Mark the assignments of topics held here whose deadline has passed and whose final report is not
+    accepted; clear those whose final report was accepted since.
+
+    Each change is a topic event by ``system``; each newly overdue assignment is notified to the office, to
+    the unit's contact users and to hook ``item_overdue`` (kind ``implementation``), in the caller's transaction. Returns those newly
+    marked; a second run at the same time marks nothing.
+    """
+    node_id = config["NODE_ID"]
+    now = _now_ms() if now_ms is None else now_ms
+    overdue = session.execute(
+        select(Assignment).join(Topic, Assignment.topic_id == Topic.id)
+        .where(Topic.holder == node_id, Topic.stage != "closed", Assignment.state != "accepted",
+               Assignment.due_ms < now, Assignment.overdue.is_(False))
+        .order_by(Assignment.due_ms, Assignment.id)
+        .with_for_update(skip_locked=True, of=Assignment)
+    ).scalars().all()
+    if overdue and pm is None:
+        from shangliang.core.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
+    for assignment in overdue:
+        topic, unit = assignment.topic, assignment.unit.name
+        day = due_date(config, assignment.due_ms).isoformat()
+        assignment.overdue = True
+        topic.record("assignment_overdue", "system", node_id, now, f"{unit}: due {day} passed")
+        subject, body = _unit_subject(config, topic, unit), _unit_body(config, topic, unit, day)
+        notify(session, subject=subject, body=body, role=NOTIFY_ROLE, source="topics")
+        for contact in assignment.unit.contacts:  # and the unit's own contact users (督办)
+            notify(session, subject=subject, body=body, user_id=contact.user_id, source="topics")
+        pm.hook.item_overdue(session=session, item={
+            "kind": "implementation", "ref": topic.uid, "title": topic.title, "due_ms": assignment.due_ms,
+            "unit": unit, "areas": json.loads(topic.areas)}, config=config)
+
+    cleared = session.execute(
+        select(Assignment).where(Assignment.overdue.is_(True), Assignment.state == "accepted")
+        .order_by(Assignment.id).with_for_update(skip_locked=True)
+    ).scalars().all()
+    for assignment in cleared:
+        assignment.overdue = False
+        assignment.topic.record("assignment_overdue_cleared", "system", node_id, now,
+                                f"{assignment.unit.name}: final report accepted")
+    session.flush()
+    return list(overdue)
+
+
+def as_of_ms(config: Mapping[str, Any], day: str, now_ms: int | None = None) -> int:
+    """The moment a marking "as of" ``day`` (YYYY-MM-DD, today or later) runs at: now for today, the start of
+    that day (in the node's time zone) for a later one."""
+    try:
+        date = dt.date.fromisoformat(str(day).strip())
+    except ValueError:
+        raise InputError(f"{str(day)[:40]!r} is not a date (YYYY-MM-DD)", field="as_of") from None
+    now = _now_ms() if now_ms is None else now_ms
+    current = today(config, now)
+    if date < current:
+        raise InputError(f"{date.isoformat()} has passed (today is {current.isoformat()}): supervision runs as of "
+                         "today or a later day", field="as_of")
+    if date == current:
+        return now
+    return end_of_day_ms(config, date - dt.timedelta(days=1)) + 1
+
+
+def _unit_subject(config: Mapping[str, Any], topic: Topic, unit: str) -> str:
+    if _chinese(config):
+        return f"承办逾期:{unit} · {topic.title}"
+    return f"Implementation overdue: {unit} · {topic.title}"
+
+
+def _unit_body(config: Mapping[str, Any], topic: Topic, unit: str, day: str) -> str:
+    if _chinese(config):
+        return f"议题 {topic.uid}「{topic.title}」的承办单位 {unit} 办理期限 {day} 已过,最终办理报告尚未通过审核。"
+    return f"{unit} was due to report on topic {topic.uid} “{topic.title}” by {day}; its final report is not accepted."
 
 
 def _chinese(config: Mapping[str, Any]) -> bool:

@@ -22,9 +22,12 @@ from shangliang.core.web.api import describe
 from shangliang.core.web.views import level_label
 from shangliang.federation import peers
 
-from . import services
+from shangliang.core.models import Role
+from shangliang.core.units import services as units
+
+from . import implementation, services
 from .models import MOVABLE, RAISED_BY_KINDS, STAGES
-from .schemas import ActionIn, TopicIn
+from .schemas import ActionIn, AssignmentItem, TopicIn
 
 # Flask's context-bound proxies (request, g, current_app, current_user) are used through their modules:
 # a proxy bound to a name here would be probed outside any app context by `plugins list`.
@@ -56,7 +59,10 @@ def action_label(action: str) -> str:
         "delegated": _("delegated"), "delegate": _("delegated"), "accepted": _("accepted"),
         "returned": _("returned"), "return": _("returned"), "progress": _("progress"), "result": _("result"),
         "reply": _("reply"), "overdue": _("overdue"), "overdue_cleared": _("no longer overdue"),
-        "attached": _("attached"),
+        "attached": _("attached"), "assigned": _("unit assigned"), "instruction": _("leader's instruction"),
+        "report": _("unit's report"), "report_accepted": _("report accepted"), "report_returned": _("report returned"),
+        "assignment_overdue": _("unit overdue"), "assignment_overdue_cleared": _("unit no longer overdue"),
+        "implementation_report": _("implementation report"),
     }
     return labels.get(action, action)
 
@@ -93,6 +99,23 @@ def size_label(size: int) -> str:
     return _("%(n)s bytes", n=size)
 
 
+def role_label(role: str) -> str:
+    return {"lead": _("Lead unit"), "participating": _("Participating unit")}.get(role, role)
+
+
+def assignment_state_label(state: str) -> str:
+    return {"assigned": _("Assigned"), "reporting": _("Reporting"), "final_reported": _("Final report filed"),
+            "accepted": _("Final report accepted")}.get(state, state)
+
+
+def report_kind_label(kind: str) -> str:
+    return {"progress": _("Progress report"), "final": _("Final report")}.get(kind, kind)
+
+
+def review_label(review: str) -> str:
+    return {"pending": _("awaiting review"), "accepted": _("accepted"), "returned": _("returned")}.get(review, review)
+
+
 def can_write() -> bool:
     return auth.has_role(auth.current_user(), services.WRITERS)
 
@@ -101,7 +124,9 @@ def template_helpers() -> dict[str, Any]:
     """What the topic templates use (a context processor of the pages blueprint)."""
     return {"stage_label": stage_label, "kind_label": kind_label, "action_label": action_label,
             "message_label": message_label, "node_level": node_level, "when": when, "day": day,
-            "level_label": level_label, "size_label": size_label,
+            "level_label": level_label, "size_label": size_label, "role_label": role_label,
+            "assignment_state_label": assignment_state_label, "report_kind_label": report_kind_label,
+            "review_label": review_label,
             "attachment_limit": services.attachment_limit(flask.current_app.config),
             "can_write": can_write(), "STAGES": STAGES, "RAISED_BY_KINDS": RAISED_BY_KINDS,
             "node_id": flask.current_app.config["NODE_ID"]}
@@ -209,9 +234,113 @@ def show(uid: str):
     except NotFound:
         abort(404)
     data = services.show(session, node_context(), topic)
+    unit_id, own = _viewer_unit()
+    impl = implementation.state(session, node_context(), uid, unit_id, own)
     return render_template("topics/show.html", topic=data,
                            forms=_applicable(data, data["suggestion"], peers.child_ids(session)),
-                           diagram=route_diagram(data["route"]), progress=_progress(data["stage"]))
+                           diagram=route_diagram(data["route"]), progress=_progress(data["stage"]), impl=impl,
+                           impl_forms=_implementation_forms(data, impl, unit_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Implementation of a result (办理实施): the office's forms and the unit's
+
+
+def _viewer_unit() -> tuple[int | None, bool]:
+    """The unit the signed-in user acts for, and whether they see only its part (a handling unit's user)."""
+    user = auth.current_user()
+    if user is None or user.role != Role.HANDLING_UNIT.value:
+        return None, False
+    unit = units.unit_of_user(get_session(), user.id)
+    return (unit.id if unit is not None else None), True
+
+
+def _implementation_forms(topic: Mapping[str, Any], impl: Mapping[str, Any], unit_id: int | None) -> dict[str, Any]:
+    held = topic["holder"] == flask.current_app.config["NODE_ID"] and not topic["awaiting_acceptance"]
+    implementing = held and topic["stage"] == "implementing"
+    writer = can_write()
+    mine = next((a for a in impl["assignments"] if a["unit_id"] == unit_id), None) if unit_id is not None else None
+    return {
+        "assign": writer and implementing,
+        "units": [u.name for u in units.list_units(get_session(), active_only=True)] if writer and implementing else [],
+        "instruct": writer and held and topic["stage"] in implementation.INSTRUCTED_AT,
+        "review": writer and implementing,
+        "report": implementing and mine is not None and mine["state"] != "accepted",
+        "unit": mine["unit"] if mine else None,
+    }
+
+
+def _implementation_form(uid: str, work_of: Any):
+    """Run one implementation form: the service ``work_of(session)`` returns the flashed message."""
+    here = url_for("topics.show", uid=uid) + "#implementation"
+
+    def work(session):
+        return "success", work_of(session), here
+
+    try:
+        return forms.run_once(_actor(), work)
+    except NotFound:
+        abort(404)
+    except (InputError, Conflict, ValidationError) as exc:
+        flash(_("Refused: %(message)s", message=_refusal(exc)), "error")
+        return redirect(here, 303)
+
+
+def assign_unit(uid: str):
+    form = flask.request.form
+    deadline = (form.get("deadline") or "").strip()
+
+    def work(session):
+        fields = {"unit": form.get("unit", ""), "role": form.get("role", "")}
+        if deadline.isdigit():
+            fields["working_days"] = int(deadline)
+        else:
+            fields["due"] = deadline
+        (made,) = implementation.assign(session, node_context(), uid, [AssignmentItem.model_validate(fields)], _actor())
+        return _("Assigned %(unit)s, due %(day)s.", unit=made.unit.name, day=day(made.due_ms))
+
+    return _implementation_form(uid, work)
+
+
+def instruct(uid: str):
+    form = flask.request.form
+
+    def work(session):
+        implementation.instruct(session, node_context(), uid, form.get("leader", ""), form.get("body", ""),
+                                form.get("date") or None, _actor())
+        return _("The instruction is recorded.")
+
+    return _implementation_form(uid, work)
+
+
+def file_report(uid: str):
+    form = flask.request.form
+
+    def work(session):
+        report = implementation.file_report(session, node_context(), uid, auth.current_user().id, form.get("kind", ""),
+                                            form.get("body", ""), _actor())
+        return _("Report filed for %(unit)s; it awaits the office's review.", unit=report.assignment.unit.name)
+
+    return _implementation_form(uid, work)
+
+
+def review_report(uid: str, report_id: int):
+    form = flask.request.form
+
+    def work(session):
+        report = implementation.review_report(session, node_context(), uid, report_id, form.get("decision", ""),
+                                              form.get("comment") or None, _actor())
+        return _("Report %(id)s: %(review)s.", id=report.id, review=review_label(report.review))
+
+    return _implementation_form(uid, work)
+
+
+def assignments():
+    session = get_session()
+    unit_id, own = _viewer_unit()
+    unit = units.get_unit(session, unit_id) if unit_id is not None else None
+    rows = [a.as_dict(reports=False) for a in implementation.list_assignments(session, unit_id, own)]
+    return render_template("topics/assignments.html", rows=rows, unit=unit.name if unit is not None else None)
 
 
 def attach(uid: str):

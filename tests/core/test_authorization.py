@@ -17,6 +17,8 @@ route and the answer an allowed request gets:
   ``forbidden``, anonymous 401 — the JSON error body of docs/api.md;
 - ``PAGE_ONLINE``, ``API_ONLINE``: as ``PAGE_WRITE`` and ``API_WRITE`` but for ``member`` and ``public``
   (an opinion posted online while an activity's window is open, 网络协商); other roles 403.
+- ``PAGE_UNIT``, ``API_UNIT``: as ``PAGE_WRITE`` and ``API_WRITE`` but for ``handling_unit`` (a unit's
+  report on its part in implementing a result, filed by its contact user); other roles 403.
 
 An allowed write is checked by its effect (a topic raised, its stage moved, a file attached), a refused one
 by nothing having changed. The node is real (``make_node``, users added with ``users add``) and has CSRF
@@ -39,7 +41,7 @@ from shangliang.core.activities.models import Activity, Invitation, Material, Op
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
-from shangliang.core.topics.models import Topic, TopicAttachment, TopicEvent
+from shangliang.core.topics.models import Assignment, Instruction, Report, Topic, TopicAttachment, TopicEvent
 from shangliang.core.units.models import HandlingUnit
 from sqlalchemy import func, select
 
@@ -72,6 +74,8 @@ PAGE_ONLINE, API_ONLINE = "page_online", "api_online"
 # handling units: read by admin, office and handling_unit (its own unit: the matrix unit is matrix_handling_unit's)
 PAGE_UNIT_READ, API_UNIT_READ = "page_unit_read", "api_unit_read"
 UNIT_READERS = WRITERS | {"handling_unit"}
+PAGE_UNIT, API_UNIT = "page_unit", "api_unit"  # implementation: a handling unit's contact user reports
+MATRIX_UNIT = "矩阵交通局"  # the handling unit matrix_handling_unit acts for
 ACTIVITY = {"form": "special", "title": "专题协商会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
             "place": "会议室", "organiser": "提案委员会"}
 
@@ -186,6 +190,20 @@ def _plan_has(status: str | None = None, items: int | None = None, steps: int | 
     return check
 
 
+def _impl_uid(call: Call) -> str:
+    return call.path.split("/topics/")[1].split("/")[0]  # …/topics/<uid>/implementation/…
+
+
+def _impl_has(assignments: int | None = None, instructions: int | None = None, reports: int | None = None,
+              reviewed: int | None = None) -> Callable[[Matrix, Call, Any], bool]:
+    def check(m: Matrix, call: Call, response) -> bool:
+        found = m.implementation_rows(_impl_uid(call))
+        want = (assignments, instructions, reports, reviewed)
+        return all(w is None or w == f for w, f in zip(want, found))
+
+    return check
+
+
 PLAN_ITEM = {"form": "forum", "planned_month": 3, "lead": "提案委员会", "topic": TOPIC,
              "participants": {"departments": ["区委办公室", "区交通局"]}}
 PLAN_ITEM_FORM = {"form": "forum", "planned_month": "3", "lead": "提案委员会", "departments": "区委办公室、区交通局", **{k: v for k, v in TOPIC.items()
@@ -200,9 +218,6 @@ def _unit_named(m: Matrix, call: Call, response) -> bool:
 
 def _unit_phone(m: Matrix, call: Call, response) -> bool:
     return m.unit_phone(MATRIX_UNIT) == m.last_phone
-
-
-MATRIX_UNIT = "矩阵交通局"
 
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -249,6 +264,35 @@ TABLE: dict[tuple[str, str], Entry] = {
         content_type="application/octet-stream"), _attached, writes=True),
     ("GET", "/api/v1/topics/<uid>/attachments/<sha256>"): Entry(API_READ, 200, lambda m: Call(
         f"/api/v1/topics/{m.uid}/attachments/{m.sha256}")),
+    # implementation of a topic's result (办理实施): the office assigns, instructs and reviews; a unit reports
+    ("GET", "/topics/assignments"): Entry(PAGE_READ, 200, lambda m: Call("/topics/assignments")),
+    ("POST", "/topics/<uid>/implementation/assign"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/topics/{m.implementing_topic()}/implementation/assign", form=_csrf_form(
+            m, {"unit": MATRIX_UNIT, "role": "lead", "deadline": "10"})), _impl_has(assignments=1), writes=True),
+    ("POST", "/topics/<uid>/implementation/instruct"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/topics/{m.implementing_topic()}/implementation/instruct", form=_csrf_form(
+            m, {"leader": "张区长", "body": "请抓紧办理"})), _impl_has(instructions=1), writes=True),
+    ("POST", "/topics/<uid>/implementation/report"): Entry(PAGE_UNIT, 303, lambda m: Call(
+        f"/topics/{m.assigned_topic()}/implementation/report", form=_csrf_form(
+            m, {"kind": "progress", "body": "已开工"})), _impl_has(reports=1), writes=True),
+    ("POST", "/topics/<uid>/implementation/reports/<int:report_id>/review"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        "/topics/{}/implementation/reports/{}/review".format(*m.pending_report()), form=_csrf_form(
+            m, {"decision": "accept"})), _impl_has(reviewed=1), writes=True),
+    ("GET", "/api/v1/topics/assignments"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics/assignments")),
+    ("GET", "/api/v1/topics/<uid>/implementation"): Entry(API_READ, 200, lambda m: Call(
+        f"/api/v1/topics/{m.uid}/implementation")),
+    ("POST", "/api/v1/topics/<uid>/implementation/assignments"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/topics/{m.implementing_topic()}/implementation/assignments", json={"assignments": [
+            {"unit": MATRIX_UNIT, "role": "lead", "working_days": 10}]}), _impl_has(assignments=1), writes=True),
+    ("POST", "/api/v1/topics/<uid>/implementation/instructions"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/topics/{m.implementing_topic()}/implementation/instructions",
+        json={"leader": "张区长", "body": "请抓紧办理"}), _impl_has(instructions=1), writes=True),
+    ("POST", "/api/v1/topics/<uid>/implementation/reports"): Entry(API_UNIT, 201, lambda m: Call(
+        f"/api/v1/topics/{m.assigned_topic()}/implementation/reports", json={"kind": "progress", "body": "已开工"}),
+        _impl_has(reports=1), writes=True),
+    ("POST", "/api/v1/topics/<uid>/implementation/reports/<int:report_id>/review"): Entry(API_WRITE, 200, lambda m: Call(
+        "/api/v1/topics/{}/implementation/reports/{}/review".format(*m.pending_report()), json={"decision": "accept"}),
+        _impl_has(reviewed=1), writes=True),
     # plan pages
     ("GET", "/plans"): Entry(PAGE_READ, 200, lambda m: Call("/plans")),
     ("POST", "/plans"): Entry(PAGE_WRITE, 303, lambda m: Call("/plans", form=_csrf_form(
@@ -411,6 +455,14 @@ def expected(entry: Entry, who: Who) -> str:
         if who.role is None:
             return "401"
         return "allowed" if who.role in ONLINE else "403"
+    if entry.access == PAGE_UNIT:
+        if not signed_in:
+            return "login"
+        return "allowed" if who.role == "handling_unit" else "403"
+    if entry.access == API_UNIT:
+        if who.role is None:
+            return "401"
+        return "allowed" if who.role == "handling_unit" else "403"
     raise AssertionError(f"unknown access {entry.access!r}")
 
 
@@ -533,6 +585,44 @@ class Matrix:
         assert moved.status_code == 200, moved.get_data(as_text=True)
         return uid
 
+    def implementing_topic(self) -> str:
+        """A fresh topic advanced to ``implementing`` (units are assigned there)."""
+        uid = self.determined_topic()
+        for stage in ("researching", "consulting", "implementing"):
+            moved = self.app.test_client().post(f"/api/v1/topics/{uid}/actions", headers=self.basic("matrix_setup"),
+                                                json={"action": "advance", "to_stage": stage})
+            assert moved.status_code == 200, moved.get_data(as_text=True)
+        return uid
+
+    def assigned_topic(self) -> str:
+        """A fresh implementing topic whose lead unit is the unit matrix_handling_unit acts for."""
+        uid = self.implementing_topic()
+        answer = self.app.test_client().post(f"/api/v1/topics/{uid}/implementation/assignments",
+                                             headers=self.basic("matrix_setup"), json={"assignments": [
+                                                 {"unit": MATRIX_UNIT, "role": "lead", "working_days": 10}]})
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        return uid
+
+    def pending_report(self) -> tuple[str, int]:
+        """A fresh assigned topic with the unit's final report awaiting review: its uid and the report's id."""
+        uid = self.assigned_topic()
+        answer = self.app.test_client().post(f"/api/v1/topics/{uid}/implementation/reports",
+                                             headers=self.basic("matrix_handling_unit"),
+                                             json={"kind": "final", "body": "已完工"})
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        return uid, answer.get_json()["report"]["id"]
+
+    def implementation_rows(self, uid: str) -> tuple:
+        """The topic's assignments, instructions, reports and reviewed reports."""
+        with self.app.app_context():
+            session = get_session()
+            topic = session.execute(select(Topic.id).where(Topic.uid == uid)).scalar()
+            count = lambda query: session.execute(query).scalar()  # noqa: E731
+            reports = select(func.count()).select_from(Report).join(Assignment).where(Assignment.topic_id == topic)
+            return (count(select(func.count()).select_from(Assignment).where(Assignment.topic_id == topic)),
+                    count(select(func.count()).select_from(Instruction).where(Instruction.topic_id == topic)),
+                    count(reports), count(reports.where(Report.review != "pending")))
+
     def fresh_activity(self, window: bool = False) -> str:
         """An activity planned on a fresh topic (with its online window open when ``window``)."""
         client = self.app.test_client()
@@ -568,14 +658,16 @@ class Matrix:
 
     def fingerprint(self) -> tuple:
         """How much the node holds: topics, their events and attachments; plans and their rows; activities,
-        their invitations, materials and opinions; the messages it sends."""
+        their invitations, materials and opinions; the messages it sends; implementation assignments,
+        instructions and reports."""
         from shangliang.federation.models import OutboxMessage
 
         with self.app.app_context():
             session = get_session()
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
-                                       Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit))
+                                       Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
+                                       Assignment, Instruction, Report))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -697,7 +789,7 @@ def test_the_table_covers_every_kind_of_access():
     """Every kind of access is exercised, and the expectations differ where they should."""
     kinds = {entry.access for entry in TABLE.values()}
     assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE, PAGE_ONLINE, API_ONLINE, PAGE_UNIT_READ,
-                     API_UNIT_READ}
+                     API_UNIT_READ, PAGE_UNIT, API_UNIT}
     write = TABLE[("POST", "/api/v1/topics")]
     assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "403", "403", "403", "403"]
@@ -707,6 +799,9 @@ def test_the_table_covers_every_kind_of_access():
     units = TABLE[("GET", "/api/v1/units/<ref>")]
     assert [expected(units, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "allowed", "allowed", "403", "403"]
+    unit = TABLE[("POST", "/api/v1/topics/<uid>/implementation/reports")]  # implementation: a unit's report
+    assert [expected(unit, who) for who in WHO] == ["401", "403", "403", "403", "403", "403", "403",
+                                                    "allowed", "allowed", "403", "403"]
     page = TABLE[("POST", "/topics")]
     assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
                                                     "login", "403", "login", "403", "login", "403"]

@@ -101,3 +101,45 @@ def attachment_rows(app) -> int:
 
     with app.app_context():
         return get_session().scalar(select(func.count()).select_from(TopicAttachment))
+
+
+# -- implementation (办理实施): handling units with contact users, a topic at the implementing stage -------
+
+LEAD, OTHER, IDLE = "区交通运输局", "区财政局", "区民政局"
+
+
+def add_units(app, runner, node_dir) -> None:
+    """Three handling units with one contact user each: jt (交通), cz (财政), mz (民政, never assigned)."""
+    from shangliang.core.db import transaction
+    from shangliang.core.units import services as units
+
+    for username in ("jt", "cz", "mz"):
+        expect_user_added(runner, node_dir, username, "handling_unit")
+    with app.app_context(), transaction("test") as session:
+        units.add_unit(session, LEAD, "government", contacts=["jt"])
+        units.add_unit(session, OTHER, "government", contacts=["cz"])
+        units.add_unit(session, IDLE, "government", contacts=["mz"])
+
+
+def implementing_topic(client, user="wang", **changes) -> str:
+    """A topic raised here and advanced to ``implementing`` through the API."""
+    uid = create(client, user=user, **changes).get_json()["topic"]["uid"]
+    for stage in ("determined", "researching", "consulting", "implementing"):
+        moved = act(client, uid, "advance", user=user, to_stage=stage)
+        assert moved.status_code == 200, moved.get_data(as_text=True)
+    return uid
+
+
+def implementation_rows(app) -> dict:
+    from shangliang.core.topics.models import Assignment, Instruction, Report
+
+    with app.app_context():
+        session = get_session()
+        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                for model in (Assignment, Instruction, Report)}
+
+
+@pytest.fixture
+def unit_app(app, runner, township):
+    add_units(app, runner, township)
+    return app
