@@ -191,6 +191,9 @@ def review_report(session: Session, node: NodeContext, uid: str, report_id: int,
             assignment.overdue = False
     topic.record("report_accepted" if decision == "accept" else "report_returned", actor, node.id, now,
                  f"{report.kind} {assignment.unit.name}" + (f": {comment}" if comment else ""))
+    if report.kind == "final" and decision == "accept" and assignment.role == "lead":
+        # the record the six-step rule (plugins/province/six_step) asks of the implementing stage
+        topic.record("final_report_accepted", actor, node.id, now, assignment.unit.name)
     session.flush()
     if decision == "accept":
         services.answer(session, node, topic, "topic.progress", {

@@ -14,7 +14,7 @@ from shangliang.core.errors import Conflict, InputError
 from shangliang.core.models import Notification
 from shangliang.core.plugins import get_plugin_manager, hookimpl
 from shangliang.core.topics import implementation as impl
-from shangliang.core.topics.models import Assignment, Topic
+from shangliang.core.topics.models import Assignment, Topic, TopicEvent
 from shangliang.core.topics.supervision import as_of_ms, mark_overdue
 from shangliang.core.users.models import User
 
@@ -127,6 +127,12 @@ def test_a_unit_reports_only_on_its_own_assignment(unit_app, client):
     assert [a["unit"] for a in cz["assignments"]] == [OTHER]
 
 
+def final_accepted_events(app, uid):
+    with app.app_context():
+        return get_session().execute(select(TopicEvent.note).join(Topic, TopicEvent.topic_id == Topic.id).where(
+            Topic.uid == uid, TopicEvent.action == "final_report_accepted")).scalars().all()
+
+
 def test_feedback_waits_for_the_lead_units_accepted_final_report(unit_app, client):
     uid = implementing_topic(client)
     assign_two(unit_app, uid)
@@ -139,8 +145,10 @@ def test_feedback_waits_for_the_lead_units_accepted_final_report(unit_app, clien
         review(unit_app, uid, first, "return")
     assert review(unit_app, uid, first, "return", "缺少验收材料") == "returned"
     assert act(client, uid, "advance", to_stage="feedback").status_code == 409
+    assert final_accepted_events(unit_app, uid) == []  # a returned report is no record for the six-step rule
     second = report(unit_app, uid, "jt", body="已补充验收材料")
     assert review(unit_app, uid, second) == "accepted"
+    assert final_accepted_events(unit_app, uid) == [LEAD]  # the implementing stage's record (六步议事)
     with pytest.raises(Conflict, match="accepted already"):
         review(unit_app, uid, second)
     with pytest.raises(Conflict, match="accepted already"):
