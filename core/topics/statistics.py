@@ -9,6 +9,22 @@ The counting rule, in one place for the page, the API, the command and the .xlsx
 - *by stage*: its stage now; every stage is listed, in the order of the six steps and the close, zeros too;
 - *by area*: once for every division code it concerns (a topic about two towns counts for each), so the
   area counts may add up to more than the total; the most frequent first, then by code.
+
+Implementation of results (办理实施), ``implementation_statistics``, counted by its own rule:
+
+- an *assignment* (a handling unit's part in a topic's implementation) counts in year Y when it was *made*
+  in Y (``assigned_ms``, the same bounds), whenever its topic was raised: a unit's year is the work it was
+  given that year;
+- *by state*: its state now (assigned, reporting, final_reported, accepted), all four listed, zeros too;
+- *overdue now*: not accepted, and either marked overdue by supervision or past its deadline while its topic
+  is still open (the marking's own rule, without waiting for its next run);
+- *per unit*: assigned, accepted, overdue now, accepted on time (the accepted final report was *filed* by
+  the deadline) and the on-time share: on time / (accepted + overdue now), the assignments whose outcome is
+  known; ``None`` when there are none; the most assigned first, then by name;
+- *results*: topics whose result was recorded (fed back and closed) in Y on this node, by whether their
+  implementation is complete: every assigned unit's final report accepted (``complete``), some unit's not
+  (``incomplete``), or no unit assigned on this node (``no_units``: implemented without units, or a result
+  received from the node that held it).
 """
 
 from __future__ import annotations
@@ -21,10 +37,11 @@ from zoneinfo import ZoneInfo
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
-from sqlalchemy import select
+from shangliang.core.units.models import HandlingUnit
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import STAGES, Topic
+from .models import ASSIGNMENT_STATES, STAGES, Assignment, Report, Topic
 
 #: The years one may ask about.
 FIRST_YEAR, LAST_YEAR = 1970, 2999
@@ -76,18 +93,102 @@ def topic_statistics(session: Session, node: NodeContext, year: int | None = Non
         "overdue": overdue,
         "by_stage": known,
         "by_area": [{"area": code, "count": n} for code, n in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "implementation": implementation_statistics(session, node, year),
     }
 
 
-def sheets(stats: dict[str, Any], stage_label: Any, area_label: Any, headers: dict[str, str]) -> list[Any]:
-    """The export of ``stats`` as two sheets (by stage, by area); labels and headers come from the caller,
-    in the reader's language."""
+#: How a result's implementation stands.
+COMPLETION = ("complete", "incomplete", "no_units")
+
+
+def implementation_statistics(session: Session, node: NodeContext, year: int | None = None) -> dict[str, Any]:
+    """The assignments made in ``year`` by state, overdue and per unit, and the results recorded in ``year`` by
+    whether their implementation is complete (the rule: this module's docstring)."""
+    year = current_year(node) if year is None else check_year(year)
+    start, end = year_bounds(node, year)
+    now = node.now_ms()
+    rows = session.execute(
+        select(Assignment.id, Assignment.unit_id, HandlingUnit.name, Assignment.state, Assignment.overdue,
+               Assignment.due_ms, Topic.stage)
+        .join(Topic, Assignment.topic_id == Topic.id).join(HandlingUnit, Assignment.unit_id == HandlingUnit.id)
+        .where(Assignment.assigned_ms >= start, Assignment.assigned_ms < end)).all()
+    # when each accepted assignment's final report was filed
+    filed = dict(session.execute(
+        select(Report.assignment_id, func.max(Report.submitted_ms))
+        .where(Report.kind == "final", Report.review == "accepted",
+               Report.assignment_id.in_([r.id for r in rows] or [-1]))
+        .group_by(Report.assignment_id)).all())
+    states: Counter[str] = Counter()
+    units: dict[int, dict[str, Any]] = {}
+    overdue = on_time = 0
+    for row in rows:
+        states[row.state] += 1
+        late = row.state != "accepted" and (bool(row.overdue) or (row.due_ms < now and row.stage != "closed"))
+        timely = row.state == "accepted" and row.id in filed and filed[row.id] <= row.due_ms
+        overdue += late
+        on_time += timely
+        unit = units.setdefault(row.unit_id, {"unit": row.name, "unit_id": row.unit_id, "assigned": 0,
+                                              "accepted": 0, "overdue": 0, "on_time": 0})
+        unit["assigned"] += 1
+        unit["accepted"] += row.state == "accepted"
+        unit["overdue"] += late
+        unit["on_time"] += timely
+    for unit in units.values():
+        unit["on_time_share"] = _share(unit["on_time"], unit["accepted"] + unit["overdue"])
+    by_state = [{"state": s, "count": states.get(s, 0)} for s in ASSIGNMENT_STATES]
+    by_state += [{"state": s, "count": n} for s, n in sorted(states.items()) if s not in ASSIGNMENT_STATES]
+    return {
+        "year": year,
+        "assignments": len(rows),
+        "overdue": overdue,
+        "on_time": on_time,
+        "by_state": by_state,
+        "by_unit": sorted(units.values(), key=lambda u: (-u["assigned"], u["unit"], u["unit_id"])),
+        "results": _results(session, start, end),
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _results(session: Session, start: int, end: int) -> dict[str, Any]:
+    topics = session.execute(select(Topic.id).where(Topic.result.is_not(None), Topic.closed_ms >= start,
+                                                    Topic.closed_ms < end)).scalars().all()
+    open_: dict[int, int] = {}
+    for topic_id, state in session.execute(select(Assignment.topic_id, Assignment.state)
+                                           .where(Assignment.topic_id.in_(topics or [-1]))).all():
+        open_[topic_id] = open_.get(topic_id, 0) + (state != "accepted")
+    kinds = Counter("no_units" if t not in open_ else "incomplete" if open_[t] else "complete" for t in topics)
+    return {"total": len(topics), "by_completion": [{"completion": c, "count": kinds.get(c, 0)} for c in COMPLETION]}
+
+
+def sheets(stats: dict[str, Any], stage_label: Any, area_label: Any, headers: dict[str, str],
+           state_label: Any = str, completion_label: Any = str) -> list[Any]:
+    """The export of ``stats`` as sheets: by stage, by area, and (with the implementation part) assignments by
+    state, per unit and results by completion; labels and headers come from the caller, in the reader's
+    language."""
     from shangliang.core.exports import Sheet
 
-    return [
+    books = [
         Sheet(headers["by_stage"], [headers["stage"], headers["code"], headers["count"]],
               [[stage_label(r["stage"]), r["stage"], r["count"]] for r in stats["by_stage"]]
               + [[headers["total"], "", stats["total"]]]),
         Sheet(headers["by_area"], [headers["area"], headers["code"], headers["count"]],
               [[area_label(r["area"]), r["area"], r["count"]] for r in stats["by_area"]]),
+    ]
+    impl = stats.get("implementation")
+    if impl is None:
+        return books
+    return books + [
+        Sheet(headers["by_state"], [headers["state"], headers["code"], headers["assignments"]],
+              [[state_label(r["state"]), r["state"], r["count"]] for r in impl["by_state"]]
+              + [[headers["total"], "", impl["assignments"]], [headers["overdue"], "", impl["overdue"]]]),
+        Sheet(headers["by_unit"], [headers["unit"], headers["assigned"], headers["accepted"], headers["overdue"],
+                                   headers["on_time"], headers["on_time_share"]],
+              [[u["unit"], u["assigned"], u["accepted"], u["overdue"], u["on_time"], u["on_time_share"]]
+               for u in impl["by_unit"]]),
+        Sheet(headers["results"], [headers["completion"], headers["code"], headers["results_count"]],
+              [[completion_label(r["completion"]), r["completion"], r["count"]] for r in impl["results"]["by_completion"]]
+              + [[headers["total"], "", impl["results"]["total"]]]),
     ]

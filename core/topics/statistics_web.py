@@ -19,7 +19,7 @@ from shangliang.core.web import auth
 from shangliang.core.web.api import errors, json_response
 
 from . import statistics
-from .views import stage_label
+from .views import assignment_state_label, stage_label
 
 # ---------------------------------------------------------------------------------------------
 # Shapes (the OpenAPI document is generated from them)
@@ -41,6 +41,42 @@ class AreaCount(BaseModel):
     count: int
 
 
+class StateCount(BaseModel):
+    state: str = Field(description="an assignment's state: assigned, reporting, final_reported or accepted")
+    count: int
+
+
+class UnitCount(BaseModel):
+    unit: str = Field(description="the handling unit's name")
+    unit_id: int
+    assigned: int = Field(description="assignments made to the unit in the year")
+    accepted: int = Field(description="of them, with the final report accepted")
+    overdue: int = Field(description="of them, overdue now (not accepted, past the deadline or marked)")
+    on_time: int = Field(description="of them, accepted with the final report filed by the deadline")
+    on_time_share: float | None = Field(description="on_time / (accepted + overdue), 0 to 1; null when both are 0")
+
+
+class CompletionCount(BaseModel):
+    completion: str = Field(description="complete (every assigned unit's final report accepted), incomplete "
+                                        "(some not), no_units (no unit assigned on this node)")
+    count: int
+
+
+class ResultStatistics(BaseModel):
+    total: int = Field(description="results recorded (topics fed back and closed) in the year")
+    by_completion: list[CompletionCount]
+
+
+class ImplementationStatistics(BaseModel):
+    year: int
+    assignments: int = Field(description="assignments made in the year (whenever the topic was raised)")
+    overdue: int = Field(description="of them, overdue now")
+    on_time: int = Field(description="of them, accepted with the final report filed by the deadline")
+    by_state: list[StateCount] = Field(description="every state in order, zeros too")
+    by_unit: list[UnitCount] = Field(description="per handling unit assigned in the year, the most assigned first")
+    results: ResultStatistics
+
+
 class TopicStatistics(BaseModel):
     year: int
     total: int = Field(description="topics raised in the year")
@@ -48,6 +84,8 @@ class TopicStatistics(BaseModel):
     by_stage: list[StageCount] = Field(description="every stage in order, zeros too")
     by_area: list[AreaCount] = Field(description="per division code a topic concerns (a topic with two areas "
                                                  "counts for each), the most frequent first")
+    implementation: ImplementationStatistics = Field(description="implementation of results (办理实施): the "
+                                                     "assignments made in the year, the results recorded in it")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,12 +98,27 @@ def area_label(node: NodeContext) -> Callable[[str], str]:
 
 def headers() -> dict[str, str]:
     return {"by_stage": _("By stage"), "by_area": _("By area"), "stage": _("Stage"), "area": _("Area"),
-            "code": _("Code"), "count": _("Number of topics"), "total": _("Total")}
+            "code": _("Code"), "count": _("Number of topics"), "total": _("Total"),
+            "by_state": _("Assignments by state"), "by_unit": _("By handling unit"),
+            "results": _("Results by implementation"), "state": _("State"), "assignments": _("Number of assignments"),
+            "unit": _("Handling unit"), "assigned": _("Assigned"), "accepted": _("Final report accepted"), "overdue": _("Overdue"),
+            "on_time": _("Accepted on time"), "on_time_share": _("On-time share"),
+            "completion": _("Implementation"), "results_count": _("Number of results")}
+
+
+def completion_label(completion: str) -> str:
+    return {"complete": _("Implementation complete"), "incomplete": _("Implementation not complete"),
+            "no_units": _("No unit assigned here")}.get(completion, completion)
+
+
+def _sheets(stats: dict[str, Any], node: NodeContext) -> list[Any]:
+    return statistics.sheets(stats, stage_label, area_label(node), headers(), assignment_state_label,
+                             completion_label)
 
 
 def export(stats: dict[str, Any], node: NodeContext) -> bytes:
     """The workbook of ``stats`` (also what ``shangliang topics statistics --xlsx`` writes)."""
-    return exports.workbook(statistics.sheets(stats, stage_label, area_label(node), headers()))
+    return exports.workbook(_sheets(stats, node))
 
 
 def export_name(stats: dict[str, Any], node: NodeContext) -> str:
@@ -82,6 +135,27 @@ def charts(stats: dict[str, Any], node: NodeContext) -> dict[str, dict[str, Any]
         "by_area": {"type": "donut", "title": _("Topics raised in %(year)s by area", year=stats["year"]),
                     "label_header": _("Area"), "labels": [label(r["area"]) for r in stats["by_area"]],
                     "series": [{"name": _("Number of topics"), "data": [r["count"] for r in stats["by_area"]]}]},
+        **implementation_charts(stats["implementation"]),
+    }
+
+
+def implementation_charts(impl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The implementation part's charts: a donut by state, a bar per unit, a donut of results by completion."""
+    units = impl["by_unit"]
+    return {
+        "by_state": {"type": "donut", "title": _("Assignments made in %(year)s by state", year=impl["year"]),
+                     "label_header": _("State"), "labels": [assignment_state_label(r["state"]) for r in impl["by_state"]],
+                     "series": [{"name": _("Number of assignments"), "data": [r["count"] for r in impl["by_state"]]}]},
+        "by_unit": {"type": "bar", "title": _("Assignments made in %(year)s by handling unit", year=impl["year"]),
+                    "label_header": _("Handling unit"), "labels": [u["unit"] for u in units],
+                    "series": [{"name": _("Assigned"), "data": [u["assigned"] for u in units]},
+                               {"name": _("Final report accepted"), "data": [u["accepted"] for u in units]},
+                               {"name": _("Overdue"), "data": [u["overdue"] for u in units]}]},
+        "results": {"type": "donut", "title": _("Results recorded in %(year)s by implementation", year=impl["year"]),
+                    "label_header": _("Implementation"),
+                    "labels": [completion_label(r["completion"]) for r in impl["results"]["by_completion"]],
+                    "series": [{"name": _("Number of results"),
+                                "data": [r["count"] for r in impl["results"]["by_completion"]]}]},
     }
 
 
@@ -99,8 +173,7 @@ def page():
         stats = statistics.topic_statistics(get_session(), node)
         return render_template("topics/statistics.html", stats=stats, charts=charts(stats, node)), 400
     if args.get("format") == "xlsx":
-        return exports.xlsx_response(statistics.sheets(stats, stage_label, area_label(node), headers()),
-                                     export_name(stats, node))
+        return exports.xlsx_response(_sheets(stats, node), export_name(stats, node))
     return render_template("topics/statistics.html", stats=stats, charts=charts(stats, node))
 
 
@@ -108,7 +181,10 @@ def api_statistics(query: StatisticsQuery):
     """Topic statistics for a year.
 
     The topics raised in the year (in the node's time zone), counted by their stage now and by every area
-    they concern. The same counts as the page `/topics/statistics` and `shangliang topics statistics`.
+    they concern; and the implementation of results (`implementation`): the assignments made in the year by
+    state, overdue now and per handling unit, and the results recorded in the year by whether their
+    implementation is complete. The same counts as the page `/topics/statistics` and
+    `shangliang topics statistics`.
     """
     return json_response(statistics.topic_statistics(get_session(), node_context(), query.year))
 

@@ -104,7 +104,7 @@ def test_the_page_shows_charts_with_tables_and_same_origin_scripts(client, raise
     # the chart containers, each with its data for the script ...
     specs = {m.group(1): json.loads(m.group(2).replace("&#39;", "'"))
              for m in re.finditer(r'id="(chart-by-[a-z]+)"[^>]*data-chart=\'([^\']*)\'', page, re.DOTALL)}
-    assert set(specs) == {"chart-by-stage", "chart-by-area"}
+    assert {"chart-by-stage", "chart-by-area"} <= set(specs)
     assert specs["chart-by-stage"]["type"] == "bar" and specs["chart-by-area"]["type"] == "donut"
     assert specs["chart-by-stage"]["labels"][:2] == ["收集议题", "确定议题"]
     assert specs["chart-by-stage"]["series"][0]["data"] == [2, 1, 0, 0, 0, 0, 0]
@@ -156,7 +156,7 @@ def test_the_xlsx_download(client, raised):
     assert name == "宁远堡镇政协联络组 议题统计 2025.xlsx"
     assert response.headers["Cache-Control"] == "no-store"
     book = load_workbook(io.BytesIO(response.get_data()))
-    assert book.sheetnames == ["按阶段", "按地区"]
+    assert book.sheetnames[:2] == ["按阶段", "按地区"] and len(book.sheetnames) == 5
     stage = list(book["按阶段"].iter_rows(values_only=True))
     assert stage[0] == ("阶段", "代码", "议题数")
     assert stage[1] == ("收集议题", "collected", 2) and stage[2] == ("确定议题", "determined", 1)
@@ -169,7 +169,8 @@ def test_the_xlsx_download_in_english(client, raised):
     expect_signed_in(client)
     response = client.get("/topics/statistics?year=2025&format=xlsx&lang=en")
     book = load_workbook(io.BytesIO(response.get_data()))
-    assert book.sheetnames == ["By stage", "By area"]
+    assert book.sheetnames == ["By stage", "By area", "Assignments by state", "By handling unit",
+                               "Results by implementation"]
     assert next(book["By stage"].iter_rows(values_only=True)) == ("Stage", "Code", "Number of topics")
 
 
@@ -201,7 +202,7 @@ def test_the_command_prints_json_and_writes_the_workbook(app, raised, runner, to
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == _stats(app, 2025)
     book = load_workbook(out)
-    assert book.sheetnames == ["按阶段", "按地区"]  # the node's language
+    assert book.sheetnames[:2] == ["按阶段", "按地区"]  # the node's language
     assert list(book["按阶段"].iter_rows(values_only=True))[1] == ("收集议题", "collected", 2)
     text = invoke(runner, township, "topics", "statistics", "--year", "2025")
     assert text.exit_code == 0 and "2025: 3 topics" in text.output and "determined" in text.output
