@@ -148,6 +148,14 @@ def implementation_statistics(session: Session, node: NodeContext, year: int | N
     }
 
 
+def own_unit_only(stats: dict[str, Any], unit_id: int | None) -> dict[str, Any]:
+    """``stats`` as a handling unit's user sees them: the per-unit rows of its own unit only (none without a
+    unit); the totals stay the node's (they name no unit)."""
+    impl = stats["implementation"]
+    mine = [u for u in impl["by_unit"] if unit_id is not None and u["unit_id"] == unit_id]
+    return {**stats, "implementation": {**impl, "by_unit": mine}}
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 

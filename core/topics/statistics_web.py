@@ -15,6 +15,8 @@ from shangliang.core import exports
 from shangliang.core.context import NodeContext, node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError
+from shangliang.core.models import Role
+from shangliang.core.units.services import unit_of_user
 from shangliang.core.web import auth
 from shangliang.core.web.api import errors, json_response
 
@@ -163,14 +165,24 @@ def implementation_charts(impl: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # The page and the API
 
 
+def _for(user: Any, stats: dict[str, Any]) -> dict[str, Any]:
+    """What ``user`` sees of ``stats``: a handling unit's user, its own unit's row per unit only (as the
+    implementation pages show it only its own unit's part)."""
+    if user is None or user.role != Role.HANDLING_UNIT.value:
+        return stats
+    unit = unit_of_user(get_session(), user.id)
+    return statistics.own_unit_only(stats, unit.id if unit is not None else None)
+
+
+
 def page():
     node = node_context()
     args = flask.request.args
     try:
-        stats = statistics.topic_statistics(get_session(), node, args.get("year") or None)
+        stats = _for(auth.current_user(), statistics.topic_statistics(get_session(), node, args.get("year") or None))
     except InputError as exc:
         flask.flash(_("Cannot count: %(message)s", message=str(exc)), "error")
-        stats = statistics.topic_statistics(get_session(), node)
+        stats = _for(auth.current_user(), statistics.topic_statistics(get_session(), node))
         return render_template("topics/statistics.html", stats=stats, charts=charts(stats, node)), 400
     if args.get("format") == "xlsx":
         return exports.xlsx_response(_sheets(stats, node), export_name(stats, node))
@@ -184,9 +196,10 @@ def api_statistics(query: StatisticsQuery):
     they concern; and the implementation of results (`implementation`): the assignments made in the year by
     state, overdue now and per handling unit, and the results recorded in the year by whether their
     implementation is complete. The same counts as the page `/topics/statistics` and
-    `shangliang topics statistics`.
+    `shangliang topics statistics`. A handling unit's user sees its own unit's row per unit only.
     """
-    return json_response(statistics.topic_statistics(get_session(), node_context(), query.year))
+    return json_response(_for(flask.g.api_user, statistics.topic_statistics(get_session(), node_context(),
+                                                                            query.year)))
 
 
 def register(api: Any, pages: flask.Blueprint) -> None:

@@ -229,3 +229,17 @@ def test_the_command_prints_the_implementation_part(unit_app, worked, runner, to
     assert re.search(rf"{LEAD}\s+2\s+2\s+0\s+1\s+50%", text.output), text.output
     assert "incomplete" in text.output
     assert len(load_workbook(tmp_path / "s.xlsx").sheetnames) == 5
+
+
+def test_a_handling_units_user_sees_its_own_units_row_only(unit_app, client, worked, year):
+    answer = client.get(f"/api/v1/topics/statistics?year={year}", headers=basic("mz")).get_json()
+    assert [u["unit"] for u in answer["implementation"]["by_unit"]] == [IDLE]
+    assert answer["implementation"]["assignments"] == 4  # the node's totals name no unit
+    expect_signed_in(client, "cz")
+    page = client.get(f"/topics/statistics?year={year}").get_data(as_text=True)
+    units = re.search(r'<table class="chart-table" id="units-table">(.*?)</table>', page, re.DOTALL).group(1)
+    assert OTHER in units and LEAD not in units and IDLE not in units
+    book = load_workbook(io.BytesIO(client.get(f"/topics/statistics?year={year}&format=xlsx").get_data()))
+    assert [row[0] for row in book.worksheets[3].iter_rows(min_row=2, values_only=True)] == [OTHER]
+    office = client.get(f"/api/v1/topics/statistics?year={year}", headers=basic("wang")).get_json()
+    assert len(office["implementation"]["by_unit"]) == 3
