@@ -131,7 +131,9 @@ def submit():
     form = flask.request.form
     fields: dict[str, Any] = {key: form.get(key, "") for key in ("title", "reasons", "suggestions", "category",
                                                                 "term", "session")}
-    for key in ("year", "proposer", "body_kind", "body_name"):
+    # a member submits their own proposal: the office's fields (a proposer, a body) are not on their form
+    office_fields = ("proposer", "body_kind", "body_name") if _who().office else ()
+    for key in ("year",) + office_fields:
         if (form.get(key) or "").strip():
             fields[key] = form.get(key).strip()
     fields["cosigners"] = _items(form.get("cosigners", ""))
