@@ -417,3 +417,18 @@ def test_overdue_units_are_marked_once_and_told_to_item_overdue_and_the_guard_re
 def test_an_unknown_proposal_is_not_found(app):
     with pytest.raises(NotFound, match="no proposal"):
         step(app, "close", "2027-9-9999", s.ProposalCloseIn())
+
+
+def test_the_beat_task_marks_units_past_their_deadline_now(app, client):
+    from shangliang.core.proposals.models import ProposalAssignment
+    from shangliang.core.proposals.tasks import mark_overdue_task
+
+    p = assigned(app, co=())
+    with app.app_context(), transaction("test") as session:
+        session.get(ProposalAssignment, p["assignments"][0]["id"]).deadline_ms = node_context().now_ms() - 60_000
+    assert "shangliang.proposals.mark_overdue" in app.extensions["celery"].tasks
+    assert app.extensions["celery"].conf.beat_schedule["proposals.mark_overdue"]["schedule"] == 300.0
+    assert mark_overdue_task.apply().get() == 1
+    assert mark_overdue_task.apply().get() == 0
+    with app.app_context():
+        assert services.get_proposal(get_session(), p["number"]).assignments[0].overdue is True
