@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from shangliang.core.web.api import PageQuery, Request
 
-from .models import BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DISPOSALS, PHASES, SATISFACTION, STATUSES
+from .models import BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DISPOSALS, PHASES, STATUSES
 
 Level = Literal["satisfied", "basically", "unsatisfied"]
 

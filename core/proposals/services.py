@@ -20,7 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
-from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.errors import InputError, NotFound
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.notifications import notify
@@ -34,7 +34,7 @@ from shangliang.core.users.models import User
 from .errors import (DeadlinePassed, GuardRefused, MergeIntoClosed, NotAllowed, NotAMember, NotAssignedUnit,
                      NotLinked, NotOffice, NotProposer, NotSigner, WrongStatus)
 from .models import (BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DIMENSIONS, DISPOSALS, FILED_STATUSES,
-                     OPEN_STATUSES, PHASES, STATUSES, Proposal, ProposalAssignment, ProposalContact, ProposalCounter,
+                     PHASES, STATUSES, Proposal, ProposalAssignment, ProposalContact, ProposalCounter,
                      ProposalRating, ProposalReassignment, ProposalReply, ProposalSigner, ProposalSupervision)
 from .schemas import (ProposalAssignmentIn, ProposalCloseIn, ProposalContactIn, ProposalDecisionIn,
                       ProposalFlagsIn, ProposalIn, ProposalPublicationIn, ProposalRatingIn, ProposalReassignmentIn,

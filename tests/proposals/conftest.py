@@ -56,12 +56,11 @@ def add_units(node_dir) -> None:
     from shangliang.core.units import services as units
 
     app = create_app(node_dir, test_config={"WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        with transaction("setup") as session:
-            units.add_unit(session, "交通局", "government", contacts=["chen"])
-            units.add_unit(session, "住建局", "government", contacts=["zhou"])
-            units.add_unit(session, "档案局", "government")
-            units.update_unit(session, "档案局", active=False)
+    with app.app_context(), transaction("setup") as session:
+        units.add_unit(session, "交通局", "government", contacts=["chen"])
+        units.add_unit(session, "住建局", "government", contacts=["zhou"])
+        units.add_unit(session, "档案局", "government")
+        units.update_unit(session, "档案局", active=False)
     app.extensions["shangliang.db"].engine.dispose()
 
 

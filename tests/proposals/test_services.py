@@ -257,8 +257,8 @@ def test_a_reassignment_is_asked_by_the_unit_and_decided_by_the_office_only(app)
     approve = s.ProposalDecisionIn(decision="approved", unit="住建局")
     for user in ("chen", "li", "zhou"):
         actor = who(app, user)
-        assert_refused(app, NotOffice, "deciding a reassignment is the office's decision", lambda session, node:
-                       services.decide_reassignment(session, node, p["number"], request_id, approve, actor, "t"))
+        assert_refused(app, NotOffice, "deciding a reassignment is the office's decision", lambda session, node, a=actor:
+                       services.decide_reassignment(session, node, p["number"], request_id, approve, a, "t"))
     office = who(app, "wang")
     done = run(app, lambda session, node: services.decide_reassignment(session, node, p["number"], request_id,
                                                                        approve, office, "t").as_dict())
@@ -347,7 +347,7 @@ def test_publication_and_the_public_list_hide_the_proposers(app):
 
 def test_each_user_sees_what_is_theirs(app):
     mine = assigned(app, co=())
-    other = filed(app, **{"title": "另一件"})
+    other = filed(app, title="另一件")
     with app.app_context():
         session = get_session()
 
