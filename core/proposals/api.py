@@ -51,6 +51,14 @@ def public_proposals():
     return json_response({"proposals": services.public_list(get_session(), node_context().config)})
 
 
+def filing_standards():
+    """List the filing standards.
+
+    The standards (立案标准) this node reviews proposals against (`[proposals] standards`), one line each.
+    """
+    return json_response({"standards": services.standards(node_context().config)})
+
+
 def submit_proposal(body: ProposalIn):
     """Submit a proposal.
 

@@ -10,7 +10,7 @@ from shangliang.core.web.api import api_blueprint, error_response, errors, roles
 
 from . import api as handlers, services, views
 from .errors import NotAllowed
-from .schemas import ProposalAnswer, ProposalList, ProposalPublicList
+from .schemas import ProposalAnswer, ProposalList, ProposalPublicList, ProposalStandards
 
 WRITE = errors(400, 403, 404, 409, 413, 415)
 
@@ -32,6 +32,7 @@ RECORDERS = tuple(sorted(services.CONTACT_RECORDERS))
 api.get("", responses={200: ProposalList, **errors(400)})(handlers.list_proposals)
 api.post("", responses={201: ProposalAnswer, **errors(400, 403, 413, 415)})(roles(*SUBMITTERS)(handlers.submit_proposal))
 api.get("/public", responses={200: ProposalPublicList})(handlers.public_proposals)
+api.get("/standards", responses={200: ProposalStandards})(handlers.filing_standards)
 api.get("/<ref>", responses={200: ProposalAnswer, **errors(404)})(handlers.show_proposal)
 api.post("/<ref>/signers/confirm", responses={200: ProposalAnswer, **WRITE})(roles(*MEMBERS)(handlers.confirm_signature))
 api.post("/<ref>/revision", responses={200: ProposalAnswer, **WRITE})(roles(*SUBMITTERS)(handlers.revise_proposal))

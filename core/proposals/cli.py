@@ -102,6 +102,14 @@ def proposals_public(as_json) -> None:
                                          ["number", "title", "category"]))
 
 
+@proposals.command("standards")
+@JSON
+@with_appcontext
+def proposals_standards(as_json) -> None:
+    """The filing standards (立案标准) of this node ([proposals] standards)."""
+    emit(services.standards(node_context().config), as_json, lambda rows: "\n".join(rows) or "none configured")
+
+
 @proposals.command("show")
 @click.argument("ref")
 @AS

@@ -204,3 +204,7 @@ class ProposalPublic(BaseModel):
 
 class ProposalPublicList(BaseModel):
     proposals: list[ProposalPublic]
+
+
+class ProposalStandards(BaseModel):
+    standards: list[str] = Field(description="the filing standards (立案标准), one line each")

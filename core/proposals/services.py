@@ -343,7 +343,7 @@ def submit(session: Session, node: NodeContext, data: ProposalIn, who: Who, acto
             lead = session.get(Member, who.member_id)
             if lead is None or not lead.active:
                 raise NotAMember(f"user {who.username}'s member is not active on this node", field="proposer")
-        signers.append(ProposalSigner(member_id=lead.id, name=lead.name, role="lead", confirmed_ms=now))
+        signers.append(ProposalSigner(member_id=lead.id, member=lead, name=lead.name, role="lead", confirmed_ms=now))
         if len(data.cosigners) > COSIGNERS_MAX:
             raise InputError(f"at most {COSIGNERS_MAX} co-signers", field="cosigners")
         for number in data.cosigners:
@@ -351,7 +351,7 @@ def submit(session: Session, node: NodeContext, data: ProposalIn, who: Who, acto
             if any(s.member_id == member.id for s in signers):
                 raise InputError(f"{member.name} ({member.member_no}) is named twice among the proposers",
                                  field="cosigners")
-            signers.append(ProposalSigner(member_id=member.id, name=member.name, role="cosigner"))
+            signers.append(ProposalSigner(member_id=member.id, member=member, name=member.name, role="cosigner"))
     p = Proposal(year=year, term=data.term, session_no=data.session, title=title, reasons=reasons,
                  suggestions=suggestions, category=category, kind=kind, body_kind=body_kind, body_name=body_name,
                  submitted_by=actor, status="signing" if len(signers) > 1 else "submitted", key=False,

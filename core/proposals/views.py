@@ -201,6 +201,13 @@ def _flag(name: str) -> bool | None:
     return None if value in (None, "") else value in ("1", "true", "on", "yes")
 
 
+def _request_id() -> int:
+    raw = (flask.request.form.get("request_id") or "").strip()
+    if not raw.isdigit() or len(raw) > 9:
+        raise InputError(_("which reassignment request? %(value)s is not one", value=raw[:20]), field="request_id")
+    return int(raw)
+
+
 def office_act(ref: str):
     form = flask.request.form
     steps = {
@@ -212,7 +219,7 @@ def office_act(ref: str):
                                                                  deadline=form.get("deadline") or None),
                            _("Handling units assigned.")),
         "decide": lambda: (lambda session, node, r, data, who, actor: services.decide_reassignment(
-            session, node, r, int(form.get("request_id") or 0), data, who, actor),
+            session, node, r, _request_id(), data, who, actor),
             ProposalDecisionIn.model_validate(_fields(("request_id",))), _("Reassignment decided.")),
         "supervise": lambda: (services.supervise, ProposalSupervisionIn.model_validate(_fields()),
                               _("Supervision recorded.")),

@@ -374,6 +374,7 @@ TABLE: dict[tuple[str, str], Entry] = {
         **PROPOSAL, "body_kind": "party_group", "body_name": "民革支部"}),
         lambda m, call, response: response.get_json()["proposal"]["kind"] == "body", writes=True, allowed=WRITERS),
     ("GET", "/api/v1/proposals/public"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals/public")),
+    ("GET", "/api/v1/proposals/standards"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals/standards")),
     ("GET", "/api/v1/proposals/<ref>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/proposals/{m.proposal}")),
     ("POST", "/api/v1/proposals/<ref>/signers/confirm"): Entry(API_ROLES, 200, lambda m: Call(
         f"/api/v1/proposals/{m.fresh_proposal('signing')}/signers/confirm", json={}), _proposal_is("submitted"),

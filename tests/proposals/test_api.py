@@ -97,7 +97,7 @@ def test_each_user_sees_what_is_theirs(client):
 
 def test_every_proposal_route_is_in_the_openapi_document(client):
     paths = ok(client.get("/api/v1/openapi.json"))["paths"]
-    for path in ("/api/v1/proposals", "/api/v1/proposals/public", "/api/v1/proposals/{ref}",
+    for path in ("/api/v1/proposals", "/api/v1/proposals/public", "/api/v1/proposals/standards", "/api/v1/proposals/{ref}",
                  "/api/v1/proposals/{ref}/signers/confirm", "/api/v1/proposals/{ref}/revision",
                  "/api/v1/proposals/{ref}/review", "/api/v1/proposals/{ref}/flags",
                  "/api/v1/proposals/{ref}/assignments", "/api/v1/proposals/{ref}/reassignment-requests",
@@ -106,3 +106,15 @@ def test_every_proposal_route_is_in_the_openapi_document(client):
                  "/api/v1/proposals/{ref}/ratings", "/api/v1/proposals/{ref}/supervision",
                  "/api/v1/proposals/{ref}/publication", "/api/v1/proposals/{ref}/close"):
         assert path in paths, path
+
+
+def test_the_filing_standards_are_the_node_s(county):
+    from shangliang.core.app import create_app
+
+    app = create_app(county, test_config={"WTF_CSRF_ENABLED": False,
+                                          "PROPOSALS_STANDARDS": ["属于本级职责范围", "一事一案"]})
+    try:
+        answer = ok(app.test_client().get("/api/v1/proposals/standards", headers=basic("wang")))
+        assert answer == {"standards": ["属于本级职责范围", "一事一案"]}
+    finally:
+        app.extensions["shangliang.db"].engine.dispose()
