@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
@@ -151,12 +152,13 @@ def is_proposer(p: Proposal, who: Who) -> bool:
 
 def can_see(session: Session, p: Proposal, who: Who) -> bool:
     """The office sees every proposal; a member their own (as a signer) and public ones; a handling unit's
-    user those assigned to their unit; anyone else public ones."""
+    user those assigned to their unit (a part handed to another unit is no longer theirs); anyone else
+    public ones."""
     if who.office:
         return True
     if who.role in UNITS:
         unit = unit_of(session, who)
-        return unit is not None and any(a.unit_id == unit.id for a in p.assignments)
+        return unit is not None and any(a.unit_id == unit.id for a in p.active_assignments())
     if who.member_id is not None and any(s.member_id == who.member_id for s in p.signers):
         return True
     return p.public_proposal
@@ -186,7 +188,7 @@ def list_proposals(session: Session, who: Who, scope: str = "all", status: str |
         raise InputError(f"unknown scope {scope[:40]!r}; scopes: {', '.join(SCOPES)}", field="scope")
     signed = exists().where(ProposalSigner.proposal_id == Proposal.id, ProposalSigner.member_id == who.member_id)
     unit = unit_of(session, who)
-    assigned = exists().where(ProposalAssignment.proposal_id == Proposal.id,
+    assigned = exists().where(ProposalAssignment.proposal_id == Proposal.id, ProposalAssignment.active.is_(True),
                               ProposalAssignment.unit_id == (unit.id if unit is not None else -1))
     if scope == "public":
         query = query.where(Proposal.public_proposal.is_(True))
@@ -414,12 +416,17 @@ def revise(session: Session, node: NodeContext, ref: Any, data: ProposalRevision
 def next_number(session: Session, year: int, session_no: int) -> str:
     """The next number of a year's session, ``YEAR-SESSION-NNNN``: the counter's row is locked and moved
     in the caller's transaction, so a filing rolled back gives its number back (no gaps)."""
-    counter = session.execute(select(ProposalCounter).where(ProposalCounter.year == year,
-                                                            ProposalCounter.session_no == session_no)
-                              .with_for_update()).scalar_one_or_none()
+    query = select(ProposalCounter).where(ProposalCounter.year == year, ProposalCounter.session_no == session_no)
+    counter = session.execute(query.with_for_update()).scalar_one_or_none()
     if counter is None:
-        counter = ProposalCounter(year=year, session_no=session_no, last=0)
-        session.add(counter)
+        # A session's first number: two filings may start its counter at once (PostgreSQL); the one that
+        # loses the insert takes the winner's row, locked, instead.
+        try:
+            with session.begin_nested():
+                counter = ProposalCounter(year=year, session_no=session_no, last=0)
+                session.add(counter)
+        except IntegrityError:
+            counter = session.execute(query.with_for_update()).scalar_one()
     counter.last += 1
     session.flush()
     return f"{year}-{session_no}-{counter.last:04d}"

@@ -268,6 +268,11 @@ def test_a_reassignment_is_asked_by_the_unit_and_decided_by_the_office_only(app)
     refused_step(app, NotAssignedUnit, "not assigned", "reply", p["number"],
                  s.ProposalReplyIn(classification="planned", text="x"), "chen")
     assert reply(app, p["number"], "zhou")["status"] == "replied"
+    with app.app_context():  # the part is no longer 交通局's: its user no longer sees the proposal
+        session = get_session()
+        assert [x.ref for x in services.list_proposals(session, services.who_named(session, "chen")).items] == []
+        with pytest.raises(NotFound):
+            services.get_visible(session, p["number"], services.who_named(session, "chen"))
 
 
 def test_only_an_assigned_unit_replies_and_cannot_now_needs_reasons(app):
