@@ -127,7 +127,7 @@ def get_proposal(session: Session, ref: Any, lock: bool = False) -> Proposal:
     """The proposal with this number, or (a number of digits) this id; ``lock`` takes its row."""
     ref = str(ref or "").strip()[:60]
     query = select(Proposal).options(*_options())
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():
         query = query.where(Proposal.id == int(ref)) if int(ref) < 2 ** 31 else query.where(Proposal.id == -1)
     else:
         query = query.where(Proposal.number == ref)

@@ -203,7 +203,7 @@ def _flag(name: str) -> bool | None:
 
 def _request_id() -> int:
     raw = (flask.request.form.get("request_id") or "").strip()
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise InputError(_("which reassignment request? %(value)s is not one", value=raw[:20]), field="request_id")
     return int(raw)
 

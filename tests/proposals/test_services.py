@@ -437,3 +437,10 @@ def test_the_beat_task_marks_units_past_their_deadline_now(app, client):
     assert mark_overdue_task.apply().get() == 0
     with app.app_context():
         assert services.get_proposal(get_session(), p["number"]).assignments[0].overdue is True
+
+
+def test_a_reference_of_other_digits_is_not_found(app):
+    for ref in ("³", "١٢", "99999999999"):
+        with pytest.raises(NotFound, match="no proposal"):
+            with app.app_context():
+                services.get_proposal(get_session(), ref)
