@@ -34,6 +34,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.topics.hooks",
     "shangliang.core.plans.hooks",
     "shangliang.core.activities.hooks",
+    "shangliang.core.proposals.hooks",
 )
 
 

@@ -19,6 +19,10 @@ route and the answer an allowed request gets:
   (an opinion posted online while an activity's window is open, 网络协商); other roles 403.
 - ``PAGE_UNIT``, ``API_UNIT``: as ``PAGE_WRITE`` and ``API_WRITE`` but for ``handling_unit`` (a unit's
   report on its part in implementing a result, filed by its contact user); other roles 403.
+- ``PAGE_ROLES``, ``API_ROLES``: as ``PAGE_WRITE`` and ``API_WRITE`` but for the roles the entry's ``allowed``
+  names — a proposal's step taken by its proposer (``member``) or an assigned unit's contact
+  (``handling_unit``); a role the route admits whom the service refuses (the office rating a member's
+  proposal) answers 403 as well.
 
 An allowed write is checked by its effect (a topic raised, its stage moved, a file attached), a refused one
 by nothing having changed. The node is real (``make_node``, users added with ``users add``) and has CSRF
@@ -41,6 +45,7 @@ from shangliang.core.activities.models import Activity, Invitation, Material, Op
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
+from shangliang.core.proposals import models as proposal_models
 from shangliang.core.topics.models import Assignment, Instruction, Report, Topic, TopicAttachment, TopicEvent
 from shangliang.core.units.models import HandlingUnit
 from sqlalchemy import func, select
@@ -76,6 +81,7 @@ PAGE_UNIT_READ, API_UNIT_READ = "page_unit_read", "api_unit_read"
 UNIT_READERS = WRITERS | {"handling_unit"}
 PAGE_UNIT, API_UNIT = "page_unit", "api_unit"  # implementation: a handling unit's contact user reports
 MATRIX_UNIT = "矩阵交通局"  # the handling unit matrix_handling_unit acts for
+PAGE_ROLES, API_ROLES = "page_roles", "api_roles"
 ACTIVITY = {"form": "special", "title": "专题协商会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
             "place": "会议室", "organiser": "提案委员会"}
 
@@ -124,6 +130,7 @@ class Entry:
     took_effect: Callable[[Matrix, Call, Any], bool] | None = None
     writes: bool = False
     fresh: bool = False  # sent by a client of its own (signing in or out changes the client's session)
+    allowed: frozenset[str] = frozenset()  # PAGE_ROLES, API_ROLES: the roles whose request is allowed
 
 
 def _raised(m: Matrix, call: Call, response) -> bool:
@@ -218,6 +225,31 @@ def _unit_named(m: Matrix, call: Call, response) -> bool:
 
 def _unit_phone(m: Matrix, call: Call, response) -> bool:
     return m.unit_phone(MATRIX_UNIT) == m.last_phone
+
+
+PROPOSAL_TABLES = (proposal_models.Proposal, proposal_models.ProposalSigner, proposal_models.ProposalAssignment,
+                   proposal_models.ProposalReassignment, proposal_models.ProposalReply, proposal_models.ProposalContact,
+                   proposal_models.ProposalRating, proposal_models.ProposalSupervision)
+SUBMIT = frozenset({"admin", "office", "member"})
+UNIT = frozenset({"handling_unit"})
+PROPOSAL = {"title": "关于农村公路养护的建议", "reasons": "道路破损", "suggestions": "设立养护资金", "category": "城乡建设",
+            "term": 12, "session": 1, "year": 2027}
+PROPOSAL_FORM = {**PROPOSAL, "term": "12", "session": "1", "year": "2027"}
+RATING = {d: "satisfied" for d in ("contact", "attitude", "measures", "pertinence", "leader_attention", "result",
+                                   "overall")}
+REPLY = {"classification": "solved_or_solving", "text": "已安排资金"}
+
+
+def _proposal_ref(call: Call) -> str:
+    return call.path.split("/proposals/")[1].split("/")[0]
+
+
+def _proposal_is(status: str) -> Callable[[Matrix, Call, Any], bool]:
+    return lambda m, call, response: m.proposal_row(call)["status"] == status
+
+
+def _proposal_made(m: Matrix, call: Call, response) -> bool:
+    return "/proposals/" in response.headers.get("Location", "")
 
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -377,6 +409,73 @@ TABLE: dict[tuple[str, str], Entry] = {
         f"/api/v1/activities/remote/{REMOTE}/actions", json={"action": "join", "mode": "ask",
                                                              "participants": [{"name": "区交通运输局"}]}),
         _sent, writes=True),
+    # proposals (提案): the matrix member is linked to member M001, the handling-unit user is 交通局's contact;
+    # m.proposal is theirs, assigned to 交通局 and published, so every role may read it
+    ("GET", "/proposals"): Entry(PAGE_READ, 200, lambda m: Call("/proposals")),
+    ("POST", "/proposals"): Entry(PAGE_ROLES, 303, lambda m: Call("/proposals", form=_csrf_form(
+        m, {**PROPOSAL_FORM, "proposer": "M002"})), _proposal_made, writes=True, allowed=SUBMIT),
+    ("GET", "/proposals/new"): Entry(PAGE_ROLES, 200, lambda m: Call("/proposals/new"), allowed=SUBMIT),
+    ("GET", "/proposals/mine"): Entry(PAGE_READ, 200, lambda m: Call("/proposals/mine")),
+    ("GET", "/proposals/assigned"): Entry(PAGE_READ, 200, lambda m: Call("/proposals/assigned")),
+    ("GET", "/proposals/public"): Entry(OPEN, 200, lambda m: Call("/proposals/public")),
+    ("GET", "/proposals/<ref>"): Entry(PAGE_READ, 200, lambda m: Call(f"/proposals/{m.proposal}")),
+    ("POST", "/proposals/<ref>/office"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/proposals/{m.fresh_proposal('submitted')}/office", form=_csrf_form(m, {"action": "review",
+                                                                               "decision": "filed"})),
+        _proposal_is("filed"), writes=True),
+    ("POST", "/proposals/<ref>/proposer"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/proposals/{m.fresh_proposal('replied')}/proposer", form=_csrf_form(m, {"action": "rate", **RATING})),
+        _proposal_is("rated"), writes=True, allowed=frozenset({"member"})),
+    ("POST", "/proposals/<ref>/unit"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/proposals/{m.fresh_proposal('assigned')}/unit", form=_csrf_form(m, {"action": "reply", **REPLY})),
+        _proposal_is("replied"), writes=True, allowed=UNIT),
+    # the proposals API
+    ("GET", "/api/v1/proposals"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals")),
+    ("POST", "/api/v1/proposals"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/proposals", json={
+        **PROPOSAL, "body_kind": "party_group", "body_name": "民革支部"}),
+        lambda m, call, response: response.get_json()["proposal"]["kind"] == "body", writes=True, allowed=WRITERS),
+    ("GET", "/api/v1/proposals/public"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals/public")),
+    ("GET", "/api/v1/proposals/standards"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals/standards")),
+    ("GET", "/api/v1/proposals/<ref>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/proposals/{m.proposal}")),
+    ("POST", "/api/v1/proposals/<ref>/signers/confirm"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('signing')}/signers/confirm", json={}), _proposal_is("submitted"),
+        writes=True, allowed=frozenset({"member"})),
+    ("POST", "/api/v1/proposals/<ref>/revision"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('returned')}/revision", json={"suggestions": "设立专项资金"}),
+        _proposal_is("submitted"), writes=True, allowed=frozenset({"member"})),
+    ("POST", "/api/v1/proposals/<ref>/review"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('submitted')}/review", json={"decision": "filed"}),
+        _proposal_is("filed"), writes=True),
+    ("POST", "/api/v1/proposals/<ref>/flags"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('filed')}/flags", json={"key": True}),
+        lambda m, call, response: m.proposal_row(call)["key"], writes=True),
+    ("POST", "/api/v1/proposals/<ref>/assignments"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('filed')}/assignments", json={"lead": MATRIX_UNIT}),
+        _proposal_is("assigned"), writes=True),
+    ("POST", "/api/v1/proposals/<ref>/reassignment-requests"): Entry(API_ROLES, 201, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('assigned')}/reassignment-requests", json={"reason": "不属本单位职责"}),
+        lambda m, call, response: len(m.proposal_row(call)["reassignments"]) == 1, writes=True, allowed=UNIT),
+    ("POST", "/api/v1/proposals/<ref>/reassignment-requests/<int:request_id>/decision"): Entry(API_WRITE, 200,
+        lambda m: Call("/api/v1/proposals/{}/reassignment-requests/{}/decision".format(*m.reassignment_asked()),
+                       json={"decision": "refused", "note": "仍由本单位办理"}),
+        lambda m, call, response: m.proposal_row(call)["reassignments"][0]["decision"] == "refused", writes=True),
+    ("POST", "/api/v1/proposals/<ref>/replies"): Entry(API_ROLES, 201, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('assigned')}/replies", json=REPLY), _proposal_is("replied"),
+        writes=True, allowed=UNIT),
+    ("POST", "/api/v1/proposals/<ref>/contacts"): Entry(API_ROLES, 201, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('assigned')}/contacts", json={"phase": "before", "kind": "call"}),
+        lambda m, call, response: len(m.proposal_row(call)["contacts"]) == 1, writes=True, allowed=WRITERS | UNIT),
+    ("POST", "/api/v1/proposals/<ref>/ratings"): Entry(API_ROLES, 201, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('replied')}/ratings", json=RATING), _proposal_is("rated"),
+        writes=True, allowed=frozenset({"member"})),
+    ("POST", "/api/v1/proposals/<ref>/supervision"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('key')}/supervision", json={"chair": "主席", "note": "请加快办理"}),
+        lambda m, call, response: len(m.proposal_row(call)["supervisions"]) == 1, writes=True),
+    ("POST", "/api/v1/proposals/<ref>/publication"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('filed')}/publication", json={"proposal": True}),
+        lambda m, call, response: m.proposal_row(call)["publication"]["proposal"], writes=True),
+    ("POST", "/api/v1/proposals/<ref>/close"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('rated')}/close", json={}), _proposal_is("closed"), writes=True),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -463,6 +562,14 @@ def expected(entry: Entry, who: Who) -> str:
         if who.role is None:
             return "401"
         return "allowed" if who.role == "handling_unit" else "403"
+    if entry.access == PAGE_ROLES:
+        if not signed_in:
+            return "login"
+        return "allowed" if who.role in entry.allowed else "403"
+    if entry.access == API_ROLES:
+        if who.role is None:
+            return "401"
+        return "allowed" if who.role in entry.allowed else "403"
     raise AssertionError(f"unknown access {entry.access!r}")
 
 
@@ -517,6 +624,7 @@ class Matrix:
     last_unit: str = ""
     last_phone: str = ""
     units_made: int = 0
+    proposal: str = ""
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -656,6 +764,56 @@ class Matrix:
             return get_session().execute(select(func.count()).select_from(TopicAttachment)
                                          .join(Topic).where(Topic.uid == uid)).scalar()
 
+    def fresh_proposal(self, stage: str) -> str:
+        """A proposal of the matrix member (M001) made through the API and taken to ``stage``: ``signing`` (M002's,
+        M001 co-signs), ``submitted``, ``returned``, ``filed``, ``assigned`` (to the matrix unit), ``key``
+        (assigned and a key proposal), ``replied``, ``rated``; its number, or its id before it is filed."""
+        client = self.app.test_client()
+
+        def post(path: str, body: dict, user: str = "matrix_setup") -> dict:
+            answer = client.post(f"/api/v1/proposals{path}", json=body, headers=self.basic(user))
+            assert answer.status_code in (200, 201), answer.get_data(as_text=True)
+            return answer.get_json()["proposal"]
+
+        if stage == "signing":
+            return str(post("", {**PROPOSAL, "proposer": "M002", "cosigners": ["M001"]})["id"])
+        p = post("", PROPOSAL, "matrix_member")
+        ref = str(p["id"])
+        if stage == "submitted":
+            return ref
+        if stage == "returned":
+            post(f"/{ref}/review", {"decision": "returned", "reason": "请补充"})
+            return ref
+        ref = post(f"/{ref}/review", {"decision": "filed"})["number"]
+        if stage == "filed":
+            return ref
+        post(f"/{ref}/assignments", {"lead": MATRIX_UNIT})
+        if stage == "key":
+            post(f"/{ref}/flags", {"key": True})
+        if stage in ("assigned", "key"):
+            return ref
+        post(f"/{ref}/replies", REPLY, "matrix_handling_unit")
+        if stage == "replied":
+            return ref
+        post(f"/{ref}/ratings", RATING, "matrix_member")
+        return ref
+
+    def reassignment_asked(self) -> tuple[str, int]:
+        """An assigned proposal whose unit asked for reassignment: its number and the request's id."""
+        ref = self.fresh_proposal("assigned")
+        answer = self.app.test_client().post(f"/api/v1/proposals/{ref}/reassignment-requests",
+                                             json={"reason": "不属本单位职责"}, headers=self.basic("matrix_handling_unit"))
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        return ref, answer.get_json()["proposal"]["reassignments"][0]["id"]
+
+    def proposal_row(self, call: Call) -> dict:
+        """The proposal a call was about, as the office sees it."""
+        from shangliang.core.proposals import services as proposals
+
+        with self.app.app_context():
+            session = get_session()
+            return proposals.get_proposal(session, _proposal_ref(call)).as_dict()
+
     def fingerprint(self) -> tuple:
         """How much the node holds: topics, their events and attachments; plans and their rows; activities,
         their invitations, materials and opinions; the messages it sends; implementation assignments,
@@ -667,7 +825,7 @@ class Matrix:
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
-                                       Assignment, Instruction, Report))
+                                       Assignment, Instruction, Report, *PROPOSAL_TABLES))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -717,9 +875,14 @@ def make_matrix_node(make_node, runner):
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     document["plugins"]["enabled"] = PLUGINS
     path.write_text(tomlkit.dumps(document) + PLUGIN_TOML, encoding="utf-8")
+    # proposals: two members; the matrix member user is M001 (a proposer), the handling-unit user acts for a unit
+    for name, number in (("李强", "M001"), ("王芳", "M002")):
+        result = invoke(runner, node_dir, "members", "add", "--name", name, "--sector", "农业界", "--member-no", number)
+        assert result.exit_code == 0, result.output
     for username, role in ([(Who(role, "").username, role) for role in ROLES]
                            + [("matrix_setup", "office"), ("matrix_signin", "member")]):
-        result = invoke(runner, node_dir, "users", "add", username, "--role", role, "--password-stdin",
+        linked = ["--member", "M001"] if username == "matrix_member" else []
+        result = invoke(runner, node_dir, "users", "add", username, "--role", role, "--password-stdin", *linked,
                         input=PASSWORD + "\n")
         assert result.exit_code == 0, result.output
     # a handling unit that matrix_handling_unit acts for (it reads only that unit)
@@ -753,6 +916,10 @@ def matrix(make_node, runner):
     material = app.test_client().post(f"/api/v1/activities/{m.activity}/materials?name=letter.txt", data=FILE,
                                       content_type="application/octet-stream", headers=m.basic("matrix_setup"))
     assert material.status_code == 201 and material.get_json()["material"]["sha256"] == m.sha256
+    m.proposal = m.fresh_proposal("replied")  # theirs, assigned to the matrix unit, and public
+    published = app.test_client().post(f"/api/v1/proposals/{m.proposal}/publication", json={"proposal": True},
+                                       headers=m.basic("matrix_setup"))
+    assert published.status_code == 200, published.get_data(as_text=True)
     yield m
     app.extensions["shangliang.db"].engine.dispose()
 
@@ -789,7 +956,7 @@ def test_the_table_covers_every_kind_of_access():
     """Every kind of access is exercised, and the expectations differ where they should."""
     kinds = {entry.access for entry in TABLE.values()}
     assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE, PAGE_ONLINE, API_ONLINE, PAGE_UNIT_READ,
-                     API_UNIT_READ, PAGE_UNIT, API_UNIT}
+                     API_UNIT_READ, PAGE_UNIT, API_UNIT, PAGE_ROLES, API_ROLES}
     write = TABLE[("POST", "/api/v1/topics")]
     assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "403", "403", "403", "403"]

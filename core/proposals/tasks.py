@@ -1,0 +1,20 @@
+"""Proposal tasks: marking overdue handling units (督办), every ``[proposals] overdue_seconds`` by beat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from shangliang.core.context import node_context
+from shangliang.core.db import transaction
+
+from .services import mark_overdue
+
+MARK_OVERDUE = "shangliang.proposals.mark_overdue"
+
+
+@shared_task(name=MARK_OVERDUE)
+def mark_overdue_task() -> int:
+    """Run :func:`services.mark_overdue` in a transaction of this node; the number of assignments newly marked."""
+    with transaction(actor="worker") as session:
+        marked = mark_overdue(session, node_context())
+    return len(marked)
