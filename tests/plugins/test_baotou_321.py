@@ -172,8 +172,8 @@ def test_the_settings_say_what_is_required(make_node, runner):
     try:
         number = rated(client)
         assert refused_close(client, app, number) == [
-            AFTER, "321 (两见面): 0 of the 1 face-to-face meetings with the proposers (见面) recorded — record 1 more "
-                   "contact of kind visit",
+            AFTER, ("321 (两见面): 0 of the 1 face-to-face meetings with the proposers (见面) recorded — record 1 more "
+                    "contact of kind visit"),
             "321 (一公开): the proposal and its reply are not both published (公开) — the office publishes them"]
         contact(client, number, "after", "visit")
         ok(post(client, f"/{number}/publication", {"proposal": True}))

@@ -28,8 +28,12 @@ def label(key: str) -> str:
 def hint(item: dict) -> str:
     """How to record what an item lacks, in the reader's language."""
     settings = services.settings(current_app.config)
-    if item["key"] in ("before", "during", "after"):
-        return _("Record a contact with the proposers of phase “%(phase)s”.", phase=label(item["key"]))
+    if item["key"] == "before":
+        return _("Record a contact with the proposers before handling (phase before).")
+    if item["key"] == "during":
+        return _("Record a contact with the proposers during handling (phase during).")
+    if item["key"] == "after":
+        return _("Record a contact with the proposers after handling (phase after).")
     if item["key"] == "face_to_face":
         return _("Record %(count)s more contact(s) of kind %(kinds)s.", count=item["missing"],
                  kinds=" / ".join(settings["meeting_kinds"]))
