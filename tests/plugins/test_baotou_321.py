@@ -221,17 +221,19 @@ def test_the_page_lists_open_proposals_with_what_each_lacks(baotou):
     browser = app.test_client()
     assert browser.get("/practices/baotou-321/").status_code == 302  # signed-in users only
     sign_in(browser, "wang")
-    html = browser.get("/practices/baotou-321/").get_data(as_text=True)
+    html = browser.get("/practices/baotou-321/?lang=en").get_data(as_text=True)
     row_one, row_two = html.split(f">{first}<")[1].split("</tr>")[0], html.split(f">{second}<")[1].split("</tr>")[0]
     assert missing_keys(row_one) == ["before", "during", "after", "face_to_face", "publication"]
     assert "0 of 2" in row_one and missing_keys(row_two) == [] and "it may be closed" in row_two
     ok(post(client, f"/{second}/close", {}))
     assert f">{second}<" not in browser.get("/practices/baotou-321/").get_data(as_text=True)  # closed: not listed
 
-    one = browser.get(f"/practices/baotou-321/{first}").get_data(as_text=True)
+    one = browser.get(f"/practices/baotou-321/{first}?lang=en").get_data(as_text=True)
     assert missing_keys(one) == ["before", "during", "after", "face_to_face", "publication"]
     assert "cannot be closed until these are recorded" in one and 'href="/proposals/' + first + '"' in one
-    done = browser.get(f"/practices/baotou-321/{second}").get_data(as_text=True)
+    assert "Record a contact with the proposers after handling (phase after)." in one
+    assert "Record 2 more contact(s) of kind face_to_face / meeting." in one
+    done = browser.get(f"/practices/baotou-321/{second}?lang=en").get_data(as_text=True)
     assert missing_keys(done) == [] and "lets this proposal be closed" in done
 
 
