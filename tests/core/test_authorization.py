@@ -57,7 +57,8 @@ WRITERS = {"admin", "office"}
 ONLINE = {"member", "public"}
 PASSWORD = "correct-horse-battery"
 # three_together guards plan items and activities: the plan items below name a party and a government department.
-PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together"]
+# baotou_321 (its pages below) asks for nothing here, so the proposal close entry closes a rated proposal as without it.
+PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together", "baotou_321"]
 PLUGIN_TOML = """
 [[plugins.consultation_home.homes]]
 name = "海州区协商民主之家"
@@ -68,6 +69,11 @@ members = ["王芳", "李强", "张伟"]
 head = "刘书记"
 head_is_member = false
 deputies = ["J001"]
+
+[plugins.baotou_321]
+phases = []
+face_to_face = 0
+publication = false
 """
 TOPIC = {"title": "两镇之间道路维修", "description": "连接两镇的道路破损严重", "category": "交通",
          "areas": ["620302001"], "raised_by_kind": "public", "raised_by_name": "村民代表"}
@@ -503,6 +509,11 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/units/<ref>"): Entry(API_UNIT_READ, 200, lambda m: Call(f"/api/v1/units/{MATRIX_UNIT}")),
     ("PATCH", "/api/v1/units/<ref>"): Entry(API_WRITE, 200, lambda m: Call(f"/api/v1/units/{MATRIX_UNIT}", json={
         "phone": m.new_phone()}), _unit_phone, writes=True),
+    # 321 proposal method (baotou_321): the open proposals with what each lacks, and one proposal's items, for the
+    # node's users (each sees the proposals they may see; m.proposal is published, so every role sees it)
+    ("GET", "/practices/baotou-321/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/baotou-321/")),
+    ("GET", "/practices/baotou-321/<ref>"): Entry(PAGE_READ, 200,
+                                                  lambda m: Call(f"/practices/baotou-321/{m.proposal}")),
 }
 
 

@@ -1,0 +1,9 @@
+"""321 proposal method (Baotou, seed 003): three communications, two face-to-face meetings and one publication before a proposal closes."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import node_configured, proposal_guard, register_blueprints, register_commands
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "proposal_guard", "register_blueprints",
+           "register_commands"]
