@@ -356,3 +356,7 @@ def proposals_mark_overdue(as_json) -> None:
         marked = [{"proposal": a.proposal.number, "unit": a.unit.name} for a in
                   services.mark_overdue(session, node_context())]
     emit(marked, as_json, lambda rows: "\n".join(f"{r['proposal']}: {r['unit']}" for r in rows) or "none overdue")
+
+
+from .statistics_cli import proposals_statistics  # noqa: E402  (`proposals statistics`: statistics_cli.py)
+proposals.add_command(proposals_statistics)
