@@ -27,12 +27,11 @@ from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
 from shangliang.core.units.models import HandlingUnit
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .models import (
     CLASSIFICATIONS,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session

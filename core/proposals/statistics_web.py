@@ -10,7 +10,6 @@ import flask
 from flask import render_template
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
-
 from shangliang.core import exports
 from shangliang.core.context import NodeContext, node_context
 from shangliang.core.db import get_session

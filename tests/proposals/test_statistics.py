@@ -11,17 +11,17 @@ from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
-
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
-from shangliang.core.proposals import schemas as s, services, statistics
+from shangliang.core.proposals import schemas as s
+from shangliang.core.proposals import services, statistics
 from shangliang.core.proposals.models import ProposalAssignment
+from sqlalchemy import select
 
 from ..conftest import invoke
 from .conftest import SATISFIED, UNSATISFIED, basic
-from .test_services import assigned, filed, reply, run, step, submit
+from .test_services import assigned, filed, reply, step, submit
 
 
 @pytest.fixture
