@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..conftest import invoke
 from .conftest import SATISFIED, UNSATISFIED, basic
-from .test_services import assigned, filed, reply, step, submit
+from .test_services import assigned, filed, reply, run, step, submit
 
 
 @pytest.fixture
@@ -99,6 +99,18 @@ def test_per_unit_lead_co_replied_overdue_and_classification(app, worked):
     reply(app, worked["p2"]["number"], "zhou", classification="cannot_now", reasons="资金不足", text="暂缓")
     after = _stats(app)["units"]
     assert after["overdue"] == 0 and after["replied"] == 2 and after["cannot_now"] == 1
+
+
+def test_a_part_moved_to_another_unit_counts_for_the_new_unit_only(app):
+    p = assigned(app, co=())
+    asked = step(app, "request_reassignment", p["number"], s.ProposalReassignmentIn(reason="属住建局职责"), "chen")
+    assert [u["unit"] for u in _stats(app)["units"]["by_unit"]] == ["交通局"]
+    run(
+        app, lambda session, node: services.decide_reassignment(
+            session, node, p["number"], asked["reassignments"][0]["id"],
+            s.ProposalDecisionIn(decision="approved", unit="住建局"), services.who_named(session, "wang"), "t"))
+    units = _stats(app)["units"]
+    assert [(u["unit"], u["lead"]) for u in units["by_unit"]] == [("住建局", 1)] and units["assigned"] == 1
 
 
 def test_satisfaction_is_each_filed_proposals_latest_rating(app, worked):
