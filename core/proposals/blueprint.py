@@ -8,7 +8,7 @@ from flask import Blueprint
 from shangliang.core.web import auth
 from shangliang.core.web.api import api_blueprint, error_response, errors, roles
 
-from . import api as handlers, services, views
+from . import api as handlers, services, statistics_web, views
 from .errors import NotAllowed
 from .schemas import ProposalAnswer, ProposalList, ProposalPublicList, ProposalStandards
 
@@ -69,3 +69,5 @@ pages.add_url_rule("/<ref>", "show", auth.login_required(views.show))
 pages.add_url_rule("/<ref>/office", "office_act", office(views.office_act), methods=["POST"])
 pages.add_url_rule("/<ref>/proposer", "proposer_act", member(views.proposer_act), methods=["POST"])
 pages.add_url_rule("/<ref>/unit", "unit_act", unit(views.unit_act), methods=["POST"])
+# /proposals/statistics (with ?format=xlsx) and /api/v1/proposals/statistics: see statistics_web.py
+statistics_web.register(api, pages)

@@ -14,6 +14,7 @@ from shangliang.core.db import get_session, transaction
 
 from . import schemas, services
 from .models import BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DISPOSALS, PHASES, SATISFACTION, STATUSES
+from .statistics_cli import proposals_statistics
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 AS = click.option("--as", "as_user", default=None, metavar="USER",
@@ -356,3 +357,7 @@ def proposals_mark_overdue(as_json) -> None:
         marked = [{"proposal": a.proposal.number, "unit": a.unit.name} for a in
                   services.mark_overdue(session, node_context())]
     emit(marked, as_json, lambda rows: "\n".join(f"{r['proposal']}: {r['unit']}" for r in rows) or "none overdue")
+
+
+# `proposals statistics` (counts by status, unit, satisfaction; --xlsx): statistics_cli.py
+proposals.add_command(proposals_statistics)

@@ -435,6 +435,10 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/proposals/<ref>/unit"): Entry(PAGE_ROLES, 303, lambda m: Call(
         f"/proposals/{m.fresh_proposal('assigned')}/unit", form=_csrf_form(m, {"action": "reply", **REPLY})),
         _proposal_is("replied"), writes=True, allowed=UNIT),
+    # proposal statistics (charts, .xlsx): read by any signed-in user (a handling unit's user: its own unit's row
+    # only); the download is the page with ?format=xlsx
+    ("GET", "/proposals/statistics"): Entry(PAGE_READ, 200, lambda m: Call("/proposals/statistics?format=xlsx")),
+    ("GET", "/api/v1/proposals/statistics"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals/statistics")),
     # the proposals API
     ("GET", "/api/v1/proposals"): Entry(API_READ, 200, lambda m: Call("/api/v1/proposals")),
     ("POST", "/api/v1/proposals"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/proposals", json={
