@@ -11,6 +11,7 @@ checked out.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import signal
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -435,11 +437,11 @@ class Scenario:
                      "topics", "advance", uid, "--to", "feedback")
         self.do("620302", "topics", "instruct", uid, "--leader", "金川区人民政府区长",
                 "--body", "请区交通运输局牵头、区财政局配合,汛期前完成主要路段修复。")
-        from .topics import supervision
-
-        config = {"TIMEZONE": tomllib.loads((county.dir / "node.toml").read_text(encoding="utf-8")).get(
-            "timezone", "Asia/Shanghai")}
-        after = supervision.due_date(config, due[PARTICIPATING_UNIT]["due_ms"]) + __import__("datetime").timedelta(1)
+        # The deadline is the end of its day in the node's time zone: the day after it, there, is the first overdue.
+        zone = ZoneInfo(tomllib.loads((county.dir / "node.toml").read_text(encoding="utf-8")).get(
+            "timezone", "Asia/Shanghai"))
+        deadline = dt.datetime.fromtimestamp(due[PARTICIPATING_UNIT]["due_ms"] / 1000, zone).date()
+        after = deadline + dt.timedelta(days=1)
         click.echo(f"   督办: as of {after.isoformat()}, the day after the finance bureau's deadline")
         marked = _json(county, "topics", "supervise", "--as-of", after.isoformat(), echo=True)
         self.check(f"supervision as of {after.isoformat()} marks the participating unit overdue, not the lead unit",
