@@ -196,6 +196,12 @@ def _set_up(nodes: list[DemoNode]) -> None:
         _run(county, "members", "import", str(members_csv))
         _run(county, "users", "add", "jumin", "--role", "public", "--name", "金川区居民", "--password-stdin",
              input=DEMO_PASSWORD + "\n")
+    for node in nodes:  # a run stopped while a practice was disabled (``Scenario.without``) left it so: enable it
+        if node not in made and PRACTICES.get(node.id):
+            enabled = {p["name"] for p in json.loads(_run(node, "plugins", "list", "--json", echo=False)) if p["enabled"]}
+            for practice in PRACTICES[node.id]:
+                if practice not in enabled:
+                    _run(node, "plugins", "enable", practice)
     for node in made:
         if node.id == "620302001":  # the consultation home's members and lead, as the office writes them in node.toml
             with open(node.dir / "node.toml", "a", encoding="utf-8") as toml:
