@@ -11,6 +11,7 @@ checked out.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import signal
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -50,6 +52,22 @@ DEMO_MEMBERS = (
     "王志强,教育界,教科卫体委员会,宁远堡镇,JC003\n"
     "赵敏,医药卫生界,教科卫体委员会,双湾镇,JC004\n"
 )
+#: The county's handling units (承办单位, issue 12) that implement the road repair: name, kind, phone, and the
+#: contact user (role handling_unit) who files the unit's reports.
+UNITS = (
+    ("金川区交通运输局", "government", "0935-8221001", "jtj", "区交通运输局联络员"),
+    ("金川区财政局", "government", "0935-8221002", "czj", "区财政局联络员"),
+)
+LEAD_UNIT, PARTICIPATING_UNIT = UNITS[0][0], UNITS[1][0]
+#: 领导包抓 (leader_follow_up) on the county: the committee's vice-chair follows the finance bureau, and is told
+#: when its part of a result's implementation becomes overdue.
+LEADER, LEADER_USER = "金川区政协副主席李明", "liming"
+LEADERS_TOML = f"""
+[[plugins.leader_follow_up.leaders]]
+name = "{LEADER}"
+user = "{LEADER_USER}"
+units = ["{PARTICIPATING_UNIT}"]
+"""
 WAIT_SECONDS = 60.0
 
 
@@ -96,8 +114,8 @@ def _run(node: DemoNode | None, *args: str, input: str | None = None, echo: bool
     return result.stdout
 
 
-def _json(node: DemoNode, *args: str, echo: bool = False) -> Any:
-    return json.loads(_run(node, *args, "--json", echo=echo))
+def _json(node: DemoNode, *args: str, echo: bool = False, quiet: bool = False) -> Any:
+    return json.loads(_run(node, *args, "--json", echo=echo, quiet=quiet))
 
 
 def _refused(node: DemoNode, *args: str) -> str:
@@ -178,12 +196,19 @@ def _set_up(nodes: list[DemoNode]) -> None:
         _run(county, "members", "import", str(members_csv))
         _run(county, "users", "add", "jumin", "--role", "public", "--name", "金川区居民", "--password-stdin",
              input=DEMO_PASSWORD + "\n")
+    for node in nodes:  # a run stopped while a practice was disabled (``Scenario.without``) left it so: enable it
+        if node not in made and PRACTICES.get(node.id):
+            enabled = {p["name"] for p in json.loads(_run(node, "plugins", "list", "--json", echo=False)) if p["enabled"]}
+            for practice in PRACTICES[node.id]:
+                if practice not in enabled:
+                    _run(node, "plugins", "enable", practice)
     for node in made:
         if node.id == "620302001":  # the consultation home's members and lead, as the office writes them in node.toml
             with open(node.dir / "node.toml", "a", encoding="utf-8") as toml:
                 toml.write(HOMES_TOML)
         for practice in PRACTICES.get(node.id, ()):
             _run(node, "plugins", "enable", practice)
+    _set_up_implementation(county)
     if not made:
         click.echo(f"reusing the demo nodes in {nodes[0].dir.parent} (remove it to start afresh)")
         return
@@ -198,6 +223,30 @@ def _set_up(nodes: list[DemoNode]) -> None:
                 known = {p["id"] for p in json.loads(_run(node, "peers", "list", "--json", echo=False))}
                 if other.id not in known:
                     _run(node, "peers", "add", *lines[other.id])
+
+
+def _set_up_implementation(county: DemoNode) -> None:
+    """The county's handling units, their contact users and the leader who follows one (领导包抓); whatever a
+    node made by an earlier demo lacks is added, so a second run changes nothing."""
+    users = {u["username"] for u in json.loads(_run(county, "users", "list", "--json", echo=False))}
+    wanted = [(username, "handling_unit", name) for _unit, _kind, _phone, username, name in UNITS]
+    wanted.append((LEADER_USER, "office", LEADER))
+    for username, role, name in wanted:
+        if username not in users:
+            _run(county, "users", "add", username, "--role", role, "--name", name, "--password-stdin",
+                 input=DEMO_PASSWORD + "\n")
+    units = {u["name"] for u in json.loads(_run(county, "units", "list", "--json", echo=False))}
+    for unit, kind, phone, username, _name in UNITS:
+        if unit not in units:
+            _run(county, "units", "add", "--name", unit, "--kind", kind, "--phone", phone, "--contacts", username)
+    toml = county.dir / "node.toml"
+    if "plugins.leader_follow_up" not in toml.read_text(encoding="utf-8"):
+        with open(toml, "a", encoding="utf-8") as out:  # the leader, as the office writes it in node.toml
+            out.write(LEADERS_TOML)
+    enabled = {p["name"] for p in json.loads(_run(county, "plugins", "list", "--json", echo=False)) if p["enabled"]}
+    if "leader_follow_up" not in enabled:
+        _run(county, "plugins", "enable", "leader_follow_up")
+        _run(county, "leaders", "check")
 
 
 def _start(nodes: list[DemoNode], log_dir: Path) -> None:
@@ -355,23 +404,79 @@ class Scenario:
         self.wait("620302001", uid, "the township hears that the county accepted it (受理)",
                   lambda d: d["holder"] == "620302" and not d["awaiting_acceptance"])
         for stage, note in (("determined", "列入区政协年度协商计划"), ("researching", "组织委员实地调研"),
-                            ("consulting", "召开专题协商会,两镇群众代表参加"), ("implementing", "区政府交通部门办理"),
-                            ("feedback", "办理结果向群众反馈")):
+                            ("consulting", "召开专题协商会,两镇群众代表参加"), ("implementing", "协商意见交区政府有关部门办理")):
             self.do("620302", "topics", "advance", uid, "--to", stage, "--note", note)
-        self.wait("620302001", uid, "each stage change reached the township", lambda d: d["stage"] == "feedback")
+        self.wait("620302001", uid, "each stage change reached the township", lambda d: d["stage"] == "implementing")
+        self.implementation(uid)
+        self.do("620302", "topics", "advance", uid, "--to", "feedback", "--note", "办理结果向群众反馈")
         self.do("620302", "topics", "result", uid, "--kind", "协商意见", "--title", "连接道路维修列入2027年区级计划",
                 "--summary", "区政府同意将两镇连接道路维修列入2027年计划,先行修补坑洼路段。",
                 "--measure", "2027年3月底前完成勘测设计", "--measure", "汛期前完成主要路段修复",
-                "--handling-unit", "金川区交通运输局", "--handling-unit", "宁远堡镇人民政府",
-                "--handling-unit", "双湾镇人民政府")
+                "--handling-unit", "宁远堡镇人民政府", "--handling-unit", "双湾镇人民政府")
         home = self.wait("620302001", uid, "the county's result came home to the township that raised it",
                          lambda d: d["stage"] == "closed" and bool(d["result"]))
-        self.check("the result is the county's, with its measures and handling units",
-                   home["result"]["title"] == "连接道路维修列入2027年区级计划" and len(home["result"]["handling_units"]) == 3)
+        units = home["result"]["handling_units"]
+        self.check("the result is the county's, with its measures; its handling units are the assigned units (lead "
+                   "first) and the two townships' governments",
+                   home["result"]["title"] == "连接道路维修列入2027年区级计划"
+                   and units == [LEAD_UNIT, PARTICIPATING_UNIT, "宁远堡镇人民政府", "双湾镇人民政府"], str(units))
         self.verified_route("620302001", uid)
         self.verified_route("620302", uid)
         _run(self.node["620302001"], "topics", "show", uid)
         return uid
+
+    def implementation(self, uid: str) -> None:
+        """办理实施 (issue 12): two handling units with deadlines, a leader's instruction, one unit overdue and the
+        leader who follows it told (领导包抓), the units' final reports accepted and sent home to the township."""
+        click.echo(click.style("\n   办理实施: the county's handling units carry out the measures, with deadlines",
+                               bold=True))
+        county = self.node["620302"]
+        shown = _json(county, "topics", "implement", uid, "--lead", f"{LEAD_UNIT}=20",
+                      "--participating", f"{PARTICIPATING_UNIT}=2", echo=True, quiet=True)
+        due = {a["unit"]: a for a in shown["assignments"]}
+        for a in shown["assignments"]:
+            click.echo(f"    {a['role']:<13} {a['unit']}  {a['working_days']} working days, {a['state']}")
+        self.check("a lead unit (20 working days) and a participating unit (2 working days) are assigned",
+                   [(a["unit"], a["role"]) for a in shown["assignments"]]
+                   == [(LEAD_UNIT, "lead"), (PARTICIPATING_UNIT, "participating")], str(shown["assignments"]))
+        self.refused("620302", "feedback waits for the lead unit's final report", "lead unit",
+                     "topics", "advance", uid, "--to", "feedback")
+        self.do("620302", "topics", "instruct", uid, "--leader", "金川区人民政府区长",
+                "--body", "请区交通运输局牵头、区财政局配合,汛期前完成主要路段修复。")
+        # The deadline is the end of its day in the node's time zone: the day after it, there, is the first overdue.
+        zone = ZoneInfo(tomllib.loads((county.dir / "node.toml").read_text(encoding="utf-8")).get(
+            "timezone", "Asia/Shanghai"))
+        deadline = dt.datetime.fromtimestamp(due[PARTICIPATING_UNIT]["due_ms"] / 1000, zone).date()
+        after = deadline + dt.timedelta(days=1)
+        click.echo(f"   督办: as of {after.isoformat()}, the day after the finance bureau's deadline")
+        marked = _json(county, "topics", "supervise", "--as-of", after.isoformat(), echo=True)
+        self.check(f"supervision as of {after.isoformat()} marks the participating unit overdue, not the lead unit",
+                   [(a["topic"], a["unit"]) for a in marked["assignments"] if a["topic"] == uid]
+                   == [(uid, PARTICIPATING_UNIT)], str(marked["assignments"]))
+        rows = {r["unit"]: r for r in _json(county, "topics", "assignments", echo=True) if r["topic"] == uid}
+        self.check("the assignments list shows the finance bureau overdue",
+                   rows[PARTICIPATING_UNIT]["overdue"] and not rows[LEAD_UNIT]["overdue"], str(rows))
+        leader_id = next(u["id"] for u in _json(county, "users", "list") if u["username"] == LEADER_USER)
+        audit = _json(county, "audit", "list", "--limit", "300")
+        told = [e["data"] for e in audit if e["entity"] == "notifications" and e["data"].get("recipient_user_id")
+                == leader_id and e["data"].get("source") == "leader_follow_up" and uid in e["data"].get("body", "")]
+        for notice in told:
+            click.echo(f"    notice to {LEADER_USER}: {notice.get('subject')}")
+        self.check(f"领导包抓: the leader who follows {PARTICIPATING_UNIT} ({LEADER}, user {LEADER_USER}) is notified "
+                   "once (the notice, in the audit log)", len(told) == 1, str(told))
+        for username, unit, body in (
+                ("czj", PARTICIPATING_UNIT, "已落实道路维修资金320万元,列入2027年区级预算。"),
+                ("jtj", LEAD_UNIT, "已完成勘测设计,坑洼路段修补完工,两镇连接道路恢复通行;全线维修列入2027年区级计划。")):
+            report = _json(county, "topics", "report", uid, "--as", username, "--kind", "final", "--body", body,
+                           echo=True)
+            self.do("620302", "topics", "review-report", uid, str(report["id"]), "--decision", "accept",
+                    "--comment", "同意")
+        rows = {r["unit"]: r for r in _json(county, "topics", "assignments") if r["topic"] == uid}
+        self.check("both units' final reports are accepted; the overdue mark is cleared",
+                   all(r["state"] == "accepted" and not r["overdue"] for r in rows.values()), str(rows))
+        self.wait("620302001", uid, "the township that raised it sees the lead unit's final implementation report",
+                  lambda d: any(e["action"] == "implementation_report" and LEAD_UNIT in (e["note"] or "")
+                                and "最终办理报告" in (e["note"] or "") for e in d["events"]))
 
     def delegation(self) -> str:
         click.echo(click.style("\n## 2. 指定下放: the city delegates a matter to the county, which delegates it to a township",
