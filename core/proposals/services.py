@@ -928,6 +928,7 @@ def from_topic(session: Session, node: NodeContext, data: Any, who: Who, actor: 
     from .errors import NotAClosedTopic
     from .schemas import ProposalIn
 
+    _need_office(who, "making a proposal from a topic's result")
     uid = _text(data.topic, "topic", 120)
     topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
     if topic is None:
