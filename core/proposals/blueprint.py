@@ -58,6 +58,8 @@ api.post("/<ref>/forward", responses={200: ProposalForwardAnswer, **WRITE})(hand
 
 pages = Blueprint("proposals", __name__, url_prefix="/proposals", template_folder="templates")
 pages.context_processor(views.template_helpers)
+# the topic's page shows the proposals made from its result (and the office's form that makes one)
+pages.app_context_processor(views.topic_page_helpers)
 
 office = auth.roles_required(services.OFFICE)
 submitter = auth.roles_required(services.SUBMITTERS)

@@ -83,6 +83,20 @@ def template_helpers() -> dict[str, Any]:
             "PHASES": PHASES, "DIMENSIONS": DIMENSIONS, "SATISFACTION": SATISFACTION, "DISPOSALS": DISPOSALS}
 
 
+def topic_page_helpers() -> dict[str, Any]:
+    """What ``proposals/_from_topic.html`` uses on a topic's page (an app-wide context processor)."""
+
+    def made(uid: str) -> list[Any]:
+        user = auth.current_user()
+        if user is None:
+            return []
+        session = get_session()
+        return [p for p in services.from_topic_list(session, uid) if services.can_see(session, p, services.who_of(user))]
+
+    return {"proposals_from_topic": made,
+            "proposals_office": lambda: auth.has_role(auth.current_user(), services.OFFICE)}
+
+
 def _who() -> services.Who:
     return services.who_of(auth.current_user())
 
