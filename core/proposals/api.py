@@ -225,7 +225,7 @@ def forward_proposal(path: ProposalPath, body: ProposalForwardIn):
 
 
 def proposal_from_topic(body: ProposalFromTopicIn):
-    """Make a proposal from a topic's result.
+    """Make a proposal from a closed topic.
 
     A closed topic's result becomes a proposal: the text is prefilled from the result (fields given replace
     it) and the topic's uid is kept (`source_topic`), shown on both pages.

@@ -31,20 +31,14 @@ from sqlalchemy.orm import Session
 from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError, NotFound
-from shangliang.federation import outbox
 from shangliang.federation.errors import InvalidBody, echo
 from shangliang.federation.kinds import Kind, ms, require, text
-from shangliang.federation.models import Peer
 
 from .models import DIMENSIONS, SATISFACTION, STATUSES, UPSTREAM_EVENTS, Proposal, ProposalSigner, \
     ProposalUpstreamEvent
 
-FORWARD, ANSWER, RATING = "x-proposals.forward", "x-proposals.answer", "x-proposals.rating"
-ALL = (FORWARD, ANSWER, RATING)
-UP = (FORWARD, RATING)
-#: What this node keeps of a proposal received (the columns' sizes; longer is refused, never cut short).
-LIMITS = {"title": 300, "category": 100, "name": 200, "ref": 60, "note": 2_000, "topic": 120}
-PROPOSERS_MAX, AREAS_MAX = 60, 50
+from . import services
+from .messages import ALL, ANSWER, AREAS_MAX, FORWARD, LIMITS, PROPOSERS_MAX, RATING, UP, _relation, send_answer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,55 +124,6 @@ KINDS = (
 
 
 # ---------------------------------------------------------------------------------------------
-# Sending
-
-
-def parent_peer(session: Session) -> str | None:
-    """The paired parent node's id (None when this node has none)."""
-    return session.execute(select(Peer.node_id).where(Peer.relation == "parent")).scalar()
-
-
-def _relation(session: Session, node_id: str) -> str | None:
-    peer = session.get(Peer, node_id)
-    return peer.relation if peer is not None else None
-
-
-def send_forward(session: Session, node: NodeContext, p: Proposal, parent: str, note: str) -> dict[str, Any]:
-    """The ``x-proposals.forward`` of proposal ``p`` to ``parent``, in the caller's transaction."""
-    from .services import proposers
-
-    body = {"proposal": {"ref": str(p.id), "title": p.title, "reasons": p.reasons, "suggestions": p.suggestions,
-                         "category": p.category, "year": p.year, "term": p.term, "session": p.session_no,
-                         "kind": p.kind, "proposers": proposers(p)[:PROPOSERS_MAX], "areas": p.area_list(),
-                         "source_topic": p.source_topic},
-            "consent": {"by": p.consent_by, "note": p.consent_note or "", "at_ms": p.consent_ms},
-            "note": note or ""}
-    envelope, _row = outbox.originate(session, node, FORWARD, body, parent, "reply")
-    return {"kind": FORWARD, "id": envelope["id"], "to": parent}
-
-
-def send_answer(session: Session, node: NodeContext, p: Proposal, event: str, summary: str,
-                detail: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Tell the node proposal ``p`` came from a step of its handling here (``x-proposals.answer``)."""
-    if p.origin_node is None or _relation(session, p.origin_node) != "child":
-        return None  # no longer paired: the step stands here; the origin is not told
-    body = {"ref": p.origin_ref, "event": event, "status": p.status, "number": p.number, "round": p.round,
-            "summary": (summary or "")[:20_000], "detail": json.loads(json.dumps(dict(detail), default=str)),
-            "at_ms": node.now_ms()}
-    envelope, _row = outbox.originate(session, node, ANSWER, body, p.origin_node, "reply")
-    return {"kind": ANSWER, "id": envelope["id"], "to": p.origin_node}
-
-
-def send_rating(session: Session, node: NodeContext, p: Proposal, round_: int, fields: Mapping[str, Any],
-                comment: str, actor: str) -> dict[str, Any]:
-    """The proposer's rating of a forwarded proposal, sent up to the node handling it."""
-    body = {"ref": str(p.id), "round": round_, **{d: fields[d] for d in (*DIMENSIONS, "overall")},
-            "comment": comment or "", "by": actor[:LIMITS["name"]]}
-    envelope, _row = outbox.originate(session, node, RATING, body, p.forwarded_to, "reply")
-    return {"kind": RATING, "id": envelope["id"], "to": p.forwarded_to}
-
-
-# ---------------------------------------------------------------------------------------------
 # What an accepted message does here (called by the inbox, in its transaction)
 
 
@@ -208,8 +153,6 @@ def apply_received(session: Session, node: NodeContext, envelope: Mapping[str, A
 
 def _receive_forward(session: Session, node: NodeContext, envelope: Mapping[str, Any],
                      transfer: Mapping[str, Any]) -> None:
-    from .services import _guard
-
     origin, body = envelope["origin"], envelope["body"]
     data = body["proposal"]
     ref = data["ref"].strip()
@@ -231,7 +174,7 @@ def _receive_forward(session: Session, node: NodeContext, envelope: Mapping[str,
     p.signers = [ProposalSigner(member_id=None, name=name, role="forwarded", confirmed_ms=at) for name in names]
     p.assignments, p.reassignments, p.replies, p.contacts, p.ratings, p.supervisions = [], [], [], [], [], []
     p.upstream_events = []
-    _guard(node, p, "receive", {"origin": origin, "note": body["note"]})
+    services._guard(node, p, "receive", {"origin": origin, "note": body["note"]})
     session.add(p)
     session.flush()
     send_answer(session, node, p, "received", body["note"] or "", {"id": p.id})
@@ -255,18 +198,16 @@ def _receive_answer(session: Session, node: NodeContext, envelope: Mapping[str, 
 
 
 def _receive_rating(session: Session, node: NodeContext, envelope: Mapping[str, Any]) -> None:
-    from .services import _guard, apply_rating, get_proposal
-
     origin, body = envelope["origin"], envelope["body"]
     ref = body["ref"].strip()
     found = session.execute(select(Proposal.id).where(Proposal.origin_node == origin, Proposal.origin_ref == ref)
                             ).scalar()
     if found is None:
         raise InvalidBody(f"no proposal {ref} of {origin} was forwarded here: a rating is about one")
-    p = get_proposal(session, found, lock=True)
+    p = services.get_proposal(session, found, lock=True)
     if p.status != "replied":
         raise InvalidBody(f"proposal {p.ref} is {p.status} here: its handling is rated once it is replied")
     if body["round"] != p.round:
         raise InvalidBody(f"proposal {p.ref} is in round {p.round} here, not {body['round']}")
-    _guard(node, p, "rate", {**{d: body[d] for d in (*DIMENSIONS, "overall")}, "comment": body["comment"]})
-    apply_rating(session, node, p, body, body["comment"].strip(), f"node:{origin}:{body['by'].strip()}"[:200])
+    services._guard(node, p, "rate", {**{d: body[d] for d in (*DIMENSIONS, "overall")}, "comment": body["comment"]})
+    services.apply_rating(session, node, p, body, body["comment"].strip(), f"node:{origin}:{body['by'].strip()}"[:200])

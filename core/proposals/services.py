@@ -855,7 +855,7 @@ def forward(session: Session, node: NodeContext, ref: Any, data: Any, who: Who, 
                                                                                                      dict[str, Any]]:
     """The office forwards a proposal whose proposer consented to the parent node (an ``x-proposals.forward``,
     in this transaction); the proposal becomes ``forwarded``, read-only here. Returns it and what was sent."""
-    from . import federation
+    from . import messages as federation
 
     _need_office(who, "forwarding a proposal to the parent node")
     p = get_proposal(session, ref, lock=True)
@@ -887,7 +887,7 @@ def forward(session: Session, node: NodeContext, ref: Any, data: Any, who: Who, 
 def _rate_upstream(session: Session, node: NodeContext, p: Proposal, data: Any, actor: str) -> Proposal:
     """The proposer of a forwarded proposal rates the parent's replies here; the rating is recorded here and
     sent up (``x-proposals.rating``), where it counts as the proposer's."""
-    from . import federation
+    from . import messages as federation
 
     upstream = p.upstream() or {}
     if upstream.get("status") != "replied":
@@ -915,9 +915,9 @@ def _tell_origin(session: Session, node: NodeContext, p: Proposal, event: str, s
     """A proposal forwarded here from a lower node: tell that node what happened (``x-proposals.answer``)."""
     if p.origin_node is None:
         return
-    from . import federation
+    from . import messages
 
-    federation.send_answer(session, node, p, event, summary_text, detail)
+    messages.send_answer(session, node, p, event, summary_text, detail)
 
 
 def from_topic(session: Session, node: NodeContext, data: Any, who: Who, actor: str) -> Proposal:

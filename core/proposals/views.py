@@ -186,11 +186,11 @@ def show(ref: str):
     except NotFound:
         abort(404)
     unit = services.unit_of(session, who)
-    from . import federation
+    from . import messages
 
     return render_template("proposals/show.html", p=proposal.as_dict(),
                            route=services.route_of(proposal, node_context().id),
-                           parent=federation.parent_peer(session),
+                           parent=messages.parent_peer(session),
                            is_proposer=services.is_proposer(proposal, who),
                            my_unit=unit.name if unit is not None else None,
                            standards=services.standards(node_context().config))
@@ -306,10 +306,9 @@ def forward(ref: str):
                                           _("Forwarded to the higher level."))})
 
 
-def from_topic(ref: str | None = None):
+def from_topic():
     """A proposal made from a closed topic's result (the button on the topic's page)."""
     form = flask.request.form
-    topic = (form.get("topic") or "").strip()
     fields = {key: form.get(key).strip() for key in ("topic", "term", "session", "year", "proposer", "body_kind",
                                                      "body_name") if (form.get(key) or "").strip()}
 

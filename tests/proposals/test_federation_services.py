@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from shangliang.core.db import get_session
 
 from ..conftest import invoke
-from .conftest import ROAD, basic, expect_error, ok, post, rows, submitted
+from .conftest import basic, expect_error, ok, post, rows, submitted
 
 TOPIC = {"title": "两镇之间道路维修", "description": "连接两镇的道路破损严重", "category": "交通",
          "areas": ["620302001", "620302002"], "raised_by_kind": "public", "raised_by_name": "村民代表"}
