@@ -41,10 +41,10 @@ def _relation(session: Session, node_id: str) -> str | None:
 
 def send_forward(session: Session, node: NodeContext, p: Proposal, parent: str, note: str) -> dict[str, Any]:
     """The ``x-proposals.forward`` of proposal ``p`` to ``parent``, in the caller's transaction."""
+    names = [s.name for s in p.signers if s.role in PROPOSER_ROLES][:PROPOSERS_MAX]
     body = {"proposal": {"ref": str(p.id), "title": p.title, "reasons": p.reasons, "suggestions": p.suggestions,
                          "category": p.category, "year": p.year, "term": p.term, "session": p.session_no,
-                         "kind": p.kind, "proposers": [s.name for s in p.signers if s.role in PROPOSER_ROLES][:PROPOSERS_MAX], "areas": p.area_list(),
-                         "source_topic": p.source_topic},
+                         "kind": p.kind, "proposers": names, "areas": p.area_list(), "source_topic": p.source_topic},
             "consent": {"by": p.consent_by, "note": p.consent_note or "", "at_ms": p.consent_ms},
             "note": note or ""}
     envelope, _row = outbox.originate(session, node, FORWARD, body, parent, "reply")

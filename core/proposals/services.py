@@ -783,9 +783,9 @@ def mark_overdue(session: Session, node: NodeContext) -> list[ProposalAssignment
         day = due_date(node.config, a.deadline_ms).isoformat()
         notify(session, subject=f"提案逾期:{p.number} {p.title}"[:300], body=f"{a.unit.name} 答复期限 {day} 已过",
                role=Role.OFFICE.value, source="proposals")
-        node.pm.hook.item_overdue(session=session, item={"kind": "proposal", "ref": p.number or p.ref,
-                                                         "title": p.title, "due_ms": a.deadline_ms,
-                                                         "unit": a.unit.name, "areas": []}, config=node.config)
+        item = {"kind": "proposal", "ref": p.number or p.ref, "title": p.title, "due_ms": a.deadline_ms,
+                "unit": a.unit.name, "areas": p.area_list()}
+        node.pm.hook.item_overdue(session=session, item=item, config=node.config)
     session.flush()
     return marked
 

@@ -91,7 +91,8 @@ def topic_page_helpers() -> dict[str, Any]:
         if user is None:
             return []
         session = get_session()
-        return [p for p in services.from_topic_list(session, uid) if services.can_see(session, p, services.who_of(user))]
+        who = services.who_of(user)
+        return [p for p in services.from_topic_list(session, uid) if services.can_see(session, p, who)]
 
     return {"proposals_from_topic": made,
             "proposals_office": lambda: auth.has_role(auth.current_user(), services.OFFICE)}

@@ -500,8 +500,8 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/proposals/<ref>/forward"): Entry(API_WRITE, 200, lambda m: Call(
         f"/api/v1/proposals/{m.fresh_proposal('consented')}/forward", json={"note": "请市政协审查"}),
         _proposal_is("forwarded"), writes=True),
-    ("POST", "/api/v1/proposals/from-topic"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/proposals/from-topic", json={
-        "topic": m.closed_topic(), "term": 12, "session": 1, "body_kind": "special_committee",
+    ("POST", "/api/v1/proposals/from-topic"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/proposals/from-topic", json={"topic": m.closed_topic(), "term": 12, "session": 1, "body_kind": "special_committee",
         "body_name": "提案委员会"}), _proposal_made, writes=True),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
