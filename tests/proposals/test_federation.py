@@ -145,5 +145,26 @@ def test_a_tampered_or_unknown_answer_is_refused_with_the_protocols_error(net):
                "consent": {"by": "x", "note": "", "at_ms": 1}, "note": ""}
     made = hops.append(envelope.create(key, CITY, "x-proposals.forward", forward), key, CITY, COUNTY, "reply")
     down = county.post("/federation/v1/inbox", canonical.dumps(made))
-    assert down.status_code in (403, 422), down.text
+    assert down.status_code == 422 and down.json()["error"]["code"] == "invalid_body", down.text
+    assert "comes from this node's child" in down.json()["error"]["message"]
     assert len(county.inbox()) == before
+
+    # a forward whose body does not fit: refused by the field's name, nothing kept at the city
+    ckey = county.key()
+    kept = len(city.run_json("proposals", "list"))
+    bad = {**forward, "proposal": {**forward["proposal"], "areas": ["not-a-code"]}}
+    made = hops.append(envelope.create(ckey, COUNTY, "x-proposals.forward", bad), ckey, COUNTY, CITY, "reply")
+    answer = city.post("/federation/v1/inbox", canonical.dumps(made))
+    assert answer.status_code == 422 and "body.proposal.areas" in answer.json()["error"]["message"], answer.text
+    missing = {**forward, "consent": {"by": "x", "at_ms": 1}}
+    made = hops.append(envelope.create(ckey, COUNTY, "x-proposals.forward", missing), ckey, COUNTY, CITY, "reply")
+    answer = city.post("/federation/v1/inbox", canonical.dumps(made))
+    assert answer.status_code == 422 and "body.consent.note is missing" in answer.json()["error"]["message"]
+    # a rating of a proposal the county never forwarded
+    rating = {"ref": "424242", "round": 1, "contact": "satisfied", "attitude": "satisfied", "measures": "satisfied",
+              "pertinence": "satisfied", "leader_attention": "satisfied", "result": "satisfied",
+              "overall": "satisfied", "comment": "", "by": "li"}
+    made = hops.append(envelope.create(ckey, COUNTY, "x-proposals.rating", rating), ckey, COUNTY, CITY, "reply")
+    answer = city.post("/federation/v1/inbox", canonical.dumps(made))
+    assert answer.status_code == 422 and "no proposal 424242" in answer.json()["error"]["message"], answer.text
+    assert len(city.run_json("proposals", "list")) == kept

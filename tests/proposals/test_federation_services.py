@@ -134,3 +134,25 @@ def test_a_not_filed_social_opinion_keeps_the_intent(client):
     other = ok(post(client, f"/{q['id']}/review", {"decision": "not_filed", "reason": "不属提案范围",
                                                   "disposal": "letter"}))["proposal"]
     assert other["opinion"] is None and other["upstream"] is None and other["origin"] is None
+
+
+def test_the_pages_offer_consent_to_the_proposer_and_forwarding_to_the_office(client, app, county, runner):
+    p = submitted(client)
+    client.post("/login", data={"username": "li", "password": "correct-horse"})
+    page = client.get(f"/proposals/{p['id']}").get_data(as_text=True)
+    assert f"/proposals/{p['id']}/consent" in page
+    answer = client.post(f"/proposals/{p['id']}/consent", data={"action": "consent"})
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    client.get("/logout")
+    shown = ok(client.get(f"/api/v1/proposals/{p['id']}", headers=basic("wang")))["proposal"]
+    assert shown["consent"]["by"] == "web:li"
+
+    client.post("/login", data={"username": "wang", "password": "correct-horse"})
+    assert f"/proposals/{p['id']}/forward" not in client.get(f"/proposals/{p['id']}").get_data(as_text=True)
+    _pair_parent(county, runner)
+    assert f"/proposals/{p['id']}/forward" in client.get(f"/proposals/{p['id']}").get_data(as_text=True)
+    answer = client.post(f"/proposals/{p['id']}/forward", data={"action": "forward", "areas": "620302001, 620321"})
+    assert answer.status_code == 303
+    client.get("/logout")
+    shown = ok(client.get(f"/api/v1/proposals/{p['id']}", headers=basic("wang")))["proposal"]
+    assert shown["status"] == "forwarded" and shown["areas"] == ["620302001", "620321"]
