@@ -168,3 +168,32 @@ def test_a_tampered_or_unknown_answer_is_refused_with_the_protocols_error(net):
     answer = city.post("/federation/v1/inbox", canonical.dumps(made))
     assert answer.status_code == 422 and "no proposal 424242" in answer.json()["error"]["message"], answer.text
     assert len(city.run_json("proposals", "list")) == kept
+
+
+def test_an_unsatisfied_proposer_at_the_county_sends_the_city_into_a_new_round(net):
+    county, city = net[COUNTY], net[CITY]
+    title = "关于跨县客运班线的建议"
+    ref = str(_submit(county, title, "--as", "li")["id"])
+    county.run("proposals", "consent", ref, "--note", "书面同意书存档")
+    county.run("proposals", "forward", ref, "--area", "620302", "--area", "620321")
+    there = wait_for(lambda: _at_city(city, title), WAIT, "the proposal at the city")
+    number = city.run_json("proposals", "review", str(there["id"]), "--decision", "filed")["number"]
+    city.run("proposals", "assign", number, "--lead", "市交通运输局")
+    city.run("proposals", "reply", number, "--classification", "cannot_now", "--text", "暂无资金",
+             "--reasons", "财力有限", "--as", "chen")
+    wait_for(lambda: _upstream(county, ref, "replied"), WAIT, "the reply at the county")
+    unhappy = [*RATE[:-1], "unsatisfied"]
+    county.run("proposals", "rate", ref, *unhappy, "--as", "li")
+    # one rating per round: a second one before the city answers is refused here
+    assert county.invoke("proposals", "rate", ref, *RATE, "--as", "li").returncode == 2
+
+    again = wait_for(lambda: _upstream(county, ref, "assigned"), WAIT, "the new round at the county")
+    assert again["upstream"]["round"] == 2 and again["upstream"]["events"][-1]["event"] == "unsatisfied"
+    shown = city.run_json("proposals", "show", number)
+    assert shown["round"] == 2 and shown["status"] == "assigned" and shown["ratings"][0]["overall"] == "unsatisfied"
+    city.run("proposals", "reply", number, "--classification", "planned", "--text", "列入下年度计划", "--as", "chen")
+    wait_for(lambda: _upstream(county, ref, "replied"), WAIT, "the second reply at the county")
+    rated = county.run_json("proposals", "rate", ref, *RATE, "--as", "li")
+    assert [r["round"] for r in rated["ratings"]] == [1, 2]
+    wait_for(lambda: (lambda d: d if d["status"] == "rated" else None)(city.run_json("proposals", "show", number)),
+             WAIT, "the second rating at the city")
