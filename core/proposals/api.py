@@ -13,7 +13,8 @@ from . import services
 from .schemas import (ProposalAssignmentIn, ProposalCloseIn, ProposalContactIn, ProposalDecisionIn, ProposalFlagsIn,
                       ProposalIn, ProposalListQuery, ProposalPath, ProposalPublicationIn, ProposalRatingIn,
                       ProposalReassignmentIn, ProposalReassignmentPath, ProposalReplyIn, ProposalReviewIn,
-                      ProposalRevisionIn, ProposalSupervisionIn)
+                      ProposalRevisionIn, ProposalSupervisionIn, ProposalConsentIn, ProposalForwardIn,
+                      ProposalFromTopicIn)
 
 
 def _who() -> services.Who:
@@ -197,3 +198,40 @@ def close(path: ProposalPath, body: ProposalCloseIn):
     The office closes (办结) a proposal whose proposer is satisfied or basically satisfied.
     """
     return _step(services.close, path, body)
+
+
+def consent_to_forwarding(path: ProposalPath, body: ProposalConsentIn):
+    """Consent to forwarding.
+
+    The proposer consents to forwarding the proposal to the parent node (a matter that belongs above); the
+    office records the proposer's written consent, saying where it is (`note`, required for the office).
+    """
+    return _step(services.consent, path, body)
+
+
+def forward_proposal(path: ProposalPath, body: ProposalForwardIn):
+    """Forward to the parent node.
+
+    The office forwards a submitted proposal whose proposer consented to the parent node (a signed
+    `x-proposals.forward`); it becomes `forwarded`, read-only here, and the parent's handling comes back under
+    `upstream`. Answers the routing suggestion from its areas, as topics get. Refused without consent (409),
+    when forwarded already (409) or when this node has no parent paired (400).
+    """
+    with transaction(actor()) as session:
+        node = node_context()
+        proposal, sent = services.forward(session, node, path.ref, body, _who(), actor())
+        return json_response({"proposal": proposal.as_dict(), "sent": sent,
+                              "route": services.route_of(proposal, node.id)})
+
+
+def proposal_from_topic(body: ProposalFromTopicIn):
+    """Make a proposal from a closed topic.
+
+    A closed topic's result becomes a proposal: the text is prefilled from the result (fields given replace
+    it) and the topic's uid is kept (`source_topic`), shown on both pages.
+    """
+    with transaction(actor()) as session:
+        proposal = services.from_topic(session, node_context(), body, _who(), actor())
+        data = proposal.as_dict()
+    return json_response({"proposal": data}, 201,
+                         {"Location": url_for("proposals_api.show_proposal", ref=str(data["id"]))})

@@ -10,7 +10,7 @@ from shangliang.core.web.api import api_blueprint, error_response, errors, roles
 
 from . import api as handlers, services, statistics_web, views
 from .errors import NotAllowed
-from .schemas import ProposalAnswer, ProposalList, ProposalPublicList, ProposalStandards
+from .schemas import ProposalAnswer, ProposalForwardAnswer, ProposalList, ProposalPublicList, ProposalStandards
 
 WRITE = errors(400, 403, 404, 409, 413, 415)
 
@@ -31,6 +31,7 @@ RECORDERS = tuple(sorted(services.CONTACT_RECORDERS))
 
 api.get("", responses={200: ProposalList, **errors(400)})(handlers.list_proposals)
 api.post("", responses={201: ProposalAnswer, **errors(400, 403, 413, 415)})(roles(*SUBMITTERS)(handlers.submit_proposal))
+api.post("/from-topic", responses={201: ProposalAnswer, **WRITE})(handlers.proposal_from_topic)
 api.get("/public", responses={200: ProposalPublicList})(handlers.public_proposals)
 api.get("/standards", responses={200: ProposalStandards})(handlers.filing_standards)
 api.get("/<ref>", responses={200: ProposalAnswer, **errors(404)})(handlers.show_proposal)
@@ -49,11 +50,16 @@ api.post("/<ref>/ratings", responses={201: ProposalAnswer, **WRITE})(roles(*SUBM
 api.post("/<ref>/supervision", responses={201: ProposalAnswer, **WRITE})(handlers.supervise)
 api.post("/<ref>/publication", responses={200: ProposalAnswer, **WRITE})(handlers.publish)
 api.post("/<ref>/close", responses={200: ProposalAnswer, **WRITE})(handlers.close)
+# Across levels: the proposer's consent, forwarding to the parent node.
+api.post("/<ref>/consent", responses={200: ProposalAnswer, **WRITE})(roles(*SUBMITTERS)(handlers.consent_to_forwarding))
+api.post("/<ref>/forward", responses={200: ProposalForwardAnswer, **WRITE})(handlers.forward_proposal)
 
 # -- /proposals -------------------------------------------------------------------------------------------
 
 pages = Blueprint("proposals", __name__, url_prefix="/proposals", template_folder="templates")
 pages.context_processor(views.template_helpers)
+# the topic's page shows the proposals made from its result (and the office's form that makes one)
+pages.app_context_processor(views.topic_page_helpers)
 
 office = auth.roles_required(services.OFFICE)
 submitter = auth.roles_required(services.SUBMITTERS)
@@ -68,6 +74,9 @@ pages.add_url_rule("/public", "public", views.public)
 pages.add_url_rule("/<ref>", "show", auth.login_required(views.show))
 pages.add_url_rule("/<ref>/office", "office_act", office(views.office_act), methods=["POST"])
 pages.add_url_rule("/<ref>/proposer", "proposer_act", member(views.proposer_act), methods=["POST"])
+pages.add_url_rule("/from-topic", "from_topic", office(views.from_topic), methods=["POST"])
+pages.add_url_rule("/<ref>/consent", "consent", submitter(views.consent), methods=["POST"])
+pages.add_url_rule("/<ref>/forward", "forward", office(views.forward), methods=["POST"])
 pages.add_url_rule("/<ref>/unit", "unit_act", unit(views.unit_act), methods=["POST"])
 # /proposals/statistics (with ?format=xlsx) and /api/v1/proposals/statistics: see statistics_web.py
 statistics_web.register(api, pages)

@@ -59,6 +59,21 @@ def _text(d: dict[str, Any]) -> str:
         lines.append(f"  rating (round {r['round']}): {r['overall']}")
     for s in d["supervisions"]:
         lines.append(f"  supervised by {s['chair']} ({s['reason']}): {s['note']}")
+    if d.get("areas"):
+        lines.append(f"areas: {', '.join(d['areas'])}")
+    if d.get("source_topic"):
+        lines.append(f"made from topic {d['source_topic']}")
+    if d.get("consent"):
+        lines.append(f"consent to forwarding: {d['consent']['by']}" + (f" ({d['consent']['note']})"
+                                                                       if d["consent"]["note"] else ""))
+    if d.get("origin"):
+        lines.append(f"forwarded from {d['origin']['node']} (its proposal {d['origin']['ref']})")
+    if d.get("upstream"):
+        up = d["upstream"]
+        lines.append(f"forwarded to {up['node']}: {up['status'] or 'not answered yet'}"
+                     + (f" {up['number']}" if up["number"] else ""))
+        for e in up["events"]:
+            lines.append(f"  upstream: {e['event']}" + (f": {e['summary']}" if e["summary"] else ""))
     pub = d["publication"]
     lines.append(f"public: proposal {'yes' if pub['proposal'] else 'no'}, reply {'yes' if pub['reply'] else 'no'}")
     return "\n".join(lines)
@@ -134,16 +149,17 @@ def proposals_show(ref, as_user, as_json) -> None:
 @click.option("--proposer", help="The lead member's number (the office entering a member's proposal).")
 @click.option("--body-kind", type=click.Choice(BODY_KINDS))
 @click.option("--body-name")
+@click.option("--area", "areas", multiple=True, help="An area it concerns (division code; repeatable).")
 @AS
 @JSON
 @rehearsable
 @with_appcontext
 def proposals_submit(title, reasons, suggestions, category, term, session_no, year, cosigners, proposer, body_kind,
-                     body_name, as_user, as_json) -> None:
+                     body_name, areas, as_user, as_json) -> None:
     """Submit a proposal (a member's own with --as, or the office's entry of a body's or a member's)."""
     data = schemas.ProposalIn(title=title, reasons=reasons, suggestions=suggestions, category=category, term=term,
                               session=session_no, year=year, cosigners=list(cosigners), proposer=proposer,
-                              body_kind=body_kind, body_name=body_name)
+                              body_kind=body_kind, body_name=body_name, areas=list(areas))
     _step(as_user, as_json, lambda s, n, w, a: services.submit(s, n, data, w, a))
 
 
@@ -357,6 +373,65 @@ def proposals_mark_overdue(as_json) -> None:
         marked = [{"proposal": a.proposal.number, "unit": a.unit.name} for a in
                   services.mark_overdue(session, node_context())]
     emit(marked, as_json, lambda rows: "\n".join(f"{r['proposal']}: {r['unit']}" for r in rows) or "none overdue")
+
+
+# -- across levels ------------------------------------------------------------------------------------------
+
+
+@proposals.command("consent")
+@click.argument("ref")
+@click.option("--note", default="", help="The office: where the proposer's written consent is (required then).")
+@AS
+@JSON
+@rehearsable
+@with_appcontext
+def proposals_consent(ref, note, as_user, as_json) -> None:
+    """The proposer consents to forwarding the proposal to the parent node (--as their user); the office
+    records the written consent with --note."""
+    data = schemas.ProposalConsentIn(note=note)
+    _step(as_user, as_json, lambda s, n, w, a: services.consent(s, n, ref, data, w, a))
+
+
+@proposals.command("forward")
+@click.argument("ref")
+@click.option("--note", default="", help="For the parent's office.")
+@click.option("--area", "areas", multiple=True, help="An area it concerns (division code); repeat.")
+@AS
+@JSON
+@rehearsable
+@with_appcontext
+def proposals_forward(ref, note, areas, as_user, as_json) -> None:
+    """Forward a proposal the proposer consented to forward to the parent node (the office)."""
+    data = schemas.ProposalForwardIn(note=note, areas=list(areas) or None)
+    node = node_context()
+    with transaction(_actor(as_user)) as session:
+        found, sent = services.forward(session, node, ref, data, _who(session, as_user), _actor(as_user))
+        answer = {"proposal": found.as_dict(), "sent": sent, "route": services.route_of(found, node.id)}
+    emit(answer, as_json, lambda d: _text(d["proposal"]) + f"\nsent {d['sent']['kind']} to {d['sent']['to']}"
+         + (f"\nrouting suggestion: {d['route']['reason']}" if d["route"] else ""))
+
+
+@proposals.command("from-topic")
+@click.argument("uid")
+@click.option("--term", type=int, required=True, help="The committee's term (届).")
+@click.option("--session", "session_no", type=int, required=True, help="The session of the term (次).")
+@click.option("--year", type=int, default=None)
+@click.option("--title", default=None, help="Default: the result's title.")
+@click.option("--category", default=None, help="Default: the topic's category.")
+@click.option("--proposer", default=None, help="The office enters it for this member (member number).")
+@click.option("--body-kind", type=click.Choice(BODY_KINDS), default=None)
+@click.option("--body-name", default=None)
+@AS
+@JSON
+@rehearsable
+@with_appcontext
+def proposals_from_topic(uid, term, session_no, year, title, category, proposer, body_kind, body_name, as_user,
+                         as_json) -> None:
+    """Make a proposal from a closed topic's result (prefilled from it; the link to the topic kept)."""
+    data = schemas.ProposalFromTopicIn(topic=uid, term=term, session=session_no, year=year, title=title,
+                                       category=category, proposer=proposer, body_kind=body_kind,
+                                       body_name=body_name)
+    _step(as_user, as_json, lambda s, n, w, a: services.from_topic(s, n, data, w, a))
 
 
 # `proposals statistics` (counts by status, unit, satisfaction; --xlsx): statistics_cli.py

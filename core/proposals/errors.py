@@ -53,3 +53,16 @@ class WrongStatus(Conflict):
 
 class GuardRefused(InputError):
     """A practice (``proposal_guard``) refuses the step."""
+
+
+class NoConsent(Conflict):
+    """A proposal is forwarded to the parent node only with its proposer's consent (given, or recorded by
+    the office from the proposer's written consent)."""
+
+
+class NoParent(InputError):
+    """This node has no parent node paired (``peers add … --relation parent``) to forward a proposal to."""
+
+
+class NotAClosedTopic(InputError):
+    """A proposal is made from a topic's result: the topic must be here and closed with its result."""

@@ -61,3 +61,20 @@ def nav_items():
 def beat_schedule(config):
     return {"proposals.mark_overdue": {"task": tasks.MARK_OVERDUE,
                                        "schedule": float(config.get("PROPOSALS_OVERDUE_SECONDS", 300))}}
+
+
+@hookimpl
+def federation_kinds():
+    """Proposals across levels: ``x-proposals.forward``, ``.answer``, ``.rating`` (docs/protocol.md,
+    "Proposals across levels")."""
+    from .federation import KINDS
+
+    return list(KINDS)
+
+
+@hookimpl
+def federation_message_accepted(session, envelope, transfer, node):
+    """Keep a proposal forwarded from a child, record the parent's answer, count the proposer's rating."""
+    from .federation import apply_received
+
+    apply_received(session, node, envelope, transfer)

@@ -7,6 +7,7 @@ transaction's lock, so a rolled-back filing leaves no gap.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -19,9 +20,13 @@ from shangliang.core.units.models import HandlingUnit
 #: signing: co-signers have not all confirmed; submitted: waiting for the filing review (立案审查);
 #: returned: sent back for revision (退回修改); filed (立案), not_filed (不立案), merged (并案);
 #: assigned: being handled by its units; replied: the lead unit replied this round; rated: the proposer
-#: is satisfied or basically satisfied; closed.
+#: is satisfied or basically satisfied; closed; forwarded: sent to the parent node with the proposer's consent
+#: (read-only here: its handling there comes back as ``upstream`` events).
 STATUSES = ("signing", "submitted", "returned", "filed", "not_filed", "merged", "assigned", "replied", "rated",
-            "closed")
+            "closed", "forwarded")
+#: What the parent node tells the origin of a forwarded proposal (``x-proposals.answer``).
+UPSTREAM_EVENTS = ("received", "filed", "not_filed", "merged", "returned", "assigned", "replied", "rated",
+                   "unsatisfied", "closed")
 #: A proposal that can still change (merged into, flagged, supervised…).
 OPEN_STATUSES = ("signing", "submitted", "returned", "filed", "assigned", "replied", "rated")
 FILED_STATUSES = ("filed", "assigned", "replied", "rated", "closed")
@@ -70,6 +75,22 @@ class Proposal(Base):
     closed_ms: Mapped[int | None] = mapped_column(BigInteger)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
+    # Across levels (docs/proposals.md, "Proposals across levels"): the areas it concerns (a JSON list of
+    # division codes, for the routing suggestion), the topic it came from, the proposer's consent to
+    # forwarding, where it went, and — at the parent — the node and ref it came from.
+    areas: Mapped[str | None] = mapped_column(Text)
+    source_topic: Mapped[str | None] = mapped_column(String(120), index=True)
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+    consent_note: Mapped[str | None] = mapped_column(Text)
+    consent_ms: Mapped[int | None] = mapped_column(BigInteger)
+    forwarded_to: Mapped[str | None] = mapped_column(String(40))
+    forwarded_by: Mapped[str | None] = mapped_column(String(200))
+    forwarded_ms: Mapped[int | None] = mapped_column(BigInteger)
+    origin_node: Mapped[str | None] = mapped_column(String(40), index=True)
+    origin_ref: Mapped[str | None] = mapped_column(String(60))
+    #: A not-filed proposal disposed of as a social-opinion report (社情民意): the report it became, once
+    #: there is one (the opinions feature is a later step; until then only the intent is recorded).
+    opinion_ref: Mapped[str | None] = mapped_column(String(120))
 
     signers: Mapped[list[ProposalSigner]] = relationship(back_populates="proposal", order_by="ProposalSigner.id",
                                                          cascade="all, delete-orphan")
@@ -88,12 +109,28 @@ class Proposal(Base):
     supervisions: Mapped[list[ProposalSupervision]] = relationship(back_populates="proposal",
                                                                    order_by="ProposalSupervision.id",
                                                                    cascade="all, delete-orphan")
+    upstream_events: Mapped[list[ProposalUpstreamEvent]] = relationship(back_populates="proposal",
+                                                                        order_by="ProposalUpstreamEvent.id",
+                                                                        cascade="all, delete-orphan")
     merged_into: Mapped[Proposal | None] = relationship(remote_side=[id])
 
     @property
     def ref(self) -> str:
         """How people name it: its number once filed, else its id."""
         return self.number or str(self.id)
+
+    def area_list(self) -> list[str]:
+        return json.loads(self.areas) if self.areas else []
+
+    def upstream(self) -> dict[str, Any] | None:
+        """A forwarded proposal's handling at the parent, as the parent told it (None when not forwarded)."""
+        if self.forwarded_to is None:
+            return None
+        last = self.upstream_events[-1] if self.upstream_events else None
+        return {"node": self.forwarded_to, "forwarded_by": self.forwarded_by, "forwarded_ms": self.forwarded_ms,
+                "number": last.number if last else None, "status": last.status if last else None,
+                "round": last.round if last else None,
+                "events": [e.as_dict() for e in self.upstream_events]}
 
     def active_assignments(self) -> list[ProposalAssignment]:
         return [a for a in self.assignments if a.active]
@@ -121,6 +158,12 @@ class Proposal(Base):
             "contacts": [c.as_dict() for c in self.contacts],
             "ratings": [r.as_dict() for r in self.ratings],
             "supervisions": [s.as_dict() for s in self.supervisions],
+            "areas": self.area_list(), "source_topic": self.source_topic,
+            "consent": None if self.consent_ms is None else {"by": self.consent_by, "note": self.consent_note,
+                                                             "at_ms": self.consent_ms},
+            "origin": None if self.origin_node is None else {"node": self.origin_node, "ref": self.origin_ref},
+            "upstream": self.upstream(),
+            "opinion": None if self.disposal != "social_opinion" else {"intended": True, "ref": self.opinion_ref},
         }
 
 
@@ -301,6 +344,33 @@ class ProposalSupervision(Base):
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "chair": self.chair, "note": self.note, "reason": self.reason, "at_ms": self.at_ms,
                 "recorded_by": self.recorded_by}
+
+
+class ProposalUpstreamEvent(Base):
+    """A step in a forwarded proposal's handling at the parent node, as its ``x-proposals.answer`` told it."""
+
+    __tablename__ = "proposal_upstream_events"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    node: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str | None] = mapped_column(String(40))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(String(100))  # the envelope's id
+
+    proposal: Mapped[Proposal] = relationship(back_populates="upstream_events")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "node": self.node, "event": self.event, "status": self.status, "number": self.number,
+                "round": self.round, "summary": self.summary, "detail": json.loads(self.detail or "{}"),
+                "at_ms": self.at_ms, "received_ms": self.received_ms}
 
 
 class ProposalCounter(Base):

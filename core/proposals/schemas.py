@@ -47,6 +47,8 @@ class ProposalIn(Request):
                                                    "proposal (a member submitting is the proposer)")
     body_kind: str | None = Field(None, description="a body's proposal (office only): " + ", ".join(BODY_KINDS))
     body_name: str | None = Field(None, description="the body's name, e.g. 民革 or 经济委员会")
+    areas: list[str] = Field(default_factory=list, description="the division codes of the areas it concerns (for "
+                                                               "the routing suggestion when it is forwarded)")
 
 
 class ProposalRevisionIn(Request):
@@ -150,6 +152,40 @@ class ProposalCloseIn(Request):
     note: str | None = Field("", description="at most 2,000 characters")
 
 
+class ProposalConsentIn(Request):
+    """The proposer consents to forwarding the proposal to the parent node; the office records the proposer's
+    written consent (a note saying where it is, required)."""
+
+    note: str | None = Field("", description="the office: where the proposer's written consent is; at most 2,000 "
+                                             "characters")
+
+
+class ProposalForwardIn(Request):
+    """The office forwards a proposal the proposer consented to forward to the parent node."""
+
+    note: str | None = Field("", description="for the parent's office, at most 2,000 characters")
+    areas: list[str] | None = Field(None, description="the areas it concerns (division codes), if not given when "
+                                                      "it was submitted")
+
+
+class ProposalFromTopicIn(Request):
+    """A proposal made from a closed topic's result: the text is prefilled from the result; fields given
+    replace it. The link to the topic (``source_topic``) is kept."""
+
+    topic: str = Field(description="the topic's uid (e.g. 620302:12), closed with its result here")
+    term: int = Field(description="the committee's term (届)")
+    session: int = Field(description="the session of the term (次)")
+    year: int | None = None
+    title: str | None = Field(None, description="default: the result's title")
+    reasons: str | None = Field(None, description="default: the topic's description and the result's summary")
+    suggestions: str | None = Field(None, description="default: the result's measures")
+    category: str | None = Field(None, description="default: the topic's category")
+    proposer: str | None = Field(None, description="the office enters it for a member (member number)")
+    body_kind: str | None = Field(None, description="or for a body: " + ", ".join(BODY_KINDS))
+    body_name: str | None = None
+    cosigners: list[str] = Field(default_factory=list)
+
+
 # ---------------------------------------------------------------------------------------------
 # Answers
 
@@ -190,6 +226,19 @@ class ProposalDetail(BaseModel):
 
 class ProposalAnswer(BaseModel):
     proposal: ProposalDetail
+
+
+class ProposalRoute(BaseModel):
+    belongs_to: str
+    action: str
+    to: str | None
+    reason: str
+
+
+class ProposalForwardAnswer(BaseModel):
+    proposal: ProposalDetail
+    sent: dict[str, Any] = Field(description="the message sent: kind, id, to")
+    route: ProposalRoute | None = Field(description="the routing suggestion from its areas (as for topics)")
 
 
 class ProposalPublic(BaseModel):

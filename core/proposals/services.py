@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -32,9 +33,9 @@ from shangliang.core.units import services as units
 from shangliang.core.units.models import HandlingUnit
 from shangliang.core.users.models import User
 
-from .errors import (DeadlinePassed, GuardRefused, MergeIntoClosed, NotAllowed, NotAMember, NotAssignedUnit,
-                     NotLinked, NotOffice, NotProposer, NotSigner, WrongStatus)
-from .models import (BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DIMENSIONS, DISPOSALS, FILED_STATUSES,
+from .errors import (DeadlinePassed, GuardRefused, MergeIntoClosed, NoConsent, NoParent, NotAllowed, NotAMember,
+                     NotAssignedUnit, NotLinked, NotOffice, NotProposer, NotSigner, WrongStatus)
+from .models import (SATISFACTION, BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DIMENSIONS, DISPOSALS, FILED_STATUSES,
                      PHASES, STATUSES, Proposal, ProposalAssignment, ProposalContact, ProposalCounter,
                      ProposalRating, ProposalReassignment, ProposalReply, ProposalSigner, ProposalSupervision)
 from .schemas import (ProposalAssignmentIn, ProposalCloseIn, ProposalContactIn, ProposalDecisionIn,
@@ -120,7 +121,8 @@ def _options():
     return (selectinload(Proposal.signers).selectinload(ProposalSigner.member),
             selectinload(Proposal.assignments).selectinload(ProposalAssignment.unit),
             selectinload(Proposal.reassignments), selectinload(Proposal.replies), selectinload(Proposal.contacts),
-            selectinload(Proposal.ratings), selectinload(Proposal.supervisions))
+            selectinload(Proposal.ratings), selectinload(Proposal.supervisions),
+            selectinload(Proposal.upstream_events))
 
 
 def get_proposal(session: Session, ref: Any, lock: bool = False) -> Proposal:
@@ -147,6 +149,8 @@ def is_proposer(p: Proposal, who: Who) -> bool:
     """The lead member of a member's proposal (the office, for a body's)."""
     if p.kind == "body":
         return who.office
+    if p.kind == "forwarded":  # its proposers are members of the node it came from: they rate there
+        return False
     return who.member_id is not None and any(s.role == "lead" and s.member_id == who.member_id for s in p.signers)
 
 
@@ -207,7 +211,7 @@ def list_proposals(session: Session, who: Who, scope: str = "all", status: str |
 
 
 def proposers(p: Proposal) -> list[str]:
-    return [s.name for s in p.signers if s.role in ("lead", "cosigner", "body", "merged")]
+    return [s.name for s in p.signers if s.role in ("lead", "cosigner", "body", "merged", "forwarded")]
 
 
 def summary(p: Proposal) -> dict[str, Any]:
@@ -300,7 +304,8 @@ def standards(config: Mapping[str, Any]) -> list[str]:
 # Submitting and signing
 
 
-def submit(session: Session, node: NodeContext, data: ProposalIn, who: Who, actor: str) -> Proposal:
+def submit(session: Session, node: NodeContext, data: ProposalIn, who: Who, actor: str,
+           source_topic: str | None = None) -> Proposal:
     """A member submits their own proposal (alone, or with co-signers who must each confirm); the office
     enters a body's proposal (sector, special committee, party group) or a member's on their behalf."""
     if who.role not in SUBMITTERS:
@@ -354,13 +359,16 @@ def submit(session: Session, node: NodeContext, data: ProposalIn, who: Who, acto
                 raise InputError(f"{member.name} ({member.member_no}) is named twice among the proposers",
                                  field="cosigners")
             signers.append(ProposalSigner(member_id=member.id, member=member, name=member.name, role="cosigner"))
+    areas = check_areas(getattr(data, "areas", None) or [])
     p = Proposal(year=year, term=data.term, session_no=data.session, title=title, reasons=reasons,
                  suggestions=suggestions, category=category, kind=kind, body_kind=body_kind, body_name=body_name,
                  submitted_by=actor, status="signing" if len(signers) > 1 else "submitted", key=False,
                  face_to_face=False, public_proposal=False, public_reply=False, round=1, created_ms=now,
-                 updated_ms=now)
+                 updated_ms=now, areas=json.dumps(areas) if areas else None,
+                 source_topic=source_topic)
     p.signers = signers
     p.assignments, p.reassignments, p.replies, p.contacts, p.ratings, p.supervisions = [], [], [], [], [], []
+    p.upstream_events = []
     _guard(node, p, "submit", _dump(data))
     session.add(p)
     session.flush()
@@ -483,6 +491,8 @@ def review(session: Session, node: NodeContext, ref: Any, data: ProposalReviewIn
                                                      confirmed_ms=now))
         _touch(node, target)
     session.flush()
+    _tell_origin(session, node, p, data.decision, reason or (p.number or ""),
+                 {"disposal": disposal, "into": target.ref if target is not None else None})
     return p
 
 
@@ -525,6 +535,8 @@ def assign(session: Session, node: NodeContext, ref: Any, data: ProposalAssignme
                                                 assigned_ms=now, assigned_by=actor, active=True, overdue=False))
     p.status = "assigned"
     session.flush()
+    _tell_origin(session, node, p, "assigned", "、".join(u.name for u in [lead] + co),
+                 {"lead": lead.name, "co": [u.name for u in co], "deadline_ms": due})
     for unit in [lead] + co:
         for user_id in units.contact_user_ids(unit):
             notify(session, subject=f"提案交办:{p.number} {p.title}"[:300], body=f"{unit.name} 承办", user_id=user_id,
@@ -618,6 +630,9 @@ def reply(session: Session, node: NodeContext, ref: Any, data: ProposalReplyIn, 
     if assignment.role == "lead":
         p.status = "replied"
     session.flush()
+    _tell_origin(session, node, p, "replied", body,
+                 {"unit": assignment.unit.name, "role": assignment.role, "classification": data.classification,
+                  "reasons": reasons})
     return p
 
 
@@ -662,13 +677,24 @@ def rate(session: Session, node: NodeContext, ref: Any, data: ProposalRatingIn, 
     p = get_proposal(session, ref, lock=True)
     if not is_proposer(p, who):
         raise NotProposer(f"only the proposer of proposal {p.ref} rates its handling, not {who.username}")
+    if p.status == "forwarded":
+        return _rate_upstream(session, node, p, data, actor)
     _status(p, ("replied",), "the handling is rated")
     comment = _text(data.comment, "comment", REASON, required=False)
     _guard(node, p, "rate", _dump(data))
+    return apply_rating(session, node, p, _dump(data), comment, actor)
+
+
+def apply_rating(session: Session, node: NodeContext, p: Proposal, data: Mapping[str, Any], comment: str,
+                 actor: str) -> Proposal:
+    """Record the proposer's rating of the round (checked by the caller) and move the proposal on."""
     now = _touch(node, p)
-    p.ratings.append(ProposalRating(round=p.round, **{d: getattr(data, d) for d in DIMENSIONS}, overall=data.overall,
+    for field in (*DIMENSIONS, "overall"):
+        if data.get(field) not in SATISFACTION:
+            raise InputError(f"{field} must be one of {', '.join(SATISFACTION)}", field=field)
+    p.ratings.append(ProposalRating(round=p.round, **{d: data[d] for d in DIMENSIONS}, overall=data["overall"],
                                     comment=comment, rated_by=actor, rated_ms=now))
-    if data.overall == "unsatisfied":
+    if data["overall"] == "unsatisfied":
         p.round += 1
         p.status = "assigned"
         for a in p.active_assignments():
@@ -678,6 +704,8 @@ def rate(session: Session, node: NodeContext, ref: Any, data: ProposalRatingIn, 
     else:
         p.status = "rated"
     session.flush()
+    _tell_origin(session, node, p, "unsatisfied" if data["overall"] == "unsatisfied" else "rated",
+                 data["overall"], {"round": p.ratings[-1].round, "overall": data["overall"]})
     return p
 
 
@@ -727,6 +755,7 @@ def close(session: Session, node: NodeContext, ref: Any, data: ProposalCloseIn, 
     for a in p.assignments:
         a.overdue = False
     session.flush()
+    _tell_origin(session, node, p, "closed", data.note or "", {})
     return p
 
 
@@ -754,8 +783,173 @@ def mark_overdue(session: Session, node: NodeContext) -> list[ProposalAssignment
         day = due_date(node.config, a.deadline_ms).isoformat()
         notify(session, subject=f"提案逾期:{p.number} {p.title}"[:300], body=f"{a.unit.name} 答复期限 {day} 已过",
                role=Role.OFFICE.value, source="proposals")
-        node.pm.hook.item_overdue(session=session, item={"kind": "proposal", "ref": p.number or p.ref,
-                                                         "title": p.title, "due_ms": a.deadline_ms,
-                                                         "unit": a.unit.name, "areas": []}, config=node.config)
+        item = {"kind": "proposal", "ref": p.number or p.ref, "title": p.title, "due_ms": a.deadline_ms,
+                "unit": a.unit.name, "areas": p.area_list()}
+        node.pm.hook.item_overdue(session=session, item=item, config=node.config)
     session.flush()
     return marked
+
+
+# ---------------------------------------------------------------------------------------------
+# Across levels (docs/proposals.md, "Proposals across levels"): areas, the proposer's consent, forwarding
+# to the parent node, the parent's answers, the rating sent up, proposals from a topic's result
+
+AREAS_MAX = 50
+
+
+def check_areas(values: Any, field: str = "areas") -> list[str]:
+    """A list of standard division codes (sorted, each once)."""
+    from shangliang.core import divisions
+
+    if not isinstance(values, (list, tuple)):
+        raise InputError(f"{field} is a list of division codes", field=field)
+    if len(values) > AREAS_MAX:
+        raise InputError(f"at most {AREAS_MAX} areas", field=field)
+    found = set()
+    for value in values:
+        value = str(value).strip() if isinstance(value, (str, int)) else ""
+        if not divisions.is_standard(value):
+            raise InputError(f"{value[:40]!r} is not a division code (2, 4, 6, 9 or 12 digits)", field=field)
+        found.add(value)
+    return sorted(found)
+
+
+def route_of(p: Proposal, node_id: str) -> dict[str, Any] | None:
+    """Where the proposal's matter belongs, from its areas — the routing suggestion topics get (None without
+    areas, or when the areas share no province)."""
+    from shangliang.core.topics import routing
+
+    areas = p.area_list()
+    if not areas:
+        return None
+    try:
+        return routing.suggest(node_id, areas).as_dict()
+    except ValueError:
+        return None
+
+
+def consent(session: Session, node: NodeContext, ref: Any, data: Any, who: Who, actor: str) -> Proposal:
+    """The proposer consents to forwarding their proposal to the parent node; the office records the
+    proposer's written consent, saying where it is (``note``)."""
+    p = get_proposal(session, ref, lock=True)
+    note = _text(getattr(data, "note", "") or "", "note", REASON, required=False)
+    if not is_proposer(p, who):
+        if not who.office:
+            raise NotProposer(f"only the proposer of proposal {p.ref} (or the office, with their written consent) "
+                              "consents to forwarding it")
+        if not note:
+            raise InputError("the office records the proposer's written consent: say where it is (note)",
+                             field="note")
+    if p.kind == "forwarded":
+        raise WrongStatus(f"proposal {p.ref} came from {p.origin_node}: it is not forwarded again from here")
+    _status(p, ("submitted",), "the proposer consents to forwarding")
+    if p.consent_ms is not None:
+        raise WrongStatus(f"the proposer consented to forwarding proposal {p.ref} already")
+    _guard(node, p, "consent", {"note": note})
+    p.consent_by, p.consent_note, p.consent_ms = actor, note or None, _touch(node, p)
+    session.flush()
+    return p
+
+
+def forward(session: Session, node: NodeContext, ref: Any, data: Any, who: Who, actor: str) -> tuple[Proposal,
+                                                                                                     dict[str, Any]]:
+    """The office forwards a proposal whose proposer consented to the parent node (an ``x-proposals.forward``,
+    in this transaction); the proposal becomes ``forwarded``, read-only here. Returns it and what was sent."""
+    from . import messages as federation
+
+    _need_office(who, "forwarding a proposal to the parent node")
+    p = get_proposal(session, ref, lock=True)
+    if p.status == "forwarded":
+        raise WrongStatus(f"proposal {p.ref} was forwarded to {p.forwarded_to} already")
+    if p.kind == "forwarded":
+        raise WrongStatus(f"proposal {p.ref} came from {p.origin_node}: it is handled here, not forwarded again")
+    _status(p, ("submitted",), "a proposal is forwarded")
+    if p.consent_ms is None:
+        raise NoConsent(f"proposal {p.ref} is forwarded only with its proposer's consent: the proposer consents "
+                        "first (or the office records their written consent)")
+    note = _text(getattr(data, "note", "") or "", "note", REASON, required=False)
+    areas = getattr(data, "areas", None)
+    if areas is not None:
+        areas = check_areas(areas)
+    parent = federation.parent_peer(session)
+    if parent is None:
+        raise NoParent(f"node {node.id} has no parent node paired: there is no one to forward proposal {p.ref} to")
+    _guard(node, p, "forward", {"note": note, "areas": areas})
+    if areas:
+        p.areas = json.dumps(areas)
+    now = _touch(node, p)
+    p.status, p.forwarded_to, p.forwarded_by, p.forwarded_ms = "forwarded", parent, actor, now
+    session.flush()
+    sent = federation.send_forward(session, node, p, parent, note)
+    return p, sent
+
+
+def _rate_upstream(session: Session, node: NodeContext, p: Proposal, data: Any, actor: str) -> Proposal:
+    """The proposer of a forwarded proposal rates the parent's replies here; the rating is recorded here and
+    sent up (``x-proposals.rating``), where it counts as the proposer's."""
+    from . import messages as federation
+
+    upstream = p.upstream() or {}
+    if upstream.get("status") != "replied":
+        raise WrongStatus(f"proposal {p.ref} is {upstream.get('status') or 'not yet answered'} at {p.forwarded_to}: "
+                          "its handling is rated once the lead unit there has replied")
+    comment = _text(data.comment, "comment", REASON, required=False)
+    fields = _dump(data)
+    for field in (*DIMENSIONS, "overall"):
+        if fields.get(field) not in SATISFACTION:
+            raise InputError(f"{field} must be one of {', '.join(SATISFACTION)}", field=field)
+    rounds = upstream.get("round") or 1
+    if any(r.round == rounds for r in p.ratings):
+        raise WrongStatus(f"the proposer rated round {rounds} of proposal {p.ref} already")
+    _guard(node, p, "rate", fields)
+    now = _touch(node, p)
+    p.ratings.append(ProposalRating(round=rounds, **{d: fields[d] for d in DIMENSIONS}, overall=fields["overall"],
+                                    comment=comment, rated_by=actor, rated_ms=now))
+    session.flush()
+    federation.send_rating(session, node, p, rounds, fields, comment, actor)
+    return p
+
+
+def _tell_origin(session: Session, node: NodeContext, p: Proposal, event: str, summary_text: str,
+                 detail: Mapping[str, Any]) -> None:
+    """A proposal forwarded here from a lower node: tell that node what happened (``x-proposals.answer``)."""
+    if p.origin_node is None:
+        return
+    from . import messages
+
+    messages.send_answer(session, node, p, event, summary_text, detail)
+
+
+def from_topic(session: Session, node: NodeContext, data: Any, who: Who, actor: str) -> Proposal:
+    """A proposal made from a closed topic's result (the result's title, the topic's description and the
+    result's summary, its measures; fields given replace them), keeping the topic's uid (``source_topic``)."""
+    from shangliang.core.topics.models import Topic
+
+    from .errors import NotAClosedTopic
+    from .schemas import ProposalIn
+
+    _need_office(who, "making a proposal from a topic's result")
+    uid = _text(data.topic, "topic", 120)
+    topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
+    if topic is None:
+        raise NotAClosedTopic(f"no topic {uid!r} on this node", field="topic")
+    if topic.stage != "closed" or not topic.result:
+        raise NotAClosedTopic(f"topic {uid} is {topic.stage}: a proposal is made from a closed topic's result",
+                              field="topic")
+    result = json.loads(topic.result)
+    measures = [m for m in result.get("measures") or [] if isinstance(m, str) and m.strip()]
+    reasons = "\n\n".join(t for t in ((topic.description or "").strip(), str(result.get("summary") or "").strip()) if t)
+    prefilled = ProposalIn(
+        title=data.title or str(result.get("title") or topic.title)[:TITLE],
+        reasons=data.reasons or reasons or topic.title,
+        suggestions=data.suggestions or ("\n".join(f"{i}. {m}" for i, m in enumerate(measures, 1))
+                                         or str(result.get("summary") or topic.title)),
+        category=data.category or topic.category, term=data.term, session=data.session, year=data.year,
+        cosigners=list(data.cosigners or []), proposer=data.proposer, body_kind=data.body_kind,
+        body_name=data.body_name, areas=json.loads(topic.areas or "[]"))
+    return submit(session, node, prefilled, who, actor, source_topic=uid)
+
+
+def from_topic_list(session: Session, uid: str) -> list[Proposal]:
+    """The proposals made from topic ``uid`` (the link shown on the topic's page)."""
+    return list(session.execute(select(Proposal).where(Proposal.source_topic == uid).order_by(Proposal.id)).scalars())

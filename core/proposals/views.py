@@ -27,7 +27,8 @@ from .models import (BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DIMENSIONS, DIS
                      STATUSES)
 from .schemas import (ProposalAssignmentIn, ProposalCloseIn, ProposalContactIn, ProposalDecisionIn,
                       ProposalFlagsIn, ProposalIn, ProposalPublicationIn, ProposalRatingIn, ProposalReassignmentIn,
-                      ProposalReplyIn, ProposalReviewIn, ProposalRevisionIn, ProposalSupervisionIn)
+                      ProposalReplyIn, ProposalReviewIn, ProposalRevisionIn, ProposalSupervisionIn,
+                      ProposalConsentIn, ProposalForwardIn, ProposalFromTopicIn)
 
 SEPARATORS = re.compile(r"[\n,，、;；]+")
 
@@ -36,7 +37,14 @@ def status_label(status: str) -> str:
     return {"signing": _("Waiting for co-signers"), "submitted": _("Waiting for the filing review"),
             "returned": _("Returned for revision"), "filed": _("Filed"), "not_filed": _("Not filed"),
             "merged": _("Merged"), "assigned": _("Being handled"), "replied": _("Replied"), "rated": _("Rated"),
-            "closed": _("Closed")}.get(status, status)
+            "closed": _("Closed"), "forwarded": _("Forwarded to the higher level")}.get(status, status)
+
+
+def upstream_label(event: str) -> str:
+    return {"received": _("Received by the higher level"), "filed": _("Filed"), "not_filed": _("Not filed"),
+            "merged": _("Merged"), "returned": _("Returned for revision"), "assigned": _("Handling units assigned"),
+            "replied": _("Replied"), "rated": _("Rated"), "unsatisfied": _("Unsatisfied: handled again"),
+            "closed": _("Closed")}.get(event, event)
 
 
 def classification_label(value: str) -> str:
@@ -67,11 +75,27 @@ def template_helpers() -> dict[str, Any]:
     user = auth.current_user()
     return {"status_label": status_label, "classification_label": classification_label,
             "level_label": level_label, "dimension_label": dimension_label, "day": day,
+            "upstream_label": upstream_label,
             "is_office": auth.has_role(user, services.OFFICE), "is_member": auth.has_role(user, services.MEMBERS),
             "is_unit": auth.has_role(user, services.UNITS),
             "can_submit": auth.has_role(user, services.SUBMITTERS), "STATUSES": STATUSES,
             "BODY_KINDS": BODY_KINDS, "CLASSIFICATIONS": CLASSIFICATIONS, "CONTACT_KINDS": CONTACT_KINDS,
             "PHASES": PHASES, "DIMENSIONS": DIMENSIONS, "SATISFACTION": SATISFACTION, "DISPOSALS": DISPOSALS}
+
+
+def topic_page_helpers() -> dict[str, Any]:
+    """What ``proposals/_from_topic.html`` uses on a topic's page (an app-wide context processor)."""
+
+    def made(uid: str) -> list[Any]:
+        user = auth.current_user()
+        if user is None:
+            return []
+        session = get_session()
+        who = services.who_of(user)
+        return [p for p in services.from_topic_list(session, uid) if services.can_see(session, p, who)]
+
+    return {"proposals_from_topic": made,
+            "proposals_office": lambda: auth.has_role(auth.current_user(), services.OFFICE)}
 
 
 def _who() -> services.Who:
@@ -163,7 +187,11 @@ def show(ref: str):
     except NotFound:
         abort(404)
     unit = services.unit_of(session, who)
+    from . import messages
+
     return render_template("proposals/show.html", p=proposal.as_dict(),
+                           route=services.route_of(proposal, node_context().id),
+                           parent=messages.parent_peer(session),
                            is_proposer=services.is_proposer(proposal, who),
                            my_unit=unit.name if unit is not None else None,
                            standards=services.standards(node_context().config))
@@ -255,3 +283,45 @@ def unit_act(ref: str):
                              _("Reassignment asked for.")),
     }
     return _run(ref, steps)
+
+
+# ---------------------------------------------------------------------------------------------
+# Across levels
+
+
+def consent(ref: str):
+    """The proposer's consent to forwarding (or the office's record of the written consent)."""
+    return _run(ref, {"consent": lambda: (services.consent, ProposalConsentIn.model_validate(_fields()),
+                                          _("Consent to forwarding recorded."))})
+
+
+def forward(ref: str):
+    """The office forwards the proposal to the parent node."""
+
+    def step(session, node, r, data, who, actor):
+        return services.forward(session, node, r, data, who, actor)[0]
+
+    form = flask.request.form
+    return _run(ref, {"forward": lambda: (step, ProposalForwardIn(note=form.get("note", ""),
+                                                                  areas=_items(form.get("areas", "")) or None),
+                                          _("Forwarded to the higher level."))})
+
+
+def from_topic():
+    """A proposal made from a closed topic's result (the button on the topic's page)."""
+    form = flask.request.form
+    fields = {key: form.get(key).strip() for key in ("topic", "term", "session", "year", "proposer", "body_kind",
+                                                     "body_name") if (form.get(key) or "").strip()}
+
+    def work(session):
+        proposal = services.from_topic(session, node_context(), data, _who(), _actor())
+        return "success", _("Proposal made from the topic: %(title)s", title=proposal.title), url_for(
+            "proposals.show", ref=proposal.ref)
+
+    try:
+        data = ProposalFromTopicIn.model_validate(fields)
+        return forms.run_once(_actor(), work)
+    except (InputError, Conflict, ValidationError) as exc:
+        flash(_("Not made: %(message)s", message=_refusal(exc)), "error")
+        back = flask.request.referrer or url_for("proposals.index")
+        return redirect(back if back.startswith(flask.request.host_url) else url_for("proposals.index"), 303)

@@ -486,6 +486,27 @@ TABLE: dict[tuple[str, str], Entry] = {
         lambda m, call, response: m.proposal_row(call)["publication"]["proposal"], writes=True),
     ("POST", "/api/v1/proposals/<ref>/close"): Entry(API_WRITE, 200, lambda m: Call(
         f"/api/v1/proposals/{m.fresh_proposal('rated')}/close", json={}), _proposal_is("closed"), writes=True),
+    # proposals across levels: the proposer's consent, forwarding to the paired parent (never delivered), a
+    # proposal made from a closed topic's result
+    ("POST", "/proposals/<ref>/consent"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/proposals/{m.fresh_proposal('submitted')}/consent", form=_csrf_form(m, {"action": "consent",
+                                                                                "note": "书面同意书已存档"})),
+        lambda m, call, response: m.proposal_row(call)["consent"] is not None, writes=True, allowed=SUBMIT),
+    ("POST", "/proposals/<ref>/forward"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/proposals/{m.fresh_proposal('consented')}/forward", form=_csrf_form(m, {"action": "forward"})),
+        _proposal_is("forwarded"), writes=True),
+    ("POST", "/proposals/from-topic"): Entry(PAGE_WRITE, 303, lambda m: Call("/proposals/from-topic", form=_csrf_form(
+        m, {"topic": m.closed_topic(), "term": "12", "session": "1", "body_kind": "special_committee",
+            "body_name": "提案委员会"})), _proposal_made, writes=True),
+    ("POST", "/api/v1/proposals/<ref>/consent"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('submitted')}/consent", json={"note": "书面同意书已存档"}),
+        lambda m, call, response: m.proposal_row(call)["consent"] is not None, writes=True, allowed=SUBMIT),
+    ("POST", "/api/v1/proposals/<ref>/forward"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/proposals/{m.fresh_proposal('consented')}/forward", json={"note": "请市政协审查"}),
+        _proposal_is("forwarded"), writes=True),
+    ("POST", "/api/v1/proposals/from-topic"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/proposals/from-topic", json={"topic": m.closed_topic(), "term": 12, "session": 1, "body_kind": "special_committee",
+        "body_name": "提案委员会"}), _proposal_made, writes=True),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -796,6 +817,9 @@ class Matrix:
         ref = str(p["id"])
         if stage == "submitted":
             return ref
+        if stage == "consented":
+            post(f"/{ref}/consent", {}, "matrix_member")
+            return ref
         if stage == "returned":
             post(f"/{ref}/review", {"decision": "returned", "reason": "请补充"})
             return ref
@@ -812,6 +836,18 @@ class Matrix:
             return ref
         post(f"/{ref}/ratings", RATING, "matrix_member")
         return ref
+
+    def closed_topic(self) -> str:
+        """A topic taken to its result here (closed), for a proposal made from it."""
+        client = self.app.test_client()
+        uid = self.fresh_topic()
+        for fields in [{"action": "advance", "to_stage": stage} for stage in
+                       ("determined", "researching", "consulting", "implementing", "feedback")] + [
+                {"action": "result", "kind": "协商意见", "title": "道路养护纳入计划", "summary": "列入年度计划",
+                 "measures": ["三月底前勘测"], "handling_units": []}]:
+            answer = client.post(f"/api/v1/topics/{uid}/actions", json=fields, headers=self.basic("matrix_setup"))
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+        return uid
 
     def reassignment_asked(self) -> tuple[str, int]:
         """An assigned proposal whose unit asked for reassignment: its number and the request's id."""
@@ -910,6 +946,10 @@ def make_matrix_node(make_node, runner):
     child = NodeKey("ed25519:child", bytes(range(32)))
     result = invoke(runner, node_dir, "peers", "add", "620302001", "http://127.0.0.1:9",
                     f"{child.key_id}:{b64u_encode(public_from_seed(bytes(range(32))))}")
+    assert result.exit_code == 0, result.output
+    # proposals across levels: a paired parent, so that a proposal can be forwarded (and never delivered)
+    result = invoke(runner, node_dir, "peers", "add", "6203", "http://127.0.0.1:9",
+                    f"ed25519:parent:{b64u_encode(public_from_seed(bytes(range(1, 33))))}")
     assert result.exit_code == 0, result.output
     return node_dir
 
