@@ -75,7 +75,7 @@ def test_the_years_proposals_by_status_review_category_and_flags(app, worked):
     assert stats["year"] == 2027 and stats["total"] == 7 and stats["key"] == 1 and stats["face_to_face"] == 1
     assert stats["by_status"] == [{"status": st, "count": n} for st, n in (
         ("signing", 0), ("submitted", 2), ("returned", 0), ("filed", 1), ("not_filed", 1), ("merged", 1),
-        ("assigned", 1), ("replied", 0), ("rated", 0), ("closed", 1))]
+        ("assigned", 1), ("replied", 0), ("rated", 0), ("closed", 1), ("forwarded", 0))]
     assert stats["review"] == [{"review": "filed", "count": 3}, {"review": "not_filed", "count": 1},
                                {"review": "merged", "count": 1}, {"review": "pending", "count": 2}]
     assert stats["by_category"] == [{"category": "城乡建设", "count": 5}, {"category": "社会事业", "count": 1},
@@ -125,7 +125,7 @@ def test_satisfaction_is_each_filed_proposals_latest_rating(app, worked):
 
 def test_nothing_counts_zeros(app):
     stats = _stats(app)
-    assert stats["total"] == 0 and [r["count"] for r in stats["by_status"]] == [0] * 10
+    assert stats["total"] == 0 and [r["count"] for r in stats["by_status"]] == [0] * 11
     assert stats["units"]["by_unit"] == [] and stats["satisfaction"]["overall"][-1] == {"level": "not_rated",
                                                                                          "count": 0}
 
@@ -160,7 +160,7 @@ def test_the_page_shows_charts_and_tables(client, worked):
              for m in re.finditer(r'id="(chart-[a-z-]+)"[^>]*data-chart=\'([^\']*)\'', page, re.DOTALL)}
     assert set(specs) == {"chart-by-status", "chart-by-unit", "chart-satisfaction"}
     assert specs["chart-by-status"]["type"] == "bar" and specs["chart-satisfaction"]["type"] == "donut"
-    assert specs["chart-by-status"]["series"][0]["data"] == [0, 2, 0, 1, 1, 1, 1, 0, 0, 1]
+    assert specs["chart-by-status"]["series"][0]["data"] == [0, 2, 0, 1, 1, 1, 1, 0, 0, 1, 0]
     assert specs["chart-by-unit"]["labels"] == ["住建局", "交通局"]
     assert [x["data"] for x in specs["chart-by-unit"]["series"]] == [[1, 1], [1, 0], [0, 1], [1, 0]]
     assert specs["chart-satisfaction"]["labels"] == ["满意", "基本满意", "不满意", "未评价"]
