@@ -339,12 +339,20 @@ def audit_list(limit: int, as_json: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65531), default=5000, show_default=True,
               help="The first of five consecutive ports.")
 @click.option("--once", is_flag=True, help="Play the scenario and stop; exit 0 only if every step verified.")
-def demo(base: Path, port: int, once: bool) -> None:
+@click.option("--only", default="", metavar="STORY[,STORY]",
+              help="For development: after set-up, play only these stories (road_repair, delegation, returned, "
+                   "the_year, consultation_home, city_plan, proposal).")
+def demo(base: Path, port: int, once: bool, only: str) -> None:
     """Five nodes (province, city, county, two townships) on loopback ports PORT…PORT+4, each its own
     process on the embedded defaults; play the scenario, then serve until Ctrl-C."""
-    from .demo import run_demo
+    from .demo import STORIES, run_demo
 
-    sys.exit(run_demo(base.resolve(), port, once))
+    stories = tuple(s.strip() for s in only.split(",") if s.strip())
+    unknown = [s for s in stories if s not in STORIES]
+    if unknown:
+        raise click.BadParameter(f"unknown stories {', '.join(unknown)}; stories: {', '.join(STORIES)}",
+                                 param_hint="--only")
+    sys.exit(run_demo(base.resolve(), port, once, stories))
 
 
 def main() -> None:

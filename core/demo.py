@@ -68,7 +68,13 @@ name = "{LEADER}"
 user = "{LEADER_USER}"
 units = ["{PARTICIPATING_UNIT}"]
 """
+#: 提案 (issue 12) on the county: members' users linked to their member records (``users add --member``) — the
+#: proposer, and another member whose rating of someone else's proposal is refused.
+PROPOSER = ("lixiulan", "李秀兰", "JC002")
+OTHER_MEMBER = ("wangzhiqiang", "王志强", "JC003")
 WAIT_SECONDS = 60.0
+#: The scenario's stories, in the order they are played (``shangliang demo --only`` names some of them).
+STORIES = ("road_repair", "delegation", "returned", "the_year", "consultation_home", "city_plan", "proposal")
 
 
 @dataclass
@@ -235,6 +241,10 @@ def _set_up_implementation(county: DemoNode) -> None:
         if username not in users:
             _run(county, "users", "add", username, "--role", role, "--name", name, "--password-stdin",
                  input=DEMO_PASSWORD + "\n")
+    for username, name, member_no in (PROPOSER, OTHER_MEMBER):  # members' own users, for their proposals
+        if username not in users:
+            _run(county, "users", "add", username, "--role", "member", "--name", name, "--member", member_no,
+                 "--password-stdin", input=DEMO_PASSWORD + "\n")
     units = {u["name"] for u in json.loads(_run(county, "units", "list", "--json", echo=False))}
     for unit, kind, phone, username, _name in UNITS:
         if unit not in units:
@@ -756,13 +766,108 @@ class Scenario:
                    counted.get("topics") == 3, str(report["rows"]))
         return year
 
+    # -- proposals (issue 12) --
+
+    def proposal(self) -> str:
+        click.echo(click.style("\n## 8. 提案: a member's proposal filed with its number, handled by two units, rated "
+                               "unsatisfied, handled again, rated satisfied, published and closed", bold=True))
+        county = self.node["620302"]
+        proposer, proposer_name, proposer_no = PROPOSER
+        as_proposer = ("--as", proposer)
+
+        def show(number: str) -> dict:
+            return _json(county, "proposals", "show", number)
+
+        submitted = _json(county, "proposals", "submit", "--title", "关于加快农村公路养护的建议", "--reasons",
+                          "部分农村公路建成后缺少日常养护,路面破损后修复不及时,群众出行不便。", "--suggestions",
+                          "建立区、镇、村三级农村公路养护机制,养护资金列入区级预算。", "--category", "城乡建设",
+                          "--term", "12", "--session", "1", *as_proposer, echo=True, quiet=True)
+        self.check(f"{proposer_name} ({proposer_no}) submits as her own user {proposer}: submitted, no number yet",
+                   submitted["status"] == "submitted" and submitted["number"] is None
+                   and [(s["member_no"], s["role"]) for s in submitted["signers"]] == [(proposer_no, "lead")],
+                   str(submitted))
+        prefix = f"{submitted['year']}-{submitted['session']}-"
+        taken = [int(p["number"][len(prefix):]) for p in _json(county, "proposals", "list")
+                 if (p["number"] or "").startswith(prefix)]
+        expected = f"{prefix}{max(taken, default=0) + 1:04d}"
+        filed = _json(county, "proposals", "review", submitted["ref"], "--decision", "filed", echo=True, quiet=True)
+        number = filed["number"] or ""
+        click.echo(f"    filed (立案): {number}")
+        self.check(f"the office files it (立案) as {expected}: year-session-serial, next after the node's earlier "
+                   "filings", filed["status"] == "filed" and number == expected, f"got {number!r}")
+        assigned = _json(county, "proposals", "assign", number, "--lead", LEAD_UNIT, "--co", PARTICIPATING_UNIT,
+                         echo=True, quiet=True)
+        self.check(f"assigned: {LEAD_UNIT} leads, {PARTICIPATING_UNIT} co-handles (会办), each with a deadline",
+                   assigned["status"] == "assigned"
+                   and [(a["unit"], a["role"]) for a in assigned["assignments"]]
+                   == [(LEAD_UNIT, "lead"), (PARTICIPATING_UNIT, "co")]
+                   and all(a["deadline_ms"] for a in assigned["assignments"]), str(assigned["assignments"]))
+        self.do("620302", "proposals", "contact", number, "--phase", "before", "--kind", "visit", "--note",
+                "办理前上门走访提案人,了解诉求", "--as", "jtj")
+        self.do("620302", "proposals", "reply", number, "--classification", "solved_or_solving", "--text",
+                "已会同财政局安排农村公路养护资金,正在制定养护办法。", "--as", "czj")
+        self.do("620302", "proposals", "reply", number, "--classification", "planned", "--text",
+                "农村公路养护机制列入明年工作计划。", "--as", "jtj")
+        replied = show(number)
+        self.check("both units reply in round 1, the contact before replying (面商) is recorded; the lead unit's "
+                   "reply makes it replied",
+                   replied["status"] == "replied" and replied["round"] == 1
+                   and sorted(r["unit"] for r in replied["replies"]) == sorted([LEAD_UNIT, PARTICIPATING_UNIT])
+                   and [(c["phase"], c["kind"]) for c in replied["contacts"]] == [("before", "visit")],
+                   str(replied))
+        levels = ("--contact", "--attitude", "--measures", "--pertinence", "--leader-attention", "--result")
+        other = OTHER_MEMBER[0]
+        self.refused("620302", f"only the proposer rates the handling: {other} ({OTHER_MEMBER[1]}) is refused",
+                     "only the proposer", "proposals", "rate", number, *(a for o in levels for a in (o, "satisfied")),
+                     "--overall", "satisfied", "--as", other)
+        after = show(number)
+        self.check("nothing stored: no rating, still replied in round 1",
+                   not after["ratings"] and after["status"] == "replied" and after["round"] == 1, str(after["ratings"]))
+        rated = _json(county, "proposals", "rate", number, "--contact", "satisfied", "--attitude", "satisfied",
+                      "--measures", "unsatisfied", "--pertinence", "basically", "--leader-attention", "basically",
+                      "--result", "unsatisfied", "--overall", "unsatisfied", "--comment", "只列入计划,没有具体措施和时限",
+                      *as_proposer, echo=True, quiet=True)
+        self.check("the proposer rates it unsatisfied on six dimensions and overall: round 2, back to the units "
+                   "(重新办理)", rated["status"] == "assigned" and rated["round"] == 2
+                   and [r["overall"] for r in rated["ratings"]] == ["unsatisfied"], str(rated))
+        self.do("620302", "proposals", "contact", number, "--phase", "during", "--kind", "face_to_face", "--note",
+                "与提案人面商养护措施和时限", "--as", "jtj")
+        again = _json(county, "proposals", "reply", number, "--classification", "solved_or_solving", "--text",
+                      "已出台农村公路养护办法,明确区镇村责任,养护资金320万元列入今年预算,6月底前完成首轮养护。",
+                      "--as", "jtj", echo=True, quiet=True)
+        self.check("the lead unit replies again in round 2: replied",
+                   again["status"] == "replied" and again["round"] == 2
+                   and [(r["unit"], r["round"]) for r in again["replies"] if r["round"] == 2] == [(LEAD_UNIT, 2)],
+                   str(again["replies"]))
+        rated = _json(county, "proposals", "rate", number, *(a for o in levels for a in (o, "satisfied")),
+                      "--overall", "satisfied", *as_proposer, echo=True, quiet=True)
+        self.check("the proposer rates round 2 satisfied: rated",
+                   rated["status"] == "rated" and [r["overall"] for r in rated["ratings"]] == ["unsatisfied", "satisfied"],
+                   str(rated["ratings"]))
+        published = _json(county, "proposals", "publish", number, "--reply", echo=True, quiet=True)
+        self.check("the office publishes it with its replies",
+                   published["publication"] == {"proposal": True, "reply": True}, str(published["publication"]))
+        public = {p["number"]: p for p in _json(county, "proposals", "public", echo=True, quiet=True)}
+        listed = public.get(number)
+        self.check(f"the public list (`proposals public`) holds {number} with its replies, the proposer's name "
+                   "hidden (public_anonymous)", listed is not None and listed["proposers"] is None
+                   and len(listed["replies"] or []) == 3, str(listed))
+        page = _page(county, "/proposals/public")
+        self.check(f"the public page {county.url}/proposals/public lists it, without {proposer_name}",
+                   number in page and proposer_name not in page)
+        closed = _json(county, "proposals", "close", number, "--note", "提案人满意,办结", echo=True, quiet=True)
+        self.check("the office closes it (办结)", closed["status"] == "closed" and bool(closed["closed_ms"]),
+                   str(closed["status"]))
+        _run(county, "proposals", "show", number)
+        return number
+
     def the_year(self) -> None:
         year, topics = self.county_plan()
         self.quarterly_forum(year, topics[0])
 
-    def play(self) -> bool:
-        for story in (self.road_repair, self.delegation, self.returned, self.the_year, self.consultation_home,
-                      self.city_plan):
+    def play(self, only: tuple[str, ...] = ()) -> bool:
+        """Play every story, in order (``only``: just those named, for development)."""
+        for story in (getattr(self, name) for name in STORIES if not only or name in only):
             try:
                 story()
             except StepFailed as exc:
@@ -784,7 +889,7 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def run_demo(base: Path, port: int, once: bool) -> int:
+def run_demo(base: Path, port: int, once: bool, only: tuple[str, ...] = ()) -> int:
     nodes = _nodes(base, port)
     base.mkdir(parents=True, exist_ok=True)
     # The servers run in sessions of their own: Ctrl-C (even where a shell started us ignoring it) and a
@@ -807,7 +912,7 @@ def run_demo(base: Path, port: int, once: bool) -> int:
         _stop(nodes)
         raise
     try:
-        ok = Scenario(nodes).play()
+        ok = Scenario(nodes).play(only)
         click.echo("")
         for node in nodes:
             click.echo(f"  {node.level:<16} {node.id:<10} {node.name:<12} {node.url}/")
