@@ -127,7 +127,9 @@ def test_other_steps_are_not_refused(baotou):
     _, app = baotou
     client = app.test_client()
     number = rated(client)  # submitted, filed, assigned, replied and rated with nothing of the 321 recorded
-    ok(post(client, f"/{number}/publication", {"proposal": True, "reply": True}))
+    published = ok(post(client, f"/{number}/publication", {"proposal": True, "reply": True}))["proposal"]
+    assert published["publication"] == {"proposal": True, "reply": True}  # the guard let it through, applied
+    assert published["status"] == "rated"
 
 
 def test_disabled_the_default_closes_a_proposal_with_nothing_recorded(make_node, runner):
