@@ -8,8 +8,6 @@ from flask import url_for
 
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
-from shangliang.core.models import Role
-from shangliang.core.units.services import unit_of_user
 from shangliang.core.web.api import actor, json_response
 
 from . import implementation, services
@@ -21,9 +19,11 @@ from .views import send_attachment
 def list_topics(query: TopicListQuery):
     """List topics.
 
-    Topics known on this node, overdue first, then the most recently changed; a page at a time.
+    Topics known on this node, overdue first, then the most recently changed; a page at a time. A handling
+    unit's user sees only the topics whose result is assigned to their unit.
     """
-    found = services.list_topics(get_session(), query.stage, query.holder, query.limit, query.cursor)
+    session = get_session()
+    found = services.list_topics(session, query.stage, query.holder, query.limit, query.cursor, _scope())
     return json_response({"topics": [t.as_dict() for t in found.items], "next_cursor": found.next_cursor})
 
 
@@ -43,10 +43,12 @@ def create_topic(body: TopicIn):
 def show_topic(path: TopicPath):
     """Show a topic.
 
-    One topic with its history, the routing suggestion and its route, every hop re-verified now.
+    One topic with its history, the routing suggestion and its route, every hop re-verified now. A handling
+    unit's user is answered 404 for a topic not assigned to their unit.
     """
     session = get_session()
-    return json_response(services.show(session, node_context(), services.get_topic(session, path.uid)))
+    return json_response(services.show(session, node_context(), services.get_topic(session, path.uid,
+                                                                                   scope=_scope())))
 
 
 def act_on_topic(path: TopicPath, body: ActionIn):
@@ -78,20 +80,16 @@ def download_attachment(path: AttachmentPath):
 
     The file's bytes (`Content-Disposition: attachment` with its name), where this node keeps them.
     """
-    found, file_path = services.attachment_file(get_session(), node_context(), path.uid, path.sha256)
+    found, file_path = services.attachment_file(get_session(), node_context(), path.uid, path.sha256, _scope())
     return send_attachment(found, file_path)
 
 
 # -- implementation of a result (办理实施) ----------------------------------------------------------------
 
 
-def _viewer() -> tuple[int | None, bool]:
-    """The unit the API user acts for, and whether they see their unit's part only (a handling unit's user)."""
-    user = flask.g.api_user
-    if user.role != Role.HANDLING_UNIT.value:
-        return None, False
-    unit = unit_of_user(get_session(), user.id)
-    return (unit.id if unit is not None else None), True
+def _scope() -> services.Scope:
+    """What the API user reads: a handling unit's user the topics assigned to their unit, others every topic."""
+    return services.scope_of(get_session(), flask.g.api_user)
 
 
 def show_implementation(path: TopicPath):
@@ -100,8 +98,7 @@ def show_implementation(path: TopicPath):
     The units assigned with their deadlines, states and reports, the leaders' instructions, and whether the
     topic may move on to feedback. A handling unit's user sees its own unit's assignment only.
     """
-    unit_id, own = _viewer()
-    return json_response(implementation.state(get_session(), node_context(), path.uid, unit_id, own))
+    return json_response(implementation.state(get_session(), node_context(), path.uid, _scope()))
 
 
 def assign_units(path: TopicPath, body: AssignIn):
@@ -136,9 +133,8 @@ def file_report(path: TopicPath, body: ReportIn):
     user = flask.g.api_user
     with transaction(actor()) as session:
         report = implementation.file_report(session, node_context(), path.uid, user.id, body.kind, body.body, actor())
-        unit_id = report.assignment.unit_id
-        data = {"report": report.as_dict(),
-                "implementation": implementation.state(session, node_context(), path.uid, unit_id, True)}
+        data = {"report": report.as_dict(), "implementation": implementation.state(
+            session, node_context(), path.uid, services.Scope(True, report.assignment.unit_id))}
     return json_response(data, 201)
 
 
@@ -161,6 +157,5 @@ def list_assignments():
     Units' assignments on this node, overdue first then by deadline; a handling unit's user sees its own
     unit's only.
     """
-    unit_id, own = _viewer()
-    rows = implementation.list_assignments(get_session(), unit_id, own)
+    rows = implementation.list_assignments(get_session(), _scope())
     return json_response({"assignments": [a.as_dict(reports=False) for a in rows]})

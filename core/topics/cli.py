@@ -340,8 +340,8 @@ def topics_assignments(username, as_json) -> None:
     session = get_session()
     user = _user(username)
     unit = unit_of_user(session, user.id) if user is not None else None
-    rows = [a.as_dict(reports=False) for a in implementation.list_assignments(
-        session, unit.id if unit is not None else None, own_only=user is not None)]
+    scope = services.Scope(True, unit.id if unit is not None else None) if user is not None else services.EVERYTHING
+    rows = [a.as_dict(reports=False) for a in implementation.list_assignments(session, scope)]
     emit(rows, as_json, lambda rs: table(
         [[r["topic"], r["title"], r["unit"], r["role"], _date(r["due_ms"]), r["state"],
           "overdue" if r["overdue"] else ""] for r in rs], ["topic", "title", "unit", "role", "due", "state", ""]))

@@ -217,14 +217,12 @@ def summary(node: NodeContext, report: Report) -> str:
     return text[:services.limits.PROGRESS_SUMMARY]
 
 
-def state(session: Session, node: NodeContext, uid: str, unit_id: int | None = None,
-          own_only: bool = False) -> dict[str, Any]:
-    """The topic's implementation: assignments with their reports (a handling unit's user, ``own_only``, sees
-    its unit's only), the leaders' instructions, and whether the topic may move on to feedback."""
-    topic = services.get_topic(session, uid)
-    rows = assignments(session, topic, unit_id if own_only else None)
-    if own_only and unit_id is None:
-        rows = []
+def state(session: Session, node: NodeContext, uid: str, scope: services.Scope = services.EVERYTHING) -> dict[str, Any]:
+    """The topic's implementation: assignments with their reports (a handling unit's user, whose ``scope``
+    admits only topics assigned to the unit, sees its unit's only), the leaders' instructions, and whether the
+    topic may move on to feedback."""
+    topic = services.get_topic(session, uid, scope=scope)
+    rows = assignments(session, topic, scope.unit_id if scope.unit_only else None)
     instructions = session.execute(select(Instruction).where(Instruction.topic_id == topic.id)
                                    .order_by(Instruction.id)).scalars()
     pending = services.implementation_pending(session, topic)
@@ -233,11 +231,9 @@ def state(session: Session, node: NodeContext, uid: str, unit_id: int | None = N
             "waiting": pending, "ready_for_feedback": topic.stage == "implementing" and pending is None}
 
 
-def list_assignments(session: Session, unit_id: int | None = None, own_only: bool = False) -> list[Assignment]:
-    """Assignments on this node, overdue first then by deadline (``own_only``: ``unit_id``'s only; none without)."""
+def list_assignments(session: Session, scope: services.Scope = services.EVERYTHING) -> list[Assignment]:
+    """Assignments on this node, overdue first then by deadline (a unit's ``scope``: its unit's only)."""
     query = select(Assignment)
-    if own_only:
-        if unit_id is None:
-            return []
-        query = query.where(Assignment.unit_id == unit_id)
+    if scope.unit_only:
+        query = query.where(Assignment.unit_id == scope.unit_id)
     return list(session.execute(query.order_by(Assignment.overdue.desc(), Assignment.due_ms, Assignment.id)).scalars())

@@ -29,6 +29,7 @@ from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.plugins import flatten
+from shangliang.core.units.services import unit_of_user
 from shangliang.federation import outbox, peers, trail
 from shangliang.federation.envelope import MAX_HOPS
 from shangliang.federation.ids import ulid
@@ -75,21 +76,56 @@ def text(value: Any, name: str, limit: int, required: bool = True) -> str:
 # Finding topics
 
 
-def get_topic(session: Session, uid: str, lock: bool = False) -> Topic:
-    """The topic ``uid``; ``lock`` takes its row (PostgreSQL) so that two actions on it never interleave."""
-    query = select(Topic).where(Topic.uid == uid).options(selectinload(Topic.events), selectinload(Topic.attachments))
+@dataclass(frozen=True)
+class Scope:
+    """Which topics a reader sees: every topic on the node, or (``unit_only``) only those whose result is
+    assigned to the unit ``unit_id`` — a handling unit's user (承办单位) sees what its unit was given to do,
+    and nothing while it acts for no unit."""
+
+    unit_only: bool = False
+    unit_id: int | None = None
+
+    def admits(self, query):
+        """``query`` (over ``Topic``) narrowed to what this reader sees."""
+        if not self.unit_only:
+            return query
+        return query.where(Topic.id.in_(select(Assignment.topic_id).where(Assignment.unit_id == self.unit_id)))
+
+
+#: What the office, an admin, a member, the public and the command line see: every topic on the node.
+EVERYTHING = Scope()
+
+
+def scope_of(session: Session, user: Any) -> Scope:
+    """What ``user`` (a node user, or None: the command line) reads: a handling unit's user the topics assigned
+    to their unit, everyone else every topic."""
+    if user is None or user.role != Role.HANDLING_UNIT.value:
+        return EVERYTHING
+    unit = unit_of_user(session, user.id)
+    return Scope(True, unit.id if unit is not None else None)
+
+
+def get_topic(session: Session, uid: str, lock: bool = False, scope: Scope = EVERYTHING) -> Topic:
+    """The topic ``uid``; ``lock`` takes its row (PostgreSQL) so that two actions on it never interleave.
+    ``NotFound`` when there is none, or when ``scope`` does not admit it (a unit's user asking for a topic
+    not assigned to the unit is told no more than that)."""
+    query = scope.admits(select(Topic).where(Topic.uid == uid)).options(selectinload(Topic.events),
+                                                                        selectinload(Topic.attachments))
     if lock:
         query = query.with_for_update(of=Topic)
     topic = session.execute(query).scalar_one_or_none()
     if topic is None:
+        if scope.unit_only:
+            raise NotFound(f"no topic {uid[:120]!r} among those assigned to your unit")
         raise NotFound(f"no topic {uid[:120]!r} on this node")
     return topic
 
 
 def list_topics(session: Session, stage: str | None = None, holder: str | None = None, limit: int | None = None,
-                cursor: str | None = None) -> Page[Topic]:
-    """Overdue topics first, then the most recently changed; a page of ``limit`` after ``cursor`` (all: None)."""
-    query = select(Topic).options(selectinload(Topic.attachments))
+                cursor: str | None = None, scope: Scope = EVERYTHING) -> Page[Topic]:
+    """Overdue topics first, then the most recently changed; a page of ``limit`` after ``cursor`` (all: None);
+    only what ``scope`` admits."""
+    query = scope.admits(select(Topic)).options(selectinload(Topic.attachments))
     if stage is not None:
         if stage not in STAGES:
             raise InputError(f"unknown stage {stage[:40]!r}; stages: {', '.join(STAGES)}", field="stage")
@@ -100,9 +136,9 @@ def list_topics(session: Session, stage: str | None = None, holder: str | None =
                 lambda t: [t.overdue, t.updated_ms, t.id], limit, cursor)
 
 
-def holders(session: Session) -> list[str]:
-    """The nodes that hold the topics known here."""
-    return sorted(set(session.execute(select(Topic.holder).distinct()).scalars()))
+def holders(session: Session, scope: Scope = EVERYTHING) -> list[str]:
+    """The nodes that hold the topics known here (that ``scope`` admits)."""
+    return sorted(set(session.execute(scope.admits(select(Topic.holder)).distinct()).scalars()))
 
 
 def suggest_route(node: NodeContext, topic: Topic) -> Route:
@@ -540,10 +576,12 @@ def add_attachment(session: Session, node: NodeContext, topic: Topic, name: Any,
     return attachment
 
 
-def attachment_file(session: Session, node: NodeContext, uid: str, sha256: str) -> tuple[TopicAttachment, Path]:
+def attachment_file(session: Session, node: NodeContext, uid: str, sha256: str,
+                    scope: Scope = EVERYTHING) -> tuple[TopicAttachment, Path]:
     """A topic's attachment and the path of its bytes here; ``NotFound`` when the topic has no such
-    attachment or this node has only its name, size and hash (the message names the node that keeps it)."""
-    topic = get_topic(session, uid)
+    attachment, ``scope`` does not admit the topic, or this node has only its name, size and hash (the
+    message names the node that keeps it)."""
+    topic = get_topic(session, uid, scope=scope)
     found = next((a for a in topic.attachments if a.sha256 == sha256), None)
     if found is None:
         raise NotFound(f"topic {topic.uid} has no attachment with SHA-256 {sha256[:70]}")

@@ -22,7 +22,6 @@ from shangliang.core.web.api import describe
 from shangliang.core.web.views import level_label
 from shangliang.federation import peers
 
-from shangliang.core.models import Role
 from shangliang.core.units import services as units
 
 from . import implementation, services
@@ -155,7 +154,8 @@ def _index_page(form: Mapping[str, Any] | None = None, status: int = 200):
     stage = args.get("stage") if args.get("stage") in STAGES else None
     holder = args.get("holder") or None
     group = "holder" if args.get("group") == "holder" else "stage"
-    rows = [t.as_dict() for t in services.list_topics(session, stage, holder).items]
+    scope = _scope()
+    rows = [t.as_dict() for t in services.list_topics(session, stage, holder, scope=scope).items]
     groups: dict[str, list[dict]] = {}
     if group == "stage":
         for key in STAGES:
@@ -168,14 +168,14 @@ def _index_page(form: Mapping[str, Any] | None = None, status: int = 200):
     raised = None
     if args.get("raised"):
         try:
-            found = services.get_topic(session, args["raised"])
+            found = services.get_topic(session, args["raised"], scope=scope)
         except NotFound:
             found = None
         if found is not None:
             raised = {"topic": found.as_dict(), "suggestion": services.suggest_route(node, found).as_dict()}
     return render_template("topics/index.html", groups=groups, group=group, count=len(rows),
                            overdue=sum(1 for r in rows if r["overdue"]), stage=stage, holder=holder,
-                           holders=services.holders(session), raised=raised, form=form or {}), status
+                           holders=services.holders(session, scope), raised=raised, form=form or {}), status
 
 
 def index():
@@ -229,30 +229,27 @@ def _applicable(topic: dict[str, Any], suggestion: dict[str, Any], child_peers: 
 
 def show(uid: str):
     session = get_session()
+    scope = _scope()
     try:
-        topic = services.get_topic(session, uid)
+        topic = services.get_topic(session, uid, scope=scope)
     except NotFound:
         abort(404)
     data = services.show(session, node_context(), topic)
-    unit_id, own = _viewer_unit()
-    impl = implementation.state(session, node_context(), uid, unit_id, own)
+    impl = implementation.state(session, node_context(), uid, scope)
     return render_template("topics/show.html", topic=data,
                            forms=_applicable(data, data["suggestion"], peers.child_ids(session)),
                            diagram=route_diagram(data["route"]), progress=_progress(data["stage"]), impl=impl,
-                           impl_forms=_implementation_forms(data, impl, unit_id))
+                           impl_forms=_implementation_forms(data, impl, scope.unit_id))
 
 
 # ---------------------------------------------------------------------------------------------
 # Implementation of a result (办理实施): the office's forms and the unit's
 
 
-def _viewer_unit() -> tuple[int | None, bool]:
-    """The unit the signed-in user acts for, and whether they see only its part (a handling unit's user)."""
-    user = auth.current_user()
-    if user is None or user.role != Role.HANDLING_UNIT.value:
-        return None, False
-    unit = units.unit_of_user(get_session(), user.id)
-    return (unit.id if unit is not None else None), True
+def _scope() -> services.Scope:
+    """What the signed-in user reads: a handling unit's user the topics assigned to their unit (and only its
+    part of their implementation), others every topic."""
+    return services.scope_of(get_session(), auth.current_user())
 
 
 def _implementation_forms(topic: Mapping[str, Any], impl: Mapping[str, Any], unit_id: int | None) -> dict[str, Any]:
@@ -270,8 +267,9 @@ def _implementation_forms(topic: Mapping[str, Any], impl: Mapping[str, Any], uni
     }
 
 
-def _implementation_form(uid: str, work_of: Any):
-    """Run one implementation form: the service ``work_of(session)`` returns the flashed message."""
+def _implementation_form(uid: str, work_of: Any, back: str | None = None):
+    """Run one implementation form: the service ``work_of(session)`` returns the flashed message; a refusal
+    goes back to the topic's page, or to ``back`` (a unit's own list, when the topic is not its to see)."""
     here = url_for("topics.show", uid=uid) + "#implementation"
 
     def work(session):
@@ -283,7 +281,7 @@ def _implementation_form(uid: str, work_of: Any):
         abort(404)
     except (InputError, Conflict, ValidationError) as exc:
         flash(_("Refused: %(message)s", message=_refusal(exc)), "error")
-        return redirect(here, 303)
+        return redirect(back or here, 303)
 
 
 def assign_unit(uid: str):
@@ -321,7 +319,12 @@ def file_report(uid: str):
                                             form.get("body", ""), _actor())
         return _("Report filed for %(unit)s; it awaits the office's review.", unit=report.assignment.unit.name)
 
-    return _implementation_form(uid, work)
+    try:  # a unit not assigned to the topic cannot see its page: the refusal is shown on the unit's list
+        services.get_topic(get_session(), uid, scope=_scope())
+        back = None
+    except NotFound:
+        back = url_for("topics.assignments")
+    return _implementation_form(uid, work, back)
 
 
 def review_report(uid: str, report_id: int):
@@ -337,9 +340,9 @@ def review_report(uid: str, report_id: int):
 
 def assignments():
     session = get_session()
-    unit_id, own = _viewer_unit()
-    unit = units.get_unit(session, unit_id) if unit_id is not None else None
-    rows = [a.as_dict(reports=False) for a in implementation.list_assignments(session, unit_id, own)]
+    scope = _scope()
+    unit = units.get_unit(session, scope.unit_id) if scope.unit_id is not None else None
+    rows = [a.as_dict(reports=False) for a in implementation.list_assignments(session, scope)]
     return render_template("topics/assignments.html", rows=rows, unit=unit.name if unit is not None else None)
 
 
@@ -365,7 +368,7 @@ def attach(uid: str):
 
 def attachment(uid: str, sha256: str):
     try:
-        found, path = services.attachment_file(get_session(), node_context(), uid, sha256)
+        found, path = services.attachment_file(get_session(), node_context(), uid, sha256, _scope())
     except (NotFound, InputError):
         abort(404)
     return send_attachment(found, path)

@@ -19,6 +19,9 @@ route and the answer an allowed request gets:
   (an opinion posted online while an activity's window is open, 网络协商); other roles 403.
 - ``PAGE_UNIT``, ``API_UNIT``: as ``PAGE_WRITE`` and ``API_WRITE`` but for ``handling_unit`` (a unit's
   report on its part in implementing a result, filed by its contact user); other roles 403.
+- ``PAGE_TOPIC``, ``API_TOPIC``: as ``PAGE_READ`` and ``API_READ`` but one topic (its page, implementation or
+  attachment) that is not assigned to the matrix unit: a ``handling_unit`` user sees only the topics assigned
+  to their unit, so is answered 404 (``not_found`` in the API).
 - ``PAGE_ROLES``, ``API_ROLES``: as ``PAGE_WRITE`` and ``API_WRITE`` but for the roles the entry's ``allowed``
   names — a proposal's step taken by its proposer (``member``) or an assigned unit's contact
   (``handling_unit``); a role the route admits whom the service refuses (the office rating a member's
@@ -88,6 +91,7 @@ UNIT_READERS = WRITERS | {"handling_unit"}
 PAGE_UNIT, API_UNIT = "page_unit", "api_unit"  # implementation: a handling unit's contact user reports
 MATRIX_UNIT = "矩阵交通局"  # the handling unit matrix_handling_unit acts for
 PAGE_ROLES, API_ROLES = "page_roles", "api_roles"
+PAGE_TOPIC, API_TOPIC = "page_topic", "api_topic"  # one topic not assigned to the matrix unit
 ACTIVITY = {"form": "special", "title": "专题协商会", "starts": "2026-06-10 09:00", "ends": "2026-06-10 11:00",
             "place": "会议室", "organiser": "提案委员会"}
 
@@ -281,26 +285,26 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/topics"): Entry(PAGE_READ, 200, lambda m: Call("/topics")),
     ("POST", "/topics"): Entry(PAGE_WRITE, 303, lambda m: Call("/topics", form=_csrf_form(
         m, {**TOPIC, "areas": "620302001"})), _raised, writes=True),
-    ("GET", "/topics/<uid>"): Entry(PAGE_READ, 200, lambda m: Call(f"/topics/{m.uid}")),
+    ("GET", "/topics/<uid>"): Entry(PAGE_TOPIC, 200, lambda m: Call(f"/topics/{m.uid}")),
     ("POST", "/topics/<uid>/act"): Entry(PAGE_WRITE, 303, lambda m: Call(f"/topics/{m.fresh_topic()}/act", form=_csrf_form(
         m, {"action": "advance", "to_stage": "determined"})), _advanced, writes=True),
     ("POST", "/topics/<uid>/attach"): Entry(PAGE_WRITE, 303, lambda m: Call(
         f"/topics/{m.fresh_topic()}/attach", form=_csrf_form(m, {"file": (io.BytesIO(FILE), "信.txt")})), _attached, writes=True),
-    ("GET", "/topics/<uid>/attachments/<sha256>"): Entry(PAGE_READ, 200, lambda m: Call(
+    ("GET", "/topics/<uid>/attachments/<sha256>"): Entry(PAGE_TOPIC, 200, lambda m: Call(
         f"/topics/{m.uid}/attachments/{m.sha256}")),
     # the topics API
     ("GET", "/api/v1/topics"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics")),
     ("POST", "/api/v1/topics"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/topics", json=TOPIC),
                                       lambda m, call, response: response.get_json()["topic"]["stage"] == "collected",
                                       writes=True),
-    ("GET", "/api/v1/topics/<uid>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/topics/{m.uid}")),
+    ("GET", "/api/v1/topics/<uid>"): Entry(API_TOPIC, 200, lambda m: Call(f"/api/v1/topics/{m.uid}")),
     ("POST", "/api/v1/topics/<uid>/actions"): Entry(API_WRITE, 200, lambda m: Call(
         f"/api/v1/topics/{m.fresh_topic()}/actions", json={"action": "advance", "to_stage": "determined"}),
         _advanced, writes=True),
     ("POST", "/api/v1/topics/<uid>/attachments"): Entry(API_WRITE, 201, lambda m: Call(
         f"/api/v1/topics/{m.fresh_topic()}/attachments?name=letter.txt", data=FILE,
         content_type="application/octet-stream"), _attached, writes=True),
-    ("GET", "/api/v1/topics/<uid>/attachments/<sha256>"): Entry(API_READ, 200, lambda m: Call(
+    ("GET", "/api/v1/topics/<uid>/attachments/<sha256>"): Entry(API_TOPIC, 200, lambda m: Call(
         f"/api/v1/topics/{m.uid}/attachments/{m.sha256}")),
     # implementation of a topic's result (办理实施): the office assigns, instructs and reviews; a unit reports
     ("GET", "/topics/assignments"): Entry(PAGE_READ, 200, lambda m: Call("/topics/assignments")),
@@ -317,7 +321,7 @@ TABLE: dict[tuple[str, str], Entry] = {
         "/topics/{}/implementation/reports/{}/review".format(*m.pending_report()), form=_csrf_form(
             m, {"decision": "accept"})), _impl_has(reviewed=1), writes=True),
     ("GET", "/api/v1/topics/assignments"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics/assignments")),
-    ("GET", "/api/v1/topics/<uid>/implementation"): Entry(API_READ, 200, lambda m: Call(
+    ("GET", "/api/v1/topics/<uid>/implementation"): Entry(API_TOPIC, 200, lambda m: Call(
         f"/api/v1/topics/{m.uid}/implementation")),
     ("POST", "/api/v1/topics/<uid>/implementation/assignments"): Entry(API_WRITE, 201, lambda m: Call(
         f"/api/v1/topics/{m.implementing_topic()}/implementation/assignments", json={"assignments": [
@@ -558,7 +562,7 @@ def unlisted(app: Flask, table: dict[tuple[str, str], Entry] = TABLE) -> list[st
 
 
 def expected(entry: Entry, who: Who) -> str:
-    """"allowed", "login" (sent to the sign-in page), "401" or "403"."""
+    """"allowed", "login" (sent to the sign-in page), "401", "403" or "404"."""
     signed_in = who.how == "session"
     if entry.access == OPEN:
         return "allowed"
@@ -570,6 +574,14 @@ def expected(entry: Entry, who: Who) -> str:
         return "allowed" if who.role in WRITERS else "403"
     if entry.access == API_READ:
         return "401" if who.role is None else "allowed"
+    if entry.access == PAGE_TOPIC:
+        if not signed_in:
+            return "login"
+        return "404" if who.role == "handling_unit" else "allowed"
+    if entry.access == API_TOPIC:
+        if who.role is None:
+            return "401"
+        return "404" if who.role == "handling_unit" else "allowed"
     if entry.access == API_WRITE:
         if who.role is None:
             return "401"
@@ -629,7 +641,7 @@ def judge(entry: Entry, want: str, matrix: Matrix, call: Call, response, before:
         return f"expected {want}, got {status} {response.get_data(as_text=True)[:200]!r}"
     if call.path.startswith("/api/"):
         body = response.get_json(silent=True)
-        code = {"401": "unauthenticated", "403": "forbidden"}[want]
+        code = {"401": "unauthenticated", "403": "forbidden", "404": "not_found"}[want]
         if not (isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == code
                 and isinstance(body["error"].get("message"), str)):
             return f"expected the JSON error body with code {code!r}, got {response.get_data(as_text=True)[:200]!r}"
@@ -1011,7 +1023,10 @@ def test_the_table_covers_every_kind_of_access():
     """Every kind of access is exercised, and the expectations differ where they should."""
     kinds = {entry.access for entry in TABLE.values()}
     assert kinds == {OPEN, PAGE_READ, PAGE_WRITE, API_READ, API_WRITE, PAGE_ONLINE, API_ONLINE, PAGE_UNIT_READ,
-                     API_UNIT_READ, PAGE_UNIT, API_UNIT, PAGE_ROLES, API_ROLES}
+                     API_UNIT_READ, PAGE_UNIT, API_UNIT, PAGE_ROLES, API_ROLES, PAGE_TOPIC, API_TOPIC}
+    topic = TABLE[("GET", "/api/v1/topics/<uid>")]  # a topic not assigned to the unit the handling unit acts for
+    assert [expected(topic, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed", "allowed",
+                                                     "allowed", "404", "404", "allowed", "allowed"]
     write = TABLE[("POST", "/api/v1/topics")]
     assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "403", "403", "403", "403"]

@@ -98,3 +98,25 @@ def test_instructions_are_recorded(unit_app, client):
     expect_error(client.post(f"/api/v1/topics/{uid}/implementation/instructions",
                              json={"leader": "张区长", "body": "x", "date": "someday"}, headers=basic("wang")),
                  400, "invalid_input", "not a date", field="date")
+
+
+def test_a_units_user_reads_only_the_topics_assigned_to_its_unit(unit_app, client):
+    """GET /api/v1/topics lists, and /api/v1/topics/<uid>, its implementation and attachments answer, only the
+    topics assigned to the user's unit; another topic is 404 not_found; the office and members see every one."""
+    uid, _ = assigned(client)
+    other = implementing_topic(client, title="别家的学校搬迁")
+    sha256 = client.post(f"/api/v1/topics/{other}/attachments?name=letter.txt", data=b"letter",
+                         headers={**basic("wang"), "Content-Type": "application/octet-stream"}
+                         ).get_json()["attachment"]["sha256"]
+    for user, seen in (("cz", [uid]), ("jt", [uid]), ("mz", [])):
+        listed = client.get("/api/v1/topics", headers=basic(user)).get_json()["topics"]
+        assert [t["uid"] for t in listed] == seen, user
+        for path in (f"/api/v1/topics/{other}", f"/api/v1/topics/{other}/implementation",
+                     f"/api/v1/topics/{other}/attachments/{sha256}"):
+            expect_error(client.get(path, headers=basic(user)), 404, "not_found", "assigned to your unit")
+    assert client.get(f"/api/v1/topics/{uid}", headers=basic("cz")).get_json()["uid"] == uid
+    expect_error(client.get(f"/api/v1/topics/{uid}/implementation", headers=basic("mz")), 404, "not_found")
+    for user in ("wang", "li"):
+        listed = {t["uid"] for t in client.get("/api/v1/topics", headers=basic(user)).get_json()["topics"]}
+        assert {uid, other} <= listed, user
+        assert client.get(f"/api/v1/topics/{other}/attachments/{sha256}", headers=basic(user)).status_code == 200

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
-from shangliang.core.errors import Conflict, InputError
+from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.models import Notification
 from shangliang.core.plugins import get_plugin_manager, hookimpl
-from shangliang.core.topics import implementation as impl
+from shangliang.core.topics import implementation as impl, services
 from shangliang.core.topics.models import Assignment, Topic, TopicEvent
 from shangliang.core.topics.supervision import as_of_ms, mark_overdue
 from shangliang.core.users.models import User
@@ -122,9 +122,38 @@ def test_a_unit_reports_only_on_its_own_assignment(unit_app, client):
     assert state["assignments"][1]["state"] == "reporting"
     assert state["assignments"][1]["reports"][0]["review"] == "pending"
     # a unit's user sees its own assignment only
-    cz = run(unit_app, lambda s, n: impl.state(s, n, uid, unit_id=s.execute(
-        select(Assignment.unit_id).where(Assignment.role == "participating")).scalar(), own_only=True))
+    cz = run(unit_app, lambda s, n: impl.state(s, n, uid, services.Scope(True, s.execute(
+        select(Assignment.unit_id).where(Assignment.role == "participating")).scalar())))
     assert [a["unit"] for a in cz["assignments"]] == [OTHER]
+
+
+def test_a_units_user_sees_only_the_topics_assigned_to_their_unit(unit_app, client):
+    """Handling units (承办单位) see what their unit was given to do: the list, one topic, its implementation
+    and its attachments; a topic of another unit is not found, and a user acting for no unit sees nothing."""
+    uid = implementing_topic(client)
+    other = implementing_topic(client, title="另一件事")
+    assign_two(unit_app, uid)
+
+    def scope(username):
+        return run(unit_app, lambda s, n: services.scope_of(s, s.execute(select(User).where(
+            User.username == username)).scalar_one()))
+
+    cz, mz, li = scope("cz"), scope("mz"), scope("li")
+    assert cz.unit_only and mz.unit_only and not li.unit_only
+    listed = run(unit_app, lambda s, n: [t.uid for t in services.list_topics(s, scope=cz).items])
+    assert listed == [uid]
+    assert run(unit_app, lambda s, n: services.list_topics(s, scope=mz).items) == []
+    assert {uid, other} <= set(run(unit_app, lambda s, n: [t.uid for t in services.list_topics(s, scope=li).items]))
+    assert run(unit_app, lambda s, n: services.get_topic(s, uid, scope=cz).uid) == uid
+    for who in (cz, mz):
+        with pytest.raises(NotFound, match="among those assigned to your unit"):
+            run(unit_app, lambda s, n: services.get_topic(s, other, scope=who))
+        with pytest.raises(NotFound, match="among those assigned to your unit"):
+            run(unit_app, lambda s, n: impl.state(s, n, other, who))
+    with pytest.raises(NotFound, match="among those assigned to your unit"):
+        run(unit_app, lambda s, n: impl.state(s, n, uid, mz))
+    assert run(unit_app, lambda s, n: services.holders(s, mz)) == []
+    assert run(unit_app, lambda s, n: [a.topic.uid for a in impl.list_assignments(s, cz)]) == [uid]
 
 
 def final_accepted_events(app, uid):

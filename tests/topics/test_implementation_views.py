@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from .conftest import IDLE, LEAD, OTHER, act, expect_signed_in, implementation_rows, implementing_topic
+from .conftest import (IDLE, LEAD, OTHER, act, basic, expect_signed_in, implementation_rows, implementing_topic,
+                       upload)
 
 
 def signed_in(app, user):
@@ -61,12 +62,11 @@ def test_a_unit_not_assigned_has_no_report_form_and_is_refused(unit_app, client)
     office = signed_in(unit_app, "wang")
     office.post(f"/topics/{uid}/implementation/assign", data={"unit": LEAD, "role": "lead", "deadline": "10"})
     idle = signed_in(unit_app, "mz")
-    page = idle.get(f"/topics/{uid}").get_data(as_text=True)
-    assert 'id="form-report"' not in page and LEAD not in page.split('id="implementation"')[1].split("</section>")[0]
+    assert idle.get(f"/topics/{uid}").status_code == 404  # not its unit's: not shown at all
     before = implementation_rows(unit_app)
     refused = idle.post(f"/topics/{uid}/implementation/report", data={"kind": "final", "body": "完成"},
-                        follow_redirects=True).get_data(as_text=True)
-    assert f"{IDLE} is not assigned" in refused
+                        follow_redirects=True)
+    assert refused.request.path == "/topics/assignments" and f"{IDLE} is not assigned" in refused.get_data(as_text=True)
     assert implementation_rows(unit_app) == before
     assert signed_in(unit_app, "li").post(f"/topics/{uid}/implementation/report",
                                           data={"kind": "final", "body": "完成"}).status_code == 403
@@ -82,3 +82,26 @@ def test_the_assignments_page_shows_a_units_own_part(unit_app, client):
     own = signed_in(unit_app, "cz").get("/topics/assignments").get_data(as_text=True)
     table = own.split('id="assignment-list"')[1]
     assert OTHER in table and LEAD not in table and "两镇之间道路维修" in table
+
+
+def test_a_unit_sees_only_the_topics_assigned_to_it(unit_app, client):
+    """The list, a topic's page and its attachments: a unit's user sees its own unit's topics only."""
+    mine = implementing_topic(client, title="本单位的道路维修")
+    other = implementing_topic(client, title="别家的学校搬迁")
+    assert upload(client, other, "信.txt", b"letter").status_code == 201
+    office = signed_in(unit_app, "wang")
+    office.post(f"/topics/{mine}/implementation/assign", data={"unit": LEAD, "role": "lead", "deadline": "10"})
+    everyone = office.get("/topics").get_data(as_text=True)
+    assert "本单位的道路维修" in everyone and "别家的学校搬迁" in everyone
+    unit = signed_in(unit_app, "jt")
+    listed = unit.get("/topics").get_data(as_text=True)
+    assert "本单位的道路维修" in listed and "别家的学校搬迁" not in listed
+    assert unit.get(f"/topics/{mine}").status_code == 200
+    assert unit.get(f"/topics/{other}").status_code == 404
+    sha256 = client.get(f"/api/v1/topics/{other}", headers=basic("wang")).get_json()["attachments"][0]["sha256"]
+    assert office.get(f"/topics/{other}/attachments/{sha256}").status_code == 200
+    assert unit.get(f"/topics/{other}/attachments/{sha256}").status_code == 404
+    idle = signed_in(unit_app, "mz")  # assigned nothing: sees nothing
+    assert "本单位的道路维修" not in idle.get("/topics").get_data(as_text=True)
+    member = signed_in(unit_app, "li")  # members read every topic, as before
+    assert "别家的学校搬迁" in member.get("/topics").get_data(as_text=True)
