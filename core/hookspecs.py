@@ -525,3 +525,29 @@ def proposal_guard(proposal: Mapping[str, Any], action: str, fields: Mapping[str
 
     All implementations are called; any reason refuses the change and nothing is stored.
     """
+
+
+# -------------------------------------------------------------------------
+# Members' duty records (委员履职档案)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def duty_record_items(session: Session, node: NodeContext, member: Mapping[str, Any],
+                      year: int) -> list[Mapping[str, Any]] | None:
+    """The items of a member's duty record for a year that your feature or practice knows.
+
+    Called when a member's duty record is built (its page, the API, the yearly assessment): the record
+    is what the node already knows, never typed twice.
+
+    :param session: the node's database session (read only: do not change anything).
+    :param node: the node's context.
+    :param member: the member — ``id``, ``member_no``, ``name`` (this node's member register).
+    :param year: the calendar year, on the node's time zone.
+    :return: items, each a mapping with ``kind`` (``attendance``, ``speech``, ``proposal``,
+        ``social_opinion``, ``adoption``, ``research``, ``consultation_home``, ``work_station``, … — a
+        short word), ``title``, ``date`` (``YYYY-MM-DD``), ``source`` (the feature or practice that
+        knows it) and ``ref`` (its id or uid there), and optionally ``detail``; or None.
+
+    All implementations are called; the items are joined in date order.
+    """
