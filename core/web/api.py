@@ -173,12 +173,37 @@ def _described(func: Callable) -> dict[str, str]:
             if value}
 
 
+#: What ``APIBlueprint._collect_openapi_info`` takes besides the rule, the handler and the method.
+_DESCRIBING = ("tags", "summary", "description", "external_docs", "operation_id", "responses", "deprecated",
+               "security", "servers", "openapi_extensions")
+
+
 class FeatureAPI(APIBlueprint):
-    """An :class:`APIBlueprint` whose operations are described by their handlers' docstrings as written."""
+    """An :class:`APIBlueprint` whose operations are described by their handlers' docstrings as written, and
+    described only when the document is first asked for (:meth:`describe`): flask-openapi3 would make a JSON
+    schema of every request and answer model as each route is declared — about a quarter of the time a node's
+    process (every command, worker and server) takes to start — though most processes never serve the
+    document. A route is registered at once, with its request validation; only its description waits."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.undescribed: list[tuple[str, str, Callable, dict[str, Any]]] = []
 
     def _route(self, method: str, rule: str, **options: Any) -> Callable:
         register = getattr(APIBlueprint, method)
-        return lambda func: register(self, rule, **{**_described(func), **options})(func)
+
+        def decorator(func: Callable) -> Callable:
+            described = {**_described(func), **options}
+            self.undescribed.append((method, rule, func, {k: v for k, v in described.items() if k in _DESCRIBING}))
+            return register(self, rule, **{**described, "doc_ui": False})(func)
+
+        return decorator
+
+    def describe(self) -> None:
+        """Describe the operations not described yet in ``paths`` and ``components_schemas`` (once each)."""
+        while self.undescribed:
+            method, rule, func, options = self.undescribed.pop(0)
+            APIBlueprint._collect_openapi_info(self, rule, func, method=method.upper(), **options)
 
     def get(self, rule: str, **options: Any) -> Callable:  # type: ignore[override]
         return self._route("get", rule, **options)
@@ -362,6 +387,14 @@ def document(app: flask.Flask) -> dict[str, Any]:
     operation that does not declare one, as a list of its error model; ours answers one error body."""
     doc = app.extensions.get("shangliang.openapi")
     if doc is None:
+        for bp in app.extensions.get("shangliang.api", []):  # described now (FeatureAPI), in registration order
+            bp.describe()
+            for tag in bp.tags:
+                if tag.name not in app.tag_names:
+                    app.tags.append(tag)
+                    app.tag_names.append(tag.name)
+            app.paths.update(**bp.paths)
+            app.components_schemas.update(**bp.components_schemas)
         doc = json.loads(json.dumps(app.api_doc))
         listed = {"type": "array", "items": {"$ref": "#/components/schemas/ErrorBody"}}
         for operations in doc.get("paths", {}).values():
@@ -404,3 +437,5 @@ def register(app: flask.Flask, bp: APIBlueprint) -> None:
     """Register a feature's API blueprint: described in the document; CSRF checked by ``_authenticate``."""
     app.extensions["csrf"].exempt(bp)
     app.register_api(bp)
+    if isinstance(bp, FeatureAPI):
+        app.extensions.setdefault("shangliang.api", []).append(bp)
