@@ -75,7 +75,9 @@ def _no_user_hash(method: str) -> str:
     return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-_no_user_hash(DEFAULT_HASH_METHOD)  # made at import, as before, not on the first unknown name
+# Made on the first unknown name, not at import: a command or a worker, which never signs anyone in, does not
+# pay a scrypt hash (~0.1 s of CPU) at start. The first unknown name a web process checks costs one extra hash,
+# once per process — too rare to tell names apart by.
 
 
 def authenticate(session: Session, username: str, password: str,
