@@ -85,6 +85,7 @@ class DemoNode:
     dir: Path
     url: str
     process: subprocess.Popen | None = field(default=None, repr=False)
+    browser: Any = field(default=None, repr=False)  # a signed-in requests session (``_signed_in``)
 
 
 NODES = (  # id, name, level as the interface says it
@@ -137,13 +138,14 @@ def _refused(node: DemoNode, *args: str) -> str:
     return error
 
 
-def _page(node: DemoNode, path: str) -> str:
-    """A page as the office sees it: sign in as the demo admin through the form, then GET ``path``."""
+def _signed_in(node: DemoNode) -> Any:
+    """A browser session signed in on ``node`` as the demo admin through the sign-in form (made once per node)."""
     import re
 
     import requests
 
-    with requests.Session() as browser:
+    if node.browser is None:
+        browser = requests.Session()
         form = browser.get(node.url + "/login", timeout=10).text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
             r'value="([^"]+)"[^>]*name="csrf_token"', form)
@@ -151,10 +153,24 @@ def _page(node: DemoNode, path: str) -> str:
             "csrf_token": token.group(1) if token else "", "username": "admin", "password": DEMO_PASSWORD})
         if signed_in.status_code >= 400:
             raise StepFailed(f"signing in on {node.id} answered {signed_in.status_code}")
-        answer = browser.get(node.url + path, timeout=10)
-        if answer.status_code != 200:
-            raise StepFailed(f"{node.url}{path} answered {answer.status_code}")
-        return answer.text
+        node.browser = browser
+    return node.browser
+
+
+def _get(node: DemoNode, path: str) -> Any:
+    """``path`` on ``node`` as the signed-in demo admin (a page or the JSON API)."""
+    answer = _signed_in(node).get(node.url + path, timeout=10)
+    if answer.status_code == 401 or answer.url.split("?")[0].endswith("/login"):  # the session ended: sign in again
+        node.browser = None
+        answer = _signed_in(node).get(node.url + path, timeout=10)
+    if answer.status_code != 200:
+        raise StepFailed(f"{node.url}{path} answered {answer.status_code}")
+    return answer
+
+
+def _page(node: DemoNode, path: str) -> str:
+    """A page as the office sees it: signed in as the demo admin through the form."""
+    return _get(node, path).text
 
 
 def _health(url: str) -> dict | None:
@@ -318,13 +334,15 @@ class Scenario:
         return ok
 
     def wait(self, node_id: str, uid: str, what: str, condition: Callable[[dict], bool]) -> dict:
-        """Poll ``topics show`` on a node until ``condition`` holds (the workers deliver meanwhile)."""
+        """Poll the topic on a node until ``condition`` holds (the workers deliver meanwhile). It reads
+        ``GET /api/v1/topics/<uid>`` — what ``topics show --json`` prints — as the signed-in admin: a command
+        per poll would start a Python process every half second on a machine the nodes share."""
         deadline = time.time() + WAIT_SECONDS
         data: dict = {}
         while time.time() < deadline:
             try:
-                data = _json(self.node[node_id], "topics", "show", uid)
-            except StepFailed:
+                data = _get(self.node[node_id], f"/api/v1/topics/{uid}").json()
+            except (StepFailed, OSError, ValueError):
                 data = {}
             if data and condition(data):
                 self.check(what, True)
