@@ -1,0 +1,94 @@
+"""The duty pages: the year's assessment table (``/duty``, ``?format=xlsx``) with the office's form for an item
+recorded by hand, a member's record (``/duty/members/<ref>``, ``?format=docx``) and an item's evidence file."""
+
+from __future__ import annotations
+
+import io
+
+import flask
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from shangliang.core import exports
+from shangliang.core.context import node_context
+from shangliang.core.db import get_session
+from shangliang.core.errors import InputError, NotFound
+from shangliang.core.web import auth, forms
+
+from . import exports as duty_exports
+from . import services
+from .models import HAND_KINDS
+
+STANDING_LABELS = {"met": "Met", "behind": "Behind", "no_rules": "No rules"}
+
+
+def _actor() -> str:
+    return f"web:{auth.current_user().username}"
+
+
+def _year():
+    try:
+        return services.year_of(node_context(), request.args.get("year"))
+    except InputError:
+        abort(400)
+
+
+def not_allowed(exc):
+    return render_template("duty/refused.html", message=str(exc)), 403
+
+
+def index():
+    node = node_context()
+    table = services.assessment(get_session(), node, _year())
+    if request.args.get("format") == "xlsx":
+        return exports.xlsx_response(duty_exports.assessment_sheets(table), f"{table['year']}年度履职考核")
+    return render_template("duty/index.html", table=table, kinds=HAND_KINDS, standing_label=_standing)
+
+
+def _standing(value: str) -> str:
+    return _(STANDING_LABELS.get(value, value))
+
+
+def member(ref: str):
+    node = node_context()
+    try:
+        rec = services.member_record(get_session(), node, ref, _year(), auth.current_user())
+    except NotFound:
+        abort(404)
+    if request.args.get("format") == "docx":
+        title, sections = duty_exports.record_sections(rec)
+        return exports.docx_response(title, sections, f"{rec['member']['name']}{rec['year']}年度履职档案")
+    return render_template("duty/member.html", rec=rec, standing_label=_standing)
+
+
+def add_item():
+    form = request.form
+    upload = request.files.get("file")
+    back = form.get("back") or url_for("duty.index")
+    if not back.startswith("/duty"):
+        back = url_for("duty.index")
+
+    def work(session):
+        data = upload.stream.read(services.MAX_FILE + 1) if upload is not None and upload.filename else None
+        row = services.add_item(session, node_context(), form.get("member"), form.get("kind"), form.get("title"),
+                                form.get("date"), form.get("detail", ""), form.get("evidence"),
+                                upload.filename if data else None, upload.mimetype if data else None, data,
+                                actor=_actor())
+        return "success", _("Duty item recorded: %(title)s", title=row.title), back
+
+    try:
+        return forms.run_once(_actor(), work)
+    except (InputError, NotFound) as exc:
+        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        return redirect(back, 303)
+
+
+def evidence(item_id: int):
+    try:
+        row = services.get_item(get_session(), item_id)
+    except NotFound:
+        abort(404)
+    if row.evidence_data is None:
+        abort(404)
+    return send_file(io.BytesIO(row.evidence_data), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=row.evidence_name or "evidence")
