@@ -179,7 +179,7 @@ def kept_as_record_items(session: Session, member_id: int, year: int) -> list[di
         out.append({"kind": row.kind, "title": row.title, "date": row.date, "detail": row.detail,
                     "source": "duty" if row.reported_by is None else f"node:{row.reported_by}",
                     "ref": str(row.id), "reported_by": row.reported_by, "item_id": row.id,
-                    "evidence": bool(row.evidence_text or row.evidence_name)})
+                    "evidence": row.evidence_text or "", "evidence_file": row.evidence_name})
     return out
 
 

@@ -58,7 +58,8 @@ def member(ref: str):
     if request.args.get("format") == "docx":
         title, sections = duty_exports.record_sections(rec)
         return exports.docx_response(title, sections, f"{rec['member']['name']}{rec['year']}年度履职档案")
-    return render_template("duty/member.html", rec=rec, standing_label=_standing)
+    is_office = auth.has_role(auth.current_user(), services.OFFICE)
+    return render_template("duty/member.html", rec=rec, standing_label=_standing, is_office=is_office)
 
 
 def add_item():
