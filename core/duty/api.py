@@ -13,7 +13,7 @@ from .schemas import DutyItemIn, DutyMemberPath, DutyRemindIn, DutyReportIn, Dut
 
 
 def member_duty(path: DutyMemberPath, query: DutyYearQuery):
-    """Show a member's duty record.
+    """Show the duty record of a member.
 
     The member's duty record (委员履职档案) for the year: every item the node knows, in date order (attendance,
     speeches, proposals, social-opinion reports, items recorded by hand, items reported by lower nodes), the
@@ -24,7 +24,7 @@ def member_duty(path: DutyMemberPath, query: DutyYearQuery):
 
 
 def assessment(query: DutyYearQuery):
-    """Show the year's assessment table.
+    """Show the assessment table of a year.
 
     Every active member's standing under the rules of the enabled practices (met, behind, or no_rules when no
     practice gives one), each rule's outcome with its reason, what is still missing and the months left in the
