@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from shangliang.core import exports
 from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction

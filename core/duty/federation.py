@@ -16,7 +16,8 @@ to (no parent), a member the target does not know (by number, with the same name
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -5,7 +5,8 @@ common "at least N items of these kinds this year" rule."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
 Record = Mapping[str, Any]
 History = Callable[[int], Record]

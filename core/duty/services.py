@@ -17,7 +17,8 @@ import hashlib
 import re
 import zoneinfo
 from collections import Counter
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 
-import flask
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from shangliang.core import exports
 from shangliang.core.context import node_context
@@ -19,7 +19,7 @@ from . import exports as duty_exports
 from . import services
 from .models import HAND_KINDS
 
-STANDING_LABELS = {"met": "Met", "behind": "Behind", "no_rules": "No rules"}
+STANDING_LABELS = {"met": _l("Met"), "behind": _l("Behind"), "no_rules": _l("No rules")}
 
 
 def _actor() -> str:
@@ -46,7 +46,7 @@ def index():
 
 
 def _standing(value: str) -> str:
-    return _(STANDING_LABELS.get(value, value))
+    return str(STANDING_LABELS.get(value, value))
 
 
 def member(ref: str):

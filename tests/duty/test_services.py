@@ -18,7 +18,7 @@ from shangliang.core.duty.rules import Outcome, Rule, count_rule
 from shangliang.core.errors import InputError, NotFound
 from shangliang.core.plugins import hookimpl
 
-from .conftest import JUNE, YEAR, duty_rows, member_id, plenary_and_speech, proposal, read, run
+from .conftest import JUNE, YEAR, duty_rows, plenary_and_speech, proposal, read, run
 
 
 def add(app, member="J001", **fields):
