@@ -171,3 +171,34 @@ def test_reminders_go_to_members_behind_with_an_account_and_the_office(app, rule
         assert sorted((n.recipient_role or "user") for n in notes) == ["office", "user"]
         to_fang = next(n for n in notes if n.recipient_user_id is not None)
         assert "rule failure" in to_fang.body and "6 month(s) left" in to_fang.body
+
+
+def test_cancelled_activities_hidden_opinions_and_absence_are_not_in_the_record(app):
+    from shangliang.core.activities.models import Activity, Invitation, Opinion
+
+    plenary_and_speech(app)
+
+    def change(session, node):
+        session.execute(Activity.__table__.update().values(status="cancelled"))
+
+    run(app, change)
+    assert read(app, lambda s, n: services.record(s, n, "J001", YEAR))["counts"] == {"speech": 1}
+
+    def hide(session, node):
+        session.execute(Opinion.__table__.update().values(hidden=True))
+        session.execute(Activity.__table__.update().values(status="closed"))
+        session.execute(Invitation.__table__.update().values(attended=False))
+
+    run(app, hide)
+    assert read(app, lambda s, n: services.record(s, n, "J001", YEAR))["items"] == []
+
+
+def test_the_beat_task_reminds_this_year(app, rules):
+    from shangliang.core.duty.tasks import remind_task
+    from shangliang.core.models import Notification
+
+    with app.app_context():
+        assert remind_task() == 2  # 李强 (no proposal) and 王芳 (a rule failure); 张伟 has no account
+        from shangliang.core.db import get_session
+
+        assert get_session().query(Notification).filter(Notification.source == "duty").count() == 3
