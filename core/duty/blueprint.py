@@ -42,7 +42,7 @@ pages.register_error_handler(NotAllowed, views.not_allowed)
 
 office = auth.roles_required(services.OFFICE)
 reader = auth.roles_required(services.READERS)
-pages.add_url_rule("", "index", office(views.index))
+pages.add_url_rule("", "index", reader(views.index))
 pages.add_url_rule("/items", "add_item", auth.request_limit(lambda config: services.MAX_FILE + 256 * 1024)(
     office(views.add_item)), methods=["POST"])
 pages.add_url_rule("/items/<int:item_id>/evidence", "evidence", office(views.evidence))

@@ -38,6 +38,12 @@ def not_allowed(exc):
 
 
 def index():
+    """The office's assessment table; a member is shown their own record (the nav item leads everyone here)."""
+    user = auth.current_user()
+    if not auth.has_role(user, services.OFFICE):
+        if getattr(user, "member_id", None) is None:
+            abort(403)
+        return member(str(user.member_id))
     node = node_context()
     table = services.assessment(get_session(), node, _year())
     if request.args.get("format") == "xlsx":

@@ -555,7 +555,7 @@ TABLE: dict[tuple[str, str], Entry] = {
                                                   lambda m: Call(f"/practices/baotou-321/{m.proposal}")),
     # duty records (委员履职档案): the office's assessment table and items by hand; a member reads their own record
     # (the matrix member is M001); a report to a higher committee goes to the paired parent (never delivered)
-    ("GET", "/duty"): Entry(PAGE_WRITE, 200, lambda m: Call("/duty?format=xlsx")),
+    ("GET", "/duty"): Entry(PAGE_ROLES, 200, lambda m: Call("/duty"), allowed=SUBMIT),  # a member: their own record
     ("POST", "/duty/items"): Entry(PAGE_WRITE, 303, lambda m: Call("/duty/items", form=_csrf_form(m, DUTY_ITEM)),
                                    _duty_added, writes=True),
     ("GET", "/duty/items/<int:item_id>/evidence"): Entry(PAGE_WRITE, 200, lambda m: Call(

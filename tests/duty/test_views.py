@@ -43,7 +43,9 @@ def test_a_members_record_and_its_word_document(client, app):
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert "全体会议" in cells and "proposal" in cells
     assert client.get("/duty/members/J002").status_code == 403
-    assert client.get("/duty").status_code == 403
+    own = client.get("/duty")  # a member's nav item: their own record
+    assert own.status_code == 200 and 'id="docx-link"' in own.get_data(as_text=True) and "李强" in own.get_data(
+        as_text=True)
 
 
 def test_the_office_records_an_item_by_hand_only_with_evidence(client, app):
