@@ -45,5 +45,6 @@ reader = auth.roles_required(services.READERS)
 pages.add_url_rule("", "index", reader(views.index))
 pages.add_url_rule("/items", "add_item", auth.request_limit(lambda config: services.MAX_FILE + 256 * 1024)(
     office(views.add_item)), methods=["POST"])
+pages.add_url_rule("/reports", "report", office(views.report), methods=["POST"])
 pages.add_url_rule("/items/<int:item_id>/evidence", "evidence", office(views.evidence))
 pages.add_url_rule("/members/<ref>", "member", reader(views.member))

@@ -16,7 +16,7 @@ from shangliang.core.errors import InputError, NotFound
 from shangliang.core.web import auth, forms
 
 from . import exports as duty_exports
-from . import services
+from . import federation, services
 from .models import HAND_KINDS
 
 STANDING_LABELS = {"met": _l("Met"), "behind": _l("Behind"), "no_rules": _l("No rules")}
@@ -48,7 +48,10 @@ def index():
     table = services.assessment(get_session(), node, _year())
     if request.args.get("format") == "xlsx":
         return exports.xlsx_response(duty_exports.assessment_sheets(table), f"{table['year']}年度履职考核")
-    return render_template("duty/index.html", table=table, kinds=HAND_KINDS, standing_label=_standing)
+    from .federation import parent_peer
+
+    return render_template("duty/index.html", table=table, kinds=HAND_KINDS, standing_label=_standing,
+                           parent=parent_peer(get_session()))
 
 
 def _standing(value: str) -> str:
@@ -86,6 +89,24 @@ def add_item():
     try:
         return forms.run_once(_actor(), work)
     except (InputError, NotFound) as exc:
+        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        return redirect(back, 303)
+
+
+def report():
+    """Report an item of a higher committee's member who takes part here (x-duty.items, passed on up)."""
+    form = request.form
+    back = url_for("duty.index")
+
+    def work(session):
+        item = {key: form.get(key, "") for key in ("kind", "title", "date", "detail")}
+        sent = federation.report(session, node_context(), form.get("target"), form.get("member_no"),
+                                 form.get("name"), [item])
+        return "success", _("Reported to %(target)s (sent to %(to)s).", target=sent["target"], to=sent["to"]), back
+
+    try:
+        return forms.run_once(_actor(), work)
+    except InputError as exc:
         flash(_("Refused: %(message)s", message=str(exc)), "error")
         return redirect(back, 303)
 

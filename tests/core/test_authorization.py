@@ -558,6 +558,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/duty"): Entry(PAGE_ROLES, 200, lambda m: Call("/duty"), allowed=SUBMIT),  # a member: their own record
     ("POST", "/duty/items"): Entry(PAGE_WRITE, 303, lambda m: Call("/duty/items", form=_csrf_form(m, DUTY_ITEM)),
                                    _duty_added, writes=True),
+    ("POST", "/duty/reports"): Entry(PAGE_WRITE, 303, lambda m: Call("/duty/reports", form=_csrf_form(m, {
+        "target": "6203", "member_no": "S001", "name": "赵敏", "kind": "research", "title": "乡村调研",
+        "date": "2026-05-01"})), _sent, writes=True),
     ("GET", "/duty/items/<int:item_id>/evidence"): Entry(PAGE_WRITE, 200, lambda m: Call(
         f"/duty/items/{m.duty_item()}/evidence")),
     ("GET", "/duty/members/<ref>"): Entry(PAGE_ROLES, 200, lambda m: Call("/duty/members/M001?format=docx"),

@@ -52,14 +52,34 @@ def test_the_office_records_an_item_by_hand_only_with_evidence(client, app):
     sign_in(client, "wang")
     form = {"member": "J003", "kind": "good_deed", "title": "修缮村道", "date": f"{YEAR}-04-01", "evidence": ""}
     refused = client.post("/duty/items", data=form, follow_redirects=True)
-    assert refused.status_code == 200 and "evidence" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "needs evidence" in refused.get_data(as_text=True)
     assert duty_rows(app) == 0
     kept = client.post("/duty/items", data={**form, "file": (io.BytesIO(b"photo"), "村道.jpg")},
                        content_type="multipart/form-data")
     assert kept.status_code == 303
+    assert "修缮村道" in client.get(kept.headers["Location"]).get_data(as_text=True)  # the flash
     assert duty_rows(app) == 1
     page = client.get(f"/duty/members/J003?year={YEAR}").get_data(as_text=True)
     assert "修缮村道" in page and "/duty/items/1/evidence" in page
     evidence = client.get("/duty/items/1/evidence")
     assert evidence.status_code == 200 and evidence.data == b"photo"
     assert client.get("/duty/items/99/evidence").status_code == 404
+
+
+def test_the_report_form_shows_with_a_parent_and_refuses_without_one(client, app, county, runner):
+    from shangliang.federation.signing import b64u_encode, public_from_seed
+
+    from ..conftest import invoke
+
+    sign_in(client, "wang")
+    form = {"target": "6203", "member_no": "S001", "name": "赵敏", "kind": "research", "title": "乡村调研",
+            "date": f"{YEAR}-05-01"}
+    assert 'action="/duty/reports"' not in client.get("/duty").get_data(as_text=True)
+    refused = client.post("/duty/reports", data=form, follow_redirects=True)
+    assert "no paired parent" in refused.get_data(as_text=True)
+    result = invoke(runner, county, "peers", "add", "6203", "http://127.0.0.1:9",
+                    f"ed25519:parent:{b64u_encode(public_from_seed(bytes(range(1, 33))))}")
+    assert result.exit_code == 0, result.output
+    assert 'action="/duty/reports"' in client.get("/duty").get_data(as_text=True)
+    sent = client.post("/duty/reports", data=form, follow_redirects=True)
+    assert "6203" in sent.get_data(as_text=True) and "Refused" not in sent.get_data(as_text=True)
