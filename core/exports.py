@@ -132,3 +132,67 @@ def xlsx_response(sheets: Sequence[Sheet], filename: str):
     name = safe_filename(filename)
     return Response(workbook(sheets), mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Word documents (.docx): one record, laid out as a heading, lines and tables
+
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass
+class Section:
+    """A part of a document: a ``heading``, ``lines`` of text, and a table of ``headers`` and ``rows``."""
+
+    heading: str
+    lines: Sequence[str] = field(default_factory=list)
+    headers: Sequence[str] = field(default_factory=list)
+    rows: Iterable[Sequence[Any]] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    # XML 1.0 forbids most control characters: a title holding one must not break the document.
+    return "".join(ch for ch in str(value) if ch in "\t\n" or not unicodedata.category(ch).startswith("C"))
+
+
+def document(title: str, sections: Sequence[Section]) -> bytes:
+    """A .docx of ``title`` and ``sections`` (python-docx), as bytes."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "SimSun"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")  # Chinese text in a Chinese font
+    doc.add_heading(_text(title), level=0)
+    for section in sections:
+        doc.add_heading(_text(section.heading), level=1)
+        for line in section.lines:
+            doc.add_paragraph(_text(line))
+        rows = [list(r) for r in section.rows]
+        if section.headers:
+            table = doc.add_table(rows=1, cols=len(section.headers))
+            table.style = "Table Grid"
+            for cell, header in zip(table.rows[0].cells, section.headers):
+                cell.text = _text(header)
+                for run in cell.paragraphs[0].runs:
+                    run.bold = True
+            for row in rows:
+                cells = table.add_row().cells
+                for cell, value in zip(cells, row):
+                    cell.text = _text(value)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def docx_response(title: str, sections: Sequence[Section], filename: str):
+    """A Flask answer downloading the document as ``filename`` (made safe; ``.docx`` added)."""
+    from flask import Response
+
+    name = safe_filename(filename, ".docx")
+    return Response(document(title, sections), mimetype=DOCX_MIMETYPE,
+                    headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"})

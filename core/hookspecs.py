@@ -551,3 +551,26 @@ def duty_record_items(session: Session, node: NodeContext, member: Mapping[str, 
 
     All implementations are called; the items are joined in date order.
     """
+
+
+# -------------------------------------------------------------------------
+# The yearly assessment of members' duty (履职考核)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def assessment_rules(config: Mapping[str, Any]) -> list[Any] | None:
+    """The rules your practice assesses members' duty records by, each year.
+
+    Called when the yearly assessment is made (its page, the API, the export, the reminder).
+
+    :param config: the node's configuration.
+    :return: rule objects (``shangliang.core.duty.rules.Rule``: a ``key``, a ``label`` and
+        ``check(record, history)`` that reads the member's record — ``items`` in date order, each with
+        ``kind``, ``title``, ``date``, ``source``, ``ref`` — and returns ``Outcome(met, reason)``;
+        ``history(year)`` gives the same member's record for another year, for a rule over a term); or None.
+
+    All implementations are called; a member meets the assessment when every rule is met. A rule whose
+    check raises is reported as a rule failure for that member (never an error of the page). The node has
+    no rule of its own: with no practice enabled, no member is assessed.
+    """

@@ -43,3 +43,41 @@ def federation_message_accepted(session, envelope, transfer, node):
     from .federation import apply_received
 
     apply_received(session, node, envelope, transfer)
+
+
+@hookimpl
+def duty_record_items(session, node, member, year):
+    """A member's attendance (activities attended, the plenary's marked ``form: plenary``) and speeches and
+    opinions posted, in ``year``, for the duty record (issue 13)."""
+    import datetime as dt
+    import zoneinfo
+
+    from sqlalchemy import select
+
+    from .models import Activity, Invitation, Opinion
+
+    tz = zoneinfo.ZoneInfo(node.config.get("TIMEZONE") or "Asia/Shanghai")
+    start = int(dt.datetime(year, 1, 1, tzinfo=tz).timestamp() * 1000)
+    end = int(dt.datetime(year + 1, 1, 1, tzinfo=tz).timestamp() * 1000) if year < 9999 else 2 ** 53
+
+    def day(ms):
+        return dt.datetime.fromtimestamp(ms / 1000, tz).date().isoformat()
+
+    items = []
+    attended = session.execute(
+        select(Invitation, Activity).join(Activity, Activity.id == Invitation.activity_id)
+        .where(Invitation.member_id == member["id"], Invitation.attended.is_(True),
+               Activity.starts_ms >= start, Activity.starts_ms < end, Activity.status != "cancelled")).all()
+    for invitation, activity in attended:
+        items.append({"kind": "attendance", "title": activity.title, "date": day(activity.starts_ms),
+                      "source": "activities", "ref": activity.uid, "detail": activity.form, "form": activity.form})
+    spoken = session.execute(
+        select(Opinion, Activity).join(Activity, Activity.id == Opinion.activity_id)
+        .where(Opinion.member_id == member["id"], Opinion.hidden.is_(False), Opinion.at_ms >= start,
+               Opinion.at_ms < end)).all()
+    for opinion, activity in spoken:
+        items.append({"kind": "speech" if opinion.kind == "speech" else "opinion",
+                      "title": activity.title, "date": day(opinion.at_ms), "source": "activities",
+                      "ref": f"{activity.uid}#opinion-{opinion.id}", "detail": opinion.text[:300],
+                      "form": activity.form})
+    return items or None

@@ -78,3 +78,31 @@ def federation_message_accepted(session, envelope, transfer, node):
     from .federation import apply_received
 
     apply_received(session, node, envelope, transfer)
+
+
+@hookimpl
+def duty_record_items(session, node, member, year):
+    """The proposals of ``year`` the member made, as proposer (``role: lead``) or co-signer, filed or not
+    (``status``, ``filed``), for the duty record (issue 13)."""
+    import datetime as dt
+    import zoneinfo
+
+    from sqlalchemy import select
+
+    from .models import FILED_STATUSES, Proposal, ProposalSigner
+
+    tz = zoneinfo.ZoneInfo(node.config.get("TIMEZONE") or "Asia/Shanghai")
+    rows = session.execute(
+        select(ProposalSigner, Proposal).join(Proposal, Proposal.id == ProposalSigner.proposal_id)
+        .where(ProposalSigner.member_id == member["id"], ProposalSigner.role.in_(("lead", "cosigner")),
+               Proposal.year == year)).all()
+    items = []
+    for signer, p in rows:
+        filed = p.status in FILED_STATUSES or (p.status == "forwarded" and any(
+            e.event == "filed" for e in p.upstream_events))
+        items.append({"kind": "proposal", "title": p.title,
+                      "date": dt.datetime.fromtimestamp(p.created_ms / 1000, tz).date().isoformat(),
+                      "source": "proposals", "ref": p.number or str(p.id),
+                      "detail": f"{signer.role}, {p.status}", "role": signer.role, "status": p.status,
+                      "filed": filed})
+    return items or None

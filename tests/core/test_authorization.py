@@ -47,6 +47,7 @@ from flask import Flask
 from shangliang.core.activities.models import Activity, Invitation, Material, Opinion
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
+from shangliang.core.duty.models import DutyItem
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
 from shangliang.core.proposals import models as proposal_models
 from shangliang.core.topics.models import Assignment, Instruction, Report, Topic, TopicAttachment, TopicEvent
@@ -248,6 +249,15 @@ PROPOSAL_FORM = {**PROPOSAL, "term": "12", "session": "1", "year": "2027"}
 RATING = {d: "satisfied" for d in ("contact", "attitude", "measures", "pertinence", "leader_attention", "result",
                                    "overall")}
 REPLY = {"classification": "solved_or_solving", "text": "已安排资金"}
+
+
+DUTY_ITEM = {"member": "M001", "kind": "good_deed", "title": "捐助学校", "date": "2026-03-05", "evidence": "感谢信"}
+DUTY_REPORT = {"target": "6203", "member_no": "S001", "name": "赵敏",
+               "items": [{"kind": "research", "title": "乡村调研", "date": "2026-05-01"}]}
+
+
+def _duty_added(m: Matrix, call: Call, response) -> bool:
+    return m.duty_rows() == m.duty_before + 1
 
 
 def _proposal_ref(call: Call) -> str:
@@ -543,6 +553,26 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/practices/baotou-321/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/baotou-321/")),
     ("GET", "/practices/baotou-321/<ref>"): Entry(PAGE_READ, 200,
                                                   lambda m: Call(f"/practices/baotou-321/{m.proposal}")),
+    # duty records (委员履职档案): the office's assessment table and items by hand; a member reads their own record
+    # (the matrix member is M001); a report to a higher committee goes to the paired parent (never delivered)
+    ("GET", "/duty"): Entry(PAGE_ROLES, 200, lambda m: Call("/duty"), allowed=SUBMIT),  # a member: their own record
+    ("POST", "/duty/items"): Entry(PAGE_WRITE, 303, lambda m: Call("/duty/items", form=_csrf_form(m, DUTY_ITEM)),
+                                   _duty_added, writes=True),
+    ("POST", "/duty/reports"): Entry(PAGE_WRITE, 303, lambda m: Call("/duty/reports", form=_csrf_form(m, {
+        "target": "6203", "member_no": "S001", "name": "赵敏", "kind": "research", "title": "乡村调研",
+        "date": "2026-05-01"})), _sent, writes=True),
+    ("GET", "/duty/items/<int:item_id>/evidence"): Entry(PAGE_WRITE, 200, lambda m: Call(
+        f"/duty/items/{m.duty_item()}/evidence")),
+    ("GET", "/duty/members/<ref>"): Entry(PAGE_ROLES, 200, lambda m: Call("/duty/members/M001?format=docx"),
+                                          allowed=SUBMIT),
+    ("GET", "/api/v1/duty"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/duty"), allowed=frozenset(WRITERS)),
+    ("POST", "/api/v1/duty/items"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/duty/items", json=DUTY_ITEM),
+                                          _duty_added, writes=True),
+    ("POST", "/api/v1/duty/reports"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/duty/reports", json=DUTY_REPORT),
+                                            _sent, writes=True),
+    ("POST", "/api/v1/duty/reminders"): Entry(API_WRITE, 200, lambda m: Call("/api/v1/duty/reminders", json={})),
+    ("GET", "/api/v1/members/<ref>/duty"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/members/M001/duty"),
+                                                 allowed=SUBMIT),
 }
 
 
@@ -673,6 +703,7 @@ class Matrix:
     last_phone: str = ""
     units_made: int = 0
     proposal: str = ""
+    duty_before: int = 0
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -797,6 +828,20 @@ class Matrix:
             return get_session().execute(select(func.count()).select_from(model).join(Activity)
                                          .where(Activity.uid == uid)).scalar()
 
+    def duty_rows(self) -> int:
+        with self.app.app_context():
+            return get_session().execute(select(func.count()).select_from(DutyItem)).scalar()
+
+    def duty_item(self) -> int:
+        """An item of M001's duty recorded by hand, with an evidence file: its id."""
+        from shangliang.core.context import node_context
+        from shangliang.core.db import transaction
+        from shangliang.core.duty import services as duty
+
+        with self.app.app_context(), transaction("matrix") as session:
+            return duty.add_item(session, node_context(), "M001", "good_deed", "捐助学校", "2026-03-05",
+                                 file_name="照片.jpg", file_data=FILE, actor="matrix").id
+
     def outbox_rows(self) -> int:
         from shangliang.federation.models import OutboxMessage
 
@@ -888,7 +933,7 @@ class Matrix:
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
-                                       Assignment, Instruction, Report, *PROPOSAL_TABLES))
+                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, DutyItem))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -918,6 +963,7 @@ class Matrix:
     def send(self, who: Who, method: str, call: Call, fresh: bool = False):
         client, headers, self.csrf = self.client(who, fresh)
         self.sent_before = self.outbox_rows()
+        self.duty_before = self.duty_rows()
         kwargs: dict[str, Any] = {"headers": headers}
         if call.json is not None:
             kwargs["json"] = call.json

@@ -1,0 +1,7 @@
+"""Four ones (四个一, Tongling, seed 003): one proposal, one social-opinion report, one development idea and one good deed per member per year."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+from .hooks import assessment_rules, node_configured
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "assessment_rules", "node_configured"]

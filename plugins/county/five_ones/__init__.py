@@ -1,0 +1,7 @@
+"""Five ones (五个一, Kailu, seed 001): each year attend the plenary, one proposal, one social-opinion report, one activity; each term one plenary speech or research report."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+from .hooks import assessment_rules, node_configured
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "assessment_rules", "node_configured"]
