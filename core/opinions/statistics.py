@@ -112,7 +112,7 @@ def sheets(stats: Mapping[str, Any], label: Callable[[str], str], headers: Mappi
     return [
         Sheet(h["totals"], [h["year"], *counts], [[stats["year"], *[stats["totals"][c] for c in COUNTS]]]),
         Sheet(h["by_member"], [h["name"], h["member_no"], h["home"], *counts,
-                               *[h["adopted_at"] + label(lv) for lv in levels]],
+                               *[f"{h['adopted_at']} {label(lv)}" for lv in levels]],
               [[r["name"], r["member_no"] or "", r["home"], *[r[c] for c in COUNTS],
                 *[r["adopted_by_level"].get(lv, 0) for lv in levels]] for r in stats["by_member"]]),
         Sheet(h["by_node"], [h["node"], h["level"], *[h[c] for c in COUNTS[1:]]],

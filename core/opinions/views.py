@@ -216,7 +216,7 @@ def headers() -> dict[str, str]:
             "forwarded": _("Forwarded"), "reported": _("Sent to party committee or government"),
             "not_used": _("Not used"), "adopted": _("Adopted"), "instructions": _("Instructions"),
             "name": _("Member"), "member_no": _("Member number"), "home": _("Home committee"),
-            "adopted_at": _("Adopted at: "), "node": _("Node"), "level": _("Level")}
+            "adopted_at": _("Adopted at"), "node": _("Node"), "level": _("Level")}
 
 
 def export(stats: dict[str, Any]) -> bytes:
