@@ -114,7 +114,8 @@ def _receive_forward(session: Session, envelope: Mapping[str, Any], transfer: Ma
     origin, body = envelope["origin"], envelope["body"]
     data = body["opinion"]
     ref = data["ref"].strip()
-    known = session.execute(select(SocialOpinion.id).where(SocialOpinion.origin_node == origin, SocialOpinion.origin_ref == ref)
+    known = session.execute(select(SocialOpinion.id).where(SocialOpinion.origin_node == origin,
+                                                           SocialOpinion.origin_ref == ref)
                             ).scalar()
     if known is not None:
         raise InvalidBody(f"report {echo(ref)} of {origin} was forwarded here already")
@@ -137,7 +138,8 @@ def _receive_decision(session: Session, node: NodeContext, envelope: Mapping[str
     ref = body["ref"].strip()
     o = None
     if ref.isascii() and ref.isdigit() and int(ref) < 2 ** 31:
-        o = session.execute(select(SocialOpinion).where(SocialOpinion.id == int(ref)).with_for_update()).scalar_one_or_none()
+        o = session.execute(select(SocialOpinion).where(SocialOpinion.id == int(ref)).with_for_update()
+                            ).scalar_one_or_none()
     if o is None or o.forwarded_to != origin:
         raise InvalidBody(f"no report {echo(ref)} was forwarded from {node.id} to {origin}: a decision is about one")
     d = body["decision"]

@@ -60,7 +60,8 @@ def duty_record_items(session, node, member, year):
     at any level, dated in ``year`` (``adoption``); matched by member number, or by name when the register has
     no number."""
     number, name = (member.get("member_no") or "").strip(), (member.get("name") or "").strip()
-    query = select(SocialOpinion).options(selectinload(SocialOpinion.events)).where(SocialOpinion.author_kind == "member")
+    query = select(SocialOpinion).options(selectinload(SocialOpinion.events)).where(
+        SocialOpinion.author_kind == "member")
     if number:
         query = query.where(SocialOpinion.member_no == number)
     elif name:

@@ -44,7 +44,8 @@ def send_forward(session: Session, node: NodeContext, o: SocialOpinion, parent: 
     return {"kind": FORWARD, "id": envelope["id"], "to": parent}
 
 
-def send_decision(session: Session, node: NodeContext, o: SocialOpinion, e: SocialOpinionEvent) -> dict[str, Any] | None:
+def send_decision(session: Session, node: NodeContext, o: SocialOpinion,
+                  e: SocialOpinionEvent) -> dict[str, Any] | None:
     """Tell the child that forwarded report ``o`` here of decision ``e`` (made here or told from above), so
     that it travels down to where the report was written. None when ``o`` was written here."""
     if o.origin_node is None or relation(session, o.origin_node) != "child":

@@ -28,7 +28,8 @@ from shangliang.core.proposals.services import OPERATOR, Who, who_named, who_of 
 from shangliang.core.topics.supervision import today
 
 from .errors import IssueTaken, NoParent, NotAllowed, NotAMember, NotLinked, NotOffice, WrongStatus
-from .models import AUTHOR_KINDS, BODY_AUTHOR_KINDS, REPORT_TO, STATUSES, SocialOpinion, SocialOpinionEvent, OpinionIssue
+from .models import (AUTHOR_KINDS, BODY_AUTHOR_KINDS, REPORT_TO, STATUSES, OpinionIssue, SocialOpinion,
+                     SocialOpinionEvent)
 from .schemas import OpinionDecisionIn, OpinionEditIn, OpinionIn, OpinionIssueIn
 
 #: The office: edits, compiles, decides; writes bodies' reports and members' on their behalf.

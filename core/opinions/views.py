@@ -140,7 +140,7 @@ def _run(ref: str, service, data, message: str):
     here = url_for("opinions.show", ref=ref)
 
     def work(session):
-        found = service(session, node_context(), ref, data, _who(), _actor())
+        service(session, node_context(), ref, data, _who(), _actor())
         return "success", message, here
 
     try:

@@ -1,9 +1,9 @@
-"""Social-opinion reports across levels between real node processes on loopback (their workers delivering over
-HTTP): a county member's report written through the township work station is forwarded township → county →
-city, the author kept; the city adopts it and its leader instructs on it, and both come back down level by level
-to the township, recorded at each node with the level that decided; the county member's duty record at the
-county (``duty_record_items``) shows the adoptions and the instruction. And the refusal, by the protocol's error, of a decision about a report never
-forwarded to the sender."""
+"""Social-opinion reports across levels between real node processes on loopback (their workers delivering over HTTP):
+a county member's report written through the township work station is forwarded township → county → city, the
+author kept; the city adopts it and its leader instructs on it, and both come back down level by level to the
+township, recorded at each node with the level that decided; the county member's duty record at the county
+(``duty_record_items``) shows the adoptions and the instruction. And the refusal, by the protocol's error, of a
+decision about a report never forwarded to the sender."""
 
 from __future__ import annotations
 
