@@ -214,7 +214,7 @@ def headers() -> dict[str, str]:
     return {"totals": _("Totals"), "by_member": _("By member"), "by_node": _("By node"), "by_level": _("By level"),
             "by_year": _("By year"), "year": _("Year"), "written": _("Written"), "used": _("Used"),
             "forwarded": _("Forwarded"), "reported": _("Sent to party committee or government"),
-            "not_used": _("Not used"), "adopted": _("Adopted"), "instructions": _("Instructions"),
+            "not_used": _("Not used"), "adopted": _("Adopted"), "instructions": _("Leaders' instructions"),
             "name": _("Member"), "member_no": _("Member number"), "home": _("Home committee"),
             "adopted_at": _("Adopted at"), "node": _("Node"), "level": _("Level")}
 
@@ -238,5 +238,15 @@ def statistics_page():
         stats, status = statistics.opinion_statistics(get_session(), node), 400
     if status == 200 and flask.request.args.get("format") == "xlsx":
         return exports.xlsx_response(statistics.sheets(stats, level_label, headers()), export_name(stats, node))
-    return render_template("opinions/statistics.html", stats=stats, headers=headers(),
+    return render_template("opinions/statistics.html", stats=stats, headers=headers(), charts=charts(stats),
                            counts=statistics.COUNTS), status
+
+
+def charts(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The chart specs of the page (core/templates/_charts.html): adoptions and instructions per level."""
+    rows = stats["by_level"]
+    return {"by_level": {"type": "bar", "title": _("Adoptions and instructions of %(year)s by level",
+                                                    year=stats["year"]),
+                         "label_header": _("Level"), "labels": [level_label(r["level"]) for r in rows],
+                         "series": [{"name": _("Adopted"), "data": [r["adopted"] for r in rows]},
+                                    {"name": _("Leaders' instructions"), "data": [r["instructions"] for r in rows]}]}}
