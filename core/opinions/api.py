@@ -10,8 +10,8 @@ from shangliang.core.db import get_session, transaction
 from shangliang.core.web.api import actor, api_user, json_response
 
 from . import services, statistics
-from .schemas import (OpinionDecisionIn, OpinionEditIn, OpinionIn, OpinionIssueIn, OpinionListQuery, OpinionPath,
-                      OpinionStatisticsQuery)
+from .schemas import (OpinionDecisionIn, OpinionEditIn, OpinionFromProposalIn, OpinionIn, OpinionIssueIn,
+                      OpinionListQuery, OpinionPath, OpinionStatisticsQuery)
 
 
 def _who() -> services.Who:
@@ -36,6 +36,19 @@ def write_opinion(body: OpinionIn):
     """
     with transaction(actor()) as session:
         o = services.write(session, node_context(), body, _who(), actor())
+        data = o.as_dict()
+    return json_response({"opinion": data}, 201, {"Location": url_for("opinions_api.show_opinion", ref=data["ref"])})
+
+
+def opinion_from_proposal(body: OpinionFromProposalIn):
+    """Write a report from a proposal not filed.
+
+    The office writes the report a proposal not filed (不立案) with the disposal `social_opinion` becomes: its
+    title, reasons (as the sentiment), suggestions, category and year, its proposer as the author. The proposal
+    keeps the report's id (its `opinion.ref`).
+    """
+    with transaction(actor()) as session:
+        o = services.from_proposal(session, node_context(), body.proposal, _who(), actor())
         data = o.as_dict()
     return json_response({"opinion": data}, 201, {"Location": url_for("opinions_api.show_opinion", ref=data["ref"])})
 

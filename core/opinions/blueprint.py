@@ -30,6 +30,7 @@ api.post("", responses={201: OpinionAnswer, **errors(400, 403, 413, 415)})(roles
 api.get("/statistics", responses={200: OpinionStatistics, **errors(400)})(handlers.opinion_statistics)
 api.get("/issues", responses={200: OpinionIssueList})(handlers.list_issues)
 api.post("/issues", responses={201: OpinionIssueAnswer, **WRITE})(handlers.compile_issue)
+api.post("/from-proposal", responses={201: OpinionAnswer, **WRITE})(handlers.opinion_from_proposal)
 api.get("/<ref>", responses={200: OpinionAnswer, **errors(404)})(handlers.show_opinion)
 api.patch("/<ref>", responses={200: OpinionAnswer, **WRITE})(handlers.edit_opinion)
 api.post("/<ref>/decisions", responses={201: OpinionDecisionAnswer, **WRITE})(handlers.decide_opinion)

@@ -116,6 +116,17 @@ def opinions_write(title, sentiment, analysis, suggestion, category, year, autho
     _step(as_user, as_json, lambda s, n, w, a: services.write(s, n, data, w, a))
 
 
+@opinions.command("from-proposal")
+@click.argument("proposal")
+@AS
+@JSON
+@rehearsable
+@with_appcontext
+def opinions_from_proposal(proposal, as_user, as_json) -> None:
+    """Write the report a proposal not filed with the disposal social_opinion becomes (the office)."""
+    _step(as_user, as_json, lambda s, n, w, a: services.from_proposal(s, n, proposal, w, a))
+
+
 @opinions.command("edit")
 @click.argument("ref")
 @click.option("--title")

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shangliang.core.models import Base
 
 #: Who wrote it: a member (alone), or a body — a sector (界别), a special committee (专门委员会), a grassroots
-#: station or work station (基层工作站/委员工作站).
-AUTHOR_KINDS = ("member", "sector", "special_committee", "station")
+#: station or work station (基层工作站/委员工作站), or a party group (党派团体: a body's proposal not filed that
+#: became a report).
+AUTHOR_KINDS = ("member", "sector", "special_committee", "station", "party_group")
 BODY_AUTHOR_KINDS = AUTHOR_KINDS[1:]
 #: pending: no decision here yet; decided: one or more decisions here; not_used: the office did not use it.
 STATUSES = ("pending", "decided", "not_used")

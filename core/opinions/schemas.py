@@ -39,6 +39,12 @@ class OpinionIn(Request):
                                                       "work station); default: this node")
 
 
+class OpinionFromProposalIn(Request):
+    """Write the report a proposal not filed with the disposal ``social_opinion`` becomes (转社情民意)."""
+
+    proposal: str = Field(description="the proposal's number or id")
+
+
 class OpinionEditIn(Request):
     """The office edits a report before it is forwarded (fields not given stay)."""
 

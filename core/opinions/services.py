@@ -102,7 +102,9 @@ def list_opinions(session: Session, who: Who, status: str | None = None, year: i
             raise InputError(f"unknown status {status[:40]!r}; statuses: {', '.join(STATUSES)}", field="status")
         query = query.where(SocialOpinion.status == status)
     if year is not None:
-        query = query.where(SocialOpinion.year == int(year))
+        if not isinstance(year, int) or not 1949 <= year <= 9999:
+            raise InputError("year is from 1949 to 9999", field="year")
+        query = query.where(SocialOpinion.year == year)
     if mine:
         member = session.get(Member, who.member_id) if who.member_id is not None else None
         query = query.where(SocialOpinion.member_no == member.member_no) if member is not None and member.member_no \
@@ -369,3 +371,47 @@ def compile_issue(session: Session, node: NodeContext, data: OpinionIssueIn, who
     session.flush()
     session.refresh(issue)
     return issue
+
+
+# ---------------------------------------------------------------------------------------------
+# From a proposal not filed (不立案, 转社情民意)
+
+
+def from_proposal(session: Session, node: NodeContext, ref: Any, who: Who, actor: str) -> SocialOpinion:
+    """The office writes the report a proposal not filed with the disposal ``social_opinion`` becomes: its
+    title, reasons (as the sentiment), suggestions, category and year, its proposer as the author (the lead
+    member, or the body); the proposal keeps the report's id (``opinion_ref``)."""
+    from shangliang.core.proposals.services import get_proposal
+
+    _need_office(who, "writing a report from a proposal")
+    try:
+        p = get_proposal(session, ref, lock=True)
+    except NotFound:
+        raise NotFound(f"no proposal {str(ref)[:60]!r} on this node") from None
+    if p.status != "not_filed" or p.disposal != "social_opinion":
+        raise WrongStatus(f"proposal {p.ref} is {p.status}"
+                          + (f" (disposal {p.disposal})" if p.disposal else "")
+                          + ": a report is written from a proposal not filed with the disposal social_opinion")
+    if p.opinion_ref:
+        raise WrongStatus(f"proposal {p.ref} became report {p.opinion_ref} already")
+    if p.kind == "body":
+        kind = p.body_kind if p.body_kind in AUTHOR_KINDS else "party_group"
+        name, member_no = p.body_name or "", None
+    else:
+        lead = next((s for s in p.signers if s.role == "lead"), None)
+        if lead is None:
+            raise WrongStatus(f"proposal {p.ref} has no lead member to be the report's author")
+        kind, name = "member", lead.name
+        member_no = lead.member.member_no if lead.member is not None else None
+    now = node.now_ms()
+    o = SocialOpinion(year=p.year, title=p.title[:TITLE], sentiment=p.reasons, analysis="",
+                      suggestion=p.suggestions, category=p.category[:CATEGORY], author_kind=kind,
+                      author_name=name[:NAME], member_no=member_no, author_node=node.id, written_node=node.id,
+                      written_ms=now, written_by=actor[:NAME], status="pending", created_ms=now, updated_ms=now)
+    o.events = []
+    session.add(o)
+    session.flush()
+    p.opinion_ref = str(o.id)
+    p.updated_ms = max(p.updated_ms or 0, now)
+    session.flush()
+    return o

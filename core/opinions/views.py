@@ -39,7 +39,7 @@ def decision_label(kind: str) -> str:
 
 def author_label(kind: str) -> str:
     return {"member": _("Member"), "sector": _("Sector"), "special_committee": _("Special committee"),
-            "station": _("Grassroots or work station")}.get(kind, kind)
+            "station": _("Grassroots or work station"), "party_group": _("Party group")}.get(kind, kind)
 
 
 def report_to_label(kind: str | None) -> str:

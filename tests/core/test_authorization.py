@@ -558,6 +558,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/opinions/issues"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/opinions/issues", json={
         "year": 2026, "number": m.next_issue(), "opinions": [int(m.fresh_opinion())]}),
         lambda m, call, response: m.issue_rows() == m.issue_number, writes=True),
+    ("POST", "/api/v1/opinions/from-proposal"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/opinions/from-proposal", json={"proposal": m.not_filed_proposal()}),
+        lambda m, call, response: response.get_json()["opinion"]["author"]["member_no"] == "M001", writes=True),
     ("GET", "/api/v1/opinions/<ref>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/opinions/{m.opinion}")),
     ("PATCH", "/api/v1/opinions/<ref>"): Entry(API_WRITE, 200, lambda m: Call(
         f"/api/v1/opinions/{m.fresh_opinion()}", json={"category": "医疗卫生"}), _opinion_events("edited"),
@@ -930,6 +933,15 @@ class Matrix:
         answer = self.app.test_client().post("/api/v1/opinions", json=OPINION, headers=self.basic("matrix_member"))
         assert answer.status_code == 201, answer.get_data(as_text=True)
         return str(answer.get_json()["opinion"]["id"])
+
+    def not_filed_proposal(self) -> str:
+        """A proposal of the matrix member not filed, to become a social-opinion report: its id."""
+        ref = self.fresh_proposal("submitted")
+        answer = self.app.test_client().post(f"/api/v1/proposals/{ref}/review", headers=self.basic("matrix_setup"),
+                                             json={"decision": "not_filed", "reason": "转社情民意",
+                                                   "disposal": "social_opinion"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return ref
 
     def next_issue(self) -> int:
         """The number of a new issue of 2026 (the issue count once it is compiled)."""

@@ -81,3 +81,39 @@ def test_statistics_and_the_xlsx_download(client, app):
     sheet = book[book.sheetnames[1]]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[1][:3] == ["李强", "J001", "620302"] and values[1][8] == 1  # adopted
+
+
+def _not_filed(client, disposal="social_opinion", **changes) -> dict:
+    proposal = {"title": "关于农村公路养护的建议", "reasons": "部分乡村道路破损严重", "suggestions": "设立养护专项资金",
+                "category": "城乡建设", "term": 12, "session": 1, "year": 2026, **changes}
+    p = ok(client.post("/api/v1/proposals", json=proposal, headers=basic("li")), 201)["proposal"]
+    return ok(client.post(f"/api/v1/proposals/{p['id']}/review", headers=basic("wang"),
+                          json={"decision": "not_filed", "reason": "不属提案范围", "disposal": disposal}))["proposal"]
+
+
+def test_a_proposal_not_filed_becomes_a_report(client, app):
+    p = _not_filed(client)
+    assert p["opinion"] == {"intended": True, "ref": None}
+    before = rows(app)
+    expect_error(post(client, "/from-proposal", {"proposal": str(p["id"])}, "li"), 403, "forbidden")
+    expect_error(post(client, "/from-proposal", {"proposal": "88888"}), 404, "not_found")
+    letter = _not_filed(client, "letter")
+    expect_error(post(client, "/from-proposal", {"proposal": str(letter["id"])}), 409, "conflict", "social_opinion")
+    assert rows(app)["opinions"] == before["opinions"]
+    response = post(client, "/from-proposal", {"proposal": str(p["id"])})
+    o = ok(response, 201)["opinion"]
+    assert response.headers["Location"].endswith(f"/api/v1/opinions/{o['id']}")
+    assert (o["title"], o["sentiment"], o["suggestion"], o["year"]) == (p["title"], p["reasons"], p["suggestions"],
+                                                                        2026)
+    assert o["author"] == {"kind": "member", "name": "李强", "member_no": "J001", "node": "620302"}
+    shown = ok(client.get(f"/api/v1/proposals/{p['id']}", headers=basic("wang")))["proposal"]
+    assert shown["opinion"] == {"intended": True, "ref": str(o["id"])}
+    expect_error(post(client, "/from-proposal", {"proposal": str(p["id"])}), 409, "conflict", "already")
+    body = ok(client.post("/api/v1/proposals", headers=basic("wang"), json={
+        "title": "关于加强界别协商的建议", "reasons": "界别作用发挥不够", "suggestions": "建立界别协商制度",
+        "category": "政协工作", "term": 12, "session": 1, "year": 2026, "body_kind": "party_group",
+        "body_name": "民革支部"}), 201)["proposal"]
+    ok(client.post(f"/api/v1/proposals/{body['id']}/review", headers=basic("wang"),
+                   json={"decision": "not_filed", "reason": "转社情民意", "disposal": "social_opinion"}))
+    made = ok(post(client, "/from-proposal", {"proposal": str(body["id"])}), 201)["opinion"]
+    assert made["author"] == {"kind": "party_group", "name": "民革支部", "member_no": None, "node": "620302"}

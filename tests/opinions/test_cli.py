@@ -57,3 +57,16 @@ def test_refusals_exit_2_and_store_nothing_and_dry_run_stores_nothing(runner, co
     refused = invoke(runner, county, "opinions", "decide", str(o["id"]), "--decision", "used", "--as", "li")
     assert refused.exit_code == 2 and "office" in refused.output
     assert invoke(runner, county, "opinions", "show", "404").exit_code == 2
+
+
+def test_a_report_from_a_proposal_not_filed(runner, county, app):
+    p = run_json(runner, county, "proposals", "submit", "--title", "关于农村公路养护的建议", "--reasons", "道路破损",
+                 "--suggestions", "设立养护资金", "--category", "城乡建设", "--term", "12", "--session", "1",
+                 "--year", "2026", "--as", "li")
+    refused = invoke(runner, county, "opinions", "from-proposal", str(p["id"]))
+    assert refused.exit_code == 2 and "social_opinion" in refused.output
+    run_json(runner, county, "proposals", "review", str(p["id"]), "--decision", "not_filed", "--reason", "转社情民意",
+             "--disposal", "social_opinion")
+    o = run_json(runner, county, "opinions", "from-proposal", str(p["id"]))
+    assert o["author"]["member_no"] == "J001" and o["title"] == "关于农村公路养护的建议"
+    assert run_json(runner, county, "proposals", "show", str(p["id"]))["opinion"]["ref"] == str(o["id"])
