@@ -74,7 +74,8 @@ PROPOSER = ("lixiulan", "李秀兰", "JC002")
 OTHER_MEMBER = ("wangzhiqiang", "王志强", "JC003")
 WAIT_SECONDS = 60.0
 #: The scenario's stories, in the order they are played (``shangliang demo --only`` names some of them).
-STORIES = ("road_repair", "delegation", "returned", "the_year", "consultation_home", "city_plan", "proposal")
+STORIES = ("road_repair", "delegation", "returned", "the_year", "consultation_home", "city_plan", "proposal",
+           "opinion")
 
 
 @dataclass
@@ -878,6 +879,78 @@ class Scenario:
                    str(closed["status"]))
         _run(county, "proposals", "show", number)
         return number
+
+    def opinion(self) -> str:
+        """社情民意信息 (issue 13): a county member's report written through her township's work station goes up
+        level by level to the province; the province adopts it and its leader instructs on it; both come back
+        down to the township, and count at the county for the member."""
+        click.echo(click.style("\n## 9. 社情民意信息: a county member's report from the township work station, forwarded "
+                               "township → county → city → province, adopted there with an instruction that comes "
+                               "back down", bold=True))
+        _, name, number = PROPOSER
+        title = "关于乡村学校校车运力不足的情况反映"
+        chain = ("620302001", "620302", "6203", "62")
+        written = _json(self.node[chain[0]], "opinions", "write", "--title", title, "--sentiment",
+                        "多名家长反映,镇中心小学上下学时段校车超载,部分学生步行往返。", "--analysis",
+                        "撤点并校后学生集中,校车班次未相应增加。", "--suggestion", "增开早晚校车班次,校车运营补助列入区级预算。",
+                        "--category", "教育", "--member-no", number, "--author-name", name, "--author-node", chain[1],
+                        echo=True, quiet=True)
+        ref = str(written["id"])
+        self.check(f"the township work station writes {name}'s report ({number}, home committee {chain[1]})",
+                   written["author"] == {"kind": "member", "name": name, "member_no": number, "node": chain[1]},
+                   str(written["author"]))
+        refs = {chain[0]: ref}
+        for lower, upper in zip(chain, chain[1:]):
+            if lower == "620302":
+                self.do(lower, "opinions", "decide", refs[lower], "--decision", "used", "--text", "编入区政协社情民意专报")
+            self.do(lower, "opinions", "decide", refs[lower], "--decision", "forwarded", "--text", "请上级政协审阅")
+            received = self.opinion_arrives(upper, title, lower, refs[lower])
+            refs[upper] = str(received["id"])
+            self.check(f"{upper} receives it from {lower}, the author kept",
+                       received["author"] == written["author"] and received["written"]["node"] == chain[0],
+                       str(received["author"]))
+        top = chain[-1]
+        self.do(top, "opinions", "decide", refs[top], "--decision", "adopted", "--body", "甘肃省委办公厅")
+        self.do(top, "opinions", "decide", refs[top], "--decision", "instruction", "--leader", "省委副书记",
+                "--text", "请省教育厅会同交通运输厅研究解决乡村校车运力问题", "--date",
+                _json(self.node[top], "opinions", "show", refs[top])["events"][-1]["date"])
+        home = self.opinion_events(chain[0], ref, 6)
+        self.check("back at the township: the county's use and every forward, the province's adoption and "
+                   "instruction, each with the level that decided",
+                   [(e["kind"], e["level"]) for e in home["events"]][-3:]
+                   == [("forwarded", "city"), ("adopted", "province"), ("instruction", "province")]
+                   and home["events"][-1]["leader"] == "省委副书记", str([e["kind"] for e in home["events"]]))
+        stats = _json(self.node[chain[1]], "opinions", "statistics", echo=True)
+        mine = [r for r in stats["by_member"] if r["member_no"] == number]
+        self.check(f"counted at the county for {name}: adopted at the county and at the province, instructed",
+                   bool(mine) and mine[0]["adopted_by_level"].get("province", 0) >= 1
+                   and mine[0]["adopted_by_level"].get("county", 0) >= 1 and mine[0]["instructions"] >= 1, str(mine))
+        _run(self.node[chain[0]], "opinions", "show", ref)
+        return ref
+
+    def opinion_arrives(self, node_id: str, title: str, sender: str, sender_ref: str) -> dict:
+        """Poll ``opinions list`` on a node until the report ``sender`` forwarded arrives."""
+        deadline = time.time() + WAIT_SECONDS
+        while time.time() < deadline:
+            for row in _json(self.node[node_id], "opinions", "list"):
+                if row["title"] == title and row["origin"] == sender:
+                    found = _json(self.node[node_id], "opinions", "show", str(row["id"]))
+                    if found["origin"] == {"node": sender, "ref": sender_ref}:
+                        return found
+            time.sleep(0.5)
+        raise StepFailed(f"the report forwarded by {sender} did not arrive at {node_id} within {WAIT_SECONDS:.0f} s")
+
+    def opinion_events(self, node_id: str, ref: str, count: int) -> dict:
+        """Poll ``opinions show`` until the report holds ``count`` decisions (those from above come down)."""
+        deadline = time.time() + WAIT_SECONDS
+        data: dict = {}
+        while time.time() < deadline:
+            data = _json(self.node[node_id], "opinions", "show", ref)
+            if len(data["events"]) >= count:
+                return data
+            time.sleep(0.5)
+        raise StepFailed(f"report {ref} at {node_id}: {len(data.get('events', []))} decisions, not {count}, "
+                         f"within {WAIT_SECONDS:.0f} s")
 
     def the_year(self) -> None:
         year, topics = self.county_plan()

@@ -49,6 +49,7 @@ from shangliang.core.app import create_app
 from shangliang.core.db import get_session
 from shangliang.core.duty.models import DutyItem
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
+from shangliang.core.opinions import models as opinion_models
 from shangliang.core.proposals import models as proposal_models
 from shangliang.core.topics.models import Assignment, Instruction, Report, Topic, TopicAttachment, TopicEvent
 from shangliang.core.units.models import HandlingUnit
@@ -270,6 +271,24 @@ def _proposal_is(status: str) -> Callable[[Matrix, Call, Any], bool]:
 
 def _proposal_made(m: Matrix, call: Call, response) -> bool:
     return "/proposals/" in response.headers.get("Location", "")
+
+
+OPINION_TABLES = (opinion_models.SocialOpinion, opinion_models.SocialOpinionEvent, opinion_models.OpinionIssue)
+OPINION = {"title": "关于农村留守老人就医难的情况反映", "sentiment": "村卫生室缺医少药", "suggestion": "建立巡回医疗制度",
+           "category": "社会民生", "year": 2026}
+OPINION_FORM = {**OPINION, "year": "2026"}
+
+
+def _opinion_ref(call: Call) -> str:
+    return call.path.split("/opinions/")[1].split("/")[0]
+
+
+def _opinion_events(kind: str) -> Callable[[Matrix, Call, Any], bool]:
+    return lambda m, call, response: [e["kind"] for e in m.opinion_row(call)["events"]][-1:] == [kind]
+
+
+def _opinion_made(m: Matrix, call: Call, response) -> bool:
+    return re.search(r"/opinions/\d+$", response.headers.get("Location", "")) is not None
 
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -521,6 +540,44 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/proposals/from-topic"): Entry(API_WRITE, 201, lambda m: Call(
         "/api/v1/proposals/from-topic", json={"topic": m.closed_topic(), "term": 12, "session": 1, "body_kind": "special_committee",
         "body_name": "提案委员会"}), _proposal_made, writes=True),
+    # social-opinion reports (社情民意信息): every signed-in user reads; a member writes their own (the matrix member
+    # is M001), the office writes a body's or a member's and edits, decides and compiles
+    ("GET", "/opinions"): Entry(PAGE_READ, 200, lambda m: Call("/opinions")),
+    ("POST", "/opinions"): Entry(PAGE_ROLES, 303, lambda m: Call("/opinions", form=_csrf_form(
+        m, {**OPINION_FORM, "member_no": "M002"})), _opinion_made, writes=True, allowed=SUBMIT),
+    ("GET", "/opinions/new"): Entry(PAGE_ROLES, 200, lambda m: Call("/opinions/new"), allowed=SUBMIT),
+    ("GET", "/opinions/issues"): Entry(PAGE_READ, 200, lambda m: Call("/opinions/issues")),
+    ("POST", "/opinions/issues"): Entry(PAGE_WRITE, 303, lambda m: Call("/opinions/issues", form=_csrf_form(
+        m, {"year": "2026", "number": str(m.next_issue()), "opinions": m.fresh_opinion()})),
+        lambda m, call, response: m.issue_rows() == m.issue_number, writes=True),
+    ("GET", "/opinions/statistics"): Entry(PAGE_READ, 200, lambda m: Call("/opinions/statistics?format=xlsx")),
+    ("GET", "/opinions/<ref>"): Entry(PAGE_READ, 200, lambda m: Call(f"/opinions/{m.opinion}")),
+    ("POST", "/opinions/<ref>/edit"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/opinions/{m.fresh_opinion()}/edit", form=_csrf_form(m, {"category": "医疗卫生"})),
+        _opinion_events("edited"), writes=True),
+    ("POST", "/opinions/<ref>/decide"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/opinions/{m.fresh_opinion()}/decide", form=_csrf_form(m, {"decision": "used"})),
+        _opinion_events("used"), writes=True),
+    ("GET", "/api/v1/opinions"): Entry(API_READ, 200, lambda m: Call("/api/v1/opinions")),
+    ("POST", "/api/v1/opinions"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/opinions", json={
+        **OPINION, "author_kind": "sector", "author_name": "农业界"}),
+        lambda m, call, response: response.get_json()["opinion"]["author"]["kind"] == "sector", writes=True,
+        allowed=WRITERS),
+    ("GET", "/api/v1/opinions/statistics"): Entry(API_READ, 200, lambda m: Call("/api/v1/opinions/statistics")),
+    ("GET", "/api/v1/opinions/issues"): Entry(API_READ, 200, lambda m: Call("/api/v1/opinions/issues")),
+    ("POST", "/api/v1/opinions/issues"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/opinions/issues", json={
+        "year": 2026, "number": m.next_issue(), "opinions": [int(m.fresh_opinion())]}),
+        lambda m, call, response: m.issue_rows() == m.issue_number, writes=True),
+    ("POST", "/api/v1/opinions/from-proposal"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/opinions/from-proposal", json={"proposal": m.not_filed_proposal()}),
+        lambda m, call, response: response.get_json()["opinion"]["author"]["member_no"] == "M001", writes=True),
+    ("GET", "/api/v1/opinions/<ref>"): Entry(API_READ, 200, lambda m: Call(f"/api/v1/opinions/{m.opinion}")),
+    ("PATCH", "/api/v1/opinions/<ref>"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/opinions/{m.fresh_opinion()}", json={"category": "医疗卫生"}), _opinion_events("edited"),
+        writes=True),
+    ("POST", "/api/v1/opinions/<ref>/decisions"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/opinions/{m.fresh_opinion()}/decisions", json={"decision": "forwarded"}),
+        lambda m, call, response: m.opinion_row(call)["forwarded_to"] == "6203", writes=True),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -704,6 +761,8 @@ class Matrix:
     units_made: int = 0
     proposal: str = ""
     duty_before: int = 0
+    opinion: str = ""
+    issue_number: int = 0
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -914,6 +973,36 @@ class Matrix:
         assert answer.status_code == 201, answer.get_data(as_text=True)
         return ref, answer.get_json()["proposal"]["reassignments"][0]["id"]
 
+    def fresh_opinion(self) -> str:
+        """A report of the matrix member (M001), written through the API: its id."""
+        answer = self.app.test_client().post("/api/v1/opinions", json=OPINION, headers=self.basic("matrix_member"))
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        return str(answer.get_json()["opinion"]["id"])
+
+    def not_filed_proposal(self) -> str:
+        """A proposal of the matrix member not filed, to become a social-opinion report: its id."""
+        ref = self.fresh_proposal("submitted")
+        answer = self.app.test_client().post(f"/api/v1/proposals/{ref}/review", headers=self.basic("matrix_setup"),
+                                             json={"decision": "not_filed", "reason": "转社情民意",
+                                                   "disposal": "social_opinion"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return ref
+
+    def next_issue(self) -> int:
+        """The number of a new issue of 2026 (the issue count once it is compiled)."""
+        self.issue_number = self.issue_rows() + 1
+        return self.issue_number
+
+    def issue_rows(self) -> int:
+        with self.app.app_context():
+            return get_session().execute(select(func.count()).select_from(opinion_models.OpinionIssue)).scalar()
+
+    def opinion_row(self, call: Call) -> dict:
+        from shangliang.core.opinions import services as opinions
+
+        with self.app.app_context():
+            return opinions.get_opinion(get_session(), _opinion_ref(call)).as_dict()
+
     def proposal_row(self, call: Call) -> dict:
         """The proposal a call was about, as the office sees it."""
         from shangliang.core.proposals import services as proposals
@@ -933,7 +1022,7 @@ class Matrix:
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
-                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, DutyItem))
+                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
@@ -1033,6 +1122,7 @@ def matrix(make_node, runner):
     published = app.test_client().post(f"/api/v1/proposals/{m.proposal}/publication", json={"proposal": True},
                                        headers=m.basic("matrix_setup"))
     assert published.status_code == 200, published.get_data(as_text=True)
+    m.opinion = m.fresh_opinion()
     yield m
     app.extensions["shangliang.db"].engine.dispose()
 

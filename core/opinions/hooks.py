@@ -1,0 +1,89 @@
+"""The opinions feature's built-in plugin: its tables, pages, API and commands, its message kinds, the nav item,
+and what it knows of a member's duty record (the reports they wrote, and every adoption or instruction)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shangliang.core.plugins import hookimpl
+
+from . import models  # noqa: F401  (the report tables)
+from .models import ADOPTIONS, SocialOpinion
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import opinions
+
+    return opinions
+
+
+@hookimpl
+def nav_items():
+    return [(_l("Social-opinion reports"), "opinions.index")]
+
+
+@hookimpl
+def federation_kinds():
+    """Reports across levels: ``x-opinions.forward`` (up) and ``x-opinions.decision`` (down), docs/opinions.md."""
+    from .federation import KINDS
+
+    return list(KINDS)
+
+
+@hookimpl
+def federation_message_accepted(session, envelope, transfer, node):
+    """Keep a report forwarded from a child; record (and pass down) a decision the parent told."""
+    from .federation import apply_received
+
+    apply_received(session, node, envelope, transfer)
+
+
+def _day(node, ms: int) -> str:
+    from shangliang.core.topics.supervision import today
+
+    return today(node.config, ms).isoformat() if ms is not None else ""
+
+
+@hookimpl
+def duty_record_items(session, node, member, year):
+    """The member's reports of ``year`` (``social_opinion``) and every adoption or instruction of their reports,
+    at any level, dated in ``year`` (``adoption``); matched by member number, or by name when the register has
+    no number."""
+    number, name = (member.get("member_no") or "").strip(), (member.get("name") or "").strip()
+    query = select(SocialOpinion).options(selectinload(SocialOpinion.events)).where(
+        SocialOpinion.author_kind == "member")
+    if number:
+        query = query.where(SocialOpinion.member_no == number)
+    elif name:
+        query = query.where(SocialOpinion.member_no.is_(None), SocialOpinion.author_name == name)
+    else:
+        return None
+    items = []
+    for o in session.execute(query.order_by(SocialOpinion.id)).scalars():
+        if o.year == year:
+            items.append({"kind": "social_opinion", "title": o.title, "date": _day(node, o.written_ms),
+                          "source": "opinions", "ref": str(o.id),
+                          "detail": {"category": o.category, "written_node": o.written_node, "status": o.status}})
+        for e in o.events:
+            if e.kind not in (*ADOPTIONS, "instruction"):
+                continue
+            date = e.date or _day(node, e.at_ms)
+            if not date.startswith(f"{year:04d}-"):
+                continue
+            items.append({"kind": "adoption", "title": o.title, "date": date, "source": "opinions",
+                          "ref": f"{o.id}#{e.id}",
+                          "detail": {"decision": e.kind, "node": e.node, "level": e.level, "body": e.body,
+                                     "leader": e.leader, "text": e.text if e.kind == "instruction" else ""}})
+    return items or None
+
+
