@@ -551,3 +551,29 @@ def duty_record_items(session: Session, node: NodeContext, member: Mapping[str, 
 
     All implementations are called; the items are joined in date order.
     """
+
+
+# -------------------------------------------------------------------------
+# Democratic appraisal (民主评议)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def appraisal_subject_candidates(session: Session, node: NodeContext,
+                                 appraisal: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """Subjects your practice proposes for a year's appraisal that was just created here.
+
+    Called inside the transaction that creates the appraisal; what you return is stored as subjects
+    ``proposed``, each awaiting the office's confirmation (confirm or dismiss).
+
+    :param session: the transaction's database session (read what you need; store nothing yourself).
+    :param node: the node's context.
+    :param appraisal: the appraisal as ``services.detail`` gives it: ``id``, ``year``, ``kind``
+        (``departments`` or ``key_topics``), ``title``, ``subjects`` (none yet).
+    :return: candidates, each a mapping with ``topic`` (a topic uid with a result) or ``unit`` (a
+        handling unit's name or id), or both; ``source`` (your practice's name) and optionally ``note``;
+        or None.
+
+    All implementations are called; a candidate already a subject is left out; a bad candidate
+    (an unknown topic or unit, a topic without a result) refuses the creation and nothing is stored.
+    """

@@ -35,6 +35,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.plans.hooks",
     "shangliang.core.activities.hooks",
     "shangliang.core.proposals.hooks",
+    "shangliang.core.appraisal.hooks",
 )
 
 
