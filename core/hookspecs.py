@@ -492,7 +492,8 @@ def item_overdue(session: Session, item: Mapping[str, Any], config: Mapping[str,
 
     :param session: the transaction's database session (for ``shangliang.core.notifications.notify``).
     :param item: ``kind`` (``topic``, ``implementation`` — a unit's part of a result's implementation —
-        or ``proposal``), ``ref`` (the topic's uid or the proposal's number), ``title``, ``due_ms``,
+        ``proposal`` or ``rectification`` — a unit's rectification after a democratic appraisal),
+        ``ref`` (the topic's uid, the proposal's number, or ``<appraisal uid>/<subject id>``), ``title``, ``due_ms``,
         ``unit`` (the handling unit's name, or None) and ``areas`` (the division codes it concerns,
         possibly empty).
     :param config: the node's configuration.

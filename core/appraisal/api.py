@@ -37,7 +37,7 @@ def list_appraisals(query: AppraisalListQuery):
 
 
 def create_appraisal(body: AppraisalIn):
-    """Create the year's appraisal.
+    """Create an appraisal of a year.
 
     One a year of each kind: `departments` (government departments) or `key_topics` (the implementation of key
     topics). Enabled practices propose subjects at once (the `democratic_appraisal` practice: last year's key
@@ -50,7 +50,7 @@ def create_appraisal(body: AppraisalIn):
 
 
 def candidates(query: AppraisalCandidatesQuery):
-    """List last year's key topics.
+    """List the key topics of the year before.
 
     The subjects proposed for the year's appraisal: the topics of the previous year's published consultation
     plan that reached a result here, with their results and the handling units that implemented them.
@@ -138,7 +138,7 @@ def send_report(path: AppraisalPath, body: AppraisalReportIn):
 
 
 def assign_rectification(path: AppraisalPath, body: AppraisalRectificationIn):
-    """Assign a subject's rectification.
+    """Assign the rectification of a subject.
 
     After the report: a unit (default: the subject's), what to rectify and a deadline in working days on the
     node's calendar (or a date).
