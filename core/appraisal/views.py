@@ -36,9 +36,9 @@ def rating_label(rating: str) -> str:
 def status_label(status: str) -> str:
     return {"open": _("Open"), "reported": _("Reported"), "proposed": _("Awaiting confirmation"),
             "confirmed": _("Confirmed"), "dismissed": _("Dismissed"), "assigned": _("Assigned"),
-            "reporting": _("Reporting"), "final_reported": _("Final report awaits review"),
-            "accepted": _("Accepted"), "pending": _("Pending"), "returned": _("Returned"),
-            "progress": _("Progress report"), "final": _("Final report")}.get(status, status)
+            "reporting": _("Rectifying"), "final_reported": _("Final rectification report awaits review"),
+            "accepted": _("Accepted by the office"), "pending": _("Pending"), "returned": _("Returned"),
+            "progress": _("Progress report on rectification"), "final": _("Final rectification report")}.get(status, status)
 
 
 def is_office() -> bool:
