@@ -5,13 +5,16 @@ their review, and the overdue check. Each command calls one service and prints t
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
+from shangliang.core.errors import InputError
+from shangliang.core.users.models import User
 
 from . import services
-from .models import KINDS, RATINGS
+from .models import KINDS, RATINGS, REPORT_KINDS
 
 
 def _actor() -> str:
@@ -262,3 +265,23 @@ def appraisal_mark_overdue(as_json) -> None:
     with transaction(_actor()) as session:
         rows = [services.rectification_dict(r) for r in services.mark_overdue(session, node_context())]
     emit(rows, as_json, lambda rs: f"{len(rs)} rectification(s) newly overdue")
+
+
+@appraisal.command("file")
+@click.argument("rectification_id", type=int)
+@click.option("--as", "as_user", required=True, metavar="USER", help="The unit's contact user (role handling_unit).")
+@click.option("--kind", type=click.Choice(REPORT_KINDS), required=True)
+@click.option("--body", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@rehearsable
+@with_appcontext
+def appraisal_file(rectification_id, as_user, kind, body, as_json) -> None:
+    """File a unit's progress or final rectification report, acting as its contact user."""
+    with transaction(f"cli:{_os_user()} as {as_user}") as session:
+        user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
+        if user is None or not user.active:
+            raise InputError(f"no active user {as_user!r} on this node", field="as")
+        report = services.file_rectification_report(session, node_context(), rectification_id, user.id, kind, body,
+                                                    f"cli:{as_user}")
+        data = services.rectification_dict(report.rectification)
+    emit(data, as_json, _rect_text)

@@ -54,6 +54,13 @@ def test_the_appraisal_from_the_command_line(county, app, runner):
                "--working-days", "15")
     assert (rect["unit"], rect["working_days"]) == ("交通局", 15)
     assert [r["id"] for r in run(runner, county, "rectifications")] == [rect["id"]]
+    filed = run(runner, county, "file", str(rect["id"]), "--as", "chen", "--kind", "final", "--body", "已整改")
+    assert filed["state"] == "final_reported"
+    refused(runner, county, app, "file", str(rect["id"]), "--as", "zhou", "--kind", "progress", "--body", "x")
+    refused(runner, county, app, "file", str(rect["id"]), "--as", "nobody", "--kind", "progress", "--body", "x",
+            words="no active user")
+    reviewed = run(runner, county, "review", str(rect["id"]), str(filed["reports"][0]["id"]), "accept")
+    assert reviewed["state"] == "accepted"
     assert run(runner, county, "mark-overdue") == []
     listed = run(runner, county, "list")
     assert [(x["year"], x["status"]) for x in listed] == [(YEAR, "reported")]

@@ -312,3 +312,15 @@ def test_overdue_rectifications_are_marked_once_and_handed_to_item_overdue(app):
     assert seen[0]["ref"] == f"620302:{appraisal_id}/{traffic}"
     with app.app_context():
         assert services.get_rectification(get_session(), rect).overdue is True
+
+
+def test_a_practice_proposing_a_bad_subject_refuses_the_creation_and_nothing_is_stored(app):
+    from shangliang.core.plugins import get_plugin_manager, hookimpl
+
+    class Proposes:
+        @hookimpl
+        def appraisal_subject_candidates(self, session, node, appraisal):
+            return [{"unit": "交通局", "source": "mine"}, {"unit": "没有的局", "source": "mine"}]
+
+    get_plugin_manager(app).register(Proposes())
+    refused(app, InputError, services.create_appraisal, YEAR, "departments", "评议", match="no handling unit")
