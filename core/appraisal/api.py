@@ -4,17 +4,29 @@ answer JSON. The URL table and the documented answers are in ``blueprint.py``; t
 from __future__ import annotations
 
 from flask import url_for
-
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.web.api import actor, api_user, json_response
 
 from . import services
-from .schemas import (AppraisalCandidatesQuery, AppraisalDecisionIn, AppraisalGroupIn, AppraisalIn,
-                      AppraisalListQuery, AppraisalPath, AppraisalRatingIn, AppraisalRectificationIn,
-                      AppraisalRectificationPath, AppraisalRectificationReportIn, AppraisalReportIn,
-                      AppraisalReportPath, AppraisalReviewIn, AppraisalSubjectIn, AppraisalSubjectPath,
-                      AppraisalVisitIn)
+from .schemas import (
+    AppraisalCandidatesQuery,
+    AppraisalDecisionIn,
+    AppraisalGroupIn,
+    AppraisalIn,
+    AppraisalListQuery,
+    AppraisalPath,
+    AppraisalRatingIn,
+    AppraisalRectificationIn,
+    AppraisalRectificationPath,
+    AppraisalRectificationReportIn,
+    AppraisalReportIn,
+    AppraisalReportPath,
+    AppraisalReviewIn,
+    AppraisalSubjectIn,
+    AppraisalSubjectPath,
+    AppraisalVisitIn,
+)
 
 
 def _view(session, appraisal) -> dict:

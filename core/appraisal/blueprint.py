@@ -4,14 +4,18 @@ API operation answers (the OpenAPI document is generated from this table)."""
 from __future__ import annotations
 
 from flask import Blueprint
-
 from shangliang.core.web import auth
 from shangliang.core.web.api import api_blueprint, errors, roles
 
 from . import api as handlers
 from . import services, views
-from .schemas import (AppraisalAnswer, AppraisalCandidateList, AppraisalList, AppraisalRectificationAnswer,
-                      AppraisalRectificationList)
+from .schemas import (
+                      AppraisalAnswer,
+                      AppraisalCandidateList,
+                      AppraisalList,
+                      AppraisalRectificationAnswer,
+                      AppraisalRectificationList,
+)
 
 WRITE = errors(400, 403, 404, 409, 413, 415)
 UNITS = tuple(sorted(services.UNITS))

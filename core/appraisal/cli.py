@@ -5,13 +5,12 @@ their review, and the overdue check. Each command calls one service and prints t
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
-
 from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
 from shangliang.core.users.models import User
+from sqlalchemy import select
 
 from . import services
 from .models import KINDS, RATINGS, REPORT_KINDS

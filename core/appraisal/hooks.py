@@ -4,12 +4,13 @@ check's schedule, and the nav item."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
 
-from . import models  # noqa: F401  (the appraisal tables)
-from . import tasks
+from . import (
+    models,  # noqa: F401  (the appraisal tables)
+    tasks,
+)
 
 
 @hookimpl

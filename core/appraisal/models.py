@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
 from shangliang.core.members.models import Member
 from shangliang.core.models import Base
 from shangliang.core.units.models import HandlingUnit
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 #: 评议政府部门 (a department's work) or 评议重点议题落实 (the implementation of key topics).
 KINDS = ("departments", "key_topics")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
-
 from shangliang.core.web.api import Request
 
 from .models import KINDS, RATINGS, REPORT_KINDS

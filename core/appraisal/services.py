@@ -21,9 +21,6 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.members.models import Member
@@ -31,12 +28,30 @@ from shangliang.core.models import Role
 from shangliang.core.notifications import notify
 from shangliang.core.plans.models import Plan, PlanItem
 from shangliang.core.topics.models import Assignment, Topic
-from shangliang.core.topics.supervision import due_date, due_in_working_days, parse_due, today
+from shangliang.core.topics.supervision import (
+    due_date,
+    due_in_working_days,
+    parse_due,
+    today,
+)
 from shangliang.core.units import services as units
 from shangliang.core.units.models import HandlingUnit
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from .models import (KINDS, RATINGS, REPORT_KINDS, Appraisal, AppraisalGroup, AppraisalGroupMember, AppraisalRating,
-                     AppraisalRectification, AppraisalRectificationReport, AppraisalSubject, AppraisalVisit)
+from .models import (
+    KINDS,
+    RATINGS,
+    REPORT_KINDS,
+    Appraisal,
+    AppraisalGroup,
+    AppraisalGroupMember,
+    AppraisalRating,
+    AppraisalRectification,
+    AppraisalRectificationReport,
+    AppraisalSubject,
+    AppraisalVisit,
+)
 
 #: Who runs an appraisal (the committee office); who reads it (any user of the node; a handling unit's user sees
 #: only its own unit's rectifications, and only the office and admins see who rated what).

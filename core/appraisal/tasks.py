@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-
 from shangliang.core.context import node_context
 from shangliang.core.db import transaction
 

@@ -11,11 +11,10 @@ from typing import Any
 import flask
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
-from shangliang.core.topics.supervision import due_date
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.topics.supervision import due_date
 from shangliang.core.web import auth, forms
 
 from . import services

@@ -6,11 +6,10 @@ calls in one transaction each; the rows a refusal must leave as they were."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-
 from shangliang.core.app import create_app
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
+from sqlalchemy import func, select
 
 from ..conftest import invoke
 from ..proposals.conftest import PASSWORD, basic, expect_error, ok  # noqa: F401

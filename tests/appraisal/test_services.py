@@ -4,7 +4,6 @@ subjects, groups, visits, ratings, report and rectification; bad input refused b
 from __future__ import annotations
 
 import pytest
-
 from shangliang.core.appraisal import services
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
@@ -127,7 +126,7 @@ def appraisal_with_groups(app):
 
 
 def test_groups_have_a_leader_among_their_members_and_each_member_sits_in_one(app):
-    appraisal_id, traffic, housing, one, two = appraisal_with_groups(app)
+    appraisal_id, traffic, housing, _one, _two = appraisal_with_groups(app)
     groups = show(app, appraisal_id)["groups"]
     assert [(g["name"], g["leader"], [m["member_no"] for m in g["members"]], g["subjects"]) for g in groups] == [
         ("第一评议组", "李强", ["J001", "J002"], [traffic]), ("第二评议组", "张伟", ["J003"], [housing])]
@@ -141,7 +140,7 @@ def test_groups_have_a_leader_among_their_members_and_each_member_sits_in_one(ap
 
 
 def test_visits_record_day_place_and_findings_of_the_subjects_group(app):
-    appraisal_id, traffic, housing, one, two = appraisal_with_groups(app)
+    appraisal_id, traffic, _housing, one, two = appraisal_with_groups(app)
     run(app, services.record_visit, appraisal_id, one, traffic, "2026-11-02", "交通局", "农村公路养护资金不足")
     visits = show(app, appraisal_id)["visits"]
     assert [(v["group"], v["subject"], v["date"], v["place"], v["findings"]) for v in visits] == [
@@ -163,7 +162,7 @@ def test_visits_record_day_place_and_findings_of_the_subjects_group(app):
 def test_ratings_by_the_subjects_group_members_once_each(app):
     from shangliang.core.appraisal.services import NotInGroup
 
-    appraisal_id, traffic, housing, one, two = appraisal_with_groups(app)
+    appraisal_id, traffic, housing, _one, _two = appraisal_with_groups(app)
     run(app, services.rate, appraisal_id, traffic, "J001", "satisfied", "")
     run(app, services.rate, appraisal_id, traffic, "J002", "unsatisfied", "养护不到位")
     subject = show(app, appraisal_id)["subjects"][0]
@@ -184,7 +183,7 @@ def test_the_report_waits_for_every_subject_rated_and_none_proposed(app):
     from shangliang.core.appraisal.services import SubjectsNotReady
 
     uids = key_topics(app)
-    appraisal_id, traffic, housing, one, two = appraisal_with_groups(app)
+    appraisal_id, traffic, housing, _one, _two = appraisal_with_groups(app)
     send = (services.send_report, appraisal_id, "评议报告正文", "", ["区委", "区政府"])
     refused(app, SubjectsNotReady, *send, match="not rated yet: .*住建局")
     run(app, services.rate, appraisal_id, traffic, "J001", "satisfied", "")
@@ -214,7 +213,7 @@ def test_no_confirmed_subject_nothing_to_report(app):
 
 
 def reported(app):
-    appraisal_id, traffic, housing, one, two = appraisal_with_groups(app)
+    appraisal_id, traffic, housing, _one, _two = appraisal_with_groups(app)
     run(app, services.rate, appraisal_id, traffic, "J001", "unsatisfied", "")
     run(app, services.rate, appraisal_id, housing, "J003", "satisfied", "")
     run(app, services.send_report, appraisal_id, "报告", "", ["区委", "区政府"])
@@ -229,7 +228,7 @@ def test_rectification_follows_the_report_and_is_tracked_to_acceptance(app):
     subject = run(app, services.add_subject, early, "交通局", None, "")
     refused(app, NotReported, services.assign_rectification, early, subject, None, "整改", 10, None,
             match="follows the report")
-    appraisal_id, traffic, housing = reported(app)
+    appraisal_id, traffic, _housing = reported(app)
     refused(app, InputError, services.assign_rectification, appraisal_id, traffic, None, "整改", None, None,
             match="either")
     refused(app, InputError, services.assign_rectification, appraisal_id, traffic, None, "整改", 0, None,
@@ -297,7 +296,7 @@ def test_overdue_rectifications_are_marked_once_and_handed_to_item_overdue(app):
             seen.append(dict(item))
 
     get_plugin_manager(app).register(Follower())
-    appraisal_id, traffic, housing = reported(app)
+    appraisal_id, traffic, _housing = reported(app)
     rect = run(app, services.assign_rectification, appraisal_id, traffic, None, "整改", 5, None)
     with app.app_context(), transaction("test") as session:
         assert services.mark_overdue(session, node_context()) == []

@@ -9,11 +9,19 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from shangliang.core.app import create_app
 from shangliang.core.errors import ConfigError
 
-from ..appraisal.conftest import COUNTY, YEAR, basic, expect_error, key_topics, make_county, ok, rows
+from ..appraisal.conftest import (
+    COUNTY,
+    YEAR,
+    basic,
+    expect_error,
+    key_topics,
+    make_county,
+    ok,
+    rows,
+)
 from ..conftest import invoke
 
 API = "/api/v1/appraisals"
@@ -31,7 +39,7 @@ def create(client, kind):
 
 
 def test_last_years_key_topics_become_proposed_subjects_for_the_office_to_confirm(county):
-    node_dir, app = county
+    _node_dir, app = county
     client = app.test_client()
     uids = key_topics(app)
     a = ok(create(client, "key_topics"), 201)["appraisal"]
@@ -79,7 +87,7 @@ def test_without_a_key_topic_nothing_is_proposed_and_the_command_proposes_later(
 
 
 def test_disabled_nothing_is_proposed(make_node, runner):
-    node_dir, app = make_county(make_node, runner)
+    _node_dir, app = make_county(make_node, runner)
     try:
         key_topics(app)
         a = ok(create(app.test_client(), "key_topics"), 201)["appraisal"]
@@ -89,7 +97,7 @@ def test_disabled_nothing_is_proposed(make_node, runner):
 
 
 def test_the_kinds_setting_chooses_which_appraisals_get_subjects(make_node, runner):
-    node_dir, app = make_county(make_node, runner, plugins=["democratic_appraisal"],
+    _node_dir, app = make_county(make_node, runner, plugins=["democratic_appraisal"],
                                 extra_toml='\n[plugins.democratic_appraisal]\nkinds = ["key_topics"]\n')
     try:
         key_topics(app)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 import flask
-
 from shangliang.core.appraisal.models import KINDS
 from shangliang.core.cli import emit, table, with_appcontext
 from shangliang.core.clitools import _os_user, rehearsable

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from shangliang.core.appraisal import services as appraisal
 from shangliang.core.appraisal.models import KINDS
 from shangliang.core.context import NodeContext
+from sqlalchemy.orm import Session
 
 NAME = "democratic_appraisal"
 
