@@ -323,3 +323,22 @@ def test_a_practice_proposing_a_bad_subject_refuses_the_creation_and_nothing_is_
 
     get_plugin_manager(app).register(Proposes())
     refused(app, InputError, services.create_appraisal, YEAR, "departments", "评议", match="no handling unit")
+
+
+def test_beat_runs_the_overdue_task_every_five_minutes_by_default_and_the_task_marks(app):
+    from shangliang.core.appraisal.models import AppraisalRectification
+    from shangliang.core.appraisal.tasks import mark_overdue_task
+    from shangliang.core.plugins import get_plugin_manager
+
+    entries = {}
+    for found in get_plugin_manager(app).hook.beat_schedule(config=app.config):
+        entries.update(found or {})
+    assert entries["appraisal.mark_overdue"] == {"task": "shangliang.appraisal.mark_overdue", "schedule": 300.0}
+    assert "shangliang.appraisal.mark_overdue" in app.extensions["celery"].tasks
+    appraisal_id, traffic, _housing = reported(app)
+    rect = run(app, services.assign_rectification, appraisal_id, traffic, None, "整改", 5, None)
+    with app.app_context(), transaction("test") as session:
+        session.get(AppraisalRectification, rect).due_ms = node_context().now_ms() - 1
+    with app.app_context():
+        assert mark_overdue_task.apply().get() == 1
+        assert mark_overdue_task.apply().get() == 0
