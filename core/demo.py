@@ -34,7 +34,7 @@ DEMO_PASSWORD = "shangliang-demo"
 #: Putian's topic selection, Huzhou's 1246+X and Ma'anshan's 三个一起 on the city, Lianyungang's
 #: consultation home on a township. ``_set_up`` enables them when it makes the node.
 PRACTICES = {
-    "620302": ("plan_approval", "quarterly_forum"),
+    "620302": ("plan_approval", "quarterly_forum", "democratic_appraisal"),
     "6203": ("topic_selection", "huzhou_1246", "three_together"),
     "620302001": ("consultation_home",),
 }
@@ -172,6 +172,13 @@ def _get(node: DemoNode, path: str) -> Any:
 def _page(node: DemoNode, path: str) -> str:
     """A page as the office sees it: signed in as the demo admin through the form."""
     return _get(node, path).text
+
+
+def _today() -> str:
+    """Today here (UTC or east of it: never after today on the nodes' Asia/Shanghai calendar)."""
+    import datetime as dt
+
+    return dt.date.today().isoformat()
 
 
 def _health(url: str) -> dict | None:
@@ -955,6 +962,50 @@ class Scenario:
     def the_year(self) -> None:
         year, topics = self.county_plan()
         self.quarterly_forum(year, topics[0])
+        self.appraisal(year, topics[0])
+
+    def appraisal(self, year: int, topic: str) -> int:
+        """民主评议 (county ``000``): the consulted key topic reaches its result; the next year's appraisal takes it
+        as its subject (democratic_appraisal proposes it, the office confirms), a group visits and rates, the
+        report goes to the party committee and government, and the unit's rectification is assigned."""
+        click.echo(click.style(f"\n## 6. 民主评议: {year}'s key topic reaches its result and becomes a subject of the "
+                               f"{year + 1} appraisal", bold=True))
+        county, unit = "620302", PARTICIPATING_UNIT
+        for stage in ("implementing", "feedback"):
+            self.do(county, "topics", "advance", topic, "--to", stage)
+        self.do(county, "topics", "result", topic, "--title", "分批推进老旧小区改造", "--summary",
+                "先管网后电梯,区财政安排改造资金。", "--measure", "年内完成三个小区管网改造", "--handling-unit", unit)
+        candidates = _json(self.node[county], "appraisal", "candidates", str(year + 1), echo=True)
+        self.check(f"last year's key topics ({year}'s published plan, with a result) are the candidates",
+                   [c["topic"] for c in candidates] == [topic], str(candidates))
+        made = _json(self.node[county], "appraisal", "create", "--year", str(year + 1), "--kind", "key_topics",
+                     "--title", f"{year + 1}年度重点协商议题落实情况民主评议", echo=True, quiet=True)
+        proposed = [s for s in made["subjects"] if s["topic"] == topic]
+        self.check("democratic_appraisal (000): the key topic is proposed as the appraisal's subject, awaiting the "
+                   "office", len(proposed) == 1 and proposed[0]["status"] == "proposed", str(made["subjects"]))
+        aid, subject = str(made["id"]), str(proposed[0]["id"]) if proposed else "0"
+        self.refused(county, "the report waits until every subject is confirmed and rated", "await the office",
+                     "appraisal", "report", aid, "--body", "评议报告", "--to", "区委,区政府")
+        self.do(county, "appraisal", "decide", aid, subject, "confirm")
+        group = _json(self.node[county], "appraisal", "group", aid, "--name", "第一评议小组", "--leader", "JC001",
+                      "--members", "JC002,JC003", "--subjects", subject, echo=True)
+        self.do(county, "appraisal", "visit", aid, "--group", str(group["id"]), "--subject", subject, "--date",
+                _today(), "--place", "金川区住建局、桂林路小区",
+                "--findings", "管网改造已完成两个小区,电梯加装进度滞后。")
+        for member, rating in (("JC001", "satisfied"), ("JC002", "basically_satisfied"), ("JC003", "unsatisfied")):
+            self.do(county, "appraisal", "rate", aid, "--subject", subject, "--member", member, "--rating", rating)
+        reported = _json(self.node[county], "appraisal", "report", aid, "--body", "评议认为老旧小区改造总体推进有力,"
+                         "电梯加装滞后,建议加快。", "--to", "中共金川区委,金川区人民政府", echo=True)
+        self.check("the report is recorded as sent to the party committee and government",
+                   reported["status"] == "reported", str(reported.get("report")))
+        rect = _json(self.node[county], "appraisal", "rectify", aid, "--subject", subject, "--unit", unit,
+                     "--requirements", "加快电梯加装,按季度报送进展。", "--working-days", "30", echo=True)
+        self.check(f"the rectification goes to {unit}, due in 30 working days",
+                   rect["unit"] == unit and rect["state"] == "assigned", str(rect))
+        page = _page(self.node[county], f"/appraisal/{aid}")
+        self.check(f"the appraisal page {self.node[county].url}/appraisal/{aid} shows the subject and its ratings",
+                   "城区老旧小区改造" in page and "第一评议小组" in page)
+        return int(aid)
 
     def play(self, only: tuple[str, ...] = ()) -> bool:
         """Play every story, in order (``only``: just those named, for development)."""

@@ -492,7 +492,8 @@ def item_overdue(session: Session, item: Mapping[str, Any], config: Mapping[str,
 
     :param session: the transaction's database session (for ``shangliang.core.notifications.notify``).
     :param item: ``kind`` (``topic``, ``implementation`` — a unit's part of a result's implementation —
-        or ``proposal``), ``ref`` (the topic's uid or the proposal's number), ``title``, ``due_ms``,
+        ``proposal`` or ``rectification`` — a unit's rectification after a democratic appraisal),
+        ``ref`` (the topic's uid, the proposal's number, or ``<appraisal uid>/<subject id>``), ``title``, ``due_ms``,
         ``unit`` (the handling unit's name, or None) and ``areas`` (the division codes it concerns,
         possibly empty).
     :param config: the node's configuration.
@@ -573,4 +574,30 @@ def assessment_rules(config: Mapping[str, Any]) -> list[Any] | None:
     All implementations are called; a member meets the assessment when every rule is met. A rule whose
     check raises is reported as a rule failure for that member (never an error of the page). The node has
     no rule of its own: with no practice enabled, no member is assessed.
+    """
+
+
+# -------------------------------------------------------------------------
+# Democratic appraisal (民主评议)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def appraisal_subject_candidates(session: Session, node: NodeContext,
+                                 appraisal: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """Subjects your practice proposes for a year's appraisal that was just created here.
+
+    Called inside the transaction that creates the appraisal; what you return is stored as subjects
+    ``proposed``, each awaiting the office's confirmation (confirm or dismiss).
+
+    :param session: the transaction's database session (read what you need; store nothing yourself).
+    :param node: the node's context.
+    :param appraisal: the appraisal as ``services.detail`` gives it: ``id``, ``year``, ``kind``
+        (``departments`` or ``key_topics``), ``title``, ``subjects`` (none yet).
+    :return: candidates, each a mapping with ``topic`` (a topic uid with a result) or ``unit`` (a
+        handling unit's name or id), or both; ``source`` (your practice's name) and optionally ``note``;
+        or None.
+
+    All implementations are called; a candidate already a subject is left out; a bad candidate
+    (an unknown topic or unit, a topic without a result) refuses the creation and nothing is stored.
     """

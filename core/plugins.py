@@ -37,6 +37,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.proposals.hooks",
     "shangliang.core.opinions.hooks",
     "shangliang.core.duty.hooks",
+    "shangliang.core.appraisal.hooks",
 )
 
 

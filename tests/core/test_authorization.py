@@ -45,6 +45,7 @@ import pytest
 import tomlkit
 from flask import Flask
 from shangliang.core.activities.models import Activity, Invitation, Material, Opinion
+from shangliang.core.appraisal import models as appraisal_models
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
 from shangliang.core.duty.models import DutyItem
@@ -250,6 +251,43 @@ PROPOSAL_FORM = {**PROPOSAL, "term": "12", "session": "1", "year": "2027"}
 RATING = {d: "satisfied" for d in ("contact", "attitude", "measures", "pertinence", "leader_attention", "result",
                                    "overall")}
 REPLY = {"classification": "solved_or_solving", "text": "已安排资金"}
+
+APPRAISAL_TABLES = (appraisal_models.Appraisal, appraisal_models.AppraisalSubject, appraisal_models.AppraisalGroup,
+                    appraisal_models.AppraisalGroupMember, appraisal_models.AppraisalVisit,
+                    appraisal_models.AppraisalRating, appraisal_models.AppraisalRectification,
+                    appraisal_models.AppraisalRectificationReport)
+
+
+def _appraisal_id(call: Call) -> int:
+    return int(re.findall(r"/appraisals?/(\d+)", call.path)[0])
+
+
+def _rectification_id(call: Call) -> int:
+    return int(re.findall(r"/rectifications/(\d+)", call.path)[0])
+
+
+def _appraisal_has(**want: Any) -> Callable[[Matrix, Call, Any], bool]:
+    """The appraisal of the call has these counts (subjects, confirmed, groups, visits, ratings, rectifications) or
+    this status."""
+
+    def check(m: Matrix, call: Call, response) -> bool:
+        found = m.appraisal_rows(_appraisal_id(call))
+        return all(found[key] == value for key, value in want.items())
+
+    return check
+
+
+def _rectification_has(reports: int | None = None, reviewed: int | None = None) -> Callable[[Matrix, Call, Any], bool]:
+    def check(m: Matrix, call: Call, response) -> bool:
+        found = m.rectification_rows(_rectification_id(call))
+        return (reports is None or found[0] == reports) and (reviewed is None or found[1] == reviewed)
+
+    return check
+
+
+def _appraisal_made(m: Matrix, call: Call, response) -> bool:
+    year = call.json["year"] if call.json else int(call.form["year"])
+    return m.appraisal_of_year(year) is not None
 
 
 DUTY_ITEM = {"member": "M001", "kind": "good_deed", "title": "捐助学校", "date": "2026-03-05", "evidence": "感谢信"}
@@ -630,6 +668,64 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/duty/reminders"): Entry(API_WRITE, 200, lambda m: Call("/api/v1/duty/reminders", json={})),
     ("GET", "/api/v1/members/<ref>/duty"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/members/M001/duty"),
                                                  allowed=SUBMIT),
+    # democratic appraisal (民主评议): any user reads (a handling unit its own rectifications only); the office runs
+    # it; a handling unit's contact user reports on its unit's rectification (the matrix unit's)
+    ("GET", "/appraisal"): Entry(PAGE_READ, 200, lambda m: Call("/appraisal")),
+    ("POST", "/appraisal"): Entry(PAGE_WRITE, 303, lambda m: Call("/appraisal", form=_csrf_form(
+        m, {"year": str(m.new_year()), "kind": "departments", "title": "民主评议"})), _appraisal_made, writes=True),
+    ("GET", "/appraisal/rectifications"): Entry(PAGE_READ, 200, lambda m: Call("/appraisal/rectifications")),
+    ("POST", "/appraisal/rectifications/<int:rectification_id>"): Entry(PAGE_UNIT, 303, lambda m: Call(
+        f"/appraisal/rectifications/{m.fresh_appraisal('rectifying')[2]}", form=_csrf_form(
+            m, {"kind": "progress", "body": "已制定整改方案"})), _rectification_has(reports=1), writes=True),
+    ("GET", "/appraisal/<int:appraisal_id>"): Entry(PAGE_READ, 200, lambda m: Call(
+        f"/appraisal/{m.an_appraisal()}")),
+    ("POST", "/appraisal/<int:appraisal_id>"): Entry(PAGE_WRITE, 303, lambda m: Call(
+        f"/appraisal/{m.fresh_appraisal('empty')[0]}", form=_csrf_form(m, {"action": "subject", "unit": MATRIX_UNIT})),
+        _appraisal_has(subjects=1), writes=True),
+    ("GET", "/api/v1/appraisals"): Entry(API_READ, 200, lambda m: Call("/api/v1/appraisals")),
+    ("POST", "/api/v1/appraisals"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/appraisals", json={
+        "year": m.new_year(), "kind": "departments", "title": "民主评议"}), _appraisal_made, writes=True),
+    ("GET", "/api/v1/appraisals/candidates"): Entry(API_READ, 200, lambda m: Call(
+        "/api/v1/appraisals/candidates?year=2027")),
+    ("GET", "/api/v1/appraisals/rectifications"): Entry(API_READ, 200, lambda m: Call(
+        "/api/v1/appraisals/rectifications")),
+    ("GET", "/api/v1/appraisals/rectifications/<int:rectification_id>"): Entry(API_READ, 200, lambda m: Call(
+        f"/api/v1/appraisals/rectifications/{m.a_rectification()}")),
+    ("POST", "/api/v1/appraisals/rectifications/<int:rectification_id>/reports"): Entry(API_UNIT, 201, lambda m: Call(
+        f"/api/v1/appraisals/rectifications/{m.fresh_appraisal('rectifying')[2]}/reports",
+        json={"kind": "progress", "body": "已制定整改方案"}), _rectification_has(reports=1), writes=True),
+    ("POST", "/api/v1/appraisals/rectifications/<int:rectification_id>/reports/<int:report_id>/review"): Entry(
+        API_WRITE, 200, lambda m: Call("/api/v1/appraisals/rectifications/{}/reports/{}/review".format(
+            *m.fresh_appraisal("pending")[2:]), json={"decision": "accept"}), _rectification_has(reviewed=1),
+        writes=True),
+    ("GET", "/api/v1/appraisals/<int:appraisal_id>"): Entry(API_READ, 200, lambda m: Call(
+        f"/api/v1/appraisals/{m.an_appraisal()}")),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/subjects"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/appraisals/{m.fresh_appraisal('empty')[0]}/subjects", json={"unit": MATRIX_UNIT}),
+        _appraisal_has(subjects=1), writes=True),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/subjects/<int:subject_id>/decision"): Entry(
+        API_WRITE, 200, lambda m: Call("/api/v1/appraisals/{}/subjects/{}/decision".format(
+            *m.fresh_appraisal("proposed")[:2]), json={"decision": "confirm"}), _appraisal_has(confirmed=1),
+        writes=True),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/groups"): Entry(API_WRITE, 201, lambda m: Call(
+        f"/api/v1/appraisals/{m.fresh_appraisal('subject')[0]}/groups", json={"name": "评议组", "leader": "M002"}),
+        _appraisal_has(groups=1), writes=True),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/visits"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/appraisals/{}/visits".format(m.fresh_appraisal("open")[0]), json={
+            "group": m.last_group, "subject": m.last_subject, "date": "2026-01-05", "place": "矩阵交通局",
+            "findings": "养护资金不足"}), _appraisal_has(visits=1), writes=True),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/ratings"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/appraisals/{}/ratings".format(m.fresh_appraisal("open")[0]), json={
+            "subject": m.last_subject, "member": "M002", "rating": "satisfied"}), _appraisal_has(ratings=1),
+        writes=True),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/report"): Entry(API_WRITE, 200, lambda m: Call(
+        f"/api/v1/appraisals/{m.fresh_appraisal('rated')[0]}/report", json={"body": "评议报告",
+                                                                             "recipients": ["区委", "区政府"]}),
+        _appraisal_has(status="reported"), writes=True),
+    ("POST", "/api/v1/appraisals/<int:appraisal_id>/rectifications"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/appraisals/{}/rectifications".format(m.fresh_appraisal("reported")[0]), json={
+            "subject": m.last_subject, "requirements": "加强养护", "working_days": 10}),
+        _appraisal_has(rectifications=1), writes=True),
 }
 
 
@@ -763,6 +859,10 @@ class Matrix:
     duty_before: int = 0
     opinion: str = ""
     issue_number: int = 0
+    appraisal: int = 0
+    rectification: int = 0
+    last_subject: int = 0
+    last_group: int = 0
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -1011,6 +1111,80 @@ class Matrix:
             session = get_session()
             return proposals.get_proposal(session, _proposal_ref(call)).as_dict()
 
+    def fresh_appraisal(self, stage: str) -> tuple[int, int, int, int]:
+        """A new year's appraisal of departments made through the services: ``empty``; ``proposed`` (the matrix unit
+        proposed by a practice); ``subject`` (the matrix unit confirmed); ``open`` (and a group led by M002
+        appraising it); ``rated`` (M002 rated it); ``reported``; ``rectifying`` (its rectification assigned to the
+        matrix unit); ``pending`` (the unit's final report awaits review). Its id, the subject's, the
+        rectification's and the report's (0 where there is none); ``last_subject`` and ``last_group`` are set."""
+        from shangliang.core.appraisal import services as appraisal
+        from shangliang.core.context import node_context
+        from shangliang.core.db import transaction
+        from shangliang.core.users.models import User
+
+        stages = ("empty", "proposed", "subject", "open", "rated", "reported", "rectifying", "pending")
+        reach = stages.index(stage)
+        subject = group = rect = report = 0
+        with self.app.app_context():
+            with transaction("matrix") as session:
+                node = node_context()
+                made = appraisal.create_appraisal(session, node, self.new_year(), "departments", "民主评议", "matrix")
+                aid = made.id
+                if stage == "proposed":
+                    subject = appraisal.propose_subjects(session, node, aid, [{"unit": MATRIX_UNIT,
+                                                                               "source": "matrix"}], "matrix")[0].id
+                elif reach >= stages.index("subject"):
+                    subject = appraisal.add_subject(session, node, aid, MATRIX_UNIT, None, "", "matrix").id
+                if reach >= stages.index("open"):
+                    group = appraisal.add_group(session, node, aid, "评议组", "M002", [], [subject], "matrix").id
+                if reach >= stages.index("rated"):
+                    appraisal.rate(session, node, aid, subject, "M002", "satisfied", "", "matrix")
+                if reach >= stages.index("reported"):
+                    appraisal.send_report(session, node, aid, "评议报告", "", ["区委"], "matrix")
+                if reach >= stages.index("rectifying"):
+                    rect = appraisal.assign_rectification(session, node, aid, subject, None, "整改", 10, None,
+                                                          "matrix").id
+                if reach >= stages.index("pending"):
+                    user = session.execute(select(User).where(User.username == "matrix_handling_unit")).scalar_one()
+                    report = appraisal.file_rectification_report(session, node, rect, user.id, "final", "已整改",
+                                                                 "matrix").id
+        self.last_subject, self.last_group = subject, group
+        return aid, subject, rect, report
+
+    def an_appraisal(self) -> int:
+        """An appraisal to read (made once)."""
+        if not self.appraisal:
+            self.appraisal = self.fresh_appraisal("rated")[0]
+        return self.appraisal
+
+    def a_rectification(self) -> int:
+        """A rectification of the matrix unit to read (made once)."""
+        if not self.rectification:
+            self.rectification = self.fresh_appraisal("rectifying")[2]
+        return self.rectification
+
+    def appraisal_rows(self, appraisal_id: int) -> dict[str, Any]:
+        from shangliang.core.appraisal import services as appraisal
+
+        with self.app.app_context():
+            found = appraisal.detail(appraisal.get_appraisal(get_session(), appraisal_id))
+            return {"status": found["status"], "subjects": len(found["subjects"]),
+                    "confirmed": sum(1 for x in found["subjects"] if x["status"] == "confirmed"),
+                    "groups": len(found["groups"]), "visits": len(found["visits"]),
+                    "ratings": sum(x["tally"]["total"] for x in found["subjects"]),
+                    "rectifications": sum(1 for x in found["subjects"] if x["rectification"])}
+
+    def rectification_rows(self, rectification_id: int) -> tuple[int, int]:
+        """The rectification's reports, and those reviewed."""
+        with self.app.app_context():
+            row = get_session().get(appraisal_models.AppraisalRectification, rectification_id)
+            return len(row.reports), sum(1 for r in row.reports if r.review != "pending")
+
+    def appraisal_of_year(self, year: int) -> int | None:
+        with self.app.app_context():
+            return get_session().execute(select(appraisal_models.Appraisal.id)
+                                         .where(appraisal_models.Appraisal.year == year)).scalar()
+
     def fingerprint(self) -> tuple:
         """How much the node holds: topics, their events and attachments; plans and their rows; activities,
         their invitations, materials and opinions; the messages it sends; implementation assignments,
@@ -1022,7 +1196,7 @@ class Matrix:
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
-                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem))
+                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES))
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its

@@ -18,7 +18,8 @@ from ..conftest import invoke
 LEVEL_PLUGINS = {"leader_follow_up": "province", "consultation_home": "township", "quarterly_forum": "county",
                  "work_station": "township", "plan_approval": "county", "topic_selection": "city",
                  "huzhou_1246": "city", "three_together": "city", "six_step": "province",
-                 "baotou_321": "city", "five_ones": "county", "four_ones": "city"}
+                 "baotou_321": "city", "five_ones": "county", "four_ones": "city",
+                 "democratic_appraisal": "county"}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 

@@ -138,7 +138,7 @@ def leaders_for(leaders: list[dict[str, Any]], unit: str | None = None, areas: l
 
 
 KIND_WORDS = {"topic": ("议题", "topic"), "implementation": ("成果落实", "result implementation"),
-              "proposal": ("提案", "proposal")}
+              "proposal": ("提案", "proposal"), "rectification": ("评议整改", "appraisal rectification")}
 
 
 def notify_leaders(session: Session, item: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:

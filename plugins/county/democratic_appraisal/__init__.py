@@ -1,0 +1,8 @@
+"""民主评议 democratic appraisal (county 000, Jiaxing 003): last year's key topics become this year's appraisal subjects, proposed to the office for confirmation."""
+
+# The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+# NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from .hooks import appraisal_subject_candidates, node_configured, register_commands
+from .services import CONFIG_DEFAULTS, NAME
+
+__all__ = ["CONFIG_DEFAULTS", "NAME", "appraisal_subject_candidates", "node_configured", "register_commands"]

@@ -1,0 +1,1 @@
+"""Tests of democratic appraisal (民主评议)."""
