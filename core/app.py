@@ -18,9 +18,17 @@ from .context import EXTENSION as NODE, NodeContext
 from .db import Database
 from .errors import ConfigError, NodeDirectoryError
 from .plugins import EXTENSION as PLUGINS, create_plugin_manager, flatten, plugin_config
+from .web.rules import LazyRule
 
 LOCALE_COOKIE = "lang"
 
+
+
+class NodeApp(OpenAPI):
+    """The node's Flask app: flask-openapi3's (API blueprints describe themselves in the OpenAPI document),
+    with URL rules that build their URL functions on first use (``core/web/rules.py``)."""
+
+    url_rule_class = LazyRule
 
 
 def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[str, Any] | None = None,
@@ -36,7 +44,7 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
         raise NodeDirectoryError("no node directory: give --node DIR or set SHANGLIANG_NODE")
     # flask-openapi3's Flask subclass: API blueprints registered with register_api describe themselves
     # in the OpenAPI document (served by core.web at /api/v1/openapi.json, not by its own UI).
-    app = OpenAPI(
+    app = NodeApp(
         "shangliang.core",
         # Vendored browser libraries (Apache ECharts) and the small scripts that start them: same-origin only.
         static_folder="web/static",

@@ -61,3 +61,26 @@ def test_forms_need_a_csrf_token(node_dir):
     app = create_app(node_dir)  # CSRF protection on, as in production
     response = app.test_client().post("/login", data={"username": "wang", "password": "x"})
     assert response.status_code == 400
+
+
+def test_lazy_url_rules_build_every_url_as_werkzeug_does(app):
+    """core/web/rules.py defers each rule's URL builders to first use; every rule of a node builds the same URL,
+    with and without a query string of unknown arguments, as werkzeug's own rule does."""
+    from werkzeug.routing import Map, Rule
+
+    from shangliang.core.web.rules import LazyRule
+
+    samples = {"IntegerConverter": 7, "PathConverter": "a/b", "UnicodeConverter": "620302:01JX 议题"}
+    lazy_rules = [r for r in app.url_map.iter_rules()]
+    assert lazy_rules and all(isinstance(r, LazyRule) for r in lazy_rules)
+    plain = Map([Rule(r.rule, endpoint=r.endpoint, methods=r.methods) for r in lazy_rules]).bind("node.test")
+    lazy = app.url_map.bind("node.test")
+    built = 0
+    for rule in lazy_rules:
+        values = {name: samples.get(type(conv).__name__, "x") for name, conv in rule._converters.items()}
+        for extra in ({}, {"next": "/topics?a=1", "n": 2}):
+            method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+            assert lazy.build(rule.endpoint, {**values, **extra}, method=method) == plain.build(
+                rule.endpoint, {**values, **extra}, method=method), rule.rule
+            built += 1
+    assert built == 2 * len(lazy_rules)
