@@ -3,7 +3,7 @@
 Every node of the suite is made by one :class:`~.nodes.NodeFactory` (see ``tests/nodes.py``). Set
 ``SHANGLIANG_TEST_DATABASE_URL`` (e.g. ``postgresql://127.0.0.1:5432/test``) and
 ``SHANGLIANG_TEST_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``) to run every node on them; each
-node then gets its own PostgreSQL schema and its own Redis queue. Unset, nodes use SQLite and the
+node then gets its own PostgreSQL database and its own Redis queue. Unset, nodes use SQLite and the
 embedded broker, and the tests that need the servers skip, saying why.
 
 - ``make_node(node_id, name, url, plugins, extra_toml)`` → the path of a new node directory;
