@@ -325,7 +325,8 @@ MAX_JSON_DEPTH = 32
 
 def _unreadable_json(data: bytes) -> tuple[str, str | None] | None:
     """Why a JSON body cannot be taken as text at all (message, field), or None: not UTF-8 JSON, nested
-    deeper than any request shape, or holding a lone surrogate (no character: it cannot be stored)."""
+    deeper than any request shape, or holding a lone surrogate (no character: it cannot be stored) or a NUL
+    character (PostgreSQL's text cannot hold it, so neither does any node's)."""
     try:
         body = json.loads(data)
     except RecursionError:
@@ -348,6 +349,9 @@ def _unreadable_json(data: bytes) -> tuple[str, str | None] | None:
         elif isinstance(value, str) and not _is_text(value):
             field = where.split(".")[0].split("[")[0] or None
             return f"field {where} holds a lone surrogate (\\ud800–\\udfff), which is no character", field
+        elif isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold it; SQLite would
+            field = where.split(".")[0].split("[")[0] or None
+            return f"field {where} holds a NUL character (\\u0000), which no text field can hold", field
     return None
 
 
