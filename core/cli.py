@@ -72,6 +72,12 @@ class NodeGroup(click.Group):
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
             raise CommandError(f"the database is unavailable ({reason}); nothing was changed by this command, "
                                "unless it said so before") from None
+        finally:  # the command's app lets go of its database (a process running several commands keeps no pool)
+            app = ctx.meta.get("app")
+            if app is not None:
+                from .db import get_db
+
+                get_db(app).engine.dispose()
 
 
 @click.group(cls=NodeGroup, context_settings=CONTEXT_SETTINGS)

@@ -34,7 +34,7 @@ DEMO_PASSWORD = "shangliang-demo"
 #: Putian's topic selection, Huzhou's 1246+X and Ma'anshan's 三个一起 on the city, Lianyungang's
 #: consultation home on a township. ``_set_up`` enables them when it makes the node.
 PRACTICES = {
-    "620302": ("plan_approval", "quarterly_forum", "democratic_appraisal"),
+    "620302": ("plan_approval", "quarterly_forum", "democratic_appraisal", "five_ones"),
     "6203": ("topic_selection", "huzhou_1246", "three_together"),
     "620302001": ("consultation_home",),
 }
@@ -106,20 +106,36 @@ def _shangliang_args(node: DemoNode | None, *args: str) -> list[str]:
     return [*(["--node", str(node.dir)] if node else []), *args]
 
 
+def _invoke(argv: list[str], input: str | None = None) -> tuple[int, str, str]:
+    """Run ``shangliang ARGV`` in this process: the same command line, parsing, rules, output and exit status as a
+    shell's (click's runner, which gives each command its own standard input, output and error). A Python
+    process per command spent ~1.5 s of CPU starting, some 300 times a demo, on a machine the nodes share."""
+    import traceback
+
+    from click.testing import CliRunner
+
+    from .cli import cli
+
+    result = CliRunner().invoke(cli, argv, input=input, prog_name="shangliang")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        trace = "".join(traceback.format_exception(result.exception))
+        return 1, result.stdout, (result.stderr or "") + trace
+    return result.exit_code, result.stdout, result.stderr
+
+
 def _run(node: DemoNode | None, *args: str, input: str | None = None, echo: bool = True,
          quiet: bool = False) -> str:
     """Run one ``shangliang`` command as a person would, print it, return its standard output."""
     argv = _shangliang_args(node, *args)
     if echo:
         click.echo(click.style("$ shangliang " + " ".join(shlex.quote(a) for a in argv), fg="cyan"))
-    result = subprocess.run([sys.executable, "-m", "shangliang.core", *argv], input=input, text=True,
-                            capture_output=True)
-    if result.returncode != 0:
-        raise StepFailed(f"shangliang {' '.join(argv)} failed: {(result.stderr or result.stdout).strip()}")
+    status, stdout, stderr = _invoke(argv, input)
+    if status != 0:
+        raise StepFailed(f"shangliang {' '.join(argv)} failed: {(stderr or stdout).strip()}")
     if echo and not quiet:
-        for line in result.stdout.rstrip().splitlines():
+        for line in stdout.rstrip().splitlines():
             click.echo(f"    {line}")
-    return result.stdout
+    return stdout
 
 
 def _json(node: DemoNode, *args: str, echo: bool = False, quiet: bool = False) -> Any:
@@ -130,11 +146,11 @@ def _refused(node: DemoNode, *args: str) -> str:
     """Run a command that must be refused; print it and the error; return the error (exit status 2)."""
     argv = _shangliang_args(node, *args)
     click.echo(click.style("$ shangliang " + " ".join(shlex.quote(a) for a in argv), fg="cyan"))
-    result = subprocess.run([sys.executable, "-m", "shangliang.core", *argv], text=True, capture_output=True)
-    error = (result.stderr or result.stdout).strip()
+    status, stdout, stderr = _invoke(argv)
+    error = (stderr or stdout).strip()
     click.echo(click.style(f"    {error}", fg="yellow"))
-    if result.returncode != 2 or "Usage:" in error:  # a usage error is the demo's own mistake, not a refusal
-        raise StepFailed(f"shangliang {' '.join(argv)} should have been refused (exit 2), exited {result.returncode}: "
+    if status != 2 or "Usage:" in error:  # a usage error is the demo's own mistake, not a refusal
+        raise StepFailed(f"shangliang {' '.join(argv)} should have been refused (exit 2), exited {status}: "
                          f"{error}")
     return error
 
@@ -933,7 +949,30 @@ class Scenario:
                    bool(mine) and mine[0]["adopted_by_level"].get("province", 0) >= 1
                    and mine[0]["adopted_by_level"].get("county", 0) >= 1 and mine[0]["instructions"] >= 1, str(mine))
         _run(self.node[chain[0]], "opinions", "show", ref)
+        self.duty_at_the_county(chain[1], number, name)
         return ref
+
+    def duty_at_the_county(self, county: str, number: str, name: str) -> None:
+        """委员履职档案 and 五个一 (issue 13): the member's record at her committee is built from what the county
+        knows — the report and its adoptions at every level among it — and the five-ones assessment says who
+        meets it and what each member still lacks."""
+        click.echo(click.style(f"\n   {name}'s duty record at the county, and the five-ones assessment (开鲁 五个一)",
+                               bold=True))
+        record = _json(self.node[county], "duty", "record", number, echo=True, quiet=True)
+        adopted = sorted({i["detail"]["level"] for i in record["items"] if i["kind"] == "adoption"})
+        self.check(f"{name}'s duty record at the county holds her social-opinion report and its adoption at the "
+                   "province, not typed again",
+                   any(i["kind"] == "social_opinion" for i in record["items"]) and "province" in adopted,
+                   f"adoptions by level: {adopted}")
+        _run(self.node[county], "duty", "assessment")
+        table = _json(self.node[county], "duty", "assessment")
+        rows = {r["member"]["member_no"]: r for r in table["members"]}
+        mine = rows.get(number)
+        self.check("five_ones on the county: each member's standing under its five rules, with what is missing",
+                   len(table["rules"]) == 5 and all(r["source"] == "five_ones" for r in table["rules"])
+                   and mine is not None and not any(m.startswith("1 more social-opinion") for m in mine["missing"])
+                   and all(r["standing"] == "met" or r["missing"] for r in table["members"]),
+                   str(mine and mine["missing"]))
 
     def opinion_arrives(self, node_id: str, title: str, sender: str, sender_ref: str) -> dict:
         """Poll ``opinions list`` on a node until the report ``sender`` forwarded arrives."""
