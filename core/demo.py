@@ -114,9 +114,10 @@ def _invoke(argv: list[str], input: str | None = None) -> tuple[int, str, str]:
 
     from click.testing import CliRunner
 
-    from .cli import cli
-
-    result = CliRunner().invoke(cli, argv, input=input, prog_name="shangliang")
+    context = click.get_current_context(silent=True)  # ``shangliang demo``'s: its root is the command line itself
+    if context is None:
+        raise StepFailed("the demo runs its commands from within `shangliang demo`")
+    result = CliRunner().invoke(context.find_root().command, argv, input=input, prog_name="shangliang")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         trace = "".join(traceback.format_exception(result.exception))
         return 1, result.stdout, (result.stderr or "") + trace
