@@ -83,3 +83,21 @@ def test_the_report_form_shows_with_a_parent_and_refuses_without_one(client, app
     assert 'action="/duty/reports"' in client.get("/duty").get_data(as_text=True)
     sent = client.post("/duty/reports", data=form, follow_redirects=True)
     assert "6203" in sent.get_data(as_text=True) and "Refused" not in sent.get_data(as_text=True)
+
+
+def test_a_node_with_a_parent_offers_the_report_form_in_the_page_not_in_its_title(client, county, runner):
+    """The form reporting a higher committee's member's items shows where the node has a parent, once, in the page."""
+    import re
+
+    from shangliang.federation.signing import b64u_encode, public_from_seed
+
+    from ..conftest import invoke
+
+    result = invoke(runner, county, "peers", "add", "6203", "http://127.0.0.1:9",
+                    f"ed25519:parent:{b64u_encode(public_from_seed(bytes(range(1, 33))))}")
+    assert result.exit_code == 0, result.output
+    sign_in(client, "wang")
+    text = client.get(f"/duty?year={YEAR}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+    assert "<" not in title and "form" not in title, title
+    assert text.count('action="/duty/reports"') == 1
