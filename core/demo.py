@@ -960,7 +960,7 @@ class Scenario:
         click.echo(click.style(f"\n   {name}'s duty record at the county, and the five-ones assessment (开鲁 五个一)",
                                bold=True))
         record = _json(self.node[county], "duty", "record", number, echo=True, quiet=True)
-        adopted = sorted({i["detail"]["level"] for i in record["items"] if i["kind"] == "adoption"})
+        adopted = sorted({i["level"] for i in record["items"] if i["kind"] == "adoption"})
         self.check(f"{name}'s duty record at the county holds her social-opinion report and its adoption at the "
                    "province, not typed again",
                    any(i["kind"] == "social_opinion" for i in record["items"]) and "province" in adopted,

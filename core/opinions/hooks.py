@@ -48,6 +48,19 @@ def federation_message_accepted(session, envelope, transfer, node):
     apply_received(session, node, envelope, transfer)
 
 
+#: How a duty record says where and how a report was adopted (the record's ``detail`` is text for people; the
+#: facts — ``decision``, ``node``, ``level``, ``body``, ``leader``, ``text`` — travel beside it).
+LEVEL_WORDS = {"province": "省级", "city": "市级", "county": "县级", "township": "乡镇"}
+DECISION_WORDS = {"used": "本级采用", "adopted": "采用", "instruction": "领导批示"}
+
+
+def _adoption_text(decision, node_id, level, body, leader, text) -> str:
+    where = f"{LEVEL_WORDS.get(level or '', level or '')} {node_id}".strip()
+    what = DECISION_WORDS.get(decision, decision)
+    parts = [f"{where} {what}", body or "", f"{leader}: {text}" if leader else text or ""]
+    return " · ".join(p for p in parts if p)
+
+
 def _day(node, ms: int) -> str:
     from shangliang.core.topics.supervision import today
 
@@ -73,17 +86,20 @@ def duty_record_items(session, node, member, year):
         if o.year == year:
             items.append({"kind": "social_opinion", "title": o.title, "date": _day(node, o.written_ms),
                           "source": "opinions", "ref": str(o.id),
-                          "detail": {"category": o.category, "written_node": o.written_node, "status": o.status}})
+                          "detail": " · ".join(p for p in (o.category, f"撰写于 {o.written_node}") if p),
+                          "category": o.category, "written_node": o.written_node, "status": o.status})
         for e in o.events:
             if e.kind not in (*ADOPTIONS, "instruction"):
                 continue
             date = e.date or _day(node, e.at_ms)
             if not date.startswith(f"{year:04d}-"):
                 continue
+            text = e.text if e.kind == "instruction" else ""
             items.append({"kind": "adoption", "title": o.title, "date": date, "source": "opinions",
-                          "ref": f"{o.id}#{e.id}",
-                          "detail": {"decision": e.kind, "node": e.node, "level": e.level, "body": e.body,
-                                     "leader": e.leader, "text": e.text if e.kind == "instruction" else ""}})
+                          "ref": f"{o.id}#{e.id}", "detail": _adoption_text(e.kind, e.node, e.level, e.body, e.leader,
+                                                                           text),
+                          "decision": e.kind, "node": e.node, "level": e.level, "body": e.body,
+                          "leader": e.leader, "text": text})
     return items or None
 
 

@@ -272,7 +272,8 @@ def test_counts_and_the_duty_record_items(app):
         items = node.pm.hook.duty_record_items(session=get_session(), node=node,
                                                member={"id": 1, "member_no": "J001", "name": "李强"}, year=2026)
         mine = [i for found in items if found for i in found if i["source"] == "opinions"]
-        kinds = sorted((i["kind"], i["detail"].get("decision", "")) for i in mine)
+        kinds = sorted((i["kind"], i.get("decision", "")) for i in mine)
+        assert all(isinstance(i["detail"], str) and i["detail"] for i in mine)  # text for the record's readers
         assert kinds == [("adoption", "instruction"), ("adoption", "used"), ("social_opinion", ""),
                          ("social_opinion", "")]
         assert all(i["date"].startswith("2026-") or i["kind"] == "social_opinion" for i in mine)
