@@ -220,17 +220,20 @@ def _node_dir() -> Path:
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def plugins_list(as_json: bool) -> None:
-    """Every installed plugin: built-in or installed, level, enabled here, hooks."""
+    """Every installed plugin: built-in or installed, level, enabled here, hooks, settings (``--json``: with
+    the values this node runs an installed plugin with)."""
     from .plugins import describe
 
-    enabled = node_config.read_node_toml(_node_dir()).get("PLUGINS_ENABLED") or []
-    infos = [info.as_dict() for info in describe(enabled)]
+    toml = node_config.read_node_toml(_node_dir())
+    enabled = toml.get("PLUGINS_ENABLED") or []
+    infos = [info.as_dict() for info in describe(enabled, toml.get("PLUGIN_CONFIG") or {})]
 
     def text(rows):
         return table(
             [[r["name"], r["kind"], r["level"] or "-", "yes" if r["enabled"] else "no",
-              ", ".join(r["hooks"]) or (r["error"] and f"error: {r['error']}") or "-"] for r in rows],
-            ["name", "kind", "level", "enabled", "hooks"],
+              ", ".join(r["hooks"]) or (r["error"] and f"error: {r['error']}") or "-",
+              ", ".join(r["settings"]) or "-"] for r in rows],
+            ["name", "kind", "level", "enabled", "hooks", "settings"],
         )
 
     emit(infos, as_json, text)

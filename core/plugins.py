@@ -156,26 +156,37 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     summary: str = ""
     error: str | None = None
+    #: its settings with the values this node runs it with: an installed plugin's ``CONFIG_DEFAULTS`` overlaid by
+    #: the node's ``[plugins.<name>]``; a built-in feature's declared settings (``declare_settings``) at their
+    #: defaults (``shangliang config`` shows them as the node sets them)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-def describe(enabled: Iterable[str]) -> list[PluginInfo]:
-    """Everything installed, built-in first: enabled state, the hooks each implements, its level."""
+def describe(enabled: Iterable[str], plugin_config: Mapping[str, Any] | None = None) -> list[PluginInfo]:
+    """Everything installed, built-in first: enabled state, the hooks each implements, its level, its settings
+    (an installed plugin's with ``plugin_config``, the node's ``[plugins.<name>]`` tables, over its defaults)."""
     enabled = set(enabled)
+    plugin_config = plugin_config or {}
     infos = []
     for module_name in BUILTIN_PLUGINS:
         module = importlib.import_module(module_name)
+        declared = getattr(module, "declare_settings", None)
+        settings = {f"{s.section}.{s.name}": s.default for s in (declared() or [])} if callable(declared) else {}
         infos.append(PluginInfo(builtin_name(module_name), "builtin", True, module_name, None,
-                                hook_names(module), _summary(module)))
+                                hook_names(module), _summary(module), settings=settings))
     for name, ep in sorted(installed_plugins().items()):
         parts = ep.value.split(".")
         level = parts[2] if len(parts) > 3 and parts[:2] == ["shangliang", "plugins"] else None
         try:
             module = ep.load()
+            own = plugin_config.get(name)
+            settings = {**dict(getattr(module, "CONFIG_DEFAULTS", None) or {}),
+                        **(dict(own) if isinstance(own, Mapping) else {})}
             infos.append(PluginInfo(name, "installed", name in enabled, ep.value, level,
-                                    hook_names(module), _summary(module)))
+                                    hook_names(module), _summary(module), settings=settings))
         except Exception as exc:
             infos.append(PluginInfo(name, "installed", name in enabled, ep.value, level, error=str(exc)[:200]))
     return infos

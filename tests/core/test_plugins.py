@@ -75,8 +75,13 @@ def test_plugins_list_shows_level_plugins_enabled_state_and_hooks(runner, make_n
         assert rows[name]["hooks"], f"{name} implements no hook"
         assert rows[name]["enabled"] == (name == "work_station")
     assert rows["notifications"]["hooks"] == ["deliver_notification"] and rows["notifications"]["kind"] == "builtin"
+    # settings: an installed plugin's defaults with what this node sets over them; a feature's declared ones
+    assert rows["work_station"]["settings"]["deputies"] == ["M1"]
+    assert set(rows["six_step"]["settings"]) >= {"enforced", "min_description"}
+    assert "topics.overdue_seconds" in rows["topics"]["settings"]
     text = invoke(runner, node_dir, "plugins", "list").output
     assert re.search(r"work_station\s+installed\s+township\s+yes\s+\S", text)
+    assert "deputies" in text
 
 
 def test_enable_and_disable_edit_node_toml_and_the_audit_log(runner, make_node):
