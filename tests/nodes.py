@@ -72,11 +72,30 @@ def wait_for(predicate, timeout: float = 40, what: str = "condition"):
     pytest.fail(f"timed out waiting for {what}; last: {str(last)[:1000]}")
 
 
+#: Where the tests' nodes listen: below the kernel's ephemeral range (32768-60999 on Linux), from which every
+#: outgoing connection takes its local port — a port picked by bind(0) was taken by such a connection before the
+#: node could listen on it ("Address already in use", seen in CI). ``SHANGLIANG_TEST_PORTS=LOW-HIGH`` gives a
+#: run its own range, so the two runs of ``.ci/run`` never pick the same port.
+_PORT_RANGE = os.environ.get("SHANGLIANG_TEST_PORTS", "20000-32000")
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port free on 127.0.0.1 right now, in this run's range, each one at most once per run while the
+    range lasts (a stopped node's port is not handed to the next node)."""
+    low, high = (int(part) for part in _PORT_RANGE.split("-"))
+    if not _next_port:
+        _next_port.append(low + (os.getpid() * 7919) % (high - low))
+    for _ in range(high - low):
+        port = _next_port[0]
+        _next_port[0] = low + (port + 1 - low) % (high - low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORT_RANGE}")
 
 
 # -- nodes ----------------------------------------------------------------------------------------------

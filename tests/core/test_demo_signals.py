@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from shangliang.core import demo as demo_module
 from shangliang.core.cli import cli
 
-from ..nodes import Node
+from ..nodes import Node, free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,10 +36,10 @@ pytestmark = [
 def free_ports(count: int) -> int:
     """A first port P with P…P+count-1 free now."""
     for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count < 65000 and all(_free(first + i) for i in range(count)):
+        first = free_port()  # in this run's range, below the ephemeral ports (tests/nodes.py)
+        if all(_free(first + i) for i in range(count)):
+            for _ in range(count - 1):
+                free_port()  # not handed out again
             return first
     pytest.skip("no run of free ports")
 
