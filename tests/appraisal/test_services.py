@@ -84,6 +84,8 @@ def test_a_topic_without_a_result_is_not_a_subject(app, client):
     appraisal_id = create(app)
     uid = ok(client.post("/api/v1/topics", json=ROAD, headers=basic("wang")), 201)["topic"]["uid"]
     refused(app, InputError, services.add_subject, appraisal_id, None, uid, "", match="no result")
+    with app.app_context():
+        assert services.detail(services.get_appraisal(get_session(), appraisal_id))["subjects"] == []
 
 
 def test_proposed_subjects_await_the_office_confirm_or_dismiss(app):
@@ -210,6 +212,9 @@ def test_no_confirmed_subject_nothing_to_report(app):
 
     appraisal_id = create(app)
     refused(app, SubjectsNotReady, services.send_report, appraisal_id, "正文", "", ["区委"], match="no confirmed")
+    with app.app_context():
+        shown = services.detail(services.get_appraisal(get_session(), appraisal_id))
+        assert shown["status"] != "reported" and not shown["report"]
 
 
 def reported(app):
@@ -323,6 +328,8 @@ def test_a_practice_proposing_a_bad_subject_refuses_the_creation_and_nothing_is_
 
     get_plugin_manager(app).register(Proposes())
     refused(app, InputError, services.create_appraisal, YEAR, "departments", "评议", match="no handling unit")
+    with app.app_context():
+        assert services.list_appraisals(get_session(), YEAR) == []
 
 
 def test_beat_runs_the_overdue_task_every_five_minutes_by_default_and_the_task_marks(app):
