@@ -25,6 +25,7 @@ from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.proposals.services import OPERATOR, Who, who_named, who_of  # noqa: F401  (one notion of who)
+from shangliang.core.proposals.services import _text  # one rule of what a text field accepts
 from shangliang.core.topics.supervision import today
 
 from .errors import IssueTaken, NoParent, NotAllowed, NotAMember, NotLinked, NotOffice, WrongStatus
@@ -41,21 +42,6 @@ TITLE, TEXT, CATEGORY, NAME, NOTE, ISSUE_TITLE = 300, 20_000, 100, 200, 2_000, 2
 ISSUE_REPORTS_MAX = 200
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EDITABLE = ("title", "sentiment", "analysis", "suggestion", "category")
-
-
-def _text(value: Any, field: str, limit: int, required: bool = True) -> str:
-    value = (value or "").strip() if isinstance(value, str) or value is None else None
-    if value is None:
-        raise InputError(f"{field} must be text", field=field)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"{field} holds something that is not a character", field=field) from None
-    if required and not value:
-        raise InputError(f"{field} is empty", field=field)
-    if len(value) > limit:
-        raise InputError(f"{field} is longer than {limit} characters", field=field)
-    return value
 
 
 def _need_office(who: Who, doing: str) -> None:
