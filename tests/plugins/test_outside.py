@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import sys
 import tomllib
@@ -23,6 +24,25 @@ from .venvs import layered_venv, pip, pip_install, run
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "talk_relay"
 CITY, COUNTY, TOWNSHIP = "6203", "620302", "620302001"
+DOCS = ROOT / "docs" / "plugins.md"
+SECTION = "### A plugin from outside: `examples/talk_relay`"
+
+
+def documented_commands() -> dict[str, list[str]]:
+    """The ``sh`` block of docs/plugins.md's section on the example, by what each line does (``pip install``,
+    ``plugins enable``, ``talk-relay send``, ``talk-relay received``): the test runs these lines, so they stay true."""
+    text = DOCS.read_text(encoding="utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", text, flags=re.DOTALL).group(1)
+    found = {}
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["pip", "install"]:
+            found["install"] = words
+        elif words[:2] == ["shangliang", "--node"]:
+            assert words[2] == "DIR", line
+            found[" ".join(words[3:5])] = words[3:]
+    assert set(found) == {"install", "plugins enable", "talk-relay send", "talk-relay received"}, found
+    return found
 
 
 def kinds_received(node) -> list[str]:
@@ -45,6 +65,12 @@ def installed(tmp_path_factory):
     pip_install(from_folder, str(source))
     pip_install(from_wheel, str(wheel))
     return {"folder": from_folder, "wheel": from_wheel, "wheel_path": wheel, "source": source}
+
+
+def test_the_documented_install_is_the_one_this_module_does():
+    # pip install ./examples/talk_relay from the repository's root; the fixture installs a copy of that folder
+    assert documented_commands()["install"] == ["pip", "install", "./examples/talk_relay"]
+    assert (ROOT / documented_commands()["install"][2] / "pyproject.toml").is_file()
 
 
 def test_the_example_is_not_part_of_the_shangliang_package():
@@ -78,6 +104,7 @@ def test_the_examples_own_tests_pass_on_the_installed_wheel(installed):
 @pytest.mark.slow
 def test_a_talk_travels_to_a_neighbour_that_has_the_plugin_and_is_refused_by_one_that_has_not(
         installed, tmp_path_factory):
+    documented = documented_commands()
     factory = NodeFactory(tmp_path_factory.mktemp("nodes"))
     try:
         with Federation(factory) as federation:
@@ -87,7 +114,7 @@ def test_a_talk_travels_to_a_neighbour_that_has_the_plugin_and_is_refused_by_one
             township.python = installed["wheel"]                # installed from the wheel
 
             def enable(node):
-                result = node.cli("plugins", "enable", "talk_relay")
+                result = node.cli(*documented["plugins enable"])  # plugins enable talk_relay
                 assert result.returncode == 0, result.stderr
                 return result
 
@@ -100,13 +127,14 @@ def test_a_talk_travels_to_a_neighbour_that_has_the_plugin_and_is_refused_by_one
                 list(pool.map(lambda node: node.start(), nodes.values()))
 
             # township → county: both enable it; the talk is accepted and kept (a notification for the office)
-            sent = township.cli("talk-relay", "send", "--to", COUNTY, "--title", "双山村民情恳谈会",
-                                "--held-on", "2026-12-01", "--point", "村道路灯不亮", "--point", "农村医保报销慢")
+            send = documented["talk-relay send"]
+            assert send[send.index("--to") + 1] == COUNTY
+            sent = township.cli(*send, "--point", "农村医保报销慢")  # and a second point
             assert sent.returncode == 0, sent.stderr
             assert "x-talk_relay.talk" in sent.stdout
 
             def kept():
-                result = county.cli("talk-relay", "received", "--json")
+                result = county.cli(*documented["talk-relay received"], "--json")
                 assert result.returncode == 0, result.stderr
                 return json.loads(result.stdout)
 
