@@ -16,7 +16,10 @@ The name and the level are checked first; nothing is written when either is refu
 from __future__ import annotations
 
 import keyword
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from .errors import InputError
@@ -91,12 +94,30 @@ def new_plugin(name: str, level: str, directory: Path | str = ".") -> Path:
     target = Path(directory) / name
     if target.exists():
         raise TargetExists(f"{target} exists already; choose another --dir or name (nothing was written)", "dir")
-    target.mkdir(parents=True)
-    for relative, text in contents.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target, then renamed into place: a failure half-way leaves no half-written plugin.
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    try:
+        for relative, text in contents.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        staging.chmod(0o777 & ~_umask())
+        try:
+            staging.rename(target)
+        except OSError:
+            raise TargetExists(f"{target} exists already; choose another --dir or name (nothing was written)",
+                               "dir") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # -- the files ---------------------------------------------------------------------------------------------

@@ -65,6 +65,21 @@ def test_an_existing_target_is_refused_and_left_as_it_was(tmp_path):
         scaffold.new_plugin("village_greeting", "township", tmp_path)
 
 
+def test_a_failure_half_way_leaves_nothing_behind(tmp_path, monkeypatch):
+    written = []
+
+    def write_text(self, text, encoding=None):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(self)
+        return len(text)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    with pytest.raises(OSError):
+        scaffold.new_plugin("village_greeting", "township", tmp_path)
+    assert written and list(tmp_path.iterdir()) == []
+
+
 def test_the_distribution_has_the_entry_point_and_the_package_the_shipped_shape(tmp_path):
     target = scaffold.new_plugin("village_greeting", "county", tmp_path / "dev")
     assert target == tmp_path / "dev" / "village_greeting"
