@@ -19,7 +19,7 @@ import pytest
 
 from shangliang.tests.nodes import Federation, NodeFactory, wait_for
 
-from .venvs import layered_venv, pip, pip_install, run
+from .venvs import OFFLINE, layered_venv, pip, pip_install, run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "talk_relay"
@@ -59,7 +59,7 @@ def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("outside")
     source = base / "talk_relay"  # a copy: building writes build/ and *.egg-info beside the sources
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet", "-w", str(base / "dist"), str(source))
+    pip("wheel", *OFFLINE, "-w", str(base / "dist"), str(source))
     (wheel,) = (base / "dist").glob("shangliang_talk_relay-*.whl")
     from_folder, from_wheel = layered_venv(base / "venv-folder"), layered_venv(base / "venv-wheel")
     pip_install(from_folder, str(source))

@@ -5,7 +5,8 @@ touching the suite's own environment (two test runs share it at once).
 environment's site-packages after its own (``site.addsitedir``, so the editable install of Shangliang works
 there too): it sees ``shangliang`` and every dependency, and what :func:`pip_install` puts in it is its own.
 pip is this environment's, pointed at the other interpreter (``pip --python``); nothing is fetched
-(``--no-index``, ``--no-deps``, ``--no-build-isolation``: the build uses the setuptools installed here)."""
+(``--no-index``, ``--no-deps``, ``--no-build-isolation``: the build uses the setuptools installed here), and
+nothing is shared with the other CI run (``--no-cache-dir``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sysconfig
 from pathlib import Path
 
 PIP = [sys.executable, "-m", "pip"]
-OFFLINE = ["--no-deps", "--no-build-isolation", "--no-index", "--quiet"]
+OFFLINE = ["--no-deps", "--no-build-isolation", "--no-index", "--no-cache-dir", "--quiet"]
 
 
 def layered_venv(folder: Path) -> Path:
