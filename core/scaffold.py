@@ -10,7 +10,8 @@ plugin, step by step")::
     shangliang_NAME/README.md   # the practice, its rule, its settings, how to enable it
     tests/test_NAME.py          # its own test: the check, and the host loading the installed plugin
 
-The name and the level are checked first; nothing is written when either is refused or the target exists.
+The name (not one a built-in or installed plugin carries) and the level are checked first; nothing is written
+when either is refused or the target exists.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class UnknownLevel(ScaffoldError):
     """The level is not one of LEVELS."""
 
 
+class NameTaken(ScaffoldError):
+    """A built-in plugin or an installed one carries the name already: the node could not tell them apart."""
+
+
 class TargetExists(ScaffoldError):
     """The folder the plugin would be written to exists already."""
 
@@ -51,6 +56,18 @@ def check_name(name: str) -> str:
     if not NAME_RE.fullmatch(name or "") or keyword.iskeyword(name) or name.endswith("_"):
         raise BadPluginName(f"plugin name {name!r} is not a lower-case identifier: a letter, then up to 31 letters, "
                             "digits or _ (not ending with _, not a Python keyword), e.g. village_greeting", "name")
+    return name
+
+
+def check_free(name: str) -> str:
+    from .plugins import BUILTIN_PLUGINS, builtin_name, installed_plugins
+
+    if name in {builtin_name(module) for module in BUILTIN_PLUGINS}:
+        raise NameTaken(f"plugin name {name!r} is a built-in plugin's; choose another", "name")
+    installed = installed_plugins().get(name)
+    if installed is not None:
+        raise NameTaken(f"plugin name {name!r} is taken by the installed plugin {installed.value}; choose another",
+                        "name")
     return name
 
 
@@ -89,8 +106,10 @@ def files(name: str, level: str) -> dict[str, str]:
 
 def new_plugin(name: str, level: str, directory: Path | str = ".") -> Path:
     """Write the distribution of a new plugin ``name`` of ``level`` to ``directory/name``; return that folder.
-    Refused (``ScaffoldError``), with nothing written, for a bad name or level or an existing target."""
+    Refused (``ScaffoldError``), with nothing written, for a bad name or level, a name a built-in or installed
+    plugin carries, or an existing target."""
     contents = files(name, level)
+    check_free(name)
     target = Path(directory) / name
     if target.exists():
         raise TargetExists(f"{target} exists already; choose another --dir or name (nothing was written)", "dir")

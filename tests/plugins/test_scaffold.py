@@ -44,6 +44,7 @@ def documented_commands() -> list[list[str]]:
     ("1village", "township", "BadPluginName"), ("class", "township", "BadPluginName"),
     ("v" * 33, "township", "BadPluginName"), ("greeting_", "township", "BadPluginName"),
     ("village_greeting", "village", "UnknownLevel"), ("village_greeting", "", "UnknownLevel"),
+    ("topics", "county", "NameTaken"), ("work_station", "township", "NameTaken"),  # built-in, installed
 ])
 def test_a_bad_name_or_level_is_refused_and_nothing_is_written(tmp_path, name, level, error):
     with pytest.raises(getattr(scaffold, error)):
