@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shangliang.tests.nodes import Federation, NodeFactory, wait_for
+from ..nodes import Federation, NodeFactory, wait_for
 
 from .venvs import OFFLINE, layered_venv, pip, pip_install, run
 

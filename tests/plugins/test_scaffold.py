@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from shangliang.core import scaffold
 from shangliang.core.cli import cli
-from shangliang.tests.nodes import Node, free_port
+from ..nodes import Node, free_port
 
 from .venvs import OFFLINE, PIP, layered_venv, run
 
