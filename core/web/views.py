@@ -85,7 +85,8 @@ def login():
             return render_template("login.html", form=form, error=error), 429, {"Retry-After": str(exc.wait)}
         if user is not None and auth.start_session(user):
             login_user(user)
-            return redirect(url_for("core.home"))
+            # Back to the page that asked for a sign-in (Flask-Login's ``next``), if it is one of this node's.
+            return redirect(security.local_redirect(request.args.get("next"), url_for("core.home")))
         error = _("Wrong user name or password.")
     return render_template("login.html", form=form, error=error), 200 if error is None else 401
 
@@ -98,8 +99,35 @@ def logout():
 
 def set_language(code: str):
     if code not in node_config.SUPPORTED_LOCALES:
-        return jsonify({"error": {"code": "unknown_locale", "message": f"supported: {', '.join(node_config.SUPPORTED_LOCALES)}"}}), 404
+        return error_page(404)
     response = redirect(security.local_redirect(request.referrer, url_for("core.home")))
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=security.https(current_app))
     return response
+
+
+def _error_texts() -> dict[int, tuple[str, str]]:
+    """A page's error, by HTTP status: a title and what the person can do, in their language."""
+    return {
+        400: (_("The request could not be understood"),
+              _("Something in what was sent is not valid. Go back, check the form and try again.")),
+        403: (_("Not allowed"), _("Your account does not have the right to see this page or do this.")),
+        404: (_("Page not found"), _("There is no such page on this node. Check the address, or start from the home page.")),
+        405: (_("Not allowed this way"), _("This page cannot be used like this. Start from the home page.")),
+        413: (_("Too large"), _("What was sent is larger than this node accepts.")),
+        429: (_("Too many requests"), _("Please wait a moment and try again.")),
+        500: (_("Something went wrong on this node"),
+              _("Nothing was changed by this request. Try again later; if it keeps happening, tell the node's administrator.")),
+    }
+
+
+def error_page(status: int, title: str | None = None, detail: str | None = None):
+    """An error as a page of this node, in the person's language (never Flask's English default page)."""
+    default_title, default_detail = _error_texts().get(status, _error_texts()[500 if status >= 500 else 400])
+    return render_template("error.html", status=status, title=title or default_title,
+                           detail=detail or default_detail), status
+
+
+def csrf_error_page(exc):
+    return error_page(400, _("The form has expired"),
+                      _("The form was open too long or came from another page. Reload the page and send it again."))
