@@ -38,6 +38,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.opinions.hooks",
     "shangliang.core.duty.hooks",
     "shangliang.core.appraisal.hooks",
+    "shangliang.core.workbench.hooks",
 )
 
 

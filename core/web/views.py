@@ -17,15 +17,28 @@ from ..celery_app import EXTENSION as CELERY, check_broker
 from ..db import check_database, get_db, get_session
 from ..errors import ServiceUnavailable
 from ..models import Heartbeat
+from ..notifications import unread_count
 from ..plugins import get_plugin_manager
 from . import auth, security
 
 
 def home():
+    """The workbench of the person signed in (what waits for them, from every feature's ``workbench_items``)
+    and their unread notifications; the node's facts below it, and for everyone else."""
+    from ..context import node_context
+    from ..work import collect
+
     config = current_app.config
     pm = get_plugin_manager()
     enabled = [name for name, _plugin in pm.list_name_plugin() if name in config["PLUGINS_ENABLED"]]
-    return render_template("home.html", node=config, enabled=enabled, level_label=level_label(config["NODE_LEVEL"]))
+    user = auth.current_user()
+    items, unread = None, 0
+    if user is not None:
+        session = get_session()
+        items = collect(pm, session, user, node_context())
+        unread = unread_count(session, user)
+    return render_template("home.html", node=config, enabled=enabled, level_label=level_label(config["NODE_LEVEL"]),
+                           items=items, unread=unread, user=user)
 
 
 def nav_items() -> list[tuple[str, str]]:

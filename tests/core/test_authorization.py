@@ -333,6 +333,17 @@ TABLE: dict[tuple[str, str], Entry] = {
     # core pages
     ("GET", "/"): Entry(OPEN, 200, lambda m: Call("/")),
     ("GET", "/healthz"): Entry(OPEN, 200, lambda m: Call("/healthz")),
+    # the workbench's inbox: any signed-in user, their own notifications (and their role's)
+    ("GET", "/inbox"): Entry(PAGE_READ, 200, lambda m: Call("/inbox")),
+    ("POST", "/inbox/read"): Entry(PAGE_ROLES, 302, lambda m: Call("/inbox/read", form=_csrf_form(m, {"id": "all"})),
+                                   lambda m, call, response: response.headers["Location"].endswith("/inbox"),
+                                   writes=True, allowed=frozenset(ROLES)),
+    ("GET", "/api/v1/me/workbench"): Entry(API_READ, 200, lambda m: Call("/api/v1/me/workbench")),
+    ("GET", "/api/v1/me/inbox"): Entry(API_READ, 200, lambda m: Call("/api/v1/me/inbox")),
+    ("POST", "/api/v1/me/inbox/read"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/me/inbox/read",
+                                                                            json={"all": True}),
+                                             lambda m, call, response: response.get_json()["unread"] == 0,
+                                             writes=True, allowed=frozenset(ROLES)),
     ("GET", "/login"): Entry(OPEN, 200, lambda m: Call("/login")),
     ("POST", "/login"): Entry(OPEN, 302, lambda m: Call("/login", form=_csrf_form(
         m, {"username": "matrix_signin", "password": PASSWORD})), fresh=True),
