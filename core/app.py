@@ -78,9 +78,6 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
 
     app.register_blueprint(core_bp)
     web_api.init_app(app)
-    from .web.plugins_admin import api as plugins_api
-
-    web_api.register(app, plugins_api)
 
     # 4. Plugins: built-ins, then the installed plugins this node enables.
     pm = create_plugin_manager(app.config["PLUGINS_ENABLED"], plugins)

@@ -27,6 +27,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.builtin.notifications",
     "shangliang.core.builtin.audit_log",
     "shangliang.core.builtin.schedule",
+    "shangliang.core.builtin.plugin_admin",
     "shangliang.federation.hooks",
     "shangliang.core.members.hooks",
     "shangliang.core.users.hooks",

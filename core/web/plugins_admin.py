@@ -94,7 +94,7 @@ def _set_enabled(name: str, enable: bool):
         changed = set_plugin_enabled(node_dir(), name, enable, actor=_actor())
     except ShangliangError as exc:
         flash(_("Not changed: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for("core.admin_plugins"), 303)
+        return redirect(url_for("plugin_admin.index"), 303)
     if not changed:
         flash(_("Plugin %(name)s was already enabled.", name=name) if enable
               else _("Plugin %(name)s was already disabled.", name=name), "info")
@@ -103,7 +103,7 @@ def _set_enabled(name: str, enable: bool):
               if enable else
               _("Plugin %(name)s disabled in node.toml. Restart the node's processes to apply it.", name=name),
               "success")
-    return redirect(url_for("core.admin_plugins"), 303)
+    return redirect(url_for("plugin_admin.index"), 303)
 
 
 def enable(name: str):
@@ -136,15 +136,15 @@ def configure(name: str):
                 name=name, keys=", ".join(changed)), "success")
     else:
         flash(_("Plugin %(name)s: nothing changed.", name=name), "info")
-    return redirect(url_for("core.admin_plugins") + f"#plugin-{name}", 303)
+    return redirect(url_for("plugin_admin.index") + f"#plugin-{name}", 303)
 
 
-def register_pages(bp: Blueprint) -> None:
-    admin = auth.roles_required(ADMIN)
-    bp.add_url_rule("/admin/plugins", "admin_plugins", admin(index))
-    bp.add_url_rule("/admin/plugins/<name>/enable", "admin_plugin_enable", admin(enable), methods=["POST"])
-    bp.add_url_rule("/admin/plugins/<name>/disable", "admin_plugin_disable", admin(disable), methods=["POST"])
-    bp.add_url_rule("/admin/plugins/<name>/settings", "admin_plugin_settings", admin(configure), methods=["POST"])
+pages = Blueprint("plugin_admin", __name__, url_prefix="/admin/plugins", template_folder="../templates")
+_admin = auth.roles_required(ADMIN)
+pages.add_url_rule("", "index", _admin(index))
+pages.add_url_rule("/<name>/enable", "enable", _admin(enable), methods=["POST"])
+pages.add_url_rule("/<name>/disable", "disable", _admin(disable), methods=["POST"])
+pages.add_url_rule("/<name>/settings", "configure", _admin(configure), methods=["POST"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def disable_plugin(path: PluginPath):
 
 
 def configure_plugin(path: PluginPath, body: PluginSettingsIn):
-    """Change a plugin's settings.
+    """Change the settings of a plugin.
 
     Change settings of an installed plugin in node.toml's `[plugins.<name>]` (the same service as `shangliang
     plugins configure`): each value must be of its declared kind, and the whole new configuration must pass the
