@@ -66,7 +66,8 @@ ONLINE = {"member", "public"}
 PASSWORD = "correct-horse-battery"
 # three_together guards plan items and activities: the plan items below name a party and a government department.
 # baotou_321 (its pages below) asks for nothing here, so the proposal close entry closes a rated proposal as without it.
-PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together", "baotou_321"]
+PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together", "baotou_321",
+           "five_level"]
 PLUGIN_TOML = """
 [[plugins.consultation_home.homes]]
 name = "海州区协商民主之家"
@@ -659,6 +660,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/practices/three-together/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/three-together/")),
     # 领导包抓: the leaders and what they follow, for the node's users
     ("GET", "/practices/leader-follow-up/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/leader-follow-up/")),
+    # 五级联动: the county's to-coordinate list (topics from villages through their townships), for the office
+    ("GET", "/practices/five-level/"): Entry(PAGE_ROLES, 200, lambda m: Call("/practices/five-level/"),
+                                             allowed=frozenset(WRITERS)),
     # handling units (承办单位): pages
     ("GET", "/units"): Entry(PAGE_UNIT_READ, 200, lambda m: Call("/units")),
     ("POST", "/units"): Entry(PAGE_WRITE, 303, lambda m: Call("/units", form=_csrf_form(
