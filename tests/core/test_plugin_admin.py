@@ -222,3 +222,31 @@ def test_the_api_is_described(admin_app):
     assert {"get"} <= set(document["paths"]["/api/v1/plugins"])
     assert "put" in document["paths"]["/api/v1/plugins/{name}/settings"]
     assert "post" in document["paths"]["/api/v1/plugins/{name}/enable"]
+
+
+def test_a_refused_enable_on_the_page_says_why_and_writes_nothing(admin_app, admin_node, runner):
+    admin = signed_in(admin_app, "root")
+    before = (admin_node / "node.toml").read_text(encoding="utf-8")
+    refused = admin.post("/admin/plugins/work_station/enable", follow_redirects=True)  # no deputies named yet
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert any(lead in text for lead in ("未修改", "Not changed")) and "plugins.work_station.deputies" in text
+    assert (admin_node / "node.toml").read_text(encoding="utf-8") == before
+    assert audit_events(runner, admin_node, "plugin.enable") == []
+
+
+def test_a_list_of_tables_is_written_as_tables_and_the_node_starts_with_it(admin_node, runner):
+    homes = '[{"name": "海州区协商民主之家", "lead": "王芳", "members": ["王芳", "李强", "张伟"]}]'
+    result = invoke(runner, admin_node, "plugins", "configure", "consultation_home", f"homes={homes}")
+    assert result.exit_code == 0, result.output
+    assert toml(admin_node)["plugins"]["consultation_home"]["homes"][0]["members"] == ["王芳", "李强", "张伟"]
+    enabled = invoke(runner, admin_node, "plugins", "enable", "consultation_home")
+    assert enabled.exit_code == 0, enabled.output
+    app = create_app(admin_node)
+    try:
+        assert app.config["PLUGIN_SETTINGS"]["consultation_home"]["homes"][0]["lead"] == "王芳"
+    finally:
+        app.extensions["shangliang.db"].engine.dispose()
+    two_members = '[{"name": "某家", "lead": "王芳", "members": ["王芳", "李强"]}]'
+    refused = invoke(runner, admin_node, "plugins", "configure", "consultation_home", f"homes={two_members}")
+    assert refused.exit_code == 2 and "consultation_home" in refused.output, refused.output
