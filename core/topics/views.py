@@ -446,6 +446,18 @@ def node_level(node: str) -> str | None:
     return None
 
 
+#: what a ``reply`` hop was, by the kind of the envelope it carried (PROTOCOL.md §8: answers are replies)
+REPLY_MEANING = {"topic.accept": "accepted", "topic.progress": "progress", "topic.result": "result"}
+
+
+def hop_meaning(action: str, kind: str | None) -> str:
+    """What a hop was, as a person reads it: a reply named by what it answered (受理, 进展, 成果), otherwise the
+    hop's own action (escalated, delegated, returned)."""
+    if action == "reply" and kind in REPLY_MEANING:
+        return REPLY_MEANING[kind]
+    return action
+
+
 def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Lanes (levels, top down), hops (arrows, oldest first, each hop once) and the nodes they join."""
     me = flask.current_app.config["NODE_ID"]
@@ -455,7 +467,7 @@ def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
             key = (hop["from"], hop["to"], hop["action"], hop["at_ms"])
             seen = hops.get(key)
             if seen is None:
-                hops[key] = dict(hop)
+                hops[key] = {**hop, "meaning": hop_meaning(hop["action"], entry.get("kind"))}
             elif not hop["verified"]:
                 seen["verified"], seen["problem"] = False, seen["problem"] or hop["problem"]
     ordered = sorted(hops.values(), key=lambda h: h["at_ms"])
@@ -492,7 +504,7 @@ def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
             nx, ny = (uy, -ux) if uy < 0 else (-uy, ux)
             anchor = "end"
         arrows.append({
-            "number": number, "from": hop["from"], "to": hop["to"], "action": hop["action"], "at_ms": hop["at_ms"],
+            "number": number, "from": hop["from"], "to": hop["to"], "action": hop["meaning"], "at_ms": hop["at_ms"],
             "note": hop["note"], "verified": hop["verified"], "problem": hop["problem"],
             "x1": round(start["x"] + ux * (DOT_R + 1), 1), "y1": round(start["y"] + uy * (DOT_R + 1), 1),
             "x2": round(end["x"] - ux * (DOT_R + 4), 1), "y2": round(end["y"] - uy * (DOT_R + 4), 1),

@@ -92,6 +92,10 @@ def test_an_escalated_topic_shows_its_route_and_the_receiver_accepts_it(pair):
     expect_carried(county_app, township_app, uid)  # the acceptance travels home
     home = township.get(f"/api/v1/topics/{uid}", headers=basic("li")).get_json()
     assert home["awaiting_acceptance"] is False and home["holder"] == "620302"
+    # the route names the answer by what it was: the acceptance (受理), not a bare "reply" (答复)
+    page = township.get(f"/topics/{uid}").get_data(as_text=True)
+    hops = page[page.index('id="hops"'):]
+    assert "<code>620302</code> → <code>620302001</code>" in hops and "受理" in hops and "答复" not in page
 
 
 def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
