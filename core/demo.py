@@ -260,7 +260,7 @@ def _set_up(nodes: list[DemoNode]) -> None:
         click.echo(f"reusing the demo nodes in {nodes[0].dir.parent} (remove it to start afresh)")
         return
     click.echo(click.style("\n## pairing neighbours: each reads the other's `keys show` line", bold=True))
-    lines = {n.id: _run(n, "keys", "show", echo=False).split() for n in nodes}
+    lines = {n.id: shlex.split(_run(n, "keys", "show", echo=False)) for n in nodes}
     from . import divisions
 
     for node in nodes:

@@ -35,9 +35,14 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def keys_show(as_json: bool) -> None:
-    """Print the pairing line to give a neighbour: id, URL, current public key."""
+    """Print the pairing line to give a neighbour: id, URL, current public key and the committee's name
+    (quoted as a shell word when it holds a space)."""
+    import re
+    import shlex
+
     data = node_keys.pairing(get_session(), node_context())
-    emit(data, as_json, lambda d: f"{d['id']} {d['url']} {d['key']}")
+    name = data["name"] if re.fullmatch(r"[^\s'\"\\$`;&|<>()*?!#~]+", data["name"]) else shlex.quote(data["name"])
+    emit(data, as_json, lambda d: f"{d['id']} {d['url']} {d['key']} {name}")
 
 
 @keys.command("rotate")
@@ -63,14 +68,27 @@ def peers() -> None:
 @click.argument("node_id")
 @click.argument("url")
 @click.argument("public_key")
+@click.argument("name", required=False)
 @click.option("--parent", "relation", flag_value="parent", help="For a non-standard id: it is our parent.")
 @click.option("--child", "relation", flag_value="child", help="For a non-standard id: it is our child.")
 @with_appcontext
-def peers_add(node_id: str, url: str, public_key: str, relation: str | None) -> None:
-    """Pin a neighbour: ID URL PUBLIC_KEY, as the neighbour's `keys show` prints them."""
+def peers_add(node_id: str, url: str, public_key: str, name: str | None, relation: str | None) -> None:
+    """Pin a neighbour: ID URL PUBLIC_KEY [NAME], as the neighbour's `keys show` prints them (NAME, its
+    committee's name, is what this node's pages show beside its id)."""
     with transaction() as session:
-        peer = node_peers.add_peer(session, node_context().id, node_id, url, public_key, relation)
-    click.echo(f"peer {peer.node_id} ({peer.relation}) pinned at {peer.url}")
+        peer = node_peers.add_peer(session, node_context().id, node_id, url, public_key, relation, name)
+    click.echo(f"peer {peer.node_id}{f' ({peer.name})' if peer.name else ''} ({peer.relation}) pinned at {peer.url}")
+
+
+@peers.command("name")
+@click.argument("node_id")
+@click.argument("name", required=False)
+@with_appcontext
+def peers_name(node_id: str, name: str | None) -> None:
+    """Give a pinned neighbour its committee's name (none: forget it)."""
+    with transaction() as session:
+        peer = node_peers.set_name(session, node_id, name)
+    click.echo(f"peer {peer.node_id} is named {peer.name}" if peer.name else f"peer {peer.node_id} has no name")
 
 
 @peers.command("list")
@@ -80,8 +98,9 @@ def peers_list(as_json: bool) -> None:
     """Peers with their pinned key and delivery health."""
     rows = [node_peers.peer_dict(p) for p in node_peers.list_peers(get_session())]
     emit(rows, as_json, lambda rs: table(
-        [[r["id"], r["relation"], r["url"], _ms(r["last_success_ms"]), r["failures"], _ms(r["held_until_ms"])] for r in rs],
-        ["id", "relation", "url", "last success", "failures", "held until"]))
+        [[r["id"], r["name"] or "-", r["relation"], r["url"], _ms(r["last_success_ms"]), r["failures"],
+          _ms(r["held_until_ms"])] for r in rs],
+        ["id", "name", "relation", "url", "last success", "failures", "held until"]))
 
 
 @peers.command("remove")

@@ -114,5 +114,5 @@ __all__ = ["generate", "load", "current", "rotate", "public_line", "b64u_encode"
 def pairing(session: Session, node) -> dict:
     """What ``keys show`` prints for a neighbour to pin: this node's id, URL and current key, and its old keys."""
     key = current(session, node.node_dir)
-    return {"id": node.id, "url": node.url, "key": public_line(key),
+    return {"id": node.id, "url": node.url, "key": public_line(key), "name": node.name,
             "old": [{"id": r.key_id, "expired_ms": r.expired_ms} for r in all_rows(session) if r.expired_ms]}

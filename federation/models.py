@@ -31,6 +31,7 @@ class Peer(Base):
     node_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(String(300))
     relation: Mapped[str] = mapped_column(String(10))  # parent or child
+    name: Mapped[str | None] = mapped_column(String(200))  # its committee's name, as its `keys show` gives it
     added_ms: Mapped[int] = mapped_column(BigInteger)
     last_success_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_failure_ms: Mapped[int | None] = mapped_column(BigInteger)

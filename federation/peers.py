@@ -36,9 +36,27 @@ def infer_relation(own_id: str, node_id: str) -> str | None:
     return None
 
 
+NAME_MAX = 200
+
+
+def peer_name(name: str | None) -> str | None:
+    """A neighbour's committee name as given (None: not given); a named error when it cannot be one."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise InputError("a peer's name is text", field="name")
+    name = " ".join(name.split())
+    if not name:
+        return None
+    if len(name) > NAME_MAX or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise InputError(f"a peer's name is at most {NAME_MAX} printable characters", field="name")
+    return name
+
+
 def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: str,
-             relation: str | None = None) -> Peer:
+             relation: str | None = None, name: str | None = None) -> Peer:
     divisions.validate_node_id(node_id, "peer id")
+    name = peer_name(name)
     if node_id == own_id:
         raise InputError("a node is not its own peer")
     parts = urlsplit(url)
@@ -61,7 +79,8 @@ def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: 
     if session.get(Peer, node_id) is not None:
         raise InputError(f"{node_id} is already a peer; remove it first to pin another key")
     key_id, public = parse_public_key(public_key)
-    peer = Peer(node_id=node_id, url=url.rstrip("/"), relation=relation, added_ms=now_ms(), failures=0, hold_window_ms=0)
+    peer = Peer(node_id=node_id, url=url.rstrip("/"), relation=relation, name=name, added_ms=now_ms(), failures=0,
+                hold_window_ms=0)
     peer.keys.append(PeerKey(key_id=key_id, public=public, expired_ms=None))
     session.add(peer)
     session.flush()
@@ -134,9 +153,23 @@ class PinnedPeers:
 def peer_dict(peer: Peer) -> dict:
     current = next((k for k in peer.keys if k.expired_ms is None), None)
     return {
-        "id": peer.node_id, "url": peer.url, "relation": peer.relation,
+        "id": peer.node_id, "url": peer.url, "relation": peer.relation, "name": peer.name,
         "key": f"{current.key_id}:{current.public}" if current else None,
         "old_keys": [{"id": k.key_id, "expired_ms": k.expired_ms} for k in peer.keys if k.expired_ms is not None],
         "last_success_ms": peer.last_success_ms, "last_failure_ms": peer.last_failure_ms,
         "failures": peer.failures, "held_until_ms": peer.held_until_ms,
     }
+
+
+def set_name(session: Session, node_id: str, name: str | None) -> Peer:
+    """Name (or, with None, unname) a pinned neighbour: how people read its id on this node's pages."""
+    peer = require_peer(session, node_id)
+    peer.name = peer_name(name)
+    return peer
+
+
+def names(session: Session, own_id: str, own_name: str) -> dict[str, str]:
+    """The committee names this node knows, by node id: its own and its named neighbours'."""
+    known = {node_id: name for node_id, name in session.execute(select(Peer.node_id, Peer.name)) if name}
+    known[own_id] = own_name
+    return known

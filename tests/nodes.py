@@ -15,7 +15,7 @@ session of its own, so that stopping it stops gunicorn's workers and the Celery 
 :func:`make_federation` creates nodes with a factory, each on its own free port, and pairs every
 parent/child pair among them with the real commands, as an administrator would::
 
-    B.cli("peers", "add", *A.cli("keys", "show").stdout.split())   # and the other way round
+    B.cli("peers", "add", *shlex.split(A.cli("keys", "show").stdout))   # and the other way round
 
 A :class:`Federation` is such a set of nodes, stopped (and their databases dropped) on
 :meth:`Federation.close`. conftest gives it as two fixtures: ``federation`` (for one test, on
@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -543,7 +544,7 @@ def make_federation(factory: NodeFactory, ids: Iterable[str], *, in_process: boo
         return result.stdout
 
     def show(node: Node) -> None:
-        node.pairing = command(node, "keys", "show").split()
+        node.pairing = shlex.split(command(node, "keys", "show"))
 
     def pair(node: Node) -> None:
         for other in nodes.values():

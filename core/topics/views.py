@@ -119,9 +119,22 @@ def can_write() -> bool:
     return auth.has_role(auth.current_user(), services.WRITERS)
 
 
+def node_names() -> dict[str, str]:
+    """The committee names this node knows (its own, its named neighbours'), once per request."""
+    if "node_names" not in flask.g:
+        config = flask.current_app.config
+        flask.g.node_names = peers.names(get_session(), config["NODE_ID"], config["NODE_NAME"])
+    return flask.g.node_names
+
+
+def node_name(node: str | None) -> str:
+    """A node as people read it: its committee's name where this node knows it, else its id."""
+    return node_names().get(node or "", node or "")
+
+
 def template_helpers() -> dict[str, Any]:
     """What the topic templates use (a context processor of the pages blueprint)."""
-    return {"stage_label": stage_label, "kind_label": kind_label, "action_label": action_label,
+    return {"stage_label": stage_label, "node_name": node_name, "kind_label": kind_label, "action_label": action_label,
             "message_label": message_label, "node_level": node_level, "when": when, "day": day,
             "level_label": level_label, "size_label": size_label, "role_label": role_label,
             "assignment_state_label": assignment_state_label, "report_kind_label": report_kind_label,

@@ -13,7 +13,7 @@ def test_init_makes_a_0600_key_file_and_keys_show_prints_the_pairing_line(node_d
     assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert b"BEGIN PRIVATE KEY" in files[0].read_bytes()
     line = invoke(runner, node_dir, "keys", "show").output.split()
-    assert line[:2] == ["620302", "http://127.0.0.1:5999"]
+    assert line[:2] == ["620302", "http://127.0.0.1:5999"] and line[3] == "金川区政协"
     key_id, _, public = line[2].rpartition(":")
     assert key_id == "ed25519:" + files[0].stem and len(public) == 43
 
@@ -79,6 +79,28 @@ def test_peers_add_list_remove(node_dir, make_node, runner):
     assert (peer["id"], peer["relation"], peer["failures"], peer["held_until_ms"]) == ("6203", "parent", 0, None)
     assert invoke(runner, node_dir, "peers", "remove", "6203").exit_code == 0
     assert invoke(runner, node_dir, "peers", "remove", "6203").exit_code == 2
+
+
+def test_a_neighbour_is_pinned_with_its_committee_s_name_from_its_pairing_line(node_dir, make_node, runner):
+    import shlex
+
+    city = make_node(node_id="6203", name="金昌市 政协")  # a name with a space: the line quotes it
+    line = invoke(runner, city, "keys", "show").output.strip()
+    assert line.endswith("'金昌市 政协'")
+    assert invoke(runner, node_dir, "peers", "add", *shlex.split(line)).exit_code == 0
+    (peer,) = json.loads(invoke(runner, node_dir, "peers", "list", "--json").output)
+    assert peer["name"] == "金昌市 政协"
+    assert "金昌市 政协" in invoke(runner, node_dir, "peers", "list").output
+    bad = invoke(runner, node_dir, "peers", "name", "6203", "金昌\x00市")
+    assert bad.exit_code == 2 and "printable" in bad.output
+    assert invoke(runner, node_dir, "peers", "name", "6203", "金昌市政协").exit_code == 0
+    assert json.loads(invoke(runner, node_dir, "peers", "list", "--json").output)[0]["name"] == "金昌市政协"
+    assert invoke(runner, node_dir, "peers", "name", "6203").output.strip() == "peer 6203 has no name"
+    assert json.loads(invoke(runner, node_dir, "peers", "list", "--json").output)[0]["name"] is None
+    assert invoke(runner, node_dir, "peers", "name", "6204", "x").exit_code == 2
+    # a line without a name (an older node's) still pins
+    assert invoke(runner, node_dir, "peers", "remove", "6203").exit_code == 0
+    assert invoke(runner, node_dir, "peers", "add", *shlex.split(line)[:3]).exit_code == 0
 
 
 def test_outbox_send_checks_the_kind_and_the_body_before_writing(node_dir, make_node, runner):

@@ -71,7 +71,7 @@ def test_an_escalated_topic_shows_its_route_and_the_receiver_accepts_it(pair):
     assert [(h["from"], h["to"], h["action"]) for h in shown["route"][0]["hops"]] == [(TOWNSHIP, "620302", "escalate")]
     expect_signed_in(township)
     page = township.get(f"/topics/{uid}").get_data(as_text=True)
-    assert "每一跳均已验证" in page and "<code>620302001</code> → <code>620302</code>" in page
+    assert "每一跳均已验证" in page and "宁远堡镇政协联络组 <code>620302001</code> → 金川区政协 <code>620302</code>" in page
     assert "marker-end=\"url(#arrow-ok)\"" in page and "跨乡镇事项" in page
     assert 'id="actions"' in page and "只有该节点可以处理" in page  # held by the county now: no forms here
 
@@ -95,7 +95,8 @@ def test_an_escalated_topic_shows_its_route_and_the_receiver_accepts_it(pair):
     # the route names the answer by what it was: the acceptance (受理), not a bare "reply" (答复)
     page = township.get(f"/topics/{uid}").get_data(as_text=True)
     hops = page[page.index('id="hops"'):]
-    assert "<code>620302</code> → <code>620302001</code>" in hops and "受理" in hops and "答复" not in page
+    assert "<code>620302</code> → 宁远堡镇政协联络组 <code>620302001</code>" in hops  # a node by its name
+    assert "受理" in hops and "答复" not in page
 
 
 def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
@@ -127,7 +128,7 @@ def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
 
         assert day(due_ms) in page
     assert "请镇里牵头协商" in page and "待受理" in page and 'id="form-accept"' in page
-    assert 'data-level="county"' in page and "<code>620302</code> → <code>620302001</code>" in page
+    assert 'data-level="county"' in page and "<code>620302</code> → 宁远堡镇政协联络组 <code>620302001</code>" in page
 
 
 # -- five node processes --------------------------------------------------------------------------------------
