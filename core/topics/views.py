@@ -132,9 +132,31 @@ def node_name(node: str | None) -> str:
     return node_names().get(node or "", node or "")
 
 
+def actor_label(actor: str | None) -> str:
+    """Who did something, as people read it: a user by their name (``web:wang`` → 王主任), a node by its
+    committee's name (``node:620302`` → 金川区政协), the node itself for its own tasks, an operator at the command
+    line by their system account."""
+    actor = actor or ""
+    kind, _sep, who = actor.partition(":")
+    if kind in ("web", "api") and who:
+        if "actor_names" not in flask.g:
+            from shangliang.core.users.models import User
+            from sqlalchemy import select
+
+            flask.g.actor_names = {u: (d or u) for u, d in get_session().execute(select(User.username, User.display_name))}
+        return flask.g.actor_names.get(who, who)
+    if kind == "node" and who:
+        return node_name(who)
+    if kind == "cli" and who:
+        return _("%(account)s at the command line", account=who)
+    if actor in ("system", "worker"):
+        return _("this node, on its own")
+    return actor
+
+
 def template_helpers() -> dict[str, Any]:
     """What the topic templates use (a context processor of the pages blueprint)."""
-    return {"stage_label": stage_label, "node_name": node_name, "kind_label": kind_label, "action_label": action_label,
+    return {"stage_label": stage_label, "node_name": node_name, "actor_label": actor_label, "kind_label": kind_label, "action_label": action_label,
             "message_label": message_label, "node_level": node_level, "when": when, "day": day,
             "level_label": level_label, "size_label": size_label, "role_label": role_label,
             "assignment_state_label": assignment_state_label, "report_kind_label": report_kind_label,

@@ -85,6 +85,7 @@ def test_an_escalated_topic_shows_its_route_and_the_receiver_accepts_it(pair):
     accepted = county.post(f"/topics/{uid}/act", data={"action": "accept"}, follow_redirects=True)
     page = accepted.get_data(as_text=True)
     assert "已受理" in page and 'id="form-accept"' not in page and 'id="form-advance"' in page
+    assert 'title="web:zhao">赵秘书长</td>' in page  # who accepted it, by name
     data = county.get(f"/api/v1/topics/{uid}", headers=basic("zhao")).get_json()
     assert data["accepted_ms"] and [e["action"] for e in data["events"]][-1] == "accepted"
     assert [e["direction"] for e in data["route"]] == ["received", "sent"] and data["route_verified"] is True
@@ -97,6 +98,7 @@ def test_an_escalated_topic_shows_its_route_and_the_receiver_accepts_it(pair):
     hops = page[page.index('id="hops"'):]
     assert "<code>620302</code> → 宁远堡镇政协联络组 <code>620302001</code>" in hops  # a node by its name
     assert "受理" in hops and "答复" not in page
+    assert 'title="node:620302">金川区政协</td>' in page  # the county's decision, by the county's name
 
 
 def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
