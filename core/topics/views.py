@@ -262,7 +262,10 @@ def _applicable(topic: dict[str, Any], suggestion: dict[str, Any], child_peers: 
     }
 
 
-def show(uid: str):
+def show(uid: str, typed: Mapping[str, Any] | None = None, refusal: str | None = None,
+         against: Mapping[str, Any] | None = None, status: int = 200):
+    """A topic's page. After a refused action (``refusal``) or a delegation that needs confirming (``against``:
+    the routing suggestion it goes against), the action's form shows again with what was typed (``typed``)."""
     session = get_session()
     scope = _scope()
     try:
@@ -274,7 +277,8 @@ def show(uid: str):
     return render_template("topics/show.html", topic=data,
                            forms=_applicable(data, data["suggestion"], peers.child_ids(session)),
                            diagram=route_diagram(data["route"]), progress=_progress(data["stage"]), impl=impl,
-                           impl_forms=_implementation_forms(data, impl, scope.unit_id))
+                           impl_forms=_implementation_forms(data, impl, scope.unit_id),
+                           typed=typed or {}, refusal=refusal, against=against), status
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,14 +430,28 @@ def act(uid: str):
         outcome = services.act(session, node_context(), uid, action, _actor())
         return "success", _done(action.action, outcome.topic.as_dict()), url_for("topics.show", uid=uid)
 
+    typed = {key: value for key, value in form.items() if key not in ("once", "csrf_token")}
     try:
         action = ActionIn.model_validate(fields).root
+        if action.action == "delegate" and form.get("confirm_against") != "1":
+            against = _against_suggestion(uid, action.to)
+            if against is not None:  # asked again, with the reason, before it goes against the suggestion
+                return show(uid, typed, against=against, status=409)
         return forms.run_once(_actor(), work)
     except NotFound:
         abort(404)
     except (InputError, Conflict, ValidationError) as exc:
-        flash(_("Refused: %(message)s", message=_refusal(exc)), "error")
-        return redirect(url_for("topics.show", uid=uid), 303)
+        return show(uid, typed, refusal=_("Refused: %(message)s", message=_refusal(exc)), status=400)
+
+
+def _against_suggestion(uid: str, to: str) -> dict[str, Any] | None:
+    """The routing suggestion a delegation to ``to`` goes against (it suggests keeping the topic, escalating it,
+    or delegating it to another node), or None when it follows it."""
+    session = get_session()
+    suggestion = services.suggest_route(node_context(), services.get_topic(session, uid, scope=_scope())).as_dict()
+    if suggestion["action"] == "delegate" and suggestion["to"] == to:
+        return None
+    return suggestion
 
 
 def _done(action: str, data: Mapping[str, Any]) -> str:

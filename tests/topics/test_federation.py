@@ -133,6 +133,29 @@ def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
     assert 'data-level="county"' in page and "<code>620302</code> → 宁远堡镇政协联络组 <code>620302001</code>" in page
 
 
+def test_a_delegation_against_the_routing_suggestion_is_asked_again_and_a_refusal_keeps_what_was_typed(pair):
+    _township_app, county_app = pair
+    county = county_app.test_client()
+    uid = create(county, user="zhao", areas=[TOWNSHIP, "620302002"]).get_json()["topic"]["uid"]  # belongs here
+    expect_signed_in(county, "zhao")
+    before = counts(county_app)
+    typed = {"action": "delegate", "to": TOWNSHIP, "instructions": "请镇里先行调研", "due": "+5"}
+    asked = county.post(f"/topics/{uid}/act", data=typed)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 409 and 'id="against"' in page and "留在本级协商" in page
+    assert "请镇里先行调研" in page and 'value="+5"' in page and 'name="confirm_against"' in page
+    assert counts(county_app) == before  # nothing sent, nothing recorded
+    # a refusal shows the form again with what was typed and the reason, and stores nothing
+    refused = county.post(f"/topics/{uid}/act", data={**typed, "due": "next week", "confirm_against": "1"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="refusal"' in page and "not understood" in page
+    assert 'value="next week"' in page and "请镇里先行调研" in page
+    assert counts(county_app) == before
+    done = county.post(f"/topics/{uid}/act", data={**typed, "confirm_against": "1"})
+    assert done.status_code == 303
+    assert county.get(f"/api/v1/topics/{uid}", headers=basic("zhao")).get_json()["holder"] == TOWNSHIP
+
+
 # -- five node processes --------------------------------------------------------------------------------------
 
 
