@@ -333,5 +333,5 @@ def test_only_enabled_installed_plugins_are_guarded_and_a_refusal_is_not_wrapped
     with pytest.raises(PluginFailed) as failed:
         impls["notes"].function(config={}, plugin_config={"notes": {"fail_in": "node_configured"}})
     assert (failed.value.plugin, failed.value.hook) == ("notes", "node_configured")
-    builtin = [impl for impl in pm.hook.node_configured.get_hookimpls() if impl.plugin_name != "notes"]
+    builtin = [impl for impl in pm.hook.topic_transition_guard.get_hookimpls() if impl.plugin_name != "notes"]
     assert builtin and not any(getattr(impl.function, "__shangliang_guarded__", False) for impl in builtin)
