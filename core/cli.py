@@ -201,7 +201,16 @@ def db_current() -> None:
     engine = get_db(app).engine
     check_database(app.config["DATABASE_URL"], engine)
     current, head = migrate.current_revision(engine), migrate.head_revision()
-    click.echo(f"current: {current or 'none'}\nhead:    {head}" + ("" if current == head else "\nrun: shangliang db upgrade"))
+    behind = current != head
+    lines = [f"current: {current or 'none'}", f"head:    {head}"]
+    with engine.connect() as connection:  # each enabled plugin that owns tables: its own history
+        for name in app.config["PLUGINS_ENABLED"]:
+            plugin_head = migrate.plugin_head(name)
+            if plugin_head is not None:
+                at = migrate.plugin_revision(connection, name)
+                behind = behind or at != plugin_head
+                lines.append(f"plugin {name}: {at or 'none'} (head {plugin_head})")
+    click.echo("\n".join(lines) + ("\nrun: shangliang db upgrade" if behind else ""))
 
 
 # ---------------------------------------------------------------------------

@@ -173,11 +173,15 @@ def test_start_up_refuses_an_enabled_plugin_whose_migrations_are_not_applied_unt
         migrate.require_current(_url(node), plugins=["notes"])
     refused = node.invoke("worker")
     assert refused.returncode == 2 and "plugin 'notes'" in refused.stderr and "db upgrade" in refused.stderr
+    current = node.run("db", "current")
+    assert "plugin notes: none (head notes_0002)" in current and "run: shangliang db upgrade" in current
 
     upgraded = node.run("db", "upgrade")
     assert "plugin notes: upgraded from empty to notes_0002" in upgraded
     migrate.require_current(_url(node), plugins=["notes"])
     assert "plugin notes: already at notes_0002" in node.run("db", "upgrade")
+    current = node.run("db", "current")
+    assert "plugin notes: notes_0002 (head notes_0002)" in current and "run:" not in current
 
 
 def test_init_with_a_plugin_that_has_tables_migrates_them(make_node, installed):
