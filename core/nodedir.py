@@ -126,6 +126,9 @@ def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "sy
     temp.write_text(new_text, encoding="utf-8")
     engine = make_engine(config["DATABASE_URL"])
     try:
+        if enable and migrate.plugin_migrations(name) is not None:
+            # A plugin's tables are made on the core's current schema, never on an older one.
+            migrate.require_current(config["DATABASE_URL"], engine)
         with migrate.write_connection(engine) as connection, connection.begin():
             data: dict = {"enabled": enabled}
             if enable:

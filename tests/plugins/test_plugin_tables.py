@@ -184,6 +184,15 @@ def test_start_up_refuses_an_enabled_plugin_whose_migrations_are_not_applied_unt
     assert "plugin notes: notes_0002 (head notes_0002)" in current and "run:" not in current
 
 
+def test_enabling_a_plugin_with_tables_on_a_database_behind_the_core_is_refused(make_node, installed):
+    node = _node(make_node, installed)
+    _sql(node, "UPDATE alembic_version SET version_num = '0015'")
+    before = _toml(node)
+    refused = node.invoke("plugins", "enable", "notes")
+    assert refused.returncode == 2 and "is at revision 0015" in refused.stderr and "db upgrade" in refused.stderr
+    assert _toml(node) == before and "notes_plugin_notes" not in _tables(node)
+
+
 def test_init_with_a_plugin_that_has_tables_migrates_them(make_node, installed):
     node = _node(make_node, installed, plugins=("notes",))
     assert _sql(node, "SELECT version_num FROM alembic_version_notes") == [("notes_0002",)]
