@@ -445,7 +445,10 @@ def init_app(app: flask.Flask) -> None:
         # The unit of work it was part of rolled back (db.transaction); the node goes on serving.
         if flask.request.path.startswith("/api/"):
             return error_response(500, PLUGIN_FAILED, str(exc))
-        return render_template("plugin_failed.html", message=str(exc), plugin=exc.plugin, hook=exc.hook), 500
+        try:
+            return render_template("plugin_failed.html", message=str(exc), plugin=exc.plugin, hook=exc.hook), 500
+        except Exception:  # the page's own frame (the menu's nav_items) runs the plugins too
+            return Response(str(exc), status=500, mimetype="text/plain")
 
 
 def register(app: flask.Flask, bp: APIBlueprint) -> None:
