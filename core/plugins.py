@@ -159,8 +159,11 @@ def _check_hook_names(pm: pluggy.PluginManager) -> None:
                 continue
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise ConfigError(f"plugin {impl.plugin_name!r} implements hook {name!r}, which does not exist{hint}",
-                              f"plugins.{impl.plugin_name}")
+            who = impl.plugin_name
+            if who.isdigit():  # an object registered without a name (tests' extra plugins): pluggy names it by id
+                who = getattr(impl.plugin, "__name__", None) or type(impl.plugin).__name__
+            raise ConfigError(f"plugin {who!r} implements hook {name!r}, which does not exist{hint}",
+                              f"plugins.{who}")
 
 
 def _guarded(plugin: str, hook: str, function: Any) -> Any:
