@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from flask import Blueprint, Flask, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, lazy_gettext
 from flask_login import LoginManager
 from flask_openapi3 import APIBlueprint, OpenAPI
 from flask_wtf import CSRFProtect
@@ -70,6 +70,8 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     CSRFProtect(app)
     login = LoginManager(app)
     login.login_view = "core.login"
+    login.login_message = lazy_gettext("Please sign in to see this page.")
+    login.login_message_category = "info"
     login.user_loader(auth.load_user)
     celery_app = celery_init_app(app)
 

@@ -287,6 +287,28 @@ def plugins_disable(name: str, purge: bool, yes: bool) -> None:
     _set_plugin(name, False, purge=purge)
 
 
+@plugins.command("configure")
+@click.argument("name")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+def plugins_configure(name: str, assignments: tuple[str, ...]) -> None:
+    """Change an installed plugin's settings in node.toml ([plugins.NAME]): each KEY=VALUE taken as the
+    setting's declared kind (a list as comma-separated words or JSON, true/false, a number), checked before
+    it is saved."""
+    from .nodedir import set_plugin_settings
+
+    values = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"{assignment!r} is not KEY=VALUE")
+        values[key.strip()] = value
+    changed = set_plugin_settings(_node_dir(), name, values, actor=f"cli:{_os_user()}")
+    if changed:
+        click.echo(f"plugin {name}: {', '.join(changed)} changed; restart the node's processes to apply")
+    else:
+        click.echo(f"plugin {name}: nothing changed")
+
+
 # ---------------------------------------------------------------------------
 # audit
 # ---------------------------------------------------------------------------

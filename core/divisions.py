@@ -16,12 +16,12 @@ NODE_ID = re.compile(r"^[0-9]{2,12}(-[a-z0-9]{1,16})?$")
 
 
 def is_standard(code: str) -> bool:
-    return bool(STANDARD_CODE.match(code)) and len(code) in LEVEL_BY_LENGTH
+    return bool(STANDARD_CODE.fullmatch(code)) and len(code) in LEVEL_BY_LENGTH
 
 
 def validate_code(code: object, setting: str = "id") -> str:
     """Return ``code`` if it is a standard division code; raise :class:`DivisionCodeError` otherwise."""
-    if not isinstance(code, str) or not STANDARD_CODE.match(code):
+    if not isinstance(code, str) or not STANDARD_CODE.fullmatch(code):
         raise DivisionCodeError(
             f"malformed division code {str(code)[:40]!r}: expected 2, 4, 6, 9 or 12 digits", setting
         )
@@ -35,7 +35,7 @@ def validate_code(code: object, setting: str = "id") -> str:
 def validate_node_id(node_id: object, setting: str = "id") -> str:
     """Accept a standard code or the non-standard form ``<digits>-<suffix>`` of PROTOCOL.md §1."""
     if isinstance(node_id, str) and "-" in node_id:
-        if not NODE_ID.match(node_id):
+        if not NODE_ID.fullmatch(node_id):
             raise DivisionCodeError(
                 f"malformed node id {node_id[:40]!r}: expected digits, or digits-suffix "
                 "with a suffix of 1-16 lowercase letters and digits",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .settings import Setting
     from .context import NodeContext
+    from .work import WorkItem
 
 hookspec = pluggy.HookspecMarker("shangliang")
 
@@ -153,6 +154,26 @@ def nav_items() -> list[tuple[str, str]] | None:
 
     All implementations are called; the entries appear in the order the plugins were registered
     (built-ins first).
+    """
+
+
+@hookspec
+def workbench_items(session: Session, user: Any, node: NodeContext) -> list[WorkItem] | None:
+    """What waits for ``user`` on this node: the home page's workbench and ``GET /api/v1/workbench``.
+
+    Called when a signed-in person opens the home page or asks the API.
+
+    :param session: the request's database session (read only).
+    :param user: the signed-in user (``id``, ``username``, ``role``, ``member_id``).
+    :param node: the node's context.
+    :return: ``shangliang.core.work.WorkItem`` objects, one per kind of work your feature or practice
+        has waiting for this user (its ``key``, translated ``label``, ``count``, ``url``, the first
+        ``work.ENTRIES`` entries, ``urgent`` when one is past its deadline, optionally an ``action``
+        form to start new work from); an empty list or None when nothing is theirs.
+
+    All implementations are called; the items are shown urgent first, then those with a count, then the
+    rest, each group in the order the plugins were registered. Decide by ``user.role`` what is theirs:
+    the handling-unit rule (only what is assigned to their unit) applies here as everywhere.
     """
 
 

@@ -11,7 +11,7 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import tomlkit
 
@@ -150,3 +150,77 @@ def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "sy
         temp.unlink(missing_ok=True)
         engine.dispose()
     return True
+
+
+def plugin_settings(node_dir: Path, name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """An installed plugin's module, its declared defaults and its settings as this node's ``node.toml`` sets
+    them (the defaults overlaid by ``[plugins.<name>]``)."""
+    from .plugins import _load, installed_plugins
+
+    available = installed_plugins()
+    if name not in available:
+        known = ", ".join(sorted(available)) or "none"
+        raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins")
+    module = _load(available[name])
+    defaults = dict(getattr(module, "CONFIG_DEFAULTS", None) or {})
+    own = (node_config.read_node_toml(node_dir).get("PLUGIN_CONFIG") or {}).get(name) or {}
+    return module, defaults, {**defaults, **(dict(own) if isinstance(own, Mapping) else {})}
+
+
+def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], actor: str = "system") -> list[str]:
+    """Change settings of an installed plugin in ``node.toml``'s ``[plugins.<name>]``; the keys changed ([] when
+    nothing did).
+
+    Each value is taken as the kind its declared default has (``CONFIG_DEFAULTS``: an int stays an int, a
+    list may come as comma- or line-separated text); the whole new configuration must then pass the checks
+    of the enabled plugins and the plugin's own (``node_configured``, run for it even while it is disabled)
+    before it replaces the old one, recorded in the audit log (``plugin.configure``, the changed keys) in the
+    same step. A refusal is a :class:`ConfigError` naming the setting; nothing is written.
+    """
+    from sqlalchemy.orm import Session
+
+    from .db import make_engine
+    from .plugins import call_hookimpl, coerce_setting, create_plugin_manager, flatten, plugin_config
+
+    path = node_dir / node_config.NODE_FILE
+    module, defaults, current = plugin_settings(node_dir, name)
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)} for plugin {name!r}; "
+                          f"known: {', '.join(sorted(defaults)) or 'none'}", f"plugins.{name}.{unknown[0]}")
+    new = {key: coerce_setting(name, key, defaults[key], current.get(key), value) for key, value in values.items()}
+    changed = [key for key in defaults if key in new and new[key] != current.get(key)]
+    if not changed:
+        return []
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    plugins_table = document.setdefault("plugins", tomlkit.table())
+    if name not in plugins_table:
+        plugins_table[name] = tomlkit.table()
+    table = plugins_table[name]
+    for key in changed:
+        table[key] = new[key]
+    new_text = tomlkit.dumps(document)
+    config = node_config.build_config(
+        node_dir, node_toml=node_config.toml_to_config(tomlkit.parse(new_text).unwrap(), str(path)))
+    pm = create_plugin_manager(config["PLUGINS_ENABLED"])
+    settings = plugin_config(pm, config.get("PLUGIN_CONFIG") or {})
+    problems = flatten(pm.hook.node_configured(config=config, plugin_config=settings))
+    check = getattr(module, "node_configured", None)
+    if name not in config["PLUGINS_ENABLED"] and callable(check):
+        own = (config.get("PLUGIN_CONFIG") or {}).get(name) or {}
+        problems += flatten([call_hookimpl(check, config=config,
+                                           plugin_config={**settings, name: {**defaults, **own}})])
+    if problems:
+        raise ConfigError("plugin configuration refused: " + "; ".join(problems), f"plugins.{name}")
+    temp = path.with_name(f".{path.name}.new")
+    temp.write_text(new_text, encoding="utf-8")
+    engine = make_engine(config["DATABASE_URL"])
+    try:
+        with Session(engine) as session, session.begin():
+            session.info["actor"] = actor
+            audit.record(session, "plugin.configure", "plugin", name, {"changed": changed})
+            os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+        engine.dispose()
+    return changed

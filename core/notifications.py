@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from celery import shared_task
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .db import after_commit, get_session, transaction
-from .errors import InputError
+from .errors import InputError, NotFound
 from .models import Notification, Role
 
 log = logging.getLogger(__name__)
@@ -58,3 +60,46 @@ def deliver_notification(notification_id: int) -> list[str]:
         notification.channels = ",".join(channels)
         notification.delivered_at = dt.datetime.now(dt.UTC)
     return channels
+
+
+# -- the inbox: what was sent to a user or their role --------------------------------------------------------
+
+#: how many notifications the inbox shows at once
+INBOX_PAGE = 50
+
+
+def _addressed_to(user: Any):
+    return or_(Notification.recipient_user_id == user.id, Notification.recipient_role == user.role)
+
+
+def inbox(session: Session, user: Any, unread_only: bool = False, limit: int = INBOX_PAGE) -> list[Notification]:
+    """The notifications addressed to ``user`` or to their role, newest first."""
+    query = select(Notification).where(_addressed_to(user))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.execute(query.order_by(Notification.id.desc()).limit(limit)).scalars())
+
+
+def unread_count(session: Session, user: Any) -> int:
+    return session.execute(select(func.count()).select_from(Notification)
+                           .where(_addressed_to(user), Notification.read_at.is_(None))).scalar_one()
+
+
+def mark_read(session: Session, user: Any, notification_id: int | None = None) -> int:
+    """Mark one notification (or, with None, every one) addressed to ``user`` read; how many were marked.
+    A notification that is not addressed to them is ``NotFound``, as if it were not there."""
+    now = dt.datetime.now(dt.UTC)
+    if notification_id is not None:
+        if not isinstance(notification_id, int) or not 0 < notification_id < 2 ** 31:
+            raise NotFound(f"no notification {str(notification_id)[:20]} in your inbox")
+        found = session.execute(select(Notification).where(Notification.id == notification_id,
+                                                            _addressed_to(user))).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no notification {notification_id} in your inbox")
+        if found.read_at is not None:
+            return 0
+        found.read_at = now
+        return 1
+    result = session.execute(update(Notification).where(_addressed_to(user), Notification.read_at.is_(None))
+                             .values(read_at=now))
+    return result.rowcount or 0

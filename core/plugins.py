@@ -32,6 +32,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.builtin.notifications",
     "shangliang.core.builtin.audit_log",
     "shangliang.core.builtin.schedule",
+    "shangliang.core.builtin.plugin_admin",
     "shangliang.federation.hooks",
     "shangliang.core.members.hooks",
     "shangliang.core.users.hooks",
@@ -43,6 +44,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.opinions.hooks",
     "shangliang.core.duty.hooks",
     "shangliang.core.appraisal.hooks",
+    "shangliang.core.workbench.hooks",
 )
 
 
@@ -348,3 +350,120 @@ def get_plugin_manager(app=None) -> pluggy.PluginManager:
     from flask import current_app
 
     return (app or current_app).extensions[EXTENSION]
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing an installed plugin's settings (the admin page, the API, ``plugins configure``)
+
+#: How a setting is edited, from the type of its default (or of its current value):
+#: ``bool`` a checkbox, ``int`` / ``float`` a number, ``str`` a line, ``list`` comma- or line-separated
+#: text, ``json`` a structured value (a list of tables, a table) written as JSON.
+SETTING_KINDS = ("bool", "int", "float", "str", "list", "json")
+_TRUE = {"true", "yes", "on", "1", "是"}
+_FALSE = {"false", "no", "off", "0", "否", ""}
+
+
+def setting_kind(default: Any, current: Any = None) -> str:
+    """The kind of a setting whose declared default is ``default`` (``current``: its value on the node,
+    which tells a list of tables from a list of words when the default is an empty list)."""
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, str):
+        return "str"
+    if isinstance(default, (list, tuple)):
+        items = list(default) + (list(current) if isinstance(current, (list, tuple)) else [])
+        return "json" if any(isinstance(item, (dict, list)) for item in items) else "list"
+    return "json"
+
+
+def _list_items(text: str) -> list[str]:
+    import re
+
+    return [part.strip() for part in re.split(r"[\n,，、;；]", text) if part.strip()]
+
+
+def coerce_setting(plugin: str, key: str, default: Any, current: Any, value: Any) -> Any:
+    """``value`` (typed, or text from a form or the command line) as the setting's kind; a value that is
+    not of it is refused with :class:`ConfigError` naming ``plugins.<plugin>.<key>``."""
+    import json
+
+    kind = setting_kind(default, current)
+    where = f"plugins.{plugin}.{key}"
+
+    def refuse(what: str) -> ConfigError:
+        return ConfigError(f"{key} must be {what}; got {str(value)[:60]!r}", where)
+
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise refuse("true or false")
+    if kind in ("int", "float"):
+        if isinstance(value, bool):
+            raise refuse("a whole number" if kind == "int" else "a number")
+        if kind == "int":
+            if isinstance(value, int):
+                return value
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            try:
+                return int(str(value).strip())
+            except ValueError:
+                raise refuse("a whole number") from None
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise refuse("a number") from None
+    if kind == "str":
+        if isinstance(value, str):
+            return value.strip()
+        raise refuse("text")
+    if kind == "list":
+        if isinstance(value, str) and value.strip().startswith("["):  # a list of tables, written as JSON
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ConfigError(f"{key} must be a list ({exc})", where) from None
+            if not isinstance(value, list):
+                raise refuse("a list")
+            if any(isinstance(item, (dict, list)) for item in value):
+                return value
+        items = value if isinstance(value, (list, tuple)) else _list_items(value) if isinstance(value, str) else None
+        if items is None:
+            raise refuse("a list")
+        numbers = [d for d in (default or []) if not isinstance(d, bool) and isinstance(d, int)]
+        if numbers and len(numbers) == len(default):
+            try:
+                return [int(str(item).strip()) for item in items]
+            except ValueError:
+                raise refuse("a list of whole numbers") from None
+        if not all(isinstance(item, str) for item in items):
+            raise refuse("a list of words")
+        return [item.strip() for item in items if item.strip()]
+    # json: a list of tables or a table
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value) if value.strip() else type(default)()
+        except ValueError as exc:
+            raise ConfigError(f"{key} must be JSON ({exc})", where) from None
+    if isinstance(default, dict) and not isinstance(parsed, dict):
+        raise refuse("a table (a JSON object)")
+    if isinstance(default, (list, tuple)) and not isinstance(parsed, list):
+        raise refuse("a list (a JSON array)")
+    return parsed
+
+
+def call_hookimpl(function: Any, **kwargs: Any) -> Any:
+    """Call one plugin's hook implementation directly with the arguments it names (as pluggy would)."""
+    import inspect
+
+    names = inspect.signature(function).parameters
+    return function(**{name: value for name, value in kwargs.items() if name in names})

@@ -29,6 +29,31 @@ def nav_items():
 
 
 @hookimpl
+def workbench_items(session, user, node):
+    """The office: activities planned or under way here; a member: invitations to answer."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from shangliang.core.work import WorkEntry, WorkItem, day
+
+    from . import services
+
+    items = []
+    if user.role in ("office", "admin"):
+        count, found = services.coming(session, node)
+        items.append(WorkItem("activities.coming", _("Activities coming up"), count, url_for("activities.index"),
+                              [WorkEntry(a.title, url_for("activities.show", uid=a.uid), day(a.starts_ms))
+                               for a in found]))
+    if user.member_id is not None:
+        count, found = services.invitations_to_answer(session, user.member_id)
+        items.append(WorkItem("activities.invitations", _("Invitations to answer"), count,
+                              url_for("activities.index"),
+                              [WorkEntry(i.activity.title, url_for("activities.show", uid=i.activity.uid),
+                                         day(i.activity.starts_ms)) for i in found]))
+    return items
+
+
+@hookimpl
 def federation_kinds():
     """A higher level joins a lower one's consultation: ``x-activities.invite``, ``.join``, ``.opinions``,
     ``.update`` (docs/protocol.md, "Activities between levels")."""

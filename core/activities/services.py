@@ -35,6 +35,7 @@ from shangliang.core.plans import forms
 from shangliang.core.plugins import flatten
 from shangliang.core.topics import services as topics
 from shangliang.core.topics.models import STAGES, Topic
+from shangliang.core.work import count_and_first
 from shangliang.federation.ids import ulid
 
 from . import federation
@@ -641,3 +642,21 @@ def calendar(session: Session, node: NodeContext) -> bytes:
         event.add("last-modified", dt.datetime.fromtimestamp(activity.updated_ms / 1000, dt.UTC))
         cal.add_component(event)
     return cal.to_ical()
+
+
+# -- what waits on the workbench (core/work.py) ---------------------------------------------------------
+
+
+def invitations_to_answer(session: Session, member_id: int | None) -> tuple[int, list[Invitation]]:
+    """The member's invitations to activities still ahead that they have not answered, soonest first."""
+    if member_id is None:
+        return 0, []
+    return count_and_first(session, select(Invitation).join(Activity).where(
+        Invitation.member_id == member_id, Invitation.reply == "pending", Activity.status.in_(ACTIVE))
+        .order_by(Activity.starts_ms, Invitation.id))
+
+
+def coming(session: Session, node: NodeContext) -> tuple[int, list[Activity]]:
+    """Activities held here that are planned or under way, soonest first (the office's calendar)."""
+    return count_and_first(session, select(Activity).where(Activity.held_by == node.id, Activity.status.in_(ACTIVE))
+                           .order_by(Activity.starts_ms, Activity.id))

@@ -33,6 +33,36 @@ def nav_items():
 
 
 @hookimpl
+def workbench_items(session, user, node):
+    """The office: reports to decide; a member: their reports and writing one."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from shangliang.core.work import WorkEntry, WorkItem
+
+    from . import services
+
+    who = services.who_of(user)
+
+    def entry(o, note=""):
+        return WorkEntry(o.title, url_for("opinions.show", ref=o.id), note)
+
+    items = []
+    if who.office:
+        count, found = services.to_decide(session)
+        items.append(WorkItem("opinions.to_decide", _("Social-opinion reports to decide"), count,
+                              url_for("opinions.index", status="pending"), [entry(o, o.author_name) for o in found]))
+    if who.member_id is not None:
+        count, found = services.of_member(session, who)
+        items.append(WorkItem("opinions.mine", _("Your social-opinion reports"), count,
+                              url_for("opinions.index", mine="1"), [entry(o, str(o.year)) for o in found]))
+    if who.role in services.WRITERS:
+        items.append(WorkItem("opinions.write", _("Write a social-opinion report"), 0, url_for("opinions.new"),
+                              action=(_("Write a social-opinion report"), url_for("opinions.new"))))
+    return items
+
+
+@hookimpl
 def federation_kinds():
     """Reports across levels: ``x-opinions.forward`` (up) and ``x-opinions.decision`` (down), docs/opinions.md."""
     from .federation import KINDS

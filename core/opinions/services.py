@@ -27,6 +27,7 @@ from shangliang.core.pagination import Page, page
 from shangliang.core.proposals.services import OPERATOR, Who, who_named, who_of  # noqa: F401  (one notion of who)
 from shangliang.core.proposals.services import _text  # one rule of what a text field accepts
 from shangliang.core.topics.supervision import today
+from shangliang.core.work import count_and_first
 
 from .errors import IssueTaken, NoParent, NotAllowed, NotAMember, NotLinked, NotOffice, WrongStatus
 from .models import (AUTHOR_KINDS, BODY_AUTHOR_KINDS, REPORT_TO, STATUSES, OpinionIssue, SocialOpinion,
@@ -401,3 +402,21 @@ def from_proposal(session: Session, node: NodeContext, ref: Any, who: Who, actor
     p.updated_ms = max(p.updated_ms or 0, now)
     session.flush()
     return o
+
+
+# -- what waits on the workbench (core/work.py) ---------------------------------------------------------
+
+
+def to_decide(session: Session) -> tuple[int, list[SocialOpinion]]:
+    """Reports awaiting the office's decision (use, report on, or not use), oldest first."""
+    return count_and_first(session, select(SocialOpinion).where(SocialOpinion.status == "pending")
+                           .order_by(SocialOpinion.created_ms, SocialOpinion.id))
+
+
+def of_member(session: Session, who: Who) -> tuple[int, list[SocialOpinion]]:
+    """The reports the member ``who`` wrote this year and earlier, newest first."""
+    member = session.get(Member, who.member_id) if who.member_id is not None else None
+    if member is None or not member.member_no:
+        return 0, []
+    return count_and_first(session, select(SocialOpinion).where(SocialOpinion.member_no == member.member_no)
+                           .order_by(SocialOpinion.id.desc()))

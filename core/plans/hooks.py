@@ -56,3 +56,22 @@ def register_commands(cli):
 @hookimpl
 def nav_items():
     return [(_l("Plans"), "plans.index")]
+
+
+@hookimpl
+def workbench_items(session, user, node):
+    """The office: annual plans not yet published, with the step each awaits."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from shangliang.core.work import WorkEntry, WorkItem
+
+    from . import services
+
+    if user.role not in ("office", "admin"):
+        return None
+    found = services.unpublished(session, node)
+    entries = [WorkEntry(plan.title, url_for("plans.show", year=plan.year),
+                         _("next: %(step)s", step=step.label) if step is not None else _("ready to publish"))
+               for plan, step in found]
+    return [WorkItem("plans.unpublished", _("Plans awaiting approval"), len(entries), url_for("plans.index"), entries[:5])]

@@ -523,3 +523,13 @@ def show(session: Session, node: NodeContext, plan: Plan) -> dict[str, Any]:
     data["progress"] = progress(session, plan)
     data["outside"] = outside(session, node, plan)
     return data
+
+
+# -- what waits on the workbench (core/work.py) ---------------------------------------------------------
+
+
+def unpublished(session: Session, node: NodeContext) -> list[tuple[Plan, ApprovalStep | None]]:
+    """The plans not yet published, each with its next approval step (None: ready to publish), by year."""
+    steps = approval_steps(node.pm, node.config)
+    plans = session.execute(select(Plan).where(Plan.status != "published").order_by(Plan.year)).scalars()
+    return [(plan, next_step(plan, steps)) for plan in plans]

@@ -58,6 +58,47 @@ def nav_items():
 
 
 @hookimpl
+def workbench_items(session, user, node):
+    """The office: proposals to review; a member: proposals to co-sign, their own open ones, submitting one;
+    a handling unit: the parts assigned to it."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from shangliang.core.work import WorkEntry, WorkItem, day
+
+    from . import services
+
+    who = services.who_of(user)
+    index = url_for("proposals.index")
+
+    def entry(p, note=""):
+        return WorkEntry(p.title, url_for("proposals.show", ref=p.ref), note)
+
+    items = []
+    if who.office:
+        count, found = services.to_review(session)
+        items.append(WorkItem("proposals.to_review", _("Proposals to review"), count, index,
+                              [entry(p, ", ".join(services.proposers(p))) for p in found]))
+    if who.member_id is not None:
+        count, found = services.to_sign(session, who)
+        items.append(WorkItem("proposals.to_sign", _("Proposals to co-sign"), count, index,
+                              [entry(p, ", ".join(services.proposers(p))) for p in found]))
+        count, found = services.open_of_member(session, who)
+        items.append(WorkItem("proposals.mine", _("Your open proposals"), count, index,
+                              [entry(p, _("awaiting your rating") if p.status == "replied" else "") for p in found]))
+    if who.role in services.SUBMITTERS:
+        items.append(WorkItem("proposals.submit", _("Submit a proposal"), 0, index,
+                              action=(_("Submit a proposal"), url_for("proposals.new"))))
+    if who.role in services.UNITS:
+        count, found = services.to_handle(session, who)
+        items.append(WorkItem("proposals.to_handle", _("Proposals assigned to your unit"), count, index,
+                              [WorkEntry(a.proposal.title, url_for("proposals.show", ref=a.proposal.ref),
+                                         _("due %(date)s", date=day(a.deadline_ms)), bool(a.overdue)) for a in found],
+                              urgent=any(a.overdue for a in found)))
+    return items
+
+
+@hookimpl
 def beat_schedule(config):
     return {"proposals.mark_overdue": {"task": tasks.MARK_OVERDUE,
                                        "schedule": float(config.get("PROPOSALS_OVERDUE_SECONDS", 300))}}

@@ -32,11 +32,12 @@ from shangliang.core.topics.supervision import due_date, end_of_day_ms, today
 from shangliang.core.units import services as units
 from shangliang.core.units.models import HandlingUnit
 from shangliang.core.users.models import User
+from shangliang.core.work import count_and_first
 
 from .errors import (DeadlinePassed, GuardRefused, MergeIntoClosed, NoConsent, NoParent, NotAllowed, NotAMember,
                      NotAssignedUnit, NotLinked, NotOffice, NotProposer, NotSigner, WrongStatus)
 from .models import (SATISFACTION, BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DIMENSIONS, DISPOSALS, FILED_STATUSES,
-                     PHASES, STATUSES, Proposal, ProposalAssignment, ProposalContact, ProposalCounter,
+                     OPEN_STATUSES, PHASES, STATUSES, Proposal, ProposalAssignment, ProposalContact, ProposalCounter,
                      ProposalRating, ProposalReassignment, ProposalReply, ProposalSigner, ProposalSupervision)
 from .schemas import (ProposalAssignmentIn, ProposalCloseIn, ProposalContactIn, ProposalDecisionIn,
                       ProposalFlagsIn, ProposalIn, ProposalPublicationIn, ProposalRatingIn, ProposalReassignmentIn,
@@ -953,3 +954,42 @@ def from_topic(session: Session, node: NodeContext, data: Any, who: Who, actor: 
 def from_topic_list(session: Session, uid: str) -> list[Proposal]:
     """The proposals made from topic ``uid`` (the link shown on the topic's page)."""
     return list(session.execute(select(Proposal).where(Proposal.source_topic == uid).order_by(Proposal.id)).scalars())
+
+
+# -- what waits on the workbench (core/work.py) ---------------------------------------------------------
+
+
+def to_review(session: Session) -> tuple[int, list[Proposal]]:
+    """Submitted proposals awaiting the office's filing review (立案审查), oldest first."""
+    return count_and_first(session, select(Proposal).where(Proposal.status == "submitted")
+                           .order_by(Proposal.updated_ms, Proposal.id))
+
+
+def to_sign(session: Session, who: Who) -> tuple[int, list[Proposal]]:
+    """Joint proposals waiting for ``who``'s confirmation as a co-signer (附议)."""
+    if who.member_id is None:
+        return 0, []
+    waiting = exists().where(ProposalSigner.proposal_id == Proposal.id, ProposalSigner.member_id == who.member_id,
+                             ProposalSigner.role == "cosigner", ProposalSigner.confirmed_ms.is_(None))
+    return count_and_first(session, select(Proposal).where(Proposal.status == "signing", waiting)
+                           .order_by(Proposal.created_ms, Proposal.id))
+
+
+def open_of_member(session: Session, who: Who) -> tuple[int, list[Proposal]]:
+    """``who``'s own proposals still open (the lead proposer), those awaiting their rating first."""
+    if who.member_id is None:
+        return 0, []
+    lead = exists().where(ProposalSigner.proposal_id == Proposal.id, ProposalSigner.member_id == who.member_id,
+                          ProposalSigner.role == "lead")
+    return count_and_first(session, select(Proposal).where(lead, Proposal.status.in_(OPEN_STATUSES))
+                           .order_by((Proposal.status == "replied").desc(), Proposal.updated_ms.desc(), Proposal.id))
+
+
+def to_handle(session: Session, who: Who) -> tuple[int, list[ProposalAssignment]]:
+    """The parts assigned to ``who``'s unit that still await its reply, overdue first then by deadline."""
+    unit = unit_of(session, who)
+    if unit is None:
+        return 0, []
+    return count_and_first(session, select(ProposalAssignment).join(Proposal).where(
+        ProposalAssignment.unit_id == unit.id, ProposalAssignment.active.is_(True), Proposal.status == "assigned")
+        .order_by(ProposalAssignment.overdue.desc(), ProposalAssignment.deadline_ms, ProposalAssignment.id))

@@ -23,10 +23,36 @@ from .statistics_cli import topics_statistics
 
 
 def _date(ms) -> str:
+    """A day in the node's time zone (``timezone`` in node.toml), as its pages show it."""
     if ms is None:
         return "-"
-    moment = datetime_of(ms)
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    moment = datetime_of(ms, ZoneInfo(current_app.config["TIMEZONE"]))
     return f"beyond the calendar ({ms} ms)" if moment is None else moment.strftime("%Y-%m-%d")
+
+
+def stage_code(value: str | None) -> str | None:
+    """A stage given by its code (``determined``) or by its name in any of the interface's languages
+    (``确定议题``, ``Determined``), as a person reads it on the pages; a named error otherwise."""
+    if value is None or value in STAGES:
+        return value
+    from flask_babel import force_locale
+
+    from shangliang.core import config as node_config
+
+    from .views import stage_label
+
+    wanted = value.strip().casefold()
+    for locale in node_config.SUPPORTED_LOCALES:
+        with force_locale(locale):
+            for stage in STAGES:
+                if str(stage_label(stage)).casefold() == wanted:
+                    return stage
+    raise InputError(f"unknown stage {value[:40]!r}; give a stage's code ({', '.join(STAGES)}) or its name "
+                     "as the pages show it (确定议题, …)", field="stage")
 
 
 @click.group()
@@ -85,13 +111,13 @@ def topics_attach(uid, files, as_json) -> None:
 
 
 @topics.command("list")
-@click.option("--stage", type=click.Choice(STAGES))
+@click.option("--stage", help=f"Only topics at this stage: {', '.join(STAGES)}, or its name (收集议题, 确定议题, …).")
 @click.option("--holder", help="Only topics held by this node id.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def topics_list(stage, holder, as_json) -> None:
     """Topics on this node, overdue first."""
-    rows = [t.as_dict() for t in services.list_topics(get_session(), stage, holder).items]
+    rows = [t.as_dict() for t in services.list_topics(get_session(), stage_code(stage), holder).items]
     emit(rows, as_json, lambda rs: table(
         [[r["uid"], r["title"], r["stage"], r["holder"], _date(r["due_ms"]), "overdue" if r["overdue"] else ""] for r in rs],
         ["uid", "title", "stage", "holder", "due", ""]))
@@ -152,13 +178,14 @@ def _acted(outcome: services.Outcome, as_json: bool, what: str) -> None:
 
 @topics.command("advance")
 @click.argument("uid")
-@click.option("--to", "to_stage", required=True, type=click.Choice(STAGES))
+@click.option("--to", "to_stage", required=True,
+              help=f"The next stage: {', '.join(STAGES)}, or its name (确定议题, 调查研究, …).")
 @click.option("--note", default="")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def topics_advance(uid, to_stage, note, as_json) -> None:
     """Move a topic held here to its next stage (plugins may refuse, saying why)."""
-    outcome = _act(uid, schemas.AdvanceAction(action="advance", to_stage=to_stage, note=note))
+    outcome = _act(uid, schemas.AdvanceAction(action="advance", to_stage=stage_code(to_stage), note=note))
     emit({"uid": uid, "stage": outcome.topic.stage}, as_json, lambda d: f"{d['uid']} is now {d['stage']}")
 
 

@@ -79,5 +79,43 @@ def nav_items():
 
 
 @hookimpl
+def workbench_items(session, user, node):
+    """The office: topics to accept, overdue topics, units' reports to decide, and raising a topic; a handling
+    unit: what is assigned to it."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from shangliang.core.work import WorkEntry, WorkItem, day
+
+    from . import implementation, services
+
+    def topic_entry(t, note=""):
+        return WorkEntry(t.title, url_for("topics.show", uid=t.uid), note, bool(t.overdue))
+
+    items = []
+    if user.role in ("office", "admin"):
+        count, found = services.awaiting_acceptance(session, node)
+        items.append(WorkItem("topics.to_accept", _("Topics to accept"), count, url_for("topics.index"),
+                              [topic_entry(t, _("from %(node)s", node=t.upstream or t.uid.split(":")[0])) for t in found]))
+        count, found = services.overdue_here(session, node)
+        items.append(WorkItem("topics.overdue", _("Overdue topics"), count, url_for("topics.index"),
+                              [topic_entry(t, _("due %(date)s", date=day(t.due_ms))) for t in found], urgent=count > 0))
+        count, found = implementation.reports_to_review(session)
+        items.append(WorkItem("topics.reports", _("Units' reports to decide"), count, url_for("topics.assignments"),
+                              [WorkEntry(r.assignment.topic.title, url_for("topics.show", uid=r.assignment.topic.uid),
+                                         r.assignment.unit.name) for r in found]))
+    elif user.role == "handling_unit":
+        count, found = implementation.open_assignments(session, services.scope_of(session, user))
+        items.append(WorkItem("topics.assigned", _("Assigned to your unit"), count, url_for("topics.assignments"),
+                              [WorkEntry(a.topic.title, url_for("topics.show", uid=a.topic.uid),
+                                         _("due %(date)s", date=day(a.due_ms)), bool(a.overdue)) for a in found],
+                              urgent=any(a.overdue for a in found)))
+    if user.role in services.WRITERS:
+        items.append(WorkItem("topics.raise", _("Raise a topic"), 0, url_for("topics.index"),
+                              action=(_("Raise a topic"), url_for("topics.index") + "#raise")))
+    return items
+
+
+@hookimpl
 def beat_schedule(config):
     return {"topics.mark_overdue": {"task": tasks.MARK_OVERDUE, "schedule": float(config["TOPICS_OVERDUE_SECONDS"])}}

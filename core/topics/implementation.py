@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.units import services as units
+from shangliang.core.work import count_and_first
 
 from . import services
 from .models import REPORT_KINDS, ROLES, Assignment, Instruction, Report, Topic
@@ -237,3 +238,17 @@ def list_assignments(session: Session, scope: services.Scope = services.EVERYTHI
     if scope.unit_only:
         query = query.where(Assignment.unit_id == scope.unit_id)
     return list(session.execute(query.order_by(Assignment.overdue.desc(), Assignment.due_ms, Assignment.id)).scalars())
+
+
+def reports_to_review(session: Session) -> tuple[int, list[Report]]:
+    """Handling units' reports the office has not yet accepted or returned, oldest first (the workbench)."""
+    return count_and_first(session, select(Report).where(Report.review == "pending").order_by(Report.submitted_ms, Report.id))
+
+
+def open_assignments(session: Session, scope: services.Scope) -> tuple[int, list[Assignment]]:
+    """What a unit still has to do (its final report not yet accepted), overdue first then by deadline."""
+    if not scope.unit_only or scope.unit_id is None:
+        return 0, []
+    return count_and_first(session, select(Assignment).where(Assignment.unit_id == scope.unit_id,
+                                                             Assignment.state != "accepted")
+                           .order_by(Assignment.overdue.desc(), Assignment.due_ms, Assignment.id))

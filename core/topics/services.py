@@ -30,6 +30,7 @@ from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.plugins import flatten
 from shangliang.core.units.services import unit_of_user
+from shangliang.core.work import count_and_first
 from shangliang.federation import outbox, peers, trail
 from shangliang.federation.envelope import MAX_HOPS
 from shangliang.federation.ids import ulid
@@ -607,3 +608,18 @@ def attachments_travel(session: Session, node: NodeContext, topic: Topic) -> boo
     it was raised, before it first leaves — after that the envelope's body is fixed."""
     return (topic.raised_at == node.id and topic_route.latest_sent(session, topic.uid) is None
             and topic_route.latest_received(session, topic.uid) is None)
+
+
+# -- what waits on the workbench (core/work.py) ---------------------------------------------------------
+
+
+def awaiting_acceptance(session: Session, node: NodeContext) -> tuple[int, list[Topic]]:
+    """Topics passed to this node that it has not yet accepted (受理), oldest first."""
+    return count_and_first(session, select(Topic).where(Topic.holder == node.id, Topic.accepted_ms.is_(None),
+                                                        Topic.stage != "closed").order_by(Topic.updated_ms, Topic.id))
+
+
+def overdue_here(session: Session, node: NodeContext) -> tuple[int, list[Topic]]:
+    """Topics held here past their due date, the longest overdue first."""
+    return count_and_first(session, select(Topic).where(Topic.holder == node.id, Topic.overdue.is_(True),
+                                                        Topic.stage != "closed").order_by(Topic.due_ms, Topic.id))

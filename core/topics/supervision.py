@@ -89,10 +89,10 @@ def parse_due(text: str, config: Mapping[str, Any], now_ms: int | None = None) -
     if not value:
         raise InputError(f"the due date is empty; give {FORMATS}")
     now = _now_ms() if now_ms is None else now_ms
-    match = _WORKING_DAYS.match(value)
+    match = _WORKING_DAYS.fullmatch(value)
     if match:
         return due_in_working_days(config, int(match.group(1) or match.group(2)), now)
-    if _DATE.match(value):
+    if _DATE.fullmatch(value):
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:

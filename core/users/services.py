@@ -39,7 +39,7 @@ def check_hash_method(value) -> str | None:
 
 def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None,
              member_no: str | None = None, method: str = DEFAULT_HASH_METHOD) -> User:
-    if not USERNAME.match(username or ""):
+    if not USERNAME.fullmatch(username or ""):
         raise InputError(f"user name {username[:40]!r} must be 2-80 letters, digits or . _ @ -")
     roles = [r.value for r in Role]
     if role not in roles:

@@ -433,12 +433,29 @@ def init_app(app: flask.Flask) -> None:
     """Serve the document and answer JSON for unknown ``/api/`` paths."""
     app.register_blueprint(docs)
 
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def _api_not_routed(exc: HTTPException):
+    @app.errorhandler(HTTPException)
+    def _not_handled(exc: HTTPException):
+        """An HTTP error no blueprint answered: JSON for ``/api/`` (unknown path or method), a page in the
+        person's language for everything else."""
         if flask.request.path.startswith("/api/"):
-            return error_response(exc.code, None, exc.description or exc.name)
-        return exc
+            if exc.code in (404, 405):
+                return error_response(exc.code, None, exc.description or exc.name)
+            return exc
+        if exc.code is None or exc.code < 400:
+            return exc
+        from .views import error_page
+
+        response, status = error_page(exc.code)
+        headers = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}
+        return response, status, headers
+
+    @app.errorhandler(CSRFError)
+    def _form_expired(exc: CSRFError):
+        if flask.request.path.startswith("/api/"):
+            return error_response(403, "forbidden", f"CSRF check failed ({exc.description})")
+        from .views import csrf_error_page
+
+        return csrf_error_page(exc)
 
     @app.errorhandler(PluginFailed)
     def _plugin_failed(exc: PluginFailed):

@@ -17,15 +17,28 @@ from ..celery_app import EXTENSION as CELERY, check_broker
 from ..db import check_database, get_db, get_session
 from ..errors import ServiceUnavailable
 from ..models import Heartbeat
+from ..notifications import unread_count
 from ..plugins import get_plugin_manager
 from . import auth, security
 
 
 def home():
+    """The workbench of the person signed in (what waits for them, from every feature's ``workbench_items``)
+    and their unread notifications; the node's facts below it, and for everyone else."""
+    from ..context import node_context
+    from ..work import collect
+
     config = current_app.config
     pm = get_plugin_manager()
     enabled = [name for name, _plugin in pm.list_name_plugin() if name in config["PLUGINS_ENABLED"]]
-    return render_template("home.html", node=config, enabled=enabled, level_label=level_label(config["NODE_LEVEL"]))
+    user = auth.current_user()
+    items, unread = None, 0
+    if user is not None:
+        session = get_session()
+        items = collect(pm, session, user, node_context())
+        unread = unread_count(session, user)
+    return render_template("home.html", node=config, enabled=enabled, level_label=level_label(config["NODE_LEVEL"]),
+                           items=items, unread=unread, user=user)
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -85,7 +98,8 @@ def login():
             return render_template("login.html", form=form, error=error), 429, {"Retry-After": str(exc.wait)}
         if user is not None and auth.start_session(user):
             login_user(user)
-            return redirect(url_for("core.home"))
+            # Back to the page that asked for a sign-in (Flask-Login's ``next``), if it is one of this node's.
+            return redirect(security.local_redirect(request.args.get("next"), url_for("core.home")))
         error = _("Wrong user name or password.")
     return render_template("login.html", form=form, error=error), 200 if error is None else 401
 
@@ -98,8 +112,35 @@ def logout():
 
 def set_language(code: str):
     if code not in node_config.SUPPORTED_LOCALES:
-        return jsonify({"error": {"code": "unknown_locale", "message": f"supported: {', '.join(node_config.SUPPORTED_LOCALES)}"}}), 404
+        return error_page(404)
     response = redirect(security.local_redirect(request.referrer, url_for("core.home")))
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=security.https(current_app))
     return response
+
+
+def _error_texts() -> dict[int, tuple[str, str]]:
+    """A page's error, by HTTP status: a title and what the person can do, in their language."""
+    return {
+        400: (_("The request could not be understood"),
+              _("Something in what was sent is not valid. Go back, check the form and try again.")),
+        403: (_("Not allowed"), _("Your account does not have the right to see this page or do this.")),
+        404: (_("Page not found"), _("There is no such page on this node. Check the address, or start from the home page.")),
+        405: (_("Not allowed this way"), _("This page cannot be used like this. Start from the home page.")),
+        413: (_("Too large"), _("What was sent is larger than this node accepts.")),
+        429: (_("Too many requests"), _("Please wait a moment and try again.")),
+        500: (_("Something went wrong on this node"),
+              _("Nothing was changed by this request. Try again later; if it keeps happening, tell the node's administrator.")),
+    }
+
+
+def error_page(status: int, title: str | None = None, detail: str | None = None):
+    """An error as a page of this node, in the person's language (never Flask's English default page)."""
+    default_title, default_detail = _error_texts().get(status, _error_texts()[500 if status >= 500 else 400])
+    return render_template("error.html", status=status, title=title or default_title,
+                           detail=detail or default_detail), status
+
+
+def csrf_error_page(exc):
+    return error_page(400, _("The form has expired"),
+                      _("The form was open too long or came from another page. Reload the page and send it again."))

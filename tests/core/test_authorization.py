@@ -37,8 +37,10 @@ from __future__ import annotations
 import base64
 import io
 import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,7 +66,8 @@ ONLINE = {"member", "public"}
 PASSWORD = "correct-horse-battery"
 # three_together guards plan items and activities: the plan items below name a party and a government department.
 # baotou_321 (its pages below) asks for nothing here, so the proposal close entry closes a rated proposal as without it.
-PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together", "baotou_321"]
+PLUGINS = ["consultation_home", "work_station", "leader_follow_up", "quarterly_forum", "three_together", "baotou_321",
+           "five_level"]
 PLUGIN_TOML = """
 [[plugins.consultation_home.homes]]
 name = "海州区协商民主之家"
@@ -244,6 +247,18 @@ PROPOSAL_TABLES = (proposal_models.Proposal, proposal_models.ProposalSigner, pro
                    proposal_models.ProposalReassignment, proposal_models.ProposalReply, proposal_models.ProposalContact,
                    proposal_models.ProposalRating, proposal_models.ProposalSupervision)
 SUBMIT = frozenset({"admin", "office", "member"})
+ADMIN = frozenset({"admin"})
+
+
+def _plugin_is(enabled: bool) -> Callable[[Matrix, Call, Any], bool]:
+    def check(m: Matrix, call: Call, response) -> bool:
+        return ("four_ones" in m.node_toml()["plugins"]["enabled"]) == enabled
+
+    return check
+
+
+def _per_year_set(m: Matrix, call: Call, response) -> bool:
+    return m.node_toml()["plugins"]["four_ones"]["per_year"] == m.per_year
 UNIT = frozenset({"handling_unit"})
 PROPOSAL = {"title": "关于农村公路养护的建议", "reasons": "道路破损", "suggestions": "设立养护资金", "category": "城乡建设",
             "term": 12, "session": 1, "year": 2027}
@@ -333,6 +348,17 @@ TABLE: dict[tuple[str, str], Entry] = {
     # core pages
     ("GET", "/"): Entry(OPEN, 200, lambda m: Call("/")),
     ("GET", "/healthz"): Entry(OPEN, 200, lambda m: Call("/healthz")),
+    # the workbench's inbox: any signed-in user, their own notifications (and their role's)
+    ("GET", "/inbox"): Entry(PAGE_READ, 200, lambda m: Call("/inbox")),
+    ("POST", "/inbox/read"): Entry(PAGE_ROLES, 302, lambda m: Call("/inbox/read", form=_csrf_form(m, {"id": "all"})),
+                                   lambda m, call, response: response.headers["Location"].endswith("/inbox"),
+                                   writes=True, allowed=frozenset(ROLES)),
+    ("GET", "/api/v1/me/workbench"): Entry(API_READ, 200, lambda m: Call("/api/v1/me/workbench")),
+    ("GET", "/api/v1/me/inbox"): Entry(API_READ, 200, lambda m: Call("/api/v1/me/inbox")),
+    ("POST", "/api/v1/me/inbox/read"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/me/inbox/read",
+                                                                            json={"all": True}),
+                                             lambda m, call, response: response.get_json()["unread"] == 0,
+                                             writes=True, allowed=frozenset(ROLES)),
     ("GET", "/login"): Entry(OPEN, 200, lambda m: Call("/login")),
     ("POST", "/login"): Entry(OPEN, 302, lambda m: Call("/login", form=_csrf_form(
         m, {"username": "matrix_signin", "password": PASSWORD})), fresh=True),
@@ -616,6 +642,28 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/opinions/<ref>/decisions"): Entry(API_WRITE, 201, lambda m: Call(
         f"/api/v1/opinions/{m.fresh_opinion()}/decisions", json={"decision": "forwarded"}),
         lambda m, call, response: m.opinion_row(call)["forwarded_to"] == "6203", writes=True),
+    # plugins (/admin/plugins, /api/v1/plugins): the administrator's only; each change is written to node.toml,
+    # which the running matrix app does not read again (four_ones is not among PLUGINS)
+    ("GET", "/admin/plugins"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/plugins"), allowed=ADMIN),
+    ("POST", "/admin/plugins/<name>/enable"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/plugins/{m.plugin_set('four_ones', False)}/enable", form=_csrf_form(m, {})),
+        _plugin_is(True), writes=True, allowed=ADMIN),
+    ("POST", "/admin/plugins/<name>/disable"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/plugins/{m.plugin_set('four_ones', True)}/disable", form=_csrf_form(m, {})),
+        _plugin_is(False), writes=True, allowed=ADMIN),
+    ("POST", "/admin/plugins/<name>/settings"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        "/admin/plugins/four_ones/settings", form=_csrf_form(m, {"setting-per_year": str(m.new_per_year())})),
+        _per_year_set, writes=True, allowed=ADMIN),
+    ("GET", "/api/v1/plugins"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/plugins"), allowed=ADMIN),
+    ("POST", "/api/v1/plugins/<name>/enable"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/plugins/{m.plugin_set('four_ones', False)}/enable", json={}), _plugin_is(True), writes=True,
+        allowed=ADMIN),
+    ("POST", "/api/v1/plugins/<name>/disable"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/plugins/{m.plugin_set('four_ones', True)}/disable", json={}), _plugin_is(False), writes=True,
+        allowed=ADMIN),
+    ("PUT", "/api/v1/plugins/<name>/settings"): Entry(API_ROLES, 200, lambda m: Call(
+        "/api/v1/plugins/four_ones/settings", json={"settings": {"per_year": m.new_per_year()}}), _per_year_set,
+        writes=True, allowed=ADMIN),
     # plugin pages: public pages of local practice (who leads a consultation home, who runs the station)
     ("GET", "/practices/consultation-homes/"): Entry(OPEN, 200, lambda m: Call("/practices/consultation-homes/")),
     ("GET", "/practices/work-station/"): Entry(OPEN, 200, lambda m: Call("/practices/work-station/")),
@@ -623,6 +671,9 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("GET", "/practices/three-together/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/three-together/")),
     # 领导包抓: the leaders and what they follow, for the node's users
     ("GET", "/practices/leader-follow-up/"): Entry(PAGE_READ, 200, lambda m: Call("/practices/leader-follow-up/")),
+    # 五级联动: the county's to-coordinate list (topics from villages through their townships), for the office
+    ("GET", "/practices/five-level/"): Entry(PAGE_ROLES, 200, lambda m: Call("/practices/five-level/"),
+                                             allowed=frozenset(WRITERS)),
     # handling units (承办单位): pages
     ("GET", "/units"): Entry(PAGE_UNIT_READ, 200, lambda m: Call("/units")),
     ("POST", "/units"): Entry(PAGE_WRITE, 303, lambda m: Call("/units", form=_csrf_form(
@@ -863,6 +914,7 @@ class Matrix:
     rectification: int = 0
     last_subject: int = 0
     last_group: int = 0
+    per_year: int = 1
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -1185,10 +1237,24 @@ class Matrix:
             return get_session().execute(select(appraisal_models.Appraisal.id)
                                          .where(appraisal_models.Appraisal.year == year)).scalar()
 
+    def node_toml(self) -> dict[str, Any]:
+        return tomllib.loads((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"))
+
+    def plugin_set(self, name: str, enabled: bool) -> str:
+        """Enable or disable an installed plugin in node.toml before a call changes it back (the same service)."""
+        from shangliang.core.nodedir import set_plugin_enabled
+
+        set_plugin_enabled(Path(self.app.config["NODE_DIR"]), name, enabled, "matrix")
+        return name
+
+    def new_per_year(self) -> int:
+        self.per_year += 1
+        return self.per_year
+
     def fingerprint(self) -> tuple:
         """How much the node holds: topics, their events and attachments; plans and their rows; activities,
         their invitations, materials and opinions; the messages it sends; implementation assignments,
-        instructions and reports."""
+        instructions and reports; and its node.toml (plugins)."""
         from shangliang.federation.models import OutboxMessage
 
         with self.app.app_context():
@@ -1196,7 +1262,8 @@ class Matrix:
             return tuple(session.execute(select(func.count()).select_from(table)).scalar()
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
-                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES))
+                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES)) \
+                + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),)
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its

@@ -19,7 +19,8 @@ def test_english_on_request_and_remembered(client):
     response = client.get("/lang/en")
     assert response.status_code == 302
     assert "Division code" in client.get("/").get_data(as_text=True)
-    assert client.get("/lang/fr").status_code == 404
+    unknown = client.get("/lang/fr")
+    assert unknown.status_code == 404 and unknown.mimetype == "text/html"
 
 
 def test_home_page_lists_enabled_plugins(make_node, runner):
@@ -61,6 +62,38 @@ def test_forms_need_a_csrf_token(node_dir):
     app = create_app(node_dir)  # CSRF protection on, as in production
     response = app.test_client().post("/login", data={"username": "wang", "password": "x"})
     assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "表单已失效" in page and "CSRF" not in page and 'lang="zh-CN"' in page
+
+
+def test_error_pages_are_the_nodes_own_in_the_persons_language(client):
+    """Flask's English default pages never reach a person: 404, 405 and the sign-in request are Chinese
+    (English with the English interface); the API keeps answering JSON."""
+    missing = client.get("/no-such-page")
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "页面不存在" in page and "Not Found" not in page
+    assert "金川区政协" in page  # the node's own frame, with its navigation
+    wrong_method = client.post("/healthz")
+    assert wrong_method.status_code == 405 and "不支持此操作方式" in wrong_method.get_data(as_text=True)
+    assert "GET" in wrong_method.headers["Allow"]
+    english = client.get("/no-such-page?lang=en").get_data(as_text=True)
+    assert "Page not found" in english
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
+
+
+def test_sign_in_returns_to_the_page_that_asked_for_it_never_elsewhere(client, runner, node_dir):
+    invoke(runner, node_dir, "users", "add", "wang", "--role", "office", "--name", "王主任", "--password-stdin",
+           input="correct-horse\n")
+    asked = client.get("/topics")
+    assert asked.status_code == 302 and "/login?next=" in asked.headers["Location"]
+    login_page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "请先登录再查看此页面" in login_page and "Please log in" not in login_page
+    back = client.post("/login?next=%2Ftopics", data={"username": "wang", "password": "correct-horse"})
+    assert back.status_code == 302 and back.headers["Location"] == "/topics"
+    client.post("/logout")
+    away = client.post("/login?next=https%3A%2F%2Fevil.example%2F", data={"username": "wang", "password": "correct-horse"})
+    assert away.status_code == 302 and away.headers["Location"] == "/"
 
 
 def test_lazy_url_rules_build_every_url_as_werkzeug_does(app):

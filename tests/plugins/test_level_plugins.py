@@ -305,3 +305,23 @@ def test_work_station_page_shows_the_head_and_the_deputies_by_name(make_node):
     assert "Member work station" in page
     assert "刘书记" in page and "to be co-opted as a member" in page
     assert "陈委员" in page and "member J002 not found" in page
+
+
+def test_work_station_page_gives_the_same_check_as_the_command(make_node):
+    """委员工作站's check is also a page: /practices/work-station/ lists what ``station check`` names, or says the
+    station is complete."""
+    node_dir = make_node(node_id="620302001", name="测试政协")
+    configure(node_dir, ["work_station"], STATION.format(head_is_member="true", deputies='["J001", "J002"]'))
+    for name, number in (("陈委员", "J001"), ("周委员", "J002")):
+        assert run(node_dir, "members", "add", "--name", name, "--sector", "农业界", "--member-no", number).exit_code == 0
+    with node_app(node_dir) as app:
+        page = app.test_client().get("/practices/work-station/?lang=en").get_data(as_text=True)
+        assert "Station complete" in page
+        with app.app_context(), transaction() as session:
+            session.execute(select(Member).where(Member.member_no == "J002")).scalar_one().active = False
+        page = app.test_client().get("/practices/work-station/?lang=en").get_data(as_text=True)
+    command = run(node_dir, "station", "check")
+    assert command.exit_code == 1
+    problems = [line for line in command.output.splitlines() if "no longer an active member" in line]
+    assert problems == ["deputy J002 (周委员): no longer an active member"]
+    assert f"<li class=\"error\">{problems[0]}</li>" in page and "Station complete" not in page

@@ -60,6 +60,18 @@ def test_stages_move_one_at_a_time_and_a_refusal_changes_nothing(runner, townshi
     assert shown["stage"] == "feedback" and shown["result"] is None
 
 
+def test_stages_are_given_by_code_or_by_the_name_a_person_reads(runner, township):
+    uid = json.loads(_add(runner, township).output)["uid"]
+    assert invoke(runner, township, "topics", "advance", uid, "--to", "确定议题").exit_code == 0
+    assert invoke(runner, township, "topics", "advance", uid, "--to", "Researching").exit_code == 0
+    listed = json.loads(invoke(runner, township, "topics", "list", "--stage", "调查研究", "--json").output)
+    assert [t["uid"] for t in listed] == [uid] and listed[0]["stage"] == "researching"
+    assert json.loads(invoke(runner, township, "topics", "list", "--stage", "收集议题", "--json").output) == []
+    unknown = invoke(runner, township, "topics", "advance", uid, "--to", "讨论")
+    assert unknown.exit_code == 2 and "unknown stage '讨论'" in unknown.output
+    assert json.loads(invoke(runner, township, "topics", "show", uid, "--json").output)["stage"] == "researching"
+
+
 def test_a_topic_held_elsewhere_cannot_be_advanced_here(township, runner):
     from shangliang.core.db import transaction
     from shangliang.core.topics import services

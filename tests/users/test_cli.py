@@ -22,6 +22,7 @@ def test_users_with_roles(runner, node_dir):
         (["zhang", "--role", "admin", "--password-stdin"], "short\n", "at least 8 characters"),
         (["zhang", "--role", "admin", "--member", "M9", "--no-password"], None, "no member with number 'M9'"),
         (["a b", "--role", "admin", "--no-password"], None, "must be 2-80 letters"),
+        (["zhang\n", "--role", "admin", "--no-password"], None, "must be 2-80 letters"),  # `$` alone lets "\n" in
     ],
 )
 def test_bad_user_input_is_refused(runner, node_dir, args, stdin, message):

@@ -1,0 +1,13 @@
+"""The administrator's plugin page and API: installed plugins, enabling, disabling and their settings."""
+
+from __future__ import annotations
+
+from ..plugins import hookimpl
+
+
+@hookimpl
+def register_blueprints(app):
+    # Imported here: the page edits node.toml through core.nodedir, which makes apps (create_app).
+    from ..web import plugins_admin
+
+    return [plugins_admin.pages, plugins_admin.api]
