@@ -180,7 +180,7 @@ def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], ac
     from sqlalchemy.orm import Session
 
     from .db import make_engine
-    from .plugins import call_hookimpl, coerce_setting, create_plugin_manager, flatten, plugin_config
+    from .plugins import call_hookimpl, coerce_setting, create_plugin_manager, flatten, guarded, plugin_config
 
     path = node_dir / node_config.NODE_FILE
     module, defaults, current = plugin_settings(node_dir, name)
@@ -208,7 +208,7 @@ def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], ac
     check = getattr(module, "node_configured", None)
     if name not in config["PLUGINS_ENABLED"] and callable(check):
         own = (config.get("PLUGIN_CONFIG") or {}).get(name) or {}
-        problems += flatten([call_hookimpl(check, config=config,
+        problems += flatten([call_hookimpl(guarded(name, "node_configured", check), config=config,
                                            plugin_config={**settings, name: {**defaults, **own}})])
     if problems:
         raise ConfigError("plugin configuration refused: " + "; ".join(problems), f"plugins.{name}")

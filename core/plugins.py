@@ -168,7 +168,10 @@ def _check_hook_names(pm: pluggy.PluginManager) -> None:
                               f"plugins.{who}")
 
 
-def _guarded(plugin: str, hook: str, function: Any) -> Any:
+def guarded(plugin: str, hook: str, function: Any) -> Any:
+    """``function``, one of ``plugin``'s implementations of ``hook``, raising :class:`PluginFailed` for an
+    unexpected exception (a ``ShangliangError`` or an ``HTTPException`` passes unchanged)."""
+
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -199,7 +202,7 @@ def guard_hooks(pm: pluggy.PluginManager, names: Iterable[str]) -> None:
             if impl.plugin_name not in names or impl.hookwrapper or getattr(impl, "wrapper", False):
                 continue
             if not getattr(impl.function, "__shangliang_guarded__", False):
-                impl.function = _guarded(impl.plugin_name, hook, impl.function)
+                impl.function = guarded(impl.plugin_name, hook, impl.function)
 
 
 def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()) -> pluggy.PluginManager:

@@ -348,3 +348,12 @@ def test_only_enabled_installed_plugins_are_guarded_and_a_refusal_is_not_wrapped
     assert (failed.value.plugin, failed.value.hook) == ("notes", "node_configured")
     builtin = [impl for impl in pm.hook.topic_transition_guard.get_hookimpls() if impl.plugin_name != "notes"]
     assert builtin and not any(getattr(impl.function, "__shangliang_guarded__", False) for impl in builtin)
+
+
+def test_configuring_a_disabled_plugin_whose_check_raises_is_refused_by_name(make_node, installed):
+    node = _node(make_node, installed)
+    before = _toml(node)
+    refused = node.invoke("plugins", "configure", "notes", "fail_in=node_configured")
+    assert refused.returncode == 2
+    assert "plugin 'notes' failed in hook node_configured: RuntimeError" in refused.stderr
+    assert _toml(node) == before
