@@ -309,6 +309,20 @@ def plugins_configure(name: str, assignments: tuple[str, ...]) -> None:
         click.echo(f"plugin {name}: nothing changed")
 
 
+@plugins.command("new")
+@click.argument("name")
+@click.option("--level", required=True, help="province, city, county or township.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to write the plugin's folder NAME/.")
+def plugins_new(name: str, level: str, directory: Path) -> None:
+    """Write a new plugin distribution DIR/NAME/ (pyproject.toml, package, hook, test, README) to pip install -e."""
+    from .scaffold import new_plugin
+
+    target = new_plugin(name, level, directory)
+    click.echo(f"plugin {name} written to {target}; next: pip install -e {target}, "
+               f"then shangliang --node DIR plugins enable {name}")
+
+
 # ---------------------------------------------------------------------------
 # audit
 # ---------------------------------------------------------------------------

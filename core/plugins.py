@@ -311,6 +311,8 @@ def describe(enabled: Iterable[str], plugin_config: Mapping[str, Any] | None = N
         level = parts[2] if len(parts) > 3 and parts[:2] == ["shangliang", "plugins"] else None
         try:
             module = ep.load()
+            # A plugin from outside the repository may say its level itself (``LEVEL``, as `plugins new` writes).
+            level = level or (getattr(module, "LEVEL", None) if isinstance(getattr(module, "LEVEL", None), str) else None)
             own = plugin_config.get(name)
             settings = {**dict(getattr(module, "CONFIG_DEFAULTS", None) or {}),
                         **(dict(own) if isinstance(own, Mapping) else {})}

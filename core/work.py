@@ -72,6 +72,7 @@ def day(ms: int | None) -> str:
 def collect(pm: Any, session: Session, user: Any, node: Any) -> list[WorkItem]:
     """Every feature's items for ``user``: urgent ones first, then those with something waiting, then the
     rest (a form to start from), each group in the order the features were registered."""
-    items = [i for found in pm.hook.workbench_items(session=session, user=user, node=node) if found
+    # pluggy calls the last registered first: reversed, the features come in their layers' order
+    items = [i for found in reversed(pm.hook.workbench_items(session=session, user=user, node=node)) if found
              for i in (found if isinstance(found, (list, tuple)) else [found]) if isinstance(i, WorkItem)]
     return sorted(items, key=lambda i: (not i.urgent, i.count == 0))

@@ -108,8 +108,11 @@ _STARTED_LOCK = threading.Lock()
 class Node:
     """A node directory and, once started, its ``serve`` process."""
 
-    def __init__(self, node_dir: str | os.PathLike):
+    def __init__(self, node_dir: str | os.PathLike, python: str | os.PathLike | None = None):
         self.dir = Path(node_dir)
+        #: the interpreter of its processes (``start``, ``cli``): this one, or another environment's (a virtual
+        #: environment with a plugin installed in it, tests/plugins/test_outside.py)
+        self.python = str(python or sys.executable)
         settings = tomllib.loads((self.dir / "node.toml").read_text(encoding="utf-8"))
         self.id: str = settings["id"]
         self.url: str = settings["url"].rstrip("/")
@@ -140,7 +143,7 @@ class Node:
         """
         if self.running:
             raise RuntimeError(f"{self} is already running")
-        args = [sys.executable, "-m", "shangliang.core", "--node", str(self.dir), "serve", "--workers", "1",
+        args = [self.python, "-m", "shangliang.core", "--node", str(self.dir), "serve", "--workers", "1",
                 "--with-worker" if with_worker else "--no-worker"]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=self._env(env),
@@ -217,7 +220,7 @@ class Node:
     def cli(self, *args: Any, input: str | None = None, env: Mapping[str, str] | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess:
         """``python -m shangliang.core --node DIR ARGS…`` as a subprocess (text in and out)."""
-        return subprocess.run([sys.executable, "-m", "shangliang.core", "--node", str(self.dir), *map(str, args)],
+        return subprocess.run([self.python, "-m", "shangliang.core", "--node", str(self.dir), *map(str, args)],
                               input=input, capture_output=True, text=True, env=self._env(env), timeout=timeout)
 
     def invoke(self, *args: Any, input: str | None = None) -> subprocess.CompletedProcess:

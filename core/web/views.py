@@ -45,7 +45,8 @@ def nav_items() -> list[tuple[str, str]]:
     """The navigation bar's entries, from every plugin's ``nav_items``."""
     from ..plugins import flatten
 
-    return flatten(get_plugin_manager().hook.nav_items())
+    # pluggy calls the last registered first: reversed, the entries come in registration order (built-ins first)
+    return flatten(reversed(get_plugin_manager().hook.nav_items()))
 
 
 def level_label(level: str) -> str:

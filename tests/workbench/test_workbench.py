@@ -79,6 +79,9 @@ def test_topics_to_accept_and_overdue_come_first_for_the_office(app, client):
     page = client.get("/").get_data(as_text=True)
     assert "工作台" in page and "待受理议题" in page and "逾期议题" in page and "村口路灯" in page
     assert page.index("逾期议题") < page.index("待受理议题")  # the urgent card first
+    assert "暂无待办" in page and "待审查提案" in page  # kinds with nothing waiting: one quiet line
+    nav = page[page.index("<nav>"):page.index("</nav>")]
+    assert nav.index(">议题<") < nav.index(">提案<") < nav.index(">消息<")  # the features' order, built-ins first
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Topics to accept" in english and "Overdue topics" in english
     # a handling unit's user sees neither
