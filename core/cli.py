@@ -175,7 +175,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply the shipped migrations."""
+    """Apply the shipped migrations: the core's, then those of every enabled plugin that has tables."""
     from . import migrate
 
     app = get_app()
@@ -184,6 +184,11 @@ def db_upgrade(revision: str) -> None:
         click.echo(f"database already at {after}")
     else:
         click.echo(f"database upgraded from {before or 'empty'} to {after}")
+    if revision == "head":  # a plugin's tables follow the core's head, never an older core revision
+        for name, plugin_before, plugin_after in migrate.upgrade_plugins(app.config["DATABASE_URL"],
+                                                                          app.config["PLUGINS_ENABLED"]):
+            click.echo(f"plugin {name}: " + (f"already at {plugin_after}" if plugin_before == plugin_after else
+                                             f"upgraded from {plugin_before or 'empty'} to {plugin_after}"))
 
 
 @db.command("current")
@@ -196,7 +201,16 @@ def db_current() -> None:
     engine = get_db(app).engine
     check_database(app.config["DATABASE_URL"], engine)
     current, head = migrate.current_revision(engine), migrate.head_revision()
-    click.echo(f"current: {current or 'none'}\nhead:    {head}" + ("" if current == head else "\nrun: shangliang db upgrade"))
+    behind = current != head
+    lines = [f"current: {current or 'none'}", f"head:    {head}"]
+    with engine.connect() as connection:  # each enabled plugin that owns tables: its own history
+        for name in app.config["PLUGINS_ENABLED"]:
+            plugin_head = migrate.plugin_head(name)
+            if plugin_head is not None:
+                at = migrate.plugin_revision(connection, name)
+                behind = behind or at != plugin_head
+                lines.append(f"plugin {name}: {at or 'none'} (head {plugin_head})")
+    click.echo("\n".join(lines) + ("\nrun: shangliang db upgrade" if behind else ""))
 
 
 # ---------------------------------------------------------------------------
@@ -231,19 +245,21 @@ def plugins_list(as_json: bool) -> None:
     def text(rows):
         return table(
             [[r["name"], r["kind"], r["level"] or "-", "yes" if r["enabled"] else "no",
+              (r["requires_core"] or "-") + ("" if r["compatible"] else " (not this core)"),
               ", ".join(r["hooks"]) or (r["error"] and f"error: {r['error']}") or "-",
               ", ".join(r["settings"]) or "-"] for r in rows],
-            ["name", "kind", "level", "enabled", "hooks", "settings"],
+            ["name", "kind", "level", "enabled", "core", "hooks", "settings"],
         )
 
     emit(infos, as_json, text)
 
 
-def _set_plugin(name: str, enable: bool) -> None:
+def _set_plugin(name: str, enable: bool, purge: bool = False) -> None:
     from .nodedir import set_plugin_enabled
 
-    if set_plugin_enabled(_node_dir(), name, enable, actor=f"cli:{_os_user()}"):
-        click.echo(f"plugin {name} {'enabled' if enable else 'disabled'}; restart the node's processes to apply")
+    if set_plugin_enabled(_node_dir(), name, enable, actor=f"cli:{_os_user()}", purge=purge):
+        done = "enabled" if enable else "disabled" + (", its tables dropped" if purge else "")
+        click.echo(f"plugin {name} {done}; restart the node's processes to apply")
     else:
         click.echo(f"plugin {name} is already {'enabled' if enable else 'disabled'}")
 
@@ -257,9 +273,18 @@ def plugins_enable(name: str) -> None:
 
 @plugins.command("disable")
 @click.argument("name")
-def plugins_disable(name: str) -> None:
-    """Disable a plugin on this node."""
-    _set_plugin(name, False)
+@click.option("--purge", is_flag=True, help="Also drop the plugin's tables and every row in them (asks first).")
+@click.option("--yes", is_flag=True, help="With --purge: do not ask.")
+def plugins_disable(name: str, purge: bool, yes: bool) -> None:
+    """Disable a plugin on this node; its tables and their rows are kept unless --purge."""
+    if purge and not yes:
+        try:
+            confirmed = click.confirm(f"drop every table of plugin {name} and all its rows on this node?", default=False)
+        except click.Abort:
+            confirmed = False
+        if not confirmed:
+            raise CommandError(f"plugin {name}: nothing purged (confirm the prompt, or give --yes)")
+    _set_plugin(name, False, purge=purge)
 
 
 @plugins.command("configure")

@@ -64,3 +64,26 @@ class NotFound(ShangliangError):
 
 class Conflict(ShangliangError):
     """The change collides with the state it would change (it was made already, or by someone else)."""
+
+
+class IncompatiblePluginError(ConfigError):
+    """A plugin whose ``REQUIRES_CORE`` does not admit this node's shangliang version."""
+
+
+class DatabaseNotCurrent(ShangliangError):
+    """The database (the core's tables, or an enabled plugin's) is not at the shipped head revision."""
+
+
+class PluginFailed(ShangliangError):
+    """An installed plugin raised an unexpected exception inside a hook: the action it was part of is refused,
+    nothing of it is stored, and the node goes on serving. ``plugin`` and ``hook`` name where it happened.
+
+    A refusal a plugin raises on purpose (any other :class:`ShangliangError`) is not turned into this one."""
+
+    def __init__(self, plugin: str, hook: str, error: BaseException):
+        self.plugin = plugin
+        self.hook = hook
+        self.error = error
+        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        super().__init__(f"plugin {plugin!r} failed in hook {hook}: {type(error).__name__}"
+                         + (f": {reason}" if reason else ""))

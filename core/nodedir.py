@@ -70,6 +70,7 @@ def create(directory: Path, node_id: str, name: str, url: str, *, level: str | N
         check_broker(app.extensions["celery"])
         get_db(app).engine.dispose()
         migrate.upgrade(app.config["DATABASE_URL"])
+        migrate.upgrade_plugins(app.config["DATABASE_URL"], app.config["PLUGINS_ENABLED"])
         with app.app_context():
             node = node_context(app)
             with transaction(actor=actor) as session:
@@ -82,27 +83,34 @@ def create(directory: Path, node_id: str, name: str, url: str, *, level: str | N
     return app.config
 
 
-def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "system") -> bool:
-    """Enable or disable an installed plugin in ``node.toml``; False when it already was.
+def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "system", purge: bool = False) -> bool:
+    """Enable or disable an installed plugin in ``node.toml``; False when it already was (and nothing was purged).
 
-    The new configuration must hold (plugin settings, plugin checks) before it replaces the old one;
-    the change is recorded in the audit log in the same step.
+    The new configuration must hold (the plugin installed and made for this core version, its settings, the
+    plugins' checks) before it replaces the old one. Enabling applies the plugin's migrations; ``purge`` (with
+    ``enable`` false) drops its tables (its migrations downgraded to base). The migrations, the audit record and
+    the replacement of ``node.toml`` are one step: a migration that fails leaves ``node.toml`` and the database
+    as they were. Disabling without ``purge`` keeps the plugin's tables and their rows.
     """
     from sqlalchemy.orm import Session
 
+    from . import migrate
     from .db import make_engine
     from .plugins import create_plugin_manager, flatten, installed_plugins, plugin_config
 
+    if purge and enable:
+        raise ConfigError("--purge goes with disabling a plugin, not enabling it")
     path = node_dir / node_config.NODE_FILE
     node_config.read_node_toml(node_dir)  # refuse a broken node.toml before editing it
     available = installed_plugins()
     if name not in available:
         known = ", ".join(sorted(available)) or "none"
-        raise ConfigError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
+        raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     plugins_table = document.setdefault("plugins", tomlkit.table())
     enabled = list(plugins_table.get("enabled", []))
-    if enable == (name in enabled):
+    changed = enable != (name in enabled)
+    if not changed and not purge:
         return False
     enabled = [*enabled, name] if enable else [n for n in enabled if n != name]
     plugins_table["enabled"] = enabled
@@ -118,10 +126,26 @@ def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "sy
     temp.write_text(new_text, encoding="utf-8")
     engine = make_engine(config["DATABASE_URL"])
     try:
-        with Session(engine) as session, session.begin():
-            session.info["actor"] = actor
-            audit.record(session, "plugin.enable" if enable else "plugin.disable", "plugin", name, {"enabled": enabled})
-            os.replace(temp, path)
+        if enable and migrate.plugin_migrations(name) is not None:
+            # A plugin's tables are made on the core's current schema, never on an older one.
+            migrate.require_current(config["DATABASE_URL"], engine)
+        with migrate.write_connection(engine) as connection, connection.begin():
+            data: dict = {"enabled": enabled}
+            if enable:
+                applied = migrate.upgrade_plugin(connection, name)
+                if applied is not None:
+                    data["migrations"] = {"from": applied[0], "to": applied[1]}
+            if purge:
+                data["purged"] = {"from": migrate.purge_plugin(connection, name)}
+            with Session(bind=connection) as session:
+                session.info["actor"] = actor
+                if changed:
+                    audit.record(session, "plugin.enable" if enable else "plugin.disable", "plugin", name, data)
+                if purge:
+                    audit.record(session, "plugin.purge", "plugin", name, data)
+                session.flush()
+            if changed:
+                os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
         engine.dispose()
@@ -156,7 +180,7 @@ def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], ac
     from sqlalchemy.orm import Session
 
     from .db import make_engine
-    from .plugins import call_hookimpl, coerce_setting, create_plugin_manager, flatten, plugin_config
+    from .plugins import call_hookimpl, coerce_setting, create_plugin_manager, flatten, guarded, plugin_config
 
     path = node_dir / node_config.NODE_FILE
     module, defaults, current = plugin_settings(node_dir, name)
@@ -184,7 +208,7 @@ def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], ac
     check = getattr(module, "node_configured", None)
     if name not in config["PLUGINS_ENABLED"] and callable(check):
         own = (config.get("PLUGIN_CONFIG") or {}).get(name) or {}
-        problems += flatten([call_hookimpl(check, config=config,
+        problems += flatten([call_hookimpl(guarded(name, "node_configured", check), config=config,
                                            plugin_config={**settings, name: {**defaults, **own}})])
     if problems:
         raise ConfigError("plugin configuration refused: " + "; ".join(problems), f"plugins.{name}")

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import importlib
+import logging
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version as distribution_version
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Mapping
 
 import pluggy
 
 from . import hookspecs
-from .errors import ConfigError, UnknownPluginError
+from .errors import ConfigError, IncompatiblePluginError, PluginFailed, ShangliangError, UnknownPluginError
 
 PROJECT = "shangliang"
 ENTRY_POINT_GROUP = "shangliang.plugins"
 EXTENSION = "shangliang.plugins"
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
+log = logging.getLogger("shangliang.plugins")
 
 # The node's own defaults, each a plugin (pytest's default_plugins, Datasette's DEFAULT_PLUGINS):
 # core infrastructure's, then the federation layer's, then each feature's ``hooks`` module, in the
@@ -90,8 +95,119 @@ def _load(ep: EntryPoint) -> ModuleType:
         raise ConfigError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}", "plugins.enabled") from None
 
 
+def core_version() -> str:
+    """The version of the installed ``shangliang`` distribution (what ``REQUIRES_CORE`` is checked against)."""
+    try:
+        return distribution_version("shangliang")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0"
+
+
+def requires_core(module: Any) -> str | None:
+    """The core versions a plugin states it supports (its ``REQUIRES_CORE``, a PEP 440 specifier such as
+    ``">=0.1,<1"``), or None when it states none."""
+    spec = getattr(module, "REQUIRES_CORE", None)
+    return None if spec is None else str(spec)
+
+
+def check_core_version(name: str, module: Any, current: str | None = None) -> None:
+    """Refuse a plugin whose ``REQUIRES_CORE`` does not admit this core version (IncompatiblePluginError with the
+    reason); a plugin that states none is taken as it is."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    spec = requires_core(module)
+    if spec is None:
+        return
+    current = current or core_version()
+    try:
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise IncompatiblePluginError(f"plugin {name!r} states REQUIRES_CORE = {spec!r}, which is not a version "
+                                      "specifier (say \">=0.1,<1\")", "plugins.enabled") from None
+    try:
+        supported = allowed.contains(Version(current), prereleases=True)
+    except InvalidVersion:
+        supported = False
+    if not supported:
+        raise IncompatiblePluginError(f"plugin {name!r} supports shangliang {spec}; this node runs shangliang "
+                                      f"{current}: install a version of the plugin made for it", "plugins.enabled")
+
+
+def migrations_folder(module: Any) -> Path | None:
+    """A plugin package's ``migrations/`` folder (its Alembic revisions, one file each), or None when it has none."""
+    file = getattr(module, "__file__", None)
+    if not file or Path(file).name != "__init__.py":
+        return None
+    folder = Path(file).parent / "migrations"
+    if folder.is_dir() and any(p.name != "__init__.py" for p in folder.glob("*.py")):
+        return folder
+    return None
+
+
+def _check_hook_names(pm: pluggy.PluginManager) -> None:
+    """``check_pending`` naming the plugin and the hook: an implementation of a hook no specification declares
+    (a misspelled name) stops the node at start-up."""
+    known = sorted(name for name in dir(pm.hook) if not name.startswith("_")
+                   and getattr(pm.hook, name).has_spec())
+    for name in sorted(dir(pm.hook)):
+        if name.startswith("_"):
+            continue
+        caller = getattr(pm.hook, name)
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            who = impl.plugin_name
+            if who.isdigit():  # an object registered without a name (tests' extra plugins): pluggy names it by id
+                who = getattr(impl.plugin, "__name__", None) or type(impl.plugin).__name__
+            raise ConfigError(f"plugin {who!r} implements hook {name!r}, which does not exist{hint}",
+                              f"plugins.{who}")
+
+
+def guarded(plugin: str, hook: str, function: Any) -> Any:
+    """``function``, one of ``plugin``'s implementations of ``hook``, raising :class:`PluginFailed` for an
+    unexpected exception (a ``ShangliangError`` or an ``HTTPException`` passes unchanged)."""
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ShangliangError:  # a refusal on purpose: the caller reports it as it is
+            raise
+        except Exception as exc:
+            from werkzeug.exceptions import HTTPException
+
+            if isinstance(exc, HTTPException):
+                raise
+            log.exception("plugin %r failed in hook %s", plugin, hook)
+            raise PluginFailed(plugin, hook, exc) from exc
+
+    call.__shangliang_guarded__ = True  # type: ignore[attr-defined]
+    return call
+
+
+def guard_hooks(pm: pluggy.PluginManager, names: Iterable[str]) -> None:
+    """Wrap every plain hook implementation of the plugins ``names`` so that an unexpected exception becomes
+    :class:`PluginFailed` naming the plugin and the hook (a ``ShangliangError`` passes unchanged; wrappers are
+    left alone)."""
+    names = set(names)
+    for hook in dir(pm.hook):
+        if hook.startswith("_"):
+            continue
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            if impl.plugin_name not in names or impl.hookwrapper or getattr(impl, "wrapper", False):
+                continue
+            if not getattr(impl.function, "__shangliang_guarded__", False):
+                impl.function = guarded(impl.plugin_name, hook, impl.function)
+
+
 def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()) -> pluggy.PluginManager:
-    """Register the built-ins, then each enabled installed plugin, then ``extra`` objects (tests)."""
+    """Register the built-ins, then each enabled installed plugin (refused unless it supports this core version),
+    then ``extra`` objects (tests). An enabled plugin's hooks are guarded (:func:`guard_hooks`)."""
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     # Every plugin registered from here on may add hook specifications of its own.
@@ -99,17 +215,22 @@ def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()
     for module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=builtin_name(module_name))
     available = installed_plugins()
+    enabled = list(enabled)
     for name in enabled:
         if name not in available:
             known = ", ".join(sorted(available)) or "none"
             raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
-        pm.register(_load(available[name]), name=name)
+        module = _load(available[name])
+        check_core_version(name, module)
+        pm.register(module, name=name)
     for plugin in extra:
         pm.register(plugin)
+    _check_hook_names(pm)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise ConfigError(f"a plugin implements a hook that does not exist: {exc}", "plugins.enabled") from None
+    guard_hooks(pm, enabled)
     return pm
 
 
@@ -162,6 +283,12 @@ class PluginInfo:
     #: the node's ``[plugins.<name>]``; a built-in feature's declared settings (``declare_settings``) at their
     #: defaults (``shangliang config`` shows them as the node sets them)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: the core versions it supports (``REQUIRES_CORE``), None when it states none (a built-in: this core)
+    requires_core: str | None = None
+    #: whether this core version is one of them
+    compatible: bool = True
+    #: whether it ships migrations (tables of its own)
+    migrations: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -189,8 +316,15 @@ def describe(enabled: Iterable[str], plugin_config: Mapping[str, Any] | None = N
             own = plugin_config.get(name)
             settings = {**dict(getattr(module, "CONFIG_DEFAULTS", None) or {}),
                         **(dict(own) if isinstance(own, Mapping) else {})}
+            try:
+                check_core_version(name, module)
+                compatible = True
+            except IncompatiblePluginError:
+                compatible = False
             infos.append(PluginInfo(name, "installed", name in enabled, ep.value, level,
-                                    hook_names(module), _summary(module), settings=settings))
+                                    hook_names(module), _summary(module), settings=settings,
+                                    requires_core=requires_core(module), compatible=compatible,
+                                    migrations=migrations_folder(module) is not None))
         except Exception as exc:
             infos.append(PluginInfo(name, "installed", name in enabled, ep.value, level, error=str(exc)[:200]))
     return infos

@@ -87,7 +87,8 @@ def files(name: str, level: str) -> dict[str, str]:
     check_name(name)
     check_level(level)
     package = module_name(name)
-    values = {"NAME": name, "LEVEL": level, "PACKAGE": package, "DIST": f"shangliang-{name.replace('_', '-')}"}
+    values = {"NAME": name, "LEVEL": level, "PACKAGE": package, "DIST": f"shangliang-{name.replace('_', '-')}",
+              "REQUIRES_CORE": _requires_core()}
 
     def fill(text: str) -> str:
         for key, value in values.items():
@@ -102,6 +103,16 @@ def files(name: str, level: str) -> dict[str, str]:
         f"{package}/README.md": fill(README),
         f"tests/test_{name}.py": fill(TEST),
     }
+
+
+def _requires_core() -> str:
+    """The core versions a new plugin is made for: this core's minor version up to its next major one."""
+    from packaging.version import Version
+
+    from .plugins import core_version
+
+    version = Version(core_version())
+    return f">={version.major}.{version.minor},<{version.major + 1}"
 
 
 def new_plugin(name: str, level: str, directory: Path | str = ".") -> Path:
@@ -177,7 +188,11 @@ INIT = '''
 from .hooks import node_configured
 from .services import CONFIG_DEFAULTS, LEVEL, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "LEVEL", "NAME", "node_configured"]
+# The core versions this plugin is made for (checked at `plugins enable` and at start-up; docs/plugins.md,
+# "Core versions").
+REQUIRES_CORE = "{{REQUIRES_CORE}}"
+
+__all__ = ["CONFIG_DEFAULTS", "LEVEL", "NAME", "REQUIRES_CORE", "node_configured"]
 '''
 
 SERVICES = '''

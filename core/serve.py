@@ -23,8 +23,9 @@ from .config import is_embedded_broker
 
 
 def _preflight(app: Flask) -> None:
-    """Refuse to start unless the database is reachable and migrated and the broker answers."""
-    migrate.require_current(app.config["DATABASE_URL"])
+    """Refuse to start unless the database is reachable and migrated (the core's tables and each enabled plugin's)
+    and the broker answers."""
+    migrate.require_current(app.config["DATABASE_URL"], plugins=app.config["PLUGINS_ENABLED"])
     check_broker(app.extensions[CELERY])
 
 

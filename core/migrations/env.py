@@ -1,4 +1,6 @@
-"""Alembic environment: runs migrations on the connection ``shangliang.core.migrate`` hands over."""
+"""Alembic environment: runs migrations on the connection ``shangliang.core.migrate`` hands over — the core's
+(version table ``alembic_version``) or an enabled plugin's (its own version table, ``alembic_version_<plugin>``,
+and its own ``target_metadata`` when it gives one)."""
 
 from alembic import context
 
@@ -27,7 +29,8 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=target_metadata,
+        target_metadata=config.attributes.get("target_metadata", target_metadata),
+        version_table=config.attributes.get("version_table", "alembic_version"),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

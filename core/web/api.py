@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Conflict, InputError, NotFound
+from ..errors import Conflict, InputError, NotFound, PluginFailed
 from . import auth
 
 PREFIX = "/api/v1"
@@ -31,6 +31,9 @@ JSON = "application/json"
 ERROR_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                500: "error"}
+#: The ``code`` of a 500 answer when an installed plugin failed inside a hook (``PluginFailed``): the message names
+#: the plugin and the hook; nothing of the request was stored.
+PLUGIN_FAILED = "plugin_failed"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -38,7 +41,8 @@ ERROR_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 4
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="what went wrong, by name: " + ", ".join(sorted(set(ERROR_CODES.values()))))
+    code: str = Field(description="what went wrong, by name: "
+                      + ", ".join(sorted({*ERROR_CODES.values(), PLUGIN_FAILED})))
     message: str = Field(description="one line a person can act on")
     field: str | None = Field(None, description="the request field the refusal is about, when there is one")
 
@@ -452,6 +456,16 @@ def init_app(app: flask.Flask) -> None:
         from .views import csrf_error_page
 
         return csrf_error_page(exc)
+
+    @app.errorhandler(PluginFailed)
+    def _plugin_failed(exc: PluginFailed):
+        # The unit of work it was part of rolled back (db.transaction); the node goes on serving.
+        if flask.request.path.startswith("/api/"):
+            return error_response(500, PLUGIN_FAILED, str(exc))
+        try:
+            return render_template("plugin_failed.html", message=str(exc), plugin=exc.plugin, hook=exc.hook), 500
+        except Exception:  # the page's own frame (the menu's nav_items) runs the plugins too
+            return Response(str(exc), status=500, mimetype="text/plain")
 
 
 def register(app: flask.Flask, bp: APIBlueprint) -> None:

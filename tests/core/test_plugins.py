@@ -48,7 +48,8 @@ class Misspelled:
 
 
 def test_a_misspelled_hook_fails_at_start(node_dir):
-    with pytest.raises(ConfigError, match="node_configurd"):
+    with pytest.raises(ConfigError, match=r"plugin 'Misspelled' implements hook 'node_configurd', which does not "
+                                          r"exist \(did you mean node_configured\?\)"):
         create_app(node_dir, plugins=[Misspelled()])
 
 

@@ -96,6 +96,8 @@ def test_the_distribution_has_the_entry_point_and_the_package_the_shipped_shape(
     init = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
     assert ast.get_docstring(init).startswith("village_greeting: a county-level practice")
     assert 'LEVEL = "county"' in (package / "services.py").read_text(encoding="utf-8")
+    # the core versions it is made for: this core's, so that `plugins enable` takes it (docs/plugins.md, "Core versions")
+    assert 'REQUIRES_CORE = ">=0.1,<1"' in (package / "__init__.py").read_text(encoding="utf-8")
     assert (package / "README.md").read_text(encoding="utf-8").startswith("# `village_greeting`")
 
 
@@ -128,10 +130,11 @@ def test_the_documented_steps_make_a_plugin_that_runs_on_a_node(tmp_path):
         outputs.append((words, result.stdout))
     node_dir = work / "mynode"
 
-    # `plugins list` (before the enable) shows the installed plugin, not enabled, with its hook and setting
+    # `plugins list` (before the enable) shows the installed plugin, not enabled, the core versions it supports,
+    # with its hook and setting
     listed = next(out for words, out in outputs if words[-2:] == ["plugins", "list"])
     line = next(line for line in listed.splitlines() if line.startswith("village_greeting "))
-    assert line.split()[1:5] == ["installed", "township", "no", "node_configured"], line
+    assert line.split()[1:6] == ["installed", "township", "no", ">=0.1,<1", "node_configured"], line
     # `plugins enable` wrote node.toml; the generated test passed (3 tests)
     assert tomllib.loads((node_dir / "node.toml").read_text(encoding="utf-8"))["plugins"]["enabled"] == ["village_greeting"]
     assert re.search(r"\b3 passed\b", outputs[-1][1]), outputs[-1][1]

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from shangliang.core.plugins import hook_names
+from shangliang.core.plugins import check_core_version, hook_names
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("province", "city", "county", "township")
 REQUIRED = ("__init__.py", "services.py", "hooks.py", "README.md")
 # The modules a practice may have; a new kind of module is added here and to docs/plugins.md together.
-SHAPE = {"__init__", "services", "hooks", "tasks", "cli", "views"}
+SHAPE = {"__init__", "services", "hooks", "tasks", "cli", "views", "models"}
+#: The sub-folders a practice may have: its templates, and its Alembic revisions when it owns tables.
+FOLDERS = {"templates", "migrations", "__pycache__"}
 
 
 def practices() -> list[tuple[str, str]]:
@@ -50,8 +52,15 @@ def test_practice_has_the_shape(level, practice):
         assert (folder / name).is_file(), f"plugins/{level}/{practice}/{name} is missing"
     extra = sorted(p.stem for p in folder.glob("*.py") if p.stem not in SHAPE)
     assert not extra, f"plugins/{level}/{practice}: module(s) {extra} are not in the shape {sorted(SHAPE)}"
-    assert not [p for p in folder.iterdir() if p.is_dir() and p.name not in ("templates", "__pycache__")], \
-        f"plugins/{level}/{practice} has a sub-folder other than templates/"
+    assert not [p for p in folder.iterdir() if p.is_dir() and p.name not in FOLDERS], \
+        f"plugins/{level}/{practice} has a sub-folder other than templates/ and migrations/"
+    migrations = folder / "migrations"
+    if migrations.exists():
+        assert (migrations / "__init__.py").is_file(), f"plugins/{level}/{practice}/migrations/ needs an __init__.py"
+        revisions = [p for p in migrations.glob("*.py") if p.name != "__init__.py"]
+        assert revisions and all(p.name.startswith(f"{practice}_") for p in revisions), \
+            f"plugins/{level}/{practice}/migrations/ holds its revisions, each named {practice}_NNNN_<what>.py"
+        assert (folder / "models.py").is_file(), f"plugins/{level}/{practice} has migrations but no models.py"
     templates = folder / "templates"
     if templates.exists():
         assert sorted(p.name for p in templates.iterdir()) == [practice], \
@@ -67,6 +76,9 @@ def test_practice_package_names_itself_declares_its_settings_and_carries_its_hoo
     assert summary and summary.splitlines()[0].strip(), f"{dotted} has no docstring (what `plugins list` shows)"
     assert getattr(package, "NAME", None) == practice, f"{dotted}.NAME must be {practice!r}"
     assert isinstance(getattr(package, "CONFIG_DEFAULTS", None), dict), f"{dotted}.CONFIG_DEFAULTS must be a dict"
+    # The core versions it is made for, a PEP 440 specifier that admits this core (docs/plugins.md, "Core versions").
+    check_core_version(practice, package)
+    assert getattr(package, "REQUIRES_CORE", None), f'{dotted}.REQUIRES_CORE must state the core versions (">=0.1,<1")'
     # pluggy registers the package: every @hookimpl of hooks.py must be one of its attributes.
     hooks = importlib.import_module(f"{dotted}.hooks")
     assert hook_names(hooks), f"{dotted}.hooks implements no hook"

@@ -4,5 +4,8 @@
 from .hooks import federation_kinds, federation_message_accepted, node_configured, register_commands
 from .services import CONFIG_DEFAULTS, LEVEL, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "LEVEL", "NAME", "federation_kinds", "federation_message_accepted", "node_configured",
-           "register_commands"]
+# The core versions this plugin is made for (checked at `plugins enable` and at start-up).
+REQUIRES_CORE = ">=0.1,<1"
+
+__all__ = ["CONFIG_DEFAULTS", "LEVEL", "NAME", "REQUIRES_CORE", "federation_kinds", "federation_message_accepted",
+           "node_configured", "register_commands"]

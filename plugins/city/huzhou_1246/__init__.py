@@ -5,4 +5,7 @@
 from .hooks import consultation_forms, node_configured, plan_checks
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "consultation_forms", "node_configured", "plan_checks"]
+# The core versions this practice is made for (checked at `plugins enable` and at start-up).
+REQUIRES_CORE = ">=0.1,<1"
+
+__all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "consultation_forms", "node_configured", "plan_checks"]

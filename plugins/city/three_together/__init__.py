@@ -5,5 +5,8 @@
 from .hooks import activity_guard, node_configured, plan_guard, register_blueprints, register_commands
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "activity_guard", "node_configured", "plan_guard", "register_blueprints",
+# The core versions this practice is made for (checked at `plugins enable` and at start-up).
+REQUIRES_CORE = ">=0.1,<1"
+
+__all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "activity_guard", "node_configured", "plan_guard", "register_blueprints",
            "register_commands"]

@@ -5,4 +5,7 @@
 from .hooks import node_configured, plan_approval_steps, plan_guard
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "node_configured", "plan_approval_steps", "plan_guard"]
+# The core versions this practice is made for (checked at `plugins enable` and at start-up).
+REQUIRES_CORE = ">=0.1,<1"
+
+__all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "node_configured", "plan_approval_steps", "plan_guard"]

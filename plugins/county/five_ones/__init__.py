@@ -4,4 +4,7 @@
 from .hooks import assessment_rules, node_configured
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "assessment_rules", "node_configured"]
+# The core versions this practice is made for (checked at `plugins enable` and at start-up).
+REQUIRES_CORE = ">=0.1,<1"
+
+__all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "assessment_rules", "node_configured"]

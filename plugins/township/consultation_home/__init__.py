@@ -5,5 +5,8 @@
 from .hooks import activity_guard, beat_schedule, consultation_forms, node_configured, register_blueprints
 from .services import CONFIG_DEFAULTS, NAME
 
-__all__ = ["CONFIG_DEFAULTS", "NAME", "activity_guard", "beat_schedule", "consultation_forms", "node_configured",
+# The core versions this practice is made for (checked at `plugins enable` and at start-up).
+REQUIRES_CORE = ">=0.1,<1"
+
+__all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "activity_guard", "beat_schedule", "consultation_forms", "node_configured",
            "register_blueprints"]
