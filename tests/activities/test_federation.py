@@ -14,6 +14,7 @@ city sees the minutes; a join from a node that is not above the host is refused.
 
 from __future__ import annotations
 
+import shlex
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -38,7 +39,7 @@ PEOPLE = [{"name": "市发展改革委", "kind": "department"}, {"name": "张委
 
 def _pair(runner, a, b) -> None:
     for x, y in ((a, b), (b, a)):
-        line = invoke(runner, y, "keys", "show").output.split()
+        line = shlex.split(invoke(runner, y, "keys", "show").output)
         result = invoke(runner, x, "peers", "add", *line)
         assert result.exit_code == 0, result.output
 

@@ -1,5 +1,6 @@
 """Every state change writes a hash-chained audit row; ``audit verify`` finds rows changed behind the app's back."""
 
+import shlex
 import json
 
 import pytest
@@ -181,7 +182,7 @@ def test_delivery_bookkeeping_on_a_peer_is_not_audited_but_its_pinning_is(app, m
 
     city = make_node(node_id="6203", name="金昌市政协")
     node_dir = app.config["NODE_DIR"]
-    assert invoke(runner, node_dir, "peers", "add", *invoke(runner, city, "keys", "show").output.split()).exit_code == 0
+    assert invoke(runner, node_dir, "peers", "add", *shlex.split(invoke(runner, city, "keys", "show").output)).exit_code == 0
     with app.app_context():
         from shangliang.core.db import get_session
 

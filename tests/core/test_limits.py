@@ -3,6 +3,7 @@ input is a named error at every surface, and odd but valid values from a neighbo
 
 from __future__ import annotations
 
+import shlex
 import base64
 
 import pytest
@@ -91,7 +92,7 @@ def test_a_result_with_more_items_than_allowed_is_refused_and_the_topic_stays_op
 
 def test_a_message_too_large_to_travel_its_route_is_refused_before_anything_is_stored(make_node, runner, app):
     county = make_node(node_id=COUNTY, name="金川区")
-    line = invoke(runner, county, "keys", "show").output.split()
+    line = shlex.split(invoke(runner, county, "keys", "show").output)
     assert invoke(runner, app.config["NODE_DIR"], "peers", "add", *line).exit_code == 0
     body = {"decision": "consult", "padding": "议" * (outbox.MAX_START_BYTES // 3 + 100)}
     with app.app_context():
@@ -197,7 +198,7 @@ def test_the_command_line_refuses_undecodable_text_by_name(runner, township):
 ])
 def test_outbox_send_refuses_what_the_protocol_refuses_in_one_line(make_node, runner, township, body, words):
     county = make_node(node_id=COUNTY, name="金川区")
-    line = invoke(runner, county, "keys", "show").output.split()
+    line = shlex.split(invoke(runner, county, "keys", "show").output)
     assert invoke(runner, township, "peers", "add", *line).exit_code == 0
     result = invoke(runner, township, "outbox", "send", "topic.accept", "--to", COUNTY, "--topic", f"{TOWNSHIP}:1",
                     "--body", body)

@@ -825,5 +825,5 @@ def test_the_federation_fixture_pairs_parents_and_children_with_make_node(federa
     assert sorted(peers[TOWN]) == [COUNTY]  # the city and the township are no neighbours
     for node_id, node in nodes.items():
         for peer_id, peer in peers[node_id].items():
-            assert [peer_id, peer["url"], peer["key"]] == nodes[peer_id].pairing
+            assert [peer_id, peer["url"], peer["key"], peer["name"]] == nodes[peer_id].pairing
     assert peers[COUNTY][TOWN]["relation"] == "child" and peers[COUNTY][CITY]["relation"] == "parent"

@@ -1,6 +1,7 @@
 """Keys and peers from the command line: pairing lines, passphrase-protected keys, what peers add refuses."""
 
 import json
+import shlex
 import stat
 
 import pytest
@@ -12,7 +13,7 @@ def test_init_makes_a_0600_key_file_and_keys_show_prints_the_pairing_line(node_d
     files = list((node_dir / "keys").glob("*.pem"))
     assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert b"BEGIN PRIVATE KEY" in files[0].read_bytes()
-    line = invoke(runner, node_dir, "keys", "show").output.split()
+    line = shlex.split(invoke(runner, node_dir, "keys", "show").output)
     assert line[:2] == ["620302", "http://127.0.0.1:5999"] and line[3] == "金川区政协"
     key_id, _, public = line[2].rpartition(":")
     assert key_id == "ed25519:" + files[0].stem and len(public) == 43
@@ -42,7 +43,7 @@ def test_rotation_keeps_the_old_key_for_verification(node_dir, runner):
 
 
 def _line(runner, node_dir):
-    return invoke(runner, node_dir, "keys", "show").output.split()
+    return shlex.split(invoke(runner, node_dir, "keys", "show").output)
 
 
 @pytest.mark.parametrize(

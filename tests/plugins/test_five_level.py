@@ -6,6 +6,7 @@ one level up is refused."""
 
 from __future__ import annotations
 
+import shlex
 import base64
 import json
 
@@ -69,7 +70,7 @@ def linked(make_node, runner):
         add_user(runner, node_dir, "li", "member")
     for a, b in ((VILLAGE, TOWNSHIP), (TOWNSHIP, COUNTY)):
         for here, there in ((a, b), (b, a)):
-            line = invoke(runner, dirs[there], "keys", "show").output.split()
+            line = shlex.split(invoke(runner, dirs[there], "keys", "show").output)
             assert invoke(runner, dirs[here], "peers", "add", *line).exit_code == 0
     apps = {node_id: create_app(node_dir, test_config={"WTF_CSRF_ENABLED": False})
             for node_id, node_dir in dirs.items()}

@@ -12,6 +12,7 @@ workers deliver the envelopes over HTTP.
 
 from __future__ import annotations
 
+import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,7 +37,7 @@ def pair(township, make_node, runner):
     county = make_node(node_id="620302", name="金川区政协")
     expect_user_added(runner, county, "zhao", "admin", "赵秘书长")
     for a, b in ((township, county), (county, township)):
-        line = invoke(runner, b, "keys", "show").output.split()
+        line = shlex.split(invoke(runner, b, "keys", "show").output)
         assert invoke(runner, a, "peers", "add", *line).exit_code == 0
     apps = make_app(township), make_app(county)
     yield apps
