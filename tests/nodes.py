@@ -81,10 +81,21 @@ _PORT_RANGE = os.environ.get("SHANGLIANG_TEST_PORTS", "20000-32000")
 _next_port: list[int] = []
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now, in this run's range, each one at most once per run while the
-    range lasts (a stopped node's port is not handed to the next node)."""
+def port_range() -> tuple[int, int]:
+    """This process's ports: the run's range, or under pytest-xdist (``-n N``) worker ``gwK``'s K-th of N equal
+    parts of it, so that two workers never hand out the same port."""
     low, high = (int(part) for part in _PORT_RANGE.split("-"))
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if worker.startswith("gw") and worker[2:].isdigit() and count.isdigit() and int(count) > 1:
+        index, size = int(worker[2:]), (high - low) // int(count)
+        low, high = low + index * size, low + (index + 1) * size
+    return low, high
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, in this process's range (:func:`port_range`), each one at most
+    once per run while the range lasts (a stopped node's port is not handed to the next node)."""
+    low, high = port_range()
     if not _next_port:
         _next_port.append(low + (os.getpid() * 7919) % (high - low))
     for _ in range(high - low):
@@ -96,7 +107,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {_PORT_RANGE}")
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 # -- nodes ----------------------------------------------------------------------------------------------
