@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -18,6 +14,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from . import migrate
+from .supervisor import WorkerSupervisor, _die_with_parent, supervise  # noqa: F401  (serve's own names)
 from .celery_app import EXTENSION as CELERY, check_broker
 from .config import is_embedded_broker
 
@@ -67,14 +64,6 @@ def _create_app(node_dir: str):
     return create_app(node_dir)
 
 
-def _die_with_parent() -> None:
-    """In the child: receive SIGTERM when the serving process dies, however it dies (Linux)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worker: bool | None) -> None:
     _preflight(app)
     config = app.config
@@ -89,8 +78,9 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
         # The supervisor is a process of its own: gunicorn's master reaps any child that exits (waitpid(-1)),
         # so a worker started from here would be reaped before its supervisor could read how it ended.
         worker = [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"]
-        supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from shangliang.core.serve import supervise; "
-                                       "supervise(sys.argv[1:])", *worker], preexec_fn=_die_with_parent)
+        # (core/supervisor.py imports the standard library only: the supervisor costs no second app import)
+        supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from shangliang.core.supervisor import "
+                                       "supervise; supervise(sys.argv[1:])", *worker], preexec_fn=_die_with_parent)
     options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}")
     print(f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at http://{host}:{port}/"
           + (" with a worker and beat" if with_worker else ""), flush=True)
@@ -104,74 +94,6 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
                 supervisor.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 supervisor.kill()
-
-
-def supervise(argv: list[str]) -> None:
-    """The supervisor process of ``serve``: run ``argv`` (the worker) under :class:`WorkerSupervisor` until
-    SIGTERM or SIGINT, then stop it and exit."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    supervisor = WorkerSupervisor(argv)
-    supervisor.start()
-    while not stop.wait(0.5):
-        pass
-    supervisor.stop()
-
-
-class WorkerSupervisor:
-    """Keeps ``serve``'s Celery worker (and beat) running: a worker that exits while the node serves (killed,
-    or crashed when its broker connection broke) is started again after a delay that doubles from
-    ``first_delay`` to ``max_delay`` seconds and falls back to ``first_delay`` once a worker has run for a
-    minute. ``stop`` ends the supervision and the worker (SIGTERM, then SIGKILL after ``grace`` seconds)."""
-
-    def __init__(self, argv: list[str], first_delay: float = 1.0, max_delay: float = 30.0, grace: float = 15.0):
-        self.argv = argv
-        self.first_delay = first_delay
-        self.max_delay = max_delay
-        self.grace = grace
-        self.process: subprocess.Popen | None = None
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
-
-    def start(self) -> None:
-        self._spawn()
-        self._thread.start()
-
-    def _spawn(self) -> None:
-        with self._lock:
-            if not self._stopping.is_set():
-                self.process = subprocess.Popen(self.argv, preexec_fn=_die_with_parent)
-
-    def _watch(self) -> None:
-        delay = self.first_delay
-        while not self._stopping.is_set():
-            process = self.process
-            started = time.monotonic()
-            status = process.wait() if process is not None else None
-            if self._stopping.is_set():
-                return
-            if time.monotonic() - started > 60:
-                delay = self.first_delay
-            print(f"the worker exited with status {status}; starting it again in {delay:g} s", flush=True)
-            if self._stopping.wait(delay):
-                return
-            delay = min(delay * 2, self.max_delay)
-            self._spawn()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopping.set()
-            process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=self.grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:

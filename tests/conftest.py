@@ -36,6 +36,31 @@ from .nodes import DB_ENV, Federation, NodeFactory, Schemas, unreachable
 TEST_HASH_METHOD = "pbkdf2:sha256:1"
 os.environ.setdefault("SHANGLIANG_USERS_HASH_METHOD", TEST_HASH_METHOD)
 
+#: Test modules whose subject never touches the suite's database or broker (canonical JSON and the published
+#: vectors, the layers and the packaging, the catalogues, the calendar and division codes, the shape of plugins, a scaffold
+#: whose documented ``init`` makes a SQLite node): with the servers set they would only run again what the
+#: embedded run ran, so they run once, there.
+BACKEND_FREE = {
+    "tests/federation/test_canonical.py", "tests/federation/test_fast_path.py", "tests/federation/test_vectors.py",
+    "tests/federation/test_national.py", "tests/core/test_packaging.py", "tests/core/test_layers.py",
+    "tests/core/test_i18n.py", "tests/core/test_calendar.py", "tests/core/test_divisions.py", "tests/plugins/test_shape.py",
+    "tests/plugins/test_practices_complete.py", "tests/plugins/test_scaffold.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    if not (os.environ.get(DB_ENV) or os.environ.get("SHANGLIANG_TEST_BROKER_URL")):
+        return
+    root = Path(__file__).resolve().parents[1]
+    skip = pytest.mark.skip(reason="touches no database or broker: tested in the embedded run")
+    for item in items:
+        try:
+            where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+        if where in BACKEND_FREE:
+            item.add_marker(skip)
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
