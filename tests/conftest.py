@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import hypothesis
 import pytest
 from click.testing import CliRunner
 
@@ -35,6 +36,12 @@ from .nodes import DB_ENV, Federation, NodeFactory, Schemas, unreachable
 
 TEST_HASH_METHOD = "pbkdf2:sha256:1"
 os.environ.setdefault("SHANGLIANG_USERS_HASH_METHOD", TEST_HASH_METHOD)
+
+# Property tests are about what they find, not how fast: no per-example deadline and no "too slow" health
+# check, which a loaded CI machine (two runs, five workers, their nodes) trips on a test that is correct.
+hypothesis.settings.register_profile("suite", deadline=None,
+                                     suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("suite")
 
 #: Test modules whose subject never touches the suite's database or broker (canonical JSON and the published
 #: vectors, the layers and the packaging, the catalogues, the calendar and division codes, the shape of plugins, a scaffold
