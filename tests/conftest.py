@@ -55,17 +55,31 @@ BACKEND_FREE = {
 }
 
 
+#: The longest modules (several node processes each, or thousands of requests): run first, so that with
+#: pytest-xdist (CI) no worker is left with one of them while the others have finished.
+LONGEST = (
+    "tests/topics/test_federation.py", "tests/federation/test_delivery.py", "tests/core/test_fuzz.py",
+    "tests/core/test_authorization.py", "tests/activities/test_federation.py", "tests/federation/test_http.py",
+    "tests/plugins/test_outside.py", "tests/core/test_demo_signals.py", "tests/federation/test_faults.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
+    root = Path(__file__).resolve().parents[1]
+
+    def where(item) -> str:
+        try:
+            return Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        except ValueError:
+            return ""
+
+    order = {name: index for index, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: order.get(where(item), len(LONGEST)))  # stable: the rest keep their order
     if not (os.environ.get(DB_ENV) or os.environ.get("SHANGLIANG_TEST_BROKER_URL")):
         return
-    root = Path(__file__).resolve().parents[1]
     skip = pytest.mark.skip(reason="touches no database or broker: tested in the embedded run")
     for item in items:
-        try:
-            where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
-        except ValueError:
-            continue
-        if where in BACKEND_FREE:
+        if where(item) in BACKEND_FREE:
             item.add_marker(skip)
 
 
