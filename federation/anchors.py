@@ -142,10 +142,12 @@ def receipt(session: Session, node: NodeContext, child: str) -> dict[str, Any] |
 def children(session: Session, node: NodeContext) -> list[dict[str, Any]]:
     """Each child with its last anchor and its age (None where none came yet), by id."""
     now = node.now_ms()
+    found_by = {child: latest(session, child) for child in peers.child_ids(session)}
+    # Counted after the latest anchors were read: an anchor arriving between the two reads is counted, never
+    # shown with a count that leaves it out (the two reads are not one snapshot on every database).
     counts = dict(session.execute(select(AuditAnchor.child, func.count()).group_by(AuditAnchor.child)).all())
     out = []
-    for child in peers.child_ids(session):
-        found = latest(session, child)
+    for child, found in found_by.items():
         out.append({"child": child, "anchors": counts.get(child, 0),
                     "seq": found.seq if found else None, "hash": found.hash if found else None,
                     "anchored_ms": found.anchored_ms if found else None,
