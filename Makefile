@@ -15,10 +15,16 @@ $(BIN)/shangliang: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
+# Every node is several Python processes; where PYTHONDONTWRITEBYTECODE is set (as on our CI machines) each of
+# them compiled the project's sources again (~0.4 s of CPU a process). Compiled once here, they are read.
+BYTECODE = $(BIN)/python -m compileall -q -j 0 core federation plugins tests examples > /dev/null
+
 demo: $(BIN)/shangliang
+	$(BYTECODE)
 	$(BIN)/shangliang demo $(DEMO_ARGS)
 
 test: $(BIN)/shangliang
+	$(BYTECODE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The API fuzzed from its OpenAPI document (schemathesis) against a live node, at length: FUZZ_EXAMPLES cases

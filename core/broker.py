@@ -11,11 +11,14 @@ instead of finishing Celery's two-second poll (``drain_events``) first.
 from __future__ import annotations
 
 import socket
+import sqlite3
+from queue import Empty
 from time import monotonic
 
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as kombu_sqla
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
 
 SCHEME = "embedded"
 ENGINE_OPTIONS_IGNORED = {"polling_interval", "queue_tablename", "message_tablename"}
@@ -32,6 +35,43 @@ def _worker_stopping() -> bool:
 
 
 class Channel(kombu_sqla.Channel):
+    """kombu's SQLAlchemy channel, with an idle poll that costs a pragma instead of a write transaction.
+
+    kombu's ``_get`` takes SQLite's write lock (``BEGIN IMMEDIATE``), runs two ORM queries and commits on
+    every poll, 20 times a second: an idle node's worker spent ~4 % of a core on it (measured). Here a
+    queue found empty is not asked again until the database has changed: SQLite's ``PRAGMA data_version``,
+    read on a connection of the channel's own that never writes, changes whenever any other connection
+    (a web process enqueuing, this worker's own session) commits. The version is read before kombu's
+    query, so a message committed after that read changes it, and the next poll asks again: nothing is
+    missed, only unchanged emptiness is skipped."""
+
+    _probe_connection: sqlite3.Connection | None = None
+    _empty_since: dict | None = None  # queue → the data_version at which it was last found empty
+
+    def _probe(self) -> sqlite3.Connection:
+        if self._probe_connection is None:
+            path = make_url(self.connection.client.hostname).database
+            self._probe_connection = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                                     check_same_thread=False)
+            self._empty_since = {}
+        return self._probe_connection
+
+    def _get(self, queue):
+        version = self._probe().execute("PRAGMA data_version").fetchone()[0]
+        if self._empty_since.get(queue) == version:
+            raise Empty()
+        try:
+            return super()._get(queue)
+        except Empty:
+            self._empty_since[queue] = version
+            raise
+
+    def close(self):
+        if self._probe_connection is not None:
+            self._probe_connection.close()
+            self._probe_connection = None
+        super().close()
+
     def _engine_from_config(self):
         url = self.connection.client.hostname
         engine = create_engine(url, connect_args={"timeout": 30})
