@@ -6,6 +6,7 @@ and redirects with a flashed message; a refused form is shown again with what wa
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,12 @@ def skew(value: Mapping[str, Any]) -> str:
              max=f"{value['max_abs_ms'] / 1000:.1f}")
 
 
+def data_text(data: Any, limit: int = 300) -> str:
+    """An audit row's data as readable JSON (Chinese left as it is), cut at ``limit`` characters."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def status_label(status: str) -> str:
     return {"pending": _("Pending"), "sent": _("Delivered"), "dead": _("Dead letter")}.get(status, status)
 
@@ -60,7 +67,7 @@ def problem_label(problem: str) -> str:
 
 def template_helpers() -> dict[str, Any]:
     user = auth.current_user()
-    return {"when": when, "duration": duration, "skew": skew, "status_label": status_label,
+    return {"when": when, "duration": duration, "skew": skew, "status_label": status_label, "data_text": data_text,
             "problem_label": problem_label, "is_admin": auth.has_role(user, services.ADMIN) if user else False}
 
 
