@@ -25,7 +25,7 @@ def list_peers():
 
 
 def peers_health():
-    """The neighbours' health.
+    """Health of the neighbours.
 
     For each pinned neighbour: last contact (the last transfer received from it, the last message delivered to
     it), messages pending and dead-lettered, delivery held back after failures, the age of its pinned key and

@@ -46,8 +46,9 @@ def duration(ms: int | None) -> str:
 def skew(value: Mapping[str, Any]) -> str:
     if value["latest_ms"] is None:
         return "—"
-    return _("%(latest)s s (largest %(max)s s)", latest=f"{value['latest_ms'] / 1000:+.1f}",
-             max=f"{value['max_abs_ms'] / 1000:.1f}")
+    latest = "%+.1f" % (value["latest_ms"] / 1000)
+    largest = "%.1f" % (value["max_abs_ms"] / 1000)
+    return _("%(latest)s s (largest %(max)s s)", latest=latest, max=largest)
 
 
 def data_text(data: Any, limit: int = 300) -> str:
@@ -75,8 +76,6 @@ def _actor() -> str:
     return f"web:{auth.current_user().username}"
 
 
-def _refused(prefix: str, exc: ShangliangError) -> None:
-    flash(f"{prefix}{exc}", "error")
 
 
 # -- /admin -------------------------------------------------------------------------------------------------
@@ -111,7 +110,7 @@ def peers_add():
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        _refused(_("Not pinned: "), exc)
+        flash(_("Not pinned: %(message)s", message=str(exc)), "error")
         return _peers_page({**form, "action": "add"}, exc, 400)
 
 
@@ -125,7 +124,7 @@ def peers_rename(node_id: str):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        _refused(_("Not renamed: "), exc)
+        flash(_("Not renamed: %(message)s", message=str(exc)), "error")
         return _peers_page({**form, "action": "rename", "node_id": node_id}, exc, 400)
 
 
@@ -141,7 +140,7 @@ def peers_remove(node_id: str):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        _refused(_("Not removed: "), exc)
+        flash(_("Not removed: %(message)s", message=str(exc)), "error")
         return _peers_page({**form, "action": "remove", "node_id": node_id}, exc, 400)
 
 
@@ -182,7 +181,7 @@ def outbox_retry(outbox_id: int):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        _refused(_("Not retried: "), exc)
+        flash(_("Not retried: %(message)s", message=str(exc)), "error")
         return _message_page(outbox_id, exc, 400)
 
 

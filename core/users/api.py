@@ -40,7 +40,7 @@ def show_user(path: UserPath):
 
 
 def update_user(path: UserPath, body: UserUpdate):
-    """Change a user's role or turn the account on or off.
+    """Change the role of a user, or turn the account on or off.
 
     The last active admin can be neither demoted nor turned off (409 `conflict`): a node always keeps one
     administrator. Turning an account off ends its signed-in sessions.
@@ -55,7 +55,7 @@ def update_user(path: UserPath, body: UserUpdate):
 
 
 def set_password(path: UserPath, body: UserPassword):
-    """Set a user's password.
+    """Set the password of a user.
 
     Every session signed in with the old password ends (`shangliang users password`).
     """

@@ -4,7 +4,7 @@ refused form is shown again with what was typed and the reason (400)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import flask
@@ -40,12 +40,14 @@ def index():
     return _page()
 
 
-def _run(action: str, username: str | None, work, refused: str):
+def _run(action: str, username: str | None, work, refused: Callable[[str], str]):
+    """Run a form's unit of work; a refusal is flashed as ``refused(reason)``
+    and the page drawn again with what was typed (never a password) and the reason beside the form."""
     form = flask.request.form
     try:
         return forms.run_once(_actor(), work)
     except ShangliangError as exc:  # InputError (400) and LastAdmin (a Conflict) alike: shown beside the form
-        flash(f"{refused}{exc}", "error")
+        flash(refused(str(exc)), "error")
         typed = {key: value for key, value in form.items() if key != "password"}
         return _page({**typed, "action": action, "username_of": username}, exc, 400)
 
@@ -59,7 +61,7 @@ def create():
                                  form.get("member_no") or None, method=current_app.config["USERS_HASH_METHOD"])
         return "success", _("User added: %(name)s", name=user.username), url_for("users.index")
 
-    return _run("add", None, work, _("Not added: "))
+    return _run("add", None, work, lambda reason: _("Not added: %(message)s", message=reason))
 
 
 def set_role(username: str):
@@ -70,7 +72,7 @@ def set_role(username: str):
         return "success", _("%(name)s is now: %(role)s", name=user.username, role=role_label(user.role)), \
             url_for("users.index")
 
-    return _run("role", username, work, _("Role not changed: "))
+    return _run("role", username, work, lambda reason: _("Role not changed: %(message)s", message=reason))
 
 
 def set_active(username: str):
@@ -82,7 +84,7 @@ def set_active(username: str):
         message = _("%(name)s enabled.", name=username) if active else _("%(name)s disabled.", name=username)
         return "success", message, url_for("users.index")
 
-    return _run("active", username, work, _("Not changed: "))
+    return _run("active", username, work, lambda reason: _("Not changed: %(message)s", message=reason))
 
 
 def set_password(username: str):
@@ -94,4 +96,4 @@ def set_password(username: str):
         return "success", _("Password of %(name)s set; %(n)s signed-in sessions ended.", name=username, n=ended), \
             url_for("users.index")
 
-    return _run("password", username, work, _("Password not set: "))
+    return _run("password", username, work, lambda reason: _("Password not set: %(message)s", message=reason))
