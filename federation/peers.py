@@ -117,9 +117,21 @@ def add_from_pairing(session: Session, own_id: str, line: str, relation: str | N
     return add_peer(session, own_id, node_id, url, key, relation, name or named)
 
 
+def _lookup(session: Session, node_id: str) -> Peer | None:
+    """The pinned peer ``node_id``, or None — also for a text that cannot be a node id (too long, a control or
+    NUL character, which PostgreSQL's text would refuse), without asking the database."""
+    if not isinstance(node_id, str) or not 0 < len(node_id) <= 40 or not node_id.isprintable():
+        return None
+    try:
+        node_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return session.get(Peer, node_id)
+
+
 def require_peer(session: Session, node_id: str, relation: str | None = None) -> Peer:
     """The pinned peer ``node_id`` (its ``relation`` to this node, when given), else a named refusal."""
-    peer = session.get(Peer, node_id)
+    peer = _lookup(session, node_id)
     if peer is None:
         raise InputError(f"{node_id} is not a peer of this node (shangliang peers add)")
     if relation is not None and peer.relation != relation:
@@ -139,7 +151,7 @@ def child_ids(session: Session) -> list[str]:
 
 
 def remove_peer(session: Session, node_id: str) -> None:
-    peer = session.get(Peer, node_id)
+    peer = _lookup(session, node_id)
     if peer is None:
         raise InputError(f"{node_id} is not a peer")
     session.delete(peer)

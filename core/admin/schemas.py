@@ -35,11 +35,12 @@ class OutboxPath(BaseModel):
 
 class OutboxQuery(PageQuery):
     status: str | None = Field(None, description="pending, sent or dead")
-    to: str | None = Field(None, max_length=40, description="only messages to this neighbour")
+    to: str | None = Field(None, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$",
+                           description="only messages to this neighbour")
 
 
 class AuditQuery(PageQuery):
-    action: str | None = Field(None, max_length=100, description="only rows of this action (insert, update, "
+    action: str | None = Field(None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="only rows of this action (insert, update, "
                                                                  "delete, outbox.retry, members.import, …)")
 
 

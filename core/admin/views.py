@@ -147,11 +147,20 @@ def peers_remove(node_id: str):
 # -- /admin/outbox ------------------------------------------------------------------------------------------
 
 
+def _arg(name: str) -> str | None:
+    """A query argument as text a database can compare (else 400)."""
+    value = flask.request.args.get(name) or None
+    if value is not None and (len(value) > 100 or not value.isprintable()):
+        abort(400)
+    return value
+
+
 def outbox_index():
     args = flask.request.args
     status = args.get("status") or None
     if status not in (None, *STATUSES):
         abort(400)
+    _arg("to")
     try:
         found = outbox.page_messages(get_session(), status, args.get("to") or None, 50, args.get("cursor") or None)
     except InputError:
@@ -191,7 +200,7 @@ def outbox_retry(outbox_id: int):
 def _audit_page(report: dict | None = None, error: ShangliangError | None = None, status: int = 200):
     args = flask.request.args
     session = get_session()
-    action = args.get("action") or None
+    action = _arg("action")
     try:
         found = audit.page_events(session, action, 50, args.get("cursor") or None)
     except InputError:

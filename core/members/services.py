@@ -50,6 +50,8 @@ def add_member(session: Session, name: str, sector: str, special_committee: str 
     for key, value in fields.items():
         if value and len(value) > MAX_FIELD:
             raise InputError(f"{key} is longer than {MAX_FIELD} characters", field=key)
+        if value and any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise InputError(f"{key} holds a control character", field=key)
     if fields["member_no"] and session.execute(
         select(Member.id).where(Member.member_no == fields["member_no"])
     ).first():

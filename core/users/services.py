@@ -173,6 +173,8 @@ def end_session(session: Session, session_id: str) -> None:
 
 
 def get_user(session: Session, username: str) -> User:
+    if not USERNAME.fullmatch(username or ""):  # no such name can exist; not asked of the database
+        raise NotFound(f"no user {str(username)[:80]!r} on this node")
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no user {username[:80]!r} on this node")

@@ -271,3 +271,19 @@ def test_audit_api_pages_by_keyset(app, client):
     verified = client.get("/api/v1/audit/verify", headers=basic("wang")).get_json()
     assert verified["ok"] and verified["rows"] >= 6
     assert client.get("/api/v1/audit", headers=basic("li")).status_code == 403
+
+
+def test_text_no_database_could_hold_is_refused_before_it_is_asked(app, client):
+    """A NUL or control character in a query, a path or a field (PostgreSQL's text cannot hold NUL): a named
+    refusal, never a server error."""
+    assert client.get("/api/v1/outbox?to=%00", headers=basic("wang")).status_code == 400
+    assert client.get("/api/v1/audit?action=a%01b", headers=basic("wang")).status_code == 400
+    assert client.get("/api/v1/users/a%00b", headers=basic("root")).status_code == 404
+    renamed = client.patch("/api/v1/peers/6203%00", json={"name": "x"}, headers=basic("root"))
+    assert renamed.status_code == 400 and "not a peer" in renamed.get_json()["error"]["message"]
+    bad = client.post("/api/v1/members/import", data="name,sector\n张\x01伟,经济界\n".encode(),
+                      headers={**basic("wang"), "Content-Type": "text/csv"})
+    assert bad.status_code == 400 and "control character" in bad.get_json()["error"]["message"]
+    root = signed_in(app, "root")
+    assert root.get("/admin/outbox?to=%00").status_code == 400
+    assert root.get("/admin/audit?action=%00").status_code == 400
