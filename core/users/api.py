@@ -18,7 +18,7 @@ def list_users(query: UserListQuery):
     are active.
     """
     found = services.page_users(get_session(), query.limit, query.cursor, query.role)
-    return json_response({"users": [services.user_dict(u) for u in found.items], "next_cursor": found.next_cursor})
+    return json_response({"users": [services.user_detail(u) for u in found.items], "next_cursor": found.next_cursor})
 
 
 def create_user(body: UserIn):
@@ -30,13 +30,13 @@ def create_user(body: UserIn):
     with transaction(actor()) as session:
         user = services.add_user(session, body.username, body.role, body.password, body.display_name,
                                  body.member_no, method=current_app.config["USERS_HASH_METHOD"])
-        data = services.user_dict(user)
+        data = services.user_detail(user)
     return json_response({"user": data}, 201, {"Location": url_for("users_api.show_user", username=data["username"])})
 
 
 def show_user(path: UserPath):
     """Show a user."""
-    return json_response({"user": services.user_dict(services.get_user(get_session(), path.username))})
+    return json_response({"user": services.user_detail(services.get_user(get_session(), path.username))})
 
 
 def update_user(path: UserPath, body: UserUpdate):
@@ -50,7 +50,7 @@ def update_user(path: UserPath, body: UserUpdate):
             services.set_role(session, path.username, body.role)
         if body.active is not None:
             services.set_active(session, path.username, body.active)
-        data = services.user_dict(services.get_user(session, path.username))
+        data = services.user_detail(services.get_user(session, path.username))
     return json_response({"user": data})
 
 

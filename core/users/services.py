@@ -245,5 +245,9 @@ def recipients(session: Session, role: str | None, user_id: int | None) -> list[
 
 def user_dict(user: User) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "member_no": user.member.member_no if user.member else None,
-            "member_name": user.member.name if user.member else None, "active": user.active}
+            "member_no": user.member.member_no if user.member else None, "active": user.active}
+
+
+def user_detail(user: User) -> dict:
+    """A user as the API answers it: ``user_dict`` with the linked member's name."""
+    return {**user_dict(user), "member_name": user.member.name if user.member else None}
