@@ -36,7 +36,7 @@ outbox_api = api_blueprint("outbox_api", __name__, "/outbox", tag="outbox", writ
 outbox_api.get("", responses={200: OutboxList, **errors(400, 403)})(roles(*READERS)(handlers.list_outbox))
 outbox_api.get("/<int:outbox_id>", responses={200: OutboxDetail, **errors(403, 404)})(
     roles(*READERS)(handlers.show_outbox))
-outbox_api.post("/<int:outbox_id>/retry", responses={200: OutboxDetail, **errors(400, 403, 415)})(
+outbox_api.post("/<int:outbox_id>/retry", responses={200: OutboxDetail, **errors(400, 403, 404, 415)})(
     handlers.retry_outbox)
 
 audit_api = api_blueprint("audit_api", __name__, "/audit", tag="audit", write_roles=services.ADMIN,
