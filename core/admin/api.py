@@ -10,7 +10,15 @@ from shangliang.core.web.api import actor, json_response
 from shangliang.federation import outbox, peers
 
 from . import services
-from .schemas import AuditQuery, AuditVerifyQuery, OutboxPath, OutboxQuery, PeerIn, PeerPath, PeerRename
+from .schemas import (
+    AuditQuery,
+    AuditVerifyQuery,
+    OutboxPath,
+    OutboxQuery,
+    PeerIn,
+    PeerPath,
+    PeerRename,
+)
 
 
 def list_peers():

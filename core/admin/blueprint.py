@@ -10,8 +10,16 @@ from shangliang.core.web.api import api_blueprint, errors, roles
 
 from . import api as handlers
 from . import services, views
-from .schemas import (AuditList, AuditVerified, OutboxDetail, OutboxList, PeerDetail, PeerHealthList, PeerList,
-                      PeerRemoved)
+from .schemas import (
+    AuditList,
+    AuditVerified,
+    OutboxDetail,
+    OutboxList,
+    PeerDetail,
+    PeerHealthList,
+    PeerList,
+    PeerRemoved,
+)
 
 ADMIN = tuple(sorted(services.ADMIN))
 READERS = tuple(sorted(services.READERS))

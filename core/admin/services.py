@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from shangliang.core import audit
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
 from shangliang.federation import keys, outbox, peers
 from shangliang.federation.health import health
 from shangliang.federation.ids import now_ms
+from sqlalchemy.orm import Session
 
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"admin", "office"})

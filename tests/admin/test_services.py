@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from ..conftest import invoke
 from .conftest import CHILD, dead_letter, pin_child
 
-
 # -- users and roles ------------------------------------------------------------------------------------------
 
 

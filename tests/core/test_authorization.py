@@ -1400,12 +1400,11 @@ class Matrix:
         """A message to the matrix node's child that delivery gave up on."""
         from shangliang.federation import outbox
 
-        with self.app.app_context():
-            with transaction("matrix") as session:
-                _envelope, row = outbox.originate(session, node_context(), "x-matrix.note", {"n": self.peers_made},
-                                                  "620302001", "forward")
-                row.status, row.attempts, row.last_error = "dead", 7, "HTTP 500"
-                self.last_dead = row.id
+        with self.app.app_context(), transaction("matrix") as session:
+            _envelope, row = outbox.originate(session, node_context(), "x-matrix.note", {"n": self.peers_made},
+                                              "620302001", "forward")
+            row.status, row.attempts, row.last_error = "dead", 7, "HTTP 500"
+            self.last_dead = row.id
         return self.last_dead
 
     def outbox_status(self, outbox_id: int) -> str | None:
