@@ -136,7 +136,7 @@ def page_messages(session: Session, status: str | None = None, destination: str 
 def get_message(session: Session, outbox_id: int) -> OutboxMessage:
     from shangliang.core.errors import NotFound
 
-    row = session.get(OutboxMessage, outbox_id)
+    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id < 2 ** 63 else None  # a database integer
     if row is None:
         raise NotFound(f"no outbox message {outbox_id}")
     return row
@@ -161,7 +161,7 @@ def envelope_summary(row: OutboxMessage) -> dict[str, Any]:
 
 def retry(session: Session, outbox_id: int) -> OutboxMessage:
     """Re-drive a dead letter after the cause is fixed; refused once its transfer has expired."""
-    row = session.get(OutboxMessage, outbox_id)
+    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id < 2 ** 63 else None
     if row is None:
         raise InputError(f"no outbox message {outbox_id}")
     if row.status != "dead":
