@@ -289,3 +289,14 @@ def test_text_no_database_could_hold_is_refused_before_it_is_asked(app, client):
     root = signed_in(app, "root")
     assert root.get("/admin/outbox?to=%00").status_code == 400
     assert root.get("/admin/audit?action=%00").status_code == 400
+
+
+def test_the_pages_speak_english_when_asked(app, child_line):
+    pin_child(app, child_line)
+    root = signed_in(app, "root")
+    assert root.get("/lang/en").status_code == 302
+    for path, words in (("/admin", "Users and roles"), ("/admin/peers", "Pinned neighbours and their health"),
+                        ("/admin/users", "Add a user"), ("/admin/members", "Import members from a CSV file"),
+                        ("/admin/outbox", "Outbox and dead letters"), ("/admin/audit", "Verify the chain")):
+        page = root.get(path)
+        assert page.status_code == 200 and words in page.get_data(as_text=True), path
