@@ -156,6 +156,21 @@ def latest(session: Session, limit: int = 20) -> list[AuditEvent]:
     return list(session.execute(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)).scalars())
 
 
+def page_events(session: Session, action: str | None = None, limit: int | None = 50, cursor: str | None = None):
+    """A page of audit rows, the newest first (keyset on ``seq``); ``action``: only rows of that action."""
+    from .pagination import page
+
+    query = select(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return page(session, query, [AuditEvent.seq], lambda row: [row.seq], limit, cursor)
+
+
+def actions(session: Session) -> list[str]:
+    """The actions the log holds, for a filter's choices."""
+    return list(session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars())
+
+
 def event_dict(row: AuditEvent) -> dict[str, Any]:
     return {"seq": row.seq, "at_ms": row.at_ms, "actor": row.actor, "action": row.action, "entity": row.entity,
             "entity_id": row.entity_id, "data": json.loads(row.data), "hash": row.hash}

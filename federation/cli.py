@@ -37,12 +37,8 @@ def keys() -> None:
 def keys_show(as_json: bool) -> None:
     """Print the pairing line to give a neighbour: id, URL, current public key and the committee's name
     (quoted as a shell word when it holds a space)."""
-    import re
-    import shlex
-
     data = node_keys.pairing(get_session(), node_context())
-    name = data["name"] if re.fullmatch(r"[^\s'\"\\$`;&|<>()*?!#~]+", data["name"]) else shlex.quote(data["name"])
-    emit(data, as_json, lambda d: f"{d['id']} {d['url']} {d['key']} {name}")
+    emit(data, as_json, node_keys.pairing_line)
 
 
 @keys.command("rotate")
@@ -101,6 +97,37 @@ def peers_list(as_json: bool) -> None:
         [[r["id"], r["name"] or "-", r["relation"], r["url"], _ms(r["last_success_ms"]), r["failures"],
           _ms(r["held_until_ms"])] for r in rs],
         ["id", "name", "relation", "url", "last success", "failures", "held until"]))
+
+
+def _age(ms) -> str:
+    if ms is None:
+        return "-"
+    days, rest = divmod(int(ms) // 1000, 86400)
+    return f"{days}d" if days else f"{rest // 3600}h{rest % 3600 // 60:02d}m"
+
+
+def _skew(skew) -> str:
+    if skew["latest_ms"] is None:
+        return "-"
+    return f"{skew['latest_ms'] / 1000:+.1f}s (max {skew['max_abs_ms'] / 1000:.1f}s){' !' if skew['warn'] else ''}"
+
+
+@peers.command("health")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def peers_health(as_json: bool) -> None:
+    """Each neighbour's health: last contact, messages pending and dead-lettered, delivery held back, the age
+    of its pinned key and the clock skew its hops show (exit 0 even when one is unwell; read `ok`)."""
+    from .health import health
+    from .ids import now_ms
+
+    rows = health(get_session(), now_ms())
+    emit(rows, as_json, lambda rs: table(
+        [[r["id"], r["name"] or "-", r["relation"], _ms(r["last_contact_ms"]), r["pending"], r["dead"],
+          _ms(r["held_until_ms"]), _age(r["key_age_ms"]), _skew(r["clock_skew"]),
+          "ok" if r["ok"] else ",".join(r["problems"])] for r in rs],
+        ["id", "name", "relation", "last contact", "pending", "dead", "held until", "key age", "clock skew",
+         "health"]) if rs else "no peers pinned")
 
 
 @peers.command("remove")

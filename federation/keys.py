@@ -116,3 +116,14 @@ def pairing(session: Session, node) -> dict:
     key = current(session, node.node_dir)
     return {"id": node.id, "url": node.url, "key": public_line(key), "name": node.name,
             "old": [{"id": r.key_id, "expired_ms": r.expired_ms} for r in all_rows(session) if r.expired_ms]}
+
+
+def pairing_line(data: dict) -> str:
+    """The pairing line of ``pairing(...)``: ``ID URL KEY NAME``, the name quoted as a shell word when it holds a
+    space or a character a shell reads (``peers add`` and the peers page split it with ``shlex``)."""
+    import re
+    import shlex
+
+    name = data["name"] or ""
+    shown = name if re.fullmatch(r"[^\s'\"\\$`;&|<>()*?!#~]+", name) else shlex.quote(name)
+    return f"{data['id']} {data['url']} {data['key']} {shown}".rstrip()

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shangliang.core import audit
 from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
 from shangliang.core.errors import InputError
@@ -114,9 +115,53 @@ def list_messages(session: Session, dead_only: bool = False, limit: int = 100) -
     return list(session.execute(query).scalars())
 
 
+STATUSES = ("pending", "sent", "dead")
+
+
+def page_messages(session: Session, status: str | None = None, destination: str | None = None,
+                  limit: int | None = 50, cursor: str | None = None):
+    """A page of outbox messages, the newest first (``status``: pending, sent or dead; ``destination``: a peer)."""
+    from shangliang.core.pagination import page
+
+    query = select(OutboxMessage)
+    if status is not None:
+        if status not in STATUSES:
+            raise InputError(f"status {status[:20]!r} is not one of {', '.join(STATUSES)}", field="status")
+        query = query.where(OutboxMessage.status == status)
+    if destination:
+        query = query.where(OutboxMessage.destination == destination)
+    return page(session, query, [OutboxMessage.id], lambda r: [r.id], limit, cursor)
+
+
+def get_message(session: Session, outbox_id: int) -> OutboxMessage:
+    from shangliang.core.errors import NotFound
+
+    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id < 2 ** 63 else None  # a database integer
+    if row is None:
+        raise NotFound(f"no outbox message {outbox_id}")
+    return row
+
+
+def envelope_summary(row: OutboxMessage) -> dict[str, Any]:
+    """What a person inspecting a message reads of its envelope: origin, id, kind, topic, the body's fields,
+    and each hop (from, to, action, time, note) — not the signatures."""
+    try:
+        envelope = envelope_of(row)
+    except ValueError:
+        return {"unreadable": True}
+    body = envelope.get("body") if isinstance(envelope.get("body"), dict) else {}
+    return {
+        "origin": envelope.get("origin"), "id": envelope.get("id"), "kind": envelope.get("kind"),
+        "topic": envelope.get("topic"), "created_ms": envelope.get("created_ms"),
+        "body_fields": sorted(body), "bytes": len(row.envelope.encode("utf-8")),
+        "hops": [{"from": h.get("from"), "to": h.get("to"), "action": h.get("action"), "at_ms": h.get("at_ms"),
+                  "expires_ms": h.get("expires_ms"), "note": h.get("note")} for h in envelope.get("hops") or []],
+    }
+
+
 def retry(session: Session, outbox_id: int) -> OutboxMessage:
     """Re-drive a dead letter after the cause is fixed; refused once its transfer has expired."""
-    row = session.get(OutboxMessage, outbox_id)
+    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id < 2 ** 63 else None
     if row is None:
         raise InputError(f"no outbox message {outbox_id}")
     if row.status != "dead":
@@ -125,6 +170,9 @@ def retry(session: Session, outbox_id: int) -> OutboxMessage:
         raise InputError(f"outbox message {outbox_id} expired at {row.expires_ms}; write a new decision instead")
     row.status, row.next_attempt_ms, row.last_error = "pending", now_ms(), None
     session.flush()
+    audit.record(session, "outbox.retry", "fed_outbox", str(row.id),
+                 {"kind": row.kind, "to": row.destination, "origin": row.origin, "message_id": row.message_id,
+                  "attempts": row.attempts})
     _deliver_after_commit(session, row.id)
     return row
 

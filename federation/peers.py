@@ -87,9 +87,51 @@ def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: 
     return peer
 
 
+def parse_pairing(line: str) -> tuple[str, str, str, str | None]:
+    """A neighbour's pairing line, as its ``keys show`` prints it — ``ID URL PUBLIC_KEY [NAME]``, the name
+    quoted as a shell word when it holds a space — split as ``peers add`` takes it: (id, url, key, name)."""
+    import shlex
+
+    if not isinstance(line, str) or not line.strip():
+        raise InputError("paste the neighbour's pairing line (its `shangliang keys show`)", field="pairing")
+    if len(line) > 2000:
+        raise InputError("a pairing line is at most 2000 characters", field="pairing")
+    try:
+        words = shlex.split(line.strip())
+    except ValueError as exc:
+        raise InputError(f"the pairing line cannot be read: {exc}", field="pairing") from None
+    if len(words) < 3:
+        raise InputError("a pairing line has the neighbour's id, URL and public key, and may end with its name",
+                         field="pairing")
+    if len(words) > 4:
+        # A name with spaces pasted without its quotes: the rest of the line is the name.
+        words = words[:3] + [" ".join(words[3:])]
+    node_id, url, key = words[:3]
+    return node_id, url, key, words[3] if len(words) == 4 else None
+
+
+def add_from_pairing(session: Session, own_id: str, line: str, relation: str | None = None,
+                     name: str | None = None) -> Peer:
+    """Pin the neighbour a pasted pairing line names (``name``, when given, instead of the line's)."""
+    node_id, url, key, named = parse_pairing(line)
+    return add_peer(session, own_id, node_id, url, key, relation, name or named)
+
+
+def _lookup(session: Session, node_id: str) -> Peer | None:
+    """The pinned peer ``node_id``, or None — also for a text that cannot be a node id (too long, a control or
+    NUL character, which PostgreSQL's text would refuse), without asking the database."""
+    if not isinstance(node_id, str) or not 0 < len(node_id) <= 40 or not node_id.isprintable():
+        return None
+    try:
+        node_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return session.get(Peer, node_id)
+
+
 def require_peer(session: Session, node_id: str, relation: str | None = None) -> Peer:
     """The pinned peer ``node_id`` (its ``relation`` to this node, when given), else a named refusal."""
-    peer = session.get(Peer, node_id)
+    peer = _lookup(session, node_id)
     if peer is None:
         raise InputError(f"{node_id} is not a peer of this node (shangliang peers add)")
     if relation is not None and peer.relation != relation:
@@ -109,7 +151,7 @@ def child_ids(session: Session) -> list[str]:
 
 
 def remove_peer(session: Session, node_id: str) -> None:
-    peer = session.get(Peer, node_id)
+    peer = _lookup(session, node_id)
     if peer is None:
         raise InputError(f"{node_id} is not a peer")
     session.delete(peer)

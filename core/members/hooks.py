@@ -1,4 +1,4 @@
-"""The members feature's built-in plugin: the ``members`` commands."""
+"""The members feature's built-in plugin: the ``members`` commands, pages (/admin/members) and API (/api/v1/members)."""
 
 from __future__ import annotations
 
@@ -12,3 +12,10 @@ def register_commands(cli):
     from .cli import members
 
     return members
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]

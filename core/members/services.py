@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shangliang.core import audit
 from shangliang.core.errors import ImportRowError, InputError
+from shangliang.core.pagination import Page, page
 
 from .models import Member, Sector, SpecialCommittee, TownshipGroup
 
@@ -45,14 +46,16 @@ def add_member(session: Session, name: str, sector: str, special_committee: str 
               "township_group": _clean(township_group), "member_no": _clean(member_no), "phone": _clean(phone)}
     for required in REQUIRED:
         if not fields[required]:
-            raise InputError(f"{required} is empty")
+            raise InputError(f"{required} is empty", field=required)
     for key, value in fields.items():
         if value and len(value) > MAX_FIELD:
-            raise InputError(f"{key} is longer than {MAX_FIELD} characters")
+            raise InputError(f"{key} is longer than {MAX_FIELD} characters", field=key)
+        if value and any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise InputError(f"{key} holds a control character", field=key)
     if fields["member_no"] and session.execute(
         select(Member.id).where(Member.member_no == fields["member_no"])
     ).first():
-        raise InputError(f"member number {fields['member_no']!r} is already taken")
+        raise InputError(f"member number {fields['member_no']!r} is already taken", field="member_no")
     member = Member(
         name=fields["name"],
         member_no=fields["member_no"],
@@ -67,19 +70,35 @@ def add_member(session: Session, name: str, sector: str, special_committee: str 
 
 
 def import_members(session: Session, path: Path) -> list[Member]:
-    """Import a UTF-8 CSV (header row: name, sector, and any of the other columns).
+    """Import a UTF-8 CSV file (see :func:`import_members_text`)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    return import_members_text(session, data, str(path))
+
+
+def import_members_text(session: Session, data: bytes | str, source: str = "members.csv") -> list[Member]:
+    """Import UTF-8 CSV text or bytes (an uploaded file; header row: name, sector, and any of the other columns).
 
     All or nothing: the first bad row raises :class:`ImportRowError` naming its line, and the
     caller's transaction rolls back every row of the file.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    path = source
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path} is not UTF-8 (byte {exc.start})", field="file") from None
+    else:
+        text = data.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise InputError(f"{path} holds a NUL character: it is not a CSV text file", field="file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ImportRowError(str(path), 1, f"not CSV: {exc}") from None
     unknown = [col for col in header if col not in CSV_COLUMNS]
     if unknown:
         raise ImportRowError(str(path), 1, f"unknown column {unknown[0]!r}; columns: {', '.join(CSV_COLUMNS)}")
@@ -88,7 +107,13 @@ def import_members(session: Session, path: Path) -> list[Member]:
         raise ImportRowError(str(path), 1, f"the header lacks the column {missing[0]!r}")
     members = []
     seen_numbers: dict[str, int] = {}
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ImportRowError(str(path), reader.line_num, f"not CSV: {exc}") from None
         line = reader.line_num
         if None in row:
             raise ImportRowError(str(path), line, f"more fields than the {len(header)} columns of the header")
@@ -103,12 +128,17 @@ def import_members(session: Session, path: Path) -> list[Member]:
             raise ImportRowError(str(path), line, str(exc)) from None
     if not members:
         raise ImportRowError(str(path), 2, "no member rows after the header")
-    audit.record(session, "members.import", "members", str(Path(path).name), {"rows": len(members)})
+    audit.record(session, "members.import", "members", Path(str(path)).name[:200], {"rows": len(members)})
     return members
 
 
 def list_members(session: Session) -> list[Member]:
     return list(session.execute(select(Member).order_by(Member.id)).scalars())
+
+
+def page_members(session: Session, limit: int | None = 50, cursor: str | None = None) -> Page:
+    """A page of members, the newest first."""
+    return page(session, select(Member), [Member.id], lambda m: [m.id], limit, cursor)
 
 
 def member_dict(member: Member) -> dict:

@@ -78,6 +78,17 @@ def users_disable(username: str) -> None:
     click.echo(f"user {username} disabled; {ended} signed-in session(s) ended")
 
 
+@users.command("role")
+@click.argument("username")
+@click.argument("role")
+@with_appcontext
+def users_role(username: str, role: str) -> None:
+    """Give a user another role (the last active admin keeps admin)."""
+    with transaction() as session:
+        user = services.set_role(session, username, role)
+    click.echo(f"user {user.username} is now {user.role}")
+
+
 @users.command("enable")
 @click.argument("username")
 @with_appcontext

@@ -53,3 +53,10 @@ def register_commands(cli):
     from .cli import users
 
     return users
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import api, pages
+
+    return [api, pages]

@@ -11,9 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shangliang.core.errors import InputError, NotFound
+from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
+from shangliang.core.pagination import Page, page
 
 from .models import SignIn, User
 
@@ -22,6 +23,28 @@ MIN_PASSWORD = 8
 #: werkzeug's own default (scrypt, n=32768, r=8, p=1): what every node uses unless ``[users] hash_method``
 #: says otherwise. Only the test suite says otherwise (tests/conftest.py), to save ~0.1 s a sign-in.
 DEFAULT_HASH_METHOD = "scrypt"
+ROLES = tuple(r.value for r in Role)
+
+
+class UnknownRole(InputError):
+    """A role that is not one of the node's roles."""
+
+    def __init__(self, role: str):
+        super().__init__(f"unknown role {str(role)[:40]!r}; roles: {', '.join(ROLES)}", field="role")
+
+
+class DuplicateUser(InputError):
+    """A user name already taken on this node."""
+
+    def __init__(self, username: str):
+        super().__init__(f"user {username!r} already exists", field="username")
+
+
+class LastAdmin(Conflict):
+    """The change would leave the node without an active administrator (no one could manage it from the web)."""
+
+    def __init__(self, username: str):
+        super().__init__(f"{username} is the last active admin: add or enable another admin first")
 
 
 def check_hash_method(value) -> str | None:
@@ -40,19 +63,18 @@ def check_hash_method(value) -> str | None:
 def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None,
              member_no: str | None = None, method: str = DEFAULT_HASH_METHOD) -> User:
     if not USERNAME.fullmatch(username or ""):
-        raise InputError(f"user name {username[:40]!r} must be 2-80 letters, digits or . _ @ -")
-    roles = [r.value for r in Role]
-    if role not in roles:
-        raise InputError(f"unknown role {role[:40]!r}; roles: {', '.join(roles)}")
+        raise InputError(f"user name {username[:40]!r} must be 2-80 letters, digits or . _ @ -", field="username")
+    if role not in ROLES:
+        raise UnknownRole(role)
     if password is not None and len(password) < MIN_PASSWORD:
-        raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
+        raise InputError(f"the password must be at least {MIN_PASSWORD} characters", field="password")
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise InputError(f"user {username!r} already exists")
+        raise DuplicateUser(username)
     member_id = None
     if member_no is not None:
         member_id = session.execute(select(Member.id).where(Member.member_no == member_no)).scalar()
         if member_id is None:
-            raise InputError(f"no member with number {member_no!r}")
+            raise InputError(f"no member with number {member_no!r}", field="member_no")
     user = User(username=username, display_name=display_name or username, role=role, member_id=member_id,
                 password_hash=generate_password_hash(password, method=method) if password else None)
     session.add(user)
@@ -62,6 +84,16 @@ def add_user(session: Session, username: str, role: str, password: str | None, d
 
 def list_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def page_users(session: Session, limit: int | None = 50, cursor: str | None = None, role: str | None = None) -> Page:
+    """A page of users, the newest first (``role``: only those with it)."""
+    query = select(User)
+    if role is not None:
+        if role not in ROLES:
+            raise UnknownRole(role)
+        query = query.where(User.role == role)
+    return page(session, query, [User.id], lambda u: [u.id], limit, cursor)
 
 
 def check_password(user: User, password: str) -> bool:
@@ -141,6 +173,8 @@ def end_session(session: Session, session_id: str) -> None:
 
 
 def get_user(session: Session, username: str) -> User:
+    if not USERNAME.fullmatch(username or ""):  # no such name can exist; not asked of the database
+        raise NotFound(f"no user {str(username)[:80]!r} on this node")
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no user {username[:80]!r} on this node")
@@ -149,18 +183,50 @@ def get_user(session: Session, username: str) -> User:
 
 def set_password(session: Session, username: str, password: str, method: str = DEFAULT_HASH_METHOD) -> int:
     """A new password for ``username``; every session signed in with the old one ends. How many ended."""
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
+    if len(password or "") < MIN_PASSWORD:
+        raise InputError(f"the password must be at least {MIN_PASSWORD} characters", field="password")
     user = get_user(session, username)
     user.password_hash = generate_password_hash(password, method=method)
     return end_sessions(session, user)
 
 
+def _active_admins(session: Session) -> list[str]:
+    """The active administrators' names, read under the write lock: ``transaction`` holds SQLite's write lock
+    from its first read, and on PostgreSQL the rows are locked (``FOR UPDATE``), so two requests each turning
+    off one of the last two admins run one after the other and the second sees one admin left."""
+    query = select(User).where(User.role == Role.ADMIN.value, User.active.is_(True)).order_by(User.id)
+    return [u.username for u in session.execute(query.with_for_update()).scalars()]
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse (:class:`LastAdmin`) to turn off or demote ``user`` when it is the last active admin."""
+    if user.role == Role.ADMIN.value and user.active and _active_admins(session) == [user.username]:
+        raise LastAdmin(user.username)
+
+
 def set_active(session: Session, username: str, active: bool) -> int:
-    """Turn an account on or off; turning it off ends its sessions at once. How many ended."""
+    """Turn an account on or off; turning it off ends its sessions at once. How many ended.
+    The last active admin cannot be turned off (:class:`LastAdmin`)."""
     user = get_user(session, username)
+    if not active:
+        _keep_an_admin(session, user)
     user.active = active
     return 0 if active else end_sessions(session, user)
+
+
+def set_role(session: Session, username: str, role: str) -> User:
+    """Give ``username`` another role (:class:`UnknownRole`); the last active admin keeps its role
+    (:class:`LastAdmin`). The role is read with every request, so it applies at once."""
+    if role not in ROLES:
+        raise UnknownRole(role)
+    user = get_user(session, username)
+    if user.role == role:
+        return user
+    if role != Role.ADMIN.value:
+        _keep_an_admin(session, user)
+    user.role = role
+    session.flush()
+    return user
 
 
 def end_sessions(session: Session, user: User) -> int:
@@ -180,3 +246,8 @@ def recipients(session: Session, role: str | None, user_id: int | None) -> list[
 def user_dict(user: User) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
             "member_no": user.member.member_no if user.member else None, "active": user.active}
+
+
+def user_detail(user: User) -> dict:
+    """A user as the API answers it: ``user_dict`` with the linked member's name."""
+    return {**user_dict(user), "member_name": user.member.name if user.member else None}

@@ -49,7 +49,8 @@ from flask import Flask
 from shangliang.core.activities.models import Activity, Invitation, Material, Opinion
 from shangliang.core.appraisal import models as appraisal_models
 from shangliang.core.app import create_app
-from shangliang.core.db import get_session
+from shangliang.core.context import node_context
+from shangliang.core.db import get_session, transaction
 from shangliang.core.duty.models import DutyItem
 from shangliang.core.plans.models import Plan, PlanAmendment, PlanItem, PlanStep
 from shangliang.core.opinions import models as opinion_models
@@ -342,6 +343,39 @@ def _opinion_events(kind: str) -> Callable[[Matrix, Call, Any], bool]:
 
 def _opinion_made(m: Matrix, call: Call, response) -> bool:
     return re.search(r"/opinions/\d+$", response.headers.get("Location", "")) is not None
+
+
+NEW_PASSWORD = "another-horse-battery"
+
+
+def _peer_pinned(m: Matrix, call: Call, response) -> bool:
+    return m.peer_name(m.last_peer) == f"矩阵镇{m.peers_made}"
+
+
+def _peer_named(m: Matrix, call: Call, response) -> bool:
+    return m.peer_name("620302001") == m.last_peer_name
+
+
+def _peer_removed(m: Matrix, call: Call, response) -> bool:
+    return m.peer_name(m.last_peer) is None
+
+
+def _retried(m: Matrix, call: Call, response) -> bool:
+    return m.outbox_status(m.last_dead) == "pending"
+
+
+def _user_is(role: str, active: bool) -> Callable[[Matrix, Call, Any], bool]:
+    return lambda m, call, response: m.user_row(m.last_user)[:2] == (role, active)
+
+
+def _password_set(m: Matrix, call: Call, response) -> bool:
+    from werkzeug.security import check_password_hash
+
+    return check_password_hash(m.user_row(m.last_user)[2], NEW_PASSWORD)
+
+
+def _member_added(m: Matrix, call: Call, response) -> bool:
+    return m.last_member in m.member_names()
 
 
 TABLE: dict[tuple[str, str], Entry] = {
@@ -777,6 +811,79 @@ TABLE: dict[tuple[str, str], Entry] = {
         "/api/v1/appraisals/{}/rectifications".format(m.fresh_appraisal("reported")[0]), json={
             "subject": m.last_subject, "requirements": "加强养护", "working_days": 10}),
         _appraisal_has(rectifications=1), writes=True),
+    # administration (/admin, issue 16): the index, peers, outbox and audit pages read by admin and office; every
+    # change (a neighbour pinned, renamed or removed; a dead letter retried) by the admin only
+    ("GET", "/admin"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin"), allowed=WRITERS),
+    ("GET", "/admin/peers"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/peers"), allowed=WRITERS),
+    ("POST", "/admin/peers"): Entry(PAGE_ROLES, 303, lambda m: Call("/admin/peers", form=_csrf_form(
+        m, {"pairing": m.new_peer_line()})), _peer_pinned, writes=True, allowed=ADMIN),
+    ("POST", "/admin/peers/<node_id>/name"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        "/admin/peers/620302001/name", form=_csrf_form(m, {"name": m.new_peer_name()})), _peer_named, writes=True,
+        allowed=ADMIN),
+    ("POST", "/admin/peers/<node_id>/remove"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/peers/{m.fresh_peer()}/remove", form=_csrf_form(m, {"confirm": m.last_peer})), _peer_removed,
+        writes=True, allowed=ADMIN),
+    ("GET", "/admin/outbox"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/outbox?status=dead"), allowed=WRITERS),
+    ("GET", "/admin/outbox/<int:outbox_id>"): Entry(PAGE_ROLES, 200, lambda m: Call(
+        f"/admin/outbox/{m.fresh_dead()}"), allowed=WRITERS),
+    ("POST", "/admin/outbox/<int:outbox_id>/retry"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/outbox/{m.fresh_dead()}/retry", form=_csrf_form(m, {})), _retried, writes=True, allowed=ADMIN),
+    ("GET", "/admin/audit"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/audit?action=insert"), allowed=WRITERS),
+    ("POST", "/admin/audit/verify"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/audit/verify", form=_csrf_form(
+        m, {})), allowed=WRITERS),
+    ("GET", "/api/v1/peers"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/peers"), allowed=WRITERS),
+    ("GET", "/api/v1/peers/health"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/peers/health"), allowed=WRITERS),
+    ("POST", "/api/v1/peers"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/peers", json={
+        "pairing": m.new_peer_line()}), _peer_pinned, writes=True, allowed=ADMIN),
+    ("PATCH", "/api/v1/peers/<node_id>"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/peers/620302001", json={
+        "name": m.new_peer_name()}), _peer_named, writes=True, allowed=ADMIN),
+    ("DELETE", "/api/v1/peers/<node_id>"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/peers/{m.fresh_peer()}", json={}), _peer_removed, writes=True, allowed=ADMIN),
+    ("GET", "/api/v1/outbox"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/outbox?status=dead"), allowed=WRITERS),
+    ("GET", "/api/v1/outbox/<int:outbox_id>"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/outbox/{m.fresh_dead()}"), allowed=WRITERS),
+    ("POST", "/api/v1/outbox/<int:outbox_id>/retry"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/outbox/{m.fresh_dead()}/retry", json={}), _retried, writes=True, allowed=ADMIN),
+    ("GET", "/api/v1/audit"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/audit?limit=5"), allowed=WRITERS),
+    ("GET", "/api/v1/audit/verify"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/audit/verify"), allowed=WRITERS),
+    # users and roles (/admin/users, /api/v1/users): the admin only
+    ("GET", "/admin/users"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/users"), allowed=ADMIN),
+    ("POST", "/admin/users"): Entry(PAGE_ROLES, 303, lambda m: Call("/admin/users", form=_csrf_form(m, {
+        "username": m.new_username(), "role": "member", "password": PASSWORD})), _user_is("member", True),
+        writes=True, allowed=ADMIN),
+    ("POST", "/admin/users/<username>/role"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/users/{m.fresh_user()}/role", form=_csrf_form(m, {"role": "office"})), _user_is("office", True),
+        writes=True, allowed=ADMIN),
+    ("POST", "/admin/users/<username>/active"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/users/{m.fresh_user()}/active", form=_csrf_form(m, {})), _user_is("member", False), writes=True,
+        allowed=ADMIN),
+    ("POST", "/admin/users/<username>/password"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/admin/users/{m.fresh_user()}/password", form=_csrf_form(m, {"password": NEW_PASSWORD})), _password_set,
+        writes=True, allowed=ADMIN),
+    ("GET", "/api/v1/users"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/users"), allowed=ADMIN),
+    ("POST", "/api/v1/users"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/users", json={
+        "username": m.new_username(), "role": "member", "password": PASSWORD}), _user_is("member", True),
+        writes=True, allowed=ADMIN),
+    ("GET", "/api/v1/users/<username>"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/users/matrix_member"),
+                                               allowed=ADMIN),
+    ("PATCH", "/api/v1/users/<username>"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/users/{m.fresh_user()}", json={"role": "office", "active": False}), _user_is("office", False),
+        writes=True, allowed=ADMIN),
+    ("PUT", "/api/v1/users/<username>/password"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/users/{m.fresh_user()}/password", json={"password": NEW_PASSWORD}), _password_set, writes=True,
+        allowed=ADMIN),
+    # members (/admin/members, /api/v1/members): admin and office
+    ("GET", "/admin/members"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/members"), allowed=WRITERS),
+    ("POST", "/admin/members"): Entry(PAGE_WRITE, 303, lambda m: Call("/admin/members", form=_csrf_form(m, {
+        "name": m.new_member(), "sector": "农业界"})), _member_added, writes=True),
+    ("POST", "/admin/members/import"): Entry(PAGE_WRITE, 303, lambda m: Call("/admin/members/import", form=_csrf_form(
+        m, {"csv": f"name,sector\n{m.new_member()},农业界\n"})), _member_added, writes=True),
+    ("GET", "/api/v1/members"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/members"), allowed=WRITERS),
+    ("POST", "/api/v1/members"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/members", json={
+        "name": m.new_member(), "sector": "农业界"}), _member_added, writes=True),
+    ("POST", "/api/v1/members/import"): Entry(API_WRITE, 201, lambda m: Call(
+        "/api/v1/members/import", data=f"name,sector\n{m.new_member()},农业界\n".encode(), content_type="text/csv"),
+        _member_added, writes=True),
 }
 
 
@@ -915,6 +1022,13 @@ class Matrix:
     last_subject: int = 0
     last_group: int = 0
     per_year: int = 1
+    peers_made: int = 0
+    last_peer: str = ""
+    last_peer_name: str = ""
+    last_dead: int = 0
+    users_made: int = 0
+    last_user: str = ""
+    last_member: str = ""
 
     def basic(self, username: str) -> dict[str, str]:
         token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
@@ -1251,6 +1365,102 @@ class Matrix:
         self.per_year += 1
         return self.per_year
 
+    # administration: neighbours, dead letters, users and members made for one request each
+
+    def new_peer_line(self) -> str:
+        """The pairing line of a new child of the matrix node (620302100, 620302101, …)."""
+        from shangliang.federation.signing import b64u_encode, public_from_seed
+
+        self.peers_made += 1
+        self.last_peer = f"620302{100 + self.peers_made}"
+        public = b64u_encode(public_from_seed(bytes([self.peers_made % 256] * 32)))
+        return f"{self.last_peer} http://127.0.0.1:9 ed25519:m{self.peers_made}:{public} 矩阵镇{self.peers_made}"
+
+    def fresh_peer(self) -> str:
+        from shangliang.federation import peers
+
+        line = self.new_peer_line()
+        with self.app.app_context(), transaction("matrix") as session:
+            peers.add_from_pairing(session, "620302", line)
+        return self.last_peer
+
+    def new_peer_name(self) -> str:
+        self.peers_made += 1
+        self.last_peer_name = f"矩阵镇政协{self.peers_made}"
+        return self.last_peer_name
+
+    def peer_name(self, node_id: str) -> str | None:
+        from shangliang.federation.models import Peer
+
+        with self.app.app_context():
+            peer = get_session().get(Peer, node_id)
+            return None if peer is None else peer.name
+
+    def fresh_dead(self) -> int:
+        """A message to the matrix node's child that delivery gave up on."""
+        from shangliang.federation import outbox
+
+        with self.app.app_context(), transaction("matrix") as session:
+            _envelope, row = outbox.originate(session, node_context(), "x-matrix.note", {"n": self.peers_made},
+                                              "620302001", "forward")
+            row.status, row.attempts, row.last_error = "dead", 7, "HTTP 500"
+            self.last_dead = row.id
+        return self.last_dead
+
+    def outbox_status(self, outbox_id: int) -> str | None:
+        from shangliang.federation.models import OutboxMessage
+
+        with self.app.app_context():
+            return get_session().execute(select(OutboxMessage.status).where(OutboxMessage.id == outbox_id)).scalar()
+
+    def new_username(self) -> str:
+        self.users_made += 1
+        self.last_user = f"matrix_made{self.users_made}"
+        return self.last_user
+
+    def fresh_user(self) -> str:
+        from shangliang.core.users import services as users
+
+        name = self.new_username()
+        with self.app.app_context(), transaction("matrix") as session:
+            users.add_user(session, name, "member", PASSWORD, method=self.app.config["USERS_HASH_METHOD"])
+        return name
+
+    def user_row(self, username: str) -> tuple:
+        from shangliang.core.users.models import User
+
+        with self.app.app_context():
+            found = get_session().execute(select(User.role, User.active, User.password_hash)
+                                          .where(User.username == username)).one_or_none()
+            return tuple(found) if found else (None, None, None)
+
+    def new_member(self) -> str:
+        self.users_made += 1
+        self.last_member = f"矩阵委员{self.users_made}"
+        return self.last_member
+
+    def member_names(self) -> set[str]:
+        from shangliang.core.members.models import Member
+
+        with self.app.app_context():
+            return set(get_session().execute(select(Member.name)).scalars())
+
+    def admin_state(self) -> tuple:
+        """What the administration pages change: users (role, active, password), members, neighbours and their
+        names, and the outbox's statuses."""
+        from shangliang.core.members.models import Member
+        from shangliang.core.users.models import User
+        from shangliang.federation.models import OutboxMessage, Peer
+
+        with self.app.app_context():
+            session = get_session()
+            return (tuple(session.execute(select(User.username, User.role, User.active, User.password_hash)
+                                          .order_by(User.id)).all()),
+                    session.execute(select(func.count()).select_from(Member)).scalar(),
+                    tuple(session.execute(select(Peer.node_id, Peer.name).order_by(Peer.node_id)).all()),
+                    tuple(session.execute(select(OutboxMessage.id, OutboxMessage.status)
+                                          .order_by(OutboxMessage.id)).all()))
+
     def fingerprint(self) -> tuple:
         """How much the node holds: topics, their events and attachments; plans and their rows; activities,
         their invitations, materials and opinions; the messages it sends; implementation assignments,
@@ -1263,7 +1473,7 @@ class Matrix:
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
                                        Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES)) \
-                + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),)
+                + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),) + self.admin_state()
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its

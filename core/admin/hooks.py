@@ -1,0 +1,13 @@
+"""The administration feature's built-in plugin: the /admin pages (index, peers, outbox, audit log) and their API
+(/api/v1/peers, /api/v1/outbox, /api/v1/audit)."""
+
+from __future__ import annotations
+
+from shangliang.core.plugins import hookimpl
+
+
+@hookimpl
+def register_blueprints(app):
+    from .blueprint import audit_api, outbox_api, pages, peers_api
+
+    return [pages, peers_api, outbox_api, audit_api]
