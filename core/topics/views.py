@@ -241,7 +241,8 @@ def raise_topic():
         return forms.run_once(_actor(), work)
     except (InputError, ValidationError) as exc:
         flash(_("Not raised: %(message)s", message=_refusal(exc)), "error")
-        return _mine_page(form, 400) if own else _index_page(form, 400)
+        status = 403 if isinstance(exc, services.NotAllowed) else 400
+        return _mine_page(form, status) if own else _index_page(form, status)
 
 
 def _mine_page(form: Mapping[str, Any] | None = None, status: int = 200):
