@@ -69,6 +69,16 @@ def test_my_matters_lists_only_ones_own_topics_with_stage_and_result(client, rai
     client.post("/login", data={"username": "cun", "password": PASSWORD})
     page = client.get("/topics/mine", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "村口路灯不亮" in page and "别人的事项" not in page and "办公室的议题" not in page
+    # once the result is fed back, the raiser reads it on their list
+    for stage in ("researching", "consulting", "implementing", "feedback"):
+        moved = client.post(f"/api/v1/topics/{mine}/actions", json={"action": "advance", "to_stage": stage},
+                            headers=basic("wang"))
+        assert moved.status_code == 200, moved.get_data(as_text=True)
+    closed = client.post(f"/api/v1/topics/{mine}/actions", headers=basic("wang"), json={
+        "action": "result", "title": "路灯已全部修复", "summary": "镇政府更换了十二盏路灯", "measures": [], "handling_units": []})
+    assert closed.status_code == 200, closed.get_data(as_text=True)
+    page = client.get("/topics/mine", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "路灯已全部修复" in page and "镇政府更换了十二盏路灯" in page
 
 
 def test_the_pages_raise_for_the_public_and_keep_what_was_typed_on_a_refusal(client, raisers):
