@@ -86,6 +86,7 @@ def workbench_items(session, user, node):
     from flask_babel import gettext as _
 
     from shangliang.core.work import WorkEntry, WorkItem, day
+    from shangliang.federation import peers
 
     from . import implementation, services
     from .views import stage_label
@@ -96,8 +97,10 @@ def workbench_items(session, user, node):
     items = []
     if user.role in ("office", "admin"):
         count, found = services.awaiting_acceptance(session, node)
+        names = peers.names(session, node.id, node.config["NODE_NAME"])  # a neighbour by its committee's name
         items.append(WorkItem("topics.to_accept", _("Topics to accept"), count, url_for("topics.index"),
-                              [topic_entry(t, _("from %(node)s", node=t.upstream or t.uid.split(":")[0])) for t in found]))
+                              [topic_entry(t, _("from %(node)s", node=names.get(sender, sender)))
+                               for t in found for sender in [t.upstream or t.uid.split(":")[0]]]))
         count, found = services.overdue_here(session, node)
         items.append(WorkItem("topics.overdue", _("Overdue topics"), count, url_for("topics.index"),
                               [topic_entry(t, _("due %(date)s", date=day(t.due_ms))) for t in found], urgent=count > 0))
