@@ -132,15 +132,23 @@ def sign_in(driver, url: str) -> None:
         raise SystemExit(f"could not sign in on {url}")
 
 
-def shoot(driver, url: str, path: Path, height: int | None = None, settle: float = 0.5, prepare=None) -> None:
-    """The page at ``url``, as tall as its content (or ``height`` px), saved to ``path`` and made small."""
+def shoot(driver, url: str, path: Path, height: int | None = None, settle: float = 0.5, prepare=None,
+          until: str | None = None) -> None:
+    """The page at ``url``, as tall as its content (or ``height`` px, or down to the end of the element
+    ``until``), saved to ``path`` and made small."""
     driver.set_window_size(WIDTH, 900)
     driver.get(url)
     time.sleep(settle)  # charts draw after the page has loaded
     if prepare is not None:
         prepare(driver)
     full = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(WIDTH, min(height or full, full, 4000))
+    if until is not None:  # measured at the full height: charts may lay out again when the window changes
+        driver.set_window_size(WIDTH, min(full, 4000))
+        time.sleep(settle)
+        height = int(driver.execute_script("const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                                           "return r.bottom + window.scrollY + 24", until))
+    chrome = driver.execute_script("return window.outerHeight - window.innerHeight")  # the window's own frame
+    driver.set_window_size(WIDTH, min(height or full, full, 4000) + chrome)
     time.sleep(0.3)
     driver.save_screenshot(str(path))
     shrink(path)
@@ -178,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         something_waiting(township, county)
         sign_in(driver, county)
         shoot(driver, county + "/", args.out / "workbench.png", height=1000)
-        shoot(driver, county + "/topics/statistics", args.out / "statistics.png", height=1500, settle=1.5)
+        shoot(driver, county + "/topics/statistics", args.out / "statistics.png", settle=1.5,
+              until="main section.card:nth-of-type(2)")  # the head and the topics' charts
         topics = api(city, "/topics")["topics"]
         delegated = next(t for t in topics if t["uid"].startswith("6203:") and t["title"] == DELEGATED)
         sign_in(driver, city)

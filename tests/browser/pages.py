@@ -91,7 +91,8 @@ class Browser:
         """A screenshot of the whole page (as tall as its content) at the current width."""
         width = self.size[0]
         height = self.driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
-        self.driver.set_window_size(width, min(max(height + 40, 400), 6000))
+        chrome = self.driver.execute_script("return window.outerHeight - window.innerHeight")  # the window's frame
+        self.driver.set_window_size(width, min(max(height, 400), 6000) + chrome)
         path = self.shots / f"{name}-{width}.png"
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(*self.size)
