@@ -89,6 +89,7 @@ def test_a_handling_unit_reports_progress_from_its_workbench(live, browser):
     browser.sign_in("jt", PHONE)
     browser.language("zh_CN")
     assert "国道改线工程" in browser.text("#work-topics-assigned")
+    browser.fits()
     browser.shot("unit-workbench-zh")
     browser.click(f"a.button[href='/topics/{uid}#form-report']")
     assert browser.path() == f"/topics/{uid}#form-report"

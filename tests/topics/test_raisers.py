@@ -106,3 +106,13 @@ def test_the_workbench_offers_raising_and_my_matters(client, raisers):
     client.post("/login", data={"username": "zhao", "password": PASSWORD})
     items = {i["key"]: i for i in client.get("/api/v1/me/workbench").get_json()["items"]}
     assert "topics.raise" in items and items["topics.mine"]["count"] == 0
+
+
+def test_the_command_line_workbench_shows_my_matters(client, raisers, runner, township):
+    create(client, user="cun", title="村口路灯不亮")
+    result = invoke(runner, township, "workbench", "show", "--as", "cun", "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    items = {i["key"]: i for i in json.loads(result.output)}
+    assert items["topics.mine"]["entries"][0]["title"] == "村口路灯不亮"
