@@ -52,6 +52,9 @@ BACKEND_FREE = {
     "tests/federation/test_national.py", "tests/core/test_packaging.py", "tests/core/test_layers.py",
     "tests/core/test_i18n.py", "tests/core/test_calendar.py", "tests/core/test_divisions.py", "tests/plugins/test_shape.py",
     "tests/plugins/test_practices_complete.py", "tests/plugins/test_scaffold.py",
+    # not backend-free, but their subject is the pages in a browser, not the database or broker under them:
+    # run once, on the embedded defaults (CI time)
+    "tests/browser/test_daily_work.py",
 }
 
 
@@ -61,6 +64,7 @@ LONGEST = (
     "tests/topics/test_federation.py", "tests/federation/test_delivery.py", "tests/core/test_fuzz.py",
     "tests/core/test_authorization.py", "tests/activities/test_federation.py", "tests/federation/test_http.py",
     "tests/plugins/test_outside.py", "tests/core/test_demo_signals.py", "tests/federation/test_faults.py",
+    "tests/browser/test_daily_work.py",
 )
 
 

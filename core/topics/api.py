@@ -31,13 +31,26 @@ def create_topic(body: TopicIn):
     """Raise a topic.
 
     Raise a topic here (收集议题): stage `collected`, held by this node; the answer carries the routing
-    suggestion — where the matter belongs and what this node should do about it (staff decide).
+    suggestion — where the matter belongs and what this node should do about it (staff decide). The office
+    names who raised it; a member raises as themselves (kind `member`, their name and number) and the public
+    as themselves (kind `public`), whatever `raised_by_*` says; a member's user not linked to a member is
+    refused (403).
     """
     with transaction(actor()) as session:
-        topic, suggestion = services.raise_topic(session, node_context(), body, actor())
+        topic, suggestion = services.raise_topic(session, node_context(), body, actor(), user=flask.g.api_user)
         data = topic.as_dict(events=True)
     return json_response({"topic": data, "suggestion": suggestion.as_dict()}, 201,
                          {"Location": url_for("topics_api.show_topic", uid=topic.uid)})
+
+
+def my_topics():
+    """List the topics I raised.
+
+    The topics the asking user raised on this node (from a page or the API), the most recently changed
+    first, each with its stage and, once fed back, its result: what a member or the public follows.
+    """
+    rows = services.raised_by_user(get_session(), flask.g.api_user.username)
+    return json_response({"topics": [t.as_dict() for t in rows], "next_cursor": None})
 
 
 def show_topic(path: TopicPath):

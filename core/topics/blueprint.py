@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from shangliang.core.web import auth
 from shangliang.core.models import Role
-from shangliang.core.web.api import api_blueprint, errors, raw_body, roles
+from shangliang.core.web.api import api_blueprint, error_response, errors, raw_body, roles
 
 from . import api as handlers, services, statistics_web, views
 from .schemas import Acted, AssignmentList, Attached, Implementation, Raised, ReportFiled, TopicDetail, TopicList
@@ -18,10 +18,13 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 api = api_blueprint("topics_api", __name__, "/topics", tag="topics", write_roles=services.WRITERS,
                     description="Topics (协商议题): raise, list, show with the route, and act on them; reading needs "
-                                "any user of this node, writing the role admin or office.")
+                                "any user of this node, writing the role admin or office; a member or the public raises "
+                                "topics as themselves and lists its own (/topics/mine).")
 
 api.get("", responses={200: TopicList, **errors(400)})(handlers.list_topics)
-api.post("", responses={201: Raised, **errors(400, 403, 413, 415)})(handlers.create_topic)
+api.register_error_handler(services.NotAllowed, lambda exc: error_response(403, "forbidden", str(exc), exc.field))
+api.post("", responses={201: Raised, **errors(400, 403, 413, 415)})(roles(*services.RAISERS)(handlers.create_topic))
+api.get("/mine", responses={200: TopicList})(handlers.my_topics)
 api.get("/assignments", responses={200: AssignmentList})(handlers.list_assignments)
 api.get("/<uid>", responses={200: TopicDetail, **errors(404)})(handlers.show_topic)
 api.post("/<uid>/actions", responses={200: Acted, **errors(400, 403, 404, 409, 413, 415)})(handlers.act_on_topic)
@@ -51,7 +54,8 @@ pages.context_processor(views.template_helpers)
 
 writer = auth.roles_required(services.WRITERS)
 pages.add_url_rule("", "index", auth.login_required(views.index))
-pages.add_url_rule("", "raise_topic", writer(views.raise_topic), methods=["POST"])
+pages.add_url_rule("", "raise_topic", auth.roles_required(services.RAISERS)(views.raise_topic), methods=["POST"])
+pages.add_url_rule("/mine", "mine", auth.login_required(views.mine))
 pages.add_url_rule("/assignments", "assignments", auth.login_required(views.assignments))
 pages.add_url_rule("/<uid>", "show", auth.login_required(views.show))
 pages.add_url_rule("/<uid>/attach", "attach", auth.request_limit(services.upload_limit)(writer(views.attach)),

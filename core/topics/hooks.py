@@ -86,8 +86,10 @@ def workbench_items(session, user, node):
     from flask_babel import gettext as _
 
     from shangliang.core.work import WorkEntry, WorkItem, day
+    from shangliang.federation import peers
 
     from . import implementation, services
+    from .views import stage_label
 
     def topic_entry(t, note=""):
         return WorkEntry(t.title, url_for("topics.show", uid=t.uid), note, bool(t.overdue))
@@ -95,8 +97,10 @@ def workbench_items(session, user, node):
     items = []
     if user.role in ("office", "admin"):
         count, found = services.awaiting_acceptance(session, node)
+        names = peers.names(session, node.id, node.config["NODE_NAME"])  # a neighbour by its committee's name
         items.append(WorkItem("topics.to_accept", _("Topics to accept"), count, url_for("topics.index"),
-                              [topic_entry(t, _("from %(node)s", node=t.upstream or t.uid.split(":")[0])) for t in found]))
+                              [topic_entry(t, _("from %(node)s", node=names.get(sender, sender)))
+                               for t in found for sender in [t.upstream or t.uid.split(":")[0]]]))
         count, found = services.overdue_here(session, node)
         items.append(WorkItem("topics.overdue", _("Overdue topics"), count, url_for("topics.index"),
                               [topic_entry(t, _("due %(date)s", date=day(t.due_ms))) for t in found], urgent=count > 0))
@@ -106,13 +110,27 @@ def workbench_items(session, user, node):
                                          r.assignment.unit.name) for r in found]))
     elif user.role == "handling_unit":
         count, found = implementation.open_assignments(session, services.scope_of(session, user))
+        report = None
+        if found:  # the form to report progress is on the topic's page, in its implementation section
+            report = (_("Report progress"), url_for("topics.show", uid=found[0].topic.uid) + "#form-report")
         items.append(WorkItem("topics.assigned", _("Assigned to your unit"), count, url_for("topics.assignments"),
-                              [WorkEntry(a.topic.title, url_for("topics.show", uid=a.topic.uid),
+                              [WorkEntry(a.topic.title, url_for("topics.show", uid=a.topic.uid) + "#implementation",
                                          _("due %(date)s", date=day(a.due_ms)), bool(a.overdue)) for a in found],
-                              urgent=any(a.overdue for a in found)))
+                              urgent=any(a.overdue for a in found), action=report))
     if user.role in services.WRITERS:
         items.append(WorkItem("topics.raise", _("Raise a topic"), 0, url_for("topics.index"),
                               action=(_("Raise a topic"), url_for("topics.index") + "#raise")))
+    elif user.role == "member":
+        items.append(WorkItem("topics.raise", _("Raise a topic"), 0, url_for("topics.mine"),
+                              action=(_("Raise a topic"), url_for("topics.mine") + "#raise")))
+    elif user.role == "public":
+        items.append(WorkItem("topics.raise", _("Raise a matter"), 0, url_for("topics.mine"),
+                              action=(_("Raise a matter"), url_for("topics.mine") + "#raise")))
+    if user.role in ("member", "public"):
+        mine = services.raised_by_user(session, user.username)
+        open_ = [t for t in mine if t.stage != "closed"]
+        items.append(WorkItem("topics.mine", _("My matters"), len(open_), url_for("topics.mine"),
+                              [topic_entry(t, stage_label(t.stage)) for t in mine[:5]]))
     return items
 
 

@@ -43,8 +43,10 @@ class TopicIn(Request):
     description: str | None = Field("", description="at most 20,000 characters")
     category: str = Field(description="at most 100 characters")
     areas: list[str] = Field(description="one or more division codes the matter concerns, in this node's province")
-    raised_by_kind: str = Field(description="who raised it: " + ", ".join(RAISED_BY_KINDS))
-    raised_by_name: str = Field(description="who raised it, at most 200 characters")
+    raised_by_kind: str = Field("", description="who raised it: " + ", ".join(RAISED_BY_KINDS) + "; required of the "
+                                "office; a member raises as `member` and the public as `public`, whatever is sent")
+    raised_by_name: str = Field("", description="who raised it, at most 200 characters; required of the office; for a "
+                                "member their name and member number, for the public their user name, whatever is sent")
 
 
 class AdvanceAction(Request):

@@ -36,7 +36,7 @@ from shangliang.federation.envelope import MAX_HOPS
 from shangliang.federation.ids import ulid
 
 from . import limits, route as topic_route
-from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Assignment, Topic, TopicAttachment
+from .models import MOVABLE, RAISED_BY_KINDS, STAGES, Assignment, Topic, TopicAttachment, TopicEvent
 from .routing import Route
 from .schemas import (AcceptAction, AdvanceAction, DelegateAction, EscalateAction, ResultAction, ReturnAction,
                       TopicIn)
@@ -44,6 +44,9 @@ from .supervision import parse_due
 
 #: Roles that may change topics; every signed-in user may read them.
 WRITERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
+#: Roles that may raise a topic: the office (for anyone, naming who raised it), a member (as themselves) and the
+#: public (a matter of their own, 群众反映); the office then accepts and determines it as any other.
+RAISERS = WRITERS | {Role.MEMBER.value, Role.PUBLIC.value}
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 PAST = {"escalate": "escalated", "delegate": "delegated", "return": "returned"}  # hop action → topic event
@@ -163,10 +166,38 @@ def show(session: Session, node: NodeContext, topic: Topic) -> dict[str, Any]:
 # Raising a topic
 
 
+class NotAllowed(InputError):
+    """A refusal of who asks (the API answers 403 ``forbidden``), not of what they ask."""
+
+
+class NotLinked(NotAllowed):
+    """A member's user not linked to a member raises no topic as a member."""
+
+
+def raised_by_of(user: Any, data: TopicIn) -> tuple[str, str]:
+    """Who raised the topic, as recorded: for the office (or the command line, ``user`` None) what it names; for a
+    member the member themselves (name and number) and for the public the user themselves — fixed, whatever the
+    request says; any other role raises nothing."""
+    if user is None or user.role in WRITERS:
+        return data.raised_by_kind, data.raised_by_name
+    if user.role == Role.MEMBER.value:
+        member = user.member
+        if member is None:
+            raise NotLinked(f"user {user.username} is not linked to a member, so cannot raise a topic as a member; "
+                            "the office links users to members", field="raised_by_name")
+        return "member", f"{member.name}（{member.member_no}）" if member.member_no else member.name
+    if user.role == Role.PUBLIC.value:
+        return "public", user.display_name or user.username
+    raise NotAllowed(f"the role {user.role} does not raise topics; the office, members and the public do")
+
+
 def raise_topic(session: Session, node: NodeContext, data: TopicIn, actor: str,
-                files: Iterable[tuple[str, bytes]] = ()) -> tuple[Topic, Route]:
+                files: Iterable[tuple[str, bytes]] = (), user: Any = None) -> tuple[Topic, Route]:
     """收集议题: raise a topic here (stage ``collected``, held here) with ``files`` attached; returns it
-    and the routing suggestion."""
+    and the routing suggestion. ``user`` (None: the command line) decides who it is recorded as raised by
+    (:func:`raised_by_of`)."""
+    kind, name = raised_by_of(user, data)
+    data = data.model_copy(update={"raised_by_kind": kind, "raised_by_name": name})
     title = text(data.title, "title", limits.TITLE)
     description = text(data.description, "description", limits.DESCRIPTION, required=False)
     category = text(data.category, "category", limits.CATEGORY)
@@ -608,6 +639,20 @@ def attachments_travel(session: Session, node: NodeContext, topic: Topic) -> boo
     it was raised, before it first leaves — after that the envelope's body is fixed."""
     return (topic.raised_at == node.id and topic_route.latest_sent(session, topic.uid) is None
             and topic_route.latest_received(session, topic.uid) is None)
+
+
+# -- a raiser's own topics ("my matters")
+
+
+def raised_by_user(session: Session, username: str, limit: int | None = None) -> list[Topic]:
+    """The topics ``username`` raised on this node (from a page or the API), the most recently changed first:
+    what a member or a member of the public follows; nobody else's."""
+    mine = select(TopicEvent.topic_id).where(TopicEvent.action == "raised",
+                                             TopicEvent.actor.in_([f"web:{username}", f"api:{username}"]))
+    query = select(Topic).where(Topic.id.in_(mine)).order_by(Topic.updated_ms.desc(), Topic.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
 
 
 # -- what waits on the workbench (core/work.py) ---------------------------------------------------------

@@ -162,7 +162,7 @@ def template_helpers() -> dict[str, Any]:
             "assignment_state_label": assignment_state_label, "report_kind_label": report_kind_label,
             "review_label": review_label,
             "attachment_limit": services.attachment_limit(flask.current_app.config),
-            "can_write": can_write(), "STAGES": STAGES, "RAISED_BY_KINDS": RAISED_BY_KINDS,
+            "can_write": can_write(), "can_raise": can_raise(), "STAGES": STAGES, "RAISED_BY_KINDS": RAISED_BY_KINDS,
             "node_id": flask.current_app.config["NODE_ID"]}
 
 
@@ -217,22 +217,48 @@ def index():
     return _index_page()
 
 
+def can_raise() -> bool:
+    return auth.has_role(auth.current_user(), services.RAISERS)
+
+
 def raise_topic():
+    """Raise a topic from the list (the office) or from "my matters" (a member, the public): a refusal shows the
+    form again, as typed, on the page it was sent from."""
     form = flask.request.form
     fields: dict[str, Any] = {key: form.get(key, "") for key in ("title", "description", "category", "raised_by_kind",
                                                                 "raised_by_name")}
     fields["areas"] = [a for a in SEPARATORS.split(form.get("areas", "")) if a]
+    user = auth.current_user()
+    own = not can_write()  # a member or the public: raised as themselves, followed on "my matters"
 
     def work(session):
-        topic, _suggestion = services.raise_topic(session, node_context(), data, _actor())
-        return "success", _("Topic raised: %(title)s", title=topic.title), url_for("topics.index", raised=topic.uid)
+        topic, _suggestion = services.raise_topic(session, node_context(), data, _actor(), user=user)
+        return "success", _("Topic raised: %(title)s", title=topic.title), url_for(
+            "topics.mine" if own else "topics.index", raised=topic.uid)
 
     try:
         data = TopicIn.model_validate(fields)
         return forms.run_once(_actor(), work)
     except (InputError, ValidationError) as exc:
         flash(_("Not raised: %(message)s", message=_refusal(exc)), "error")
-        return _index_page(form, 400)
+        status = 403 if isinstance(exc, services.NotAllowed) else 400
+        return _mine_page(form, status) if own else _index_page(form, status)
+
+
+def _mine_page(form: Mapping[str, Any] | None = None, status: int = 200):
+    session = get_session()
+    rows = [t.as_dict(events=True) for t in services.raised_by_user(session, auth.current_user().username)]
+    for row in rows:  # what came back: the latest progress report, the acceptance
+        notes = [e for e in row["events"] if e["action"] in ("progress", "accepted", "advanced") and e["note"]]
+        row["latest_note"] = notes[-1]["note"] if notes else ""
+    raised = flask.request.args.get("raised")
+    return render_template("topics/mine.html", rows=rows, raised=raised, form=form or {},
+                           can_raise=can_raise()), status
+
+
+def mine():
+    """我的事项: the topics the signed-in user raised, with their stage and the results fed back."""
+    return _mine_page()
 
 
 # ---------------------------------------------------------------------------------------------

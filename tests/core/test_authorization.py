@@ -64,6 +64,7 @@ from ..conftest import invoke
 ROLES = ("admin", "office", "member", "handling_unit", "public")
 WRITERS = {"admin", "office"}
 ONLINE = {"member", "public"}
+RAISERS = frozenset(WRITERS | ONLINE)  # who raises a topic (a member and the public as themselves)
 PASSWORD = "correct-horse-battery"
 # three_together guards plan items and activities: the plan items below name a party and a government department.
 # baotou_321 (its pages below) asks for nothing here, so the proposal close entry closes a rated proposal as without it.
@@ -410,8 +411,10 @@ TABLE: dict[tuple[str, str], Entry] = {
                                                                       content_type="application/json")),
     # topic pages
     ("GET", "/topics"): Entry(PAGE_READ, 200, lambda m: Call("/topics")),
-    ("POST", "/topics"): Entry(PAGE_WRITE, 303, lambda m: Call("/topics", form=_csrf_form(
-        m, {**TOPIC, "areas": "620302001"})), _raised, writes=True),
+    # raising a topic: the office naming who raised it, a member or the public as themselves
+    ("POST", "/topics"): Entry(PAGE_ROLES, 303, lambda m: Call("/topics", form=_csrf_form(
+        m, {**TOPIC, "areas": "620302001"})), _raised, writes=True, allowed=RAISERS),
+    ("GET", "/topics/mine"): Entry(PAGE_READ, 200, lambda m: Call("/topics/mine")),
     ("GET", "/topics/<uid>"): Entry(PAGE_TOPIC, 200, lambda m: Call(f"/topics/{m.uid}")),
     ("POST", "/topics/<uid>/act"): Entry(PAGE_WRITE, 303, lambda m: Call(f"/topics/{m.fresh_topic()}/act", form=_csrf_form(
         m, {"action": "advance", "to_stage": "determined"})), _advanced, writes=True),
@@ -421,9 +424,10 @@ TABLE: dict[tuple[str, str], Entry] = {
         f"/topics/{m.uid}/attachments/{m.sha256}")),
     # the topics API
     ("GET", "/api/v1/topics"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics")),
-    ("POST", "/api/v1/topics"): Entry(API_WRITE, 201, lambda m: Call("/api/v1/topics", json=TOPIC),
+    ("POST", "/api/v1/topics"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/topics", json=TOPIC),
                                       lambda m, call, response: response.get_json()["topic"]["stage"] == "collected",
-                                      writes=True),
+                                      writes=True, allowed=RAISERS),
+    ("GET", "/api/v1/topics/mine"): Entry(API_READ, 200, lambda m: Call("/api/v1/topics/mine")),
     ("GET", "/api/v1/topics/<uid>"): Entry(API_TOPIC, 200, lambda m: Call(f"/api/v1/topics/{m.uid}")),
     ("POST", "/api/v1/topics/<uid>/actions"): Entry(API_WRITE, 200, lambda m: Call(
         f"/api/v1/topics/{m.fresh_topic()}/actions", json={"action": "advance", "to_stage": "determined"}),
@@ -1614,9 +1618,12 @@ def test_the_table_covers_every_kind_of_access():
     topic = TABLE[("GET", "/api/v1/topics/<uid>")]  # a topic not assigned to the unit the handling unit acts for
     assert [expected(topic, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed", "allowed",
                                                      "allowed", "404", "404", "allowed", "allowed"]
-    write = TABLE[("POST", "/api/v1/topics")]
+    write = TABLE[("POST", "/api/v1/topics/<uid>/actions")]
     assert [expected(write, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
                                                      "403", "403", "403", "403", "403", "403"]
+    raised = TABLE[("POST", "/api/v1/topics")]  # the office, a member and the public raise; a handling unit not
+    assert [expected(raised, who) for who in WHO] == ["401", "allowed", "allowed", "allowed", "allowed",
+                                                      "allowed", "allowed", "403", "403", "allowed", "allowed"]
     online = TABLE[("POST", "/api/v1/activities/<uid>/opinions")]
     assert [expected(online, who) for who in WHO] == ["401", "403", "403", "403", "403", "allowed", "allowed",
                                                       "403", "403", "allowed", "allowed"]
@@ -1626,7 +1633,7 @@ def test_the_table_covers_every_kind_of_access():
     unit = TABLE[("POST", "/api/v1/topics/<uid>/implementation/reports")]  # implementation: a unit's report
     assert [expected(unit, who) for who in WHO] == ["401", "403", "403", "403", "403", "403", "403",
                                                     "allowed", "allowed", "403", "403"]
-    page = TABLE[("POST", "/topics")]
+    page = TABLE[("POST", "/topics/<uid>/act")]
     assert [expected(page, who) for who in WHO] == ["login", "login", "allowed", "login", "allowed",
                                                     "login", "403", "login", "403", "login", "403"]
 
@@ -1641,13 +1648,13 @@ def test_a_route_without_an_entry_fails_the_matrix(make_node):
 
 
 def test_a_role_the_table_would_refuse_is_caught(matrix):
-    """The judge is not blind: a public user's successful raise, measured against API_WRITE, is a violation."""
+    """The judge is not blind: a handling unit's successful raise, measured against its row, is a violation."""
     entry = TABLE[("POST", "/api/v1/topics")]
     office = Who("office", "basic")
     call = entry.call(matrix)
     before = matrix.fingerprint()
     response = matrix.send(office, "POST", call)
     assert response.status_code == 201
-    # Judged as if the office user were `public`: a 201 where a 403 was due, and the node changed.
-    problem = judge(entry, expected(entry, Who("public", "basic")), matrix, call, response, before)
+    # Judged as if the office user were `handling_unit`: a 201 where a 403 was due, and the node changed.
+    problem = judge(entry, expected(entry, Who("handling_unit", "basic")), matrix, call, response, before)
     assert problem == "refused (403) but the node changed"

@@ -63,12 +63,13 @@ def test_a_refused_raise_keeps_the_form_and_stores_nothing(app, client):
 
 def test_a_read_only_user_sees_no_forms_and_cannot_post(app, client):
     uid = create(client).get_json()["topic"]["uid"]
-    expect_signed_in(client, "li")
-    assert "提出议题" not in client.get("/topics").get_data(as_text=True)
+    expect_signed_in(client, "li")  # a member, not linked to a member: raises nothing (test_raisers.py)
+    assert 'id="raise-form"' not in client.get("/topics").get_data(as_text=True)
     page = client.get(f"/topics/{uid}").get_data(as_text=True)
     assert ROAD["title"] in page and 'id="actions"' not in page
     before = counts(app)
-    assert client.post("/topics", data=ROAD).status_code == 403
+    refused = client.post("/topics", data=ROAD)
+    assert refused.status_code == 403 and "not linked to a member" in refused.get_data(as_text=True)
     assert client.post(f"/topics/{uid}/act", data={"action": "advance", "to_stage": "determined"}).status_code == 403
     assert counts(app) == before
 
