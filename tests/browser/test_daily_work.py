@@ -110,8 +110,11 @@ def test_the_public_raises_a_matter_and_follows_it(live, browser):
     assert not browser.all("#r-kind")  # who raised it is not choosable
     browser.submit("#raise-form")
     assert "村口路灯不亮" in browser.text("#mine-list")
-    others = [t["title"] for t in live.api("GET", "/topics").json()["topics"]]
-    assert "国道改线工程" in others and "国道改线工程" not in browser.text("#mine-list")  # only their own
+    live.api("POST", "/topics", json={"title": "县道养护计划", "category": "交通", "areas": [COUNTY],
+                                      "raised_by_kind": "government", "raised_by_name": "区政府"})
+    browser.open("/topics/mine")
+    assert "村口路灯不亮" in browser.text("#mine-list")
+    assert "县道养护计划" not in browser.text("#mine-list")  # only their own, not the office's
     browser.open("/")
     assert "村口路灯不亮" in browser.text("#work-topics-mine")
     browser.shot("public-workbench-en")
