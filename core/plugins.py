@@ -45,6 +45,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.duty.hooks",
     "shangliang.core.appraisal.hooks",
     "shangliang.core.workbench.hooks",
+    "shangliang.core.search.hooks",
 )
 
 
