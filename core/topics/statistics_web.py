@@ -164,7 +164,7 @@ def month_chart(stats: dict[str, Any]) -> dict[str, Any]:
                {"name": _("Marked overdue"), "kind": "line", "data": [m["overdue"] for m in months]}]
     return {"type": "bar", "stack": True, "title": _("Topics in %(year)s by month: raised by stage, closed, overdue",
                                                      year=stats["year"]),
-            "label_header": _("Month"), "labels": [_("Month %(n)s", n=m["month"]) for m in months], "series": series}
+            "label_header": _("Month"), "labels": [_("Month %(m)s", m=m["month"]) for m in months], "series": series}
 
 
 def implementation_charts(impl: dict[str, Any]) -> dict[str, dict[str, Any]]:
