@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 
 from . import services
+from .present import present
 
 
 @click.command("search")
@@ -31,13 +33,15 @@ def search(query: str, kind: str | None, stage: str | None, area: str | None, ca
     checked = services.parse(query, kind, stage, area, category, year)
     viewer = _user(session, username) if username else None
     found = services.search(session, node_context(), viewer, checked, limit, cursor)
-    rows = [h.as_dict() for h in found.hits]
+    # Labels and page paths as the node's pages give them: in the node's language, names instead of codes.
+    with current_app.test_request_context("/"):
+        rows = [present(h) for h in found.hits]
     if as_json:
         emit({"hits": rows, "next_cursor": found.next_cursor}, True, str)
         return
 
     def text(_rows):
-        lines = [table([[r["kind"], r["ref"], r["stage"], r["category"], r["title"]] for r in rows],
+        lines = [table([[r["kind_label"], r["ref"], r["stage_label"], r["category"], r["title"]] for r in rows],
                        ["kind", "ref", "stage", "category", "title"])] if rows else ["nothing found"]
         if found.next_cursor:
             lines.append(f"more: --cursor {found.next_cursor}")

@@ -52,6 +52,14 @@ def test_latin_letters_match_in_either_case_and_like_wildcards_are_plain_text(cl
     assert [t for _k, t in found(client, q="5g")] == ["5G基站建设滞后"]
     assert [t for _k, t in found(client, q="%")] == ["100%完成率"]
     assert found(client, q="_") == []
+    # the words of FTS5's query language are text too
+    topic(client, title='关于"停车" NEAR 收费 AND OR * 的问题', description="^x")
+    assert [t for _k, t in found(client, q='"停车"')] == ['关于"停车" NEAR 收费 AND OR * 的问题']
+    assert [t for _k, t in found(client, q='NEAR 收费 AND')] == ['关于"停车" NEAR 收费 AND OR * 的问题']
+    assert [t for _k, t in found(client, q="OR *")] == ['关于"停车" NEAR 收费 AND OR * 的问题']
+    assert found(client, q="^x") == [("topic", '关于"停车" NEAR 收费 AND OR * 的问题')]
+    expect_error(client.get("/api/v1/search", query_string={"q": "停车\x00"}, headers=basic("wang")), 400,
+                 "invalid_input")
 
 
 def test_filters_by_kind_stage_area_category_and_year(client):
@@ -205,8 +213,9 @@ def test_the_command(client, county, runner):
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)["hits"]
     assert [h["title"] for h in hits] == [TOPIC["title"]]  # 停放 in the proposal: not 停车
+    assert hits[0]["stage_label"] == "收集议题" and hits[0]["url"].startswith("/topics/")
     result = invoke(runner, county, "search", "停", "--kind", "proposal")
-    assert result.exit_code == 0 and PROPOSAL["title"] in result.output
+    assert result.exit_code == 0 and PROPOSAL["title"] in result.output and "等待立案审查" in result.output
     # as a user sees: fang does not see li's proposal
     result = invoke(runner, county, "search", "停", "--kind", "proposal", "--as", "fang", "--json")
     assert result.exit_code == 0 and json.loads(result.output)["hits"] == []
