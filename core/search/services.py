@@ -354,9 +354,15 @@ def _hit(kind: str, row: Any, terms: Sequence[str]) -> Hit:
                [], row.year, None, row.updated_ms, row.id)
 
 
-def categories(session: Session) -> list[str]:
-    """The categories used by the rows of every kind (for a page's filter)."""
+def categories(session: Session, node: NodeContext, viewer: Any) -> list[str]:
+    """The categories of the rows ``viewer`` may see, of every kind (for a page's filter: no category of a row
+    the reader cannot see)."""
+    everything = Query((), KINDS)
     found: set[str] = set()
-    for model, _columns in INDEXED.values():
-        found.update(c for c in session.execute(select(model.category).distinct()).scalars() if c)
+    for kind in KINDS:
+        model, _columns = INDEXED[kind]
+        statement = select(model.category).where(*_filters(session, node, kind, everything, viewer)).distinct()
+        if kind == "topic":
+            statement = topics.scope_of(session, viewer).admits(statement)
+        found.update(c for c in session.execute(statement).scalars() if c)
     return sorted(found)

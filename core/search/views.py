@@ -45,4 +45,4 @@ def search_page():
     return render_template("search/search.html", typed=typed, hits=hits, next_cursor=next_cursor,
                            error=error, error_field=getattr(error, "field", None) if error else None,
                            kinds=[(k, kind_label(k)) for k in services.KINDS], stages=_stages(),
-                           categories=services.categories(session), segments=services.segments), status
+                           categories=services.categories(session, node_context(), auth.current_user()), segments=services.segments), status

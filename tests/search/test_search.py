@@ -201,6 +201,17 @@ def test_the_page_shows_names_highlights_and_the_reason_beside_the_field(client)
     assert empty.status_code == 200 and "year-error" not in empty.get_data(as_text=True)
 
 
+def test_the_category_filter_offers_only_what_the_reader_may_see(client, app):
+    topic(client)
+    proposal(client, "li", category="机密分类")  # li's own proposal: not public
+    for user, sees in (("li", True), ("zhang", False)):
+        reader = app.test_client()
+        reader.post("/login", data={"username": user, "password": "correct-horse"})
+        html = reader.get("/search").get_data(as_text=True)
+        assert '<option value="城乡建设"' in html
+        assert ('<option value="机密分类"' in html) is sees, user
+
+
 def test_the_page_needs_a_signed_in_user(client):
     response = client.get("/search", query_string={"q": "停车"})
     assert response.status_code in (302, 401) and "/login" in response.headers.get("Location", "/login")
