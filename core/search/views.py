@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import flask
 from flask import render_template
+from flask_babel import gettext as _
 
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
@@ -18,6 +19,20 @@ from . import services
 from .present import kind_label, present, stage_label
 
 FIELDS = ("q", "kind", "stage", "area", "category", "year")
+
+
+def refusal(exc: InputError) -> str:
+    """A refusal of the search form in the reader's language, by the field it names."""
+    messages = {
+        "q": _("Give the words to look for: at most 100 characters and 8 words, no control characters."),
+        "kind": _("Choose a type from the list."),
+        "stage": _("No type searched has this stage or status: choose one from the list."),
+        "area": _("An area is a division code of 2, 4, 6, 9 or 12 digits."),
+        "category": _("A category has at most 100 characters."),
+        "year": _("A year is from 1949 to 9999, such as 2027."),
+        "cursor": _("This link to more results no longer holds: search again."),
+    }
+    return messages.get(getattr(exc, "field", None) or "", str(exc))
 
 
 def _stages() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -43,6 +58,6 @@ def search_page():
         except InputError as exc:
             error, status = exc, 400
     return render_template("search/search.html", typed=typed, hits=hits, next_cursor=next_cursor,
-                           error=error, error_field=getattr(error, "field", None) if error else None,
+                           error=refusal(error) if error else None, error_field=getattr(error, "field", None) if error else None,
                            kinds=[(k, kind_label(k)) for k in services.KINDS], stages=_stages(),
                            categories=services.categories(session, node_context(), auth.current_user()), segments=services.segments), status

@@ -5,6 +5,7 @@ indexed found by its new words and no longer by its old ones; what each reader m
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import select
 
@@ -197,6 +198,10 @@ def test_the_page_shows_names_highlights_and_the_reason_beside_the_field(client)
     refused = client.get("/search", query_string={"q": "停车", "year": "1800"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400 and 'id="year-error"' in html and 'value="停车"' in html
+    error = re.search(r'<p class="error field-error" id="year-error" role="alert">([^<]*)</p>', html).group(1)
+    assert "1949" in error and "such as 2027" in error  # the page's own words (translated), not the service's
+    stale = client.get("/search", query_string={"q": "停车", "cursor": "nonsense"})
+    assert stale.status_code == 400 and 'role="alert"' in stale.get_data(as_text=True)
     empty = client.get("/search")
     assert empty.status_code == 200 and "year-error" not in empty.get_data(as_text=True)
 
