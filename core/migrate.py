@@ -27,6 +27,15 @@ from .errors import ConfigError, DatabaseNotCurrent, ServiceUnavailable, Shangli
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CORE_VERSION_TABLE = "alembic_version"
+#: Objects that migrations make and no model describes: the search indexes derived from the tables (SQLite's
+#: FTS5 tables with their shadow tables and triggers, PostgreSQL's trigram indexes; docs/search.md). A schema
+#: comparison leaves them out.
+DERIVED_PREFIX = "search_"
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's ``include_name``: every table and index but the derived ones (:data:`DERIVED_PREFIX`)."""
+    return not (type_ in ("table", "index") and (name or "").startswith(DERIVED_PREFIX))
 
 
 def alembic_config(url: str) -> Config:

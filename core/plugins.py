@@ -46,6 +46,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.appraisal.hooks",
     "shangliang.core.workbench.hooks",
     "shangliang.core.admin.hooks",
+    "shangliang.core.search.hooks",
 )
 
 

@@ -5,6 +5,7 @@ and its own ``target_metadata`` when it gives one)."""
 from alembic import context
 
 from shangliang.core.db import make_engine
+from shangliang.core.migrate import include_name
 from shangliang.core.models import Base
 from shangliang.core.plugins import load_models
 
@@ -33,6 +34,7 @@ def _run(connection) -> None:
         version_table=config.attributes.get("version_table", "alembic_version"),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

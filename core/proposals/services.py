@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -191,24 +191,29 @@ def list_proposals(session: Session, who: Who, scope: str = "all", status: str |
         query = query.where(Proposal.status == status)
     if scope not in SCOPES:
         raise InputError(f"unknown scope {scope[:40]!r}; scopes: {', '.join(SCOPES)}", field="scope")
+    return page(session, query.where(visible(session, who, scope)), [Proposal.id], lambda p: [p.id], limit, cursor)
+
+
+def visible(session: Session, who: Who, scope: str = "all") -> Any:
+    """The condition (over ``Proposal``) of the proposals ``who`` sees in ``scope`` — the rule of
+    :func:`can_see` as SQL, for the list and for search."""
     signed = exists().where(ProposalSigner.proposal_id == Proposal.id, ProposalSigner.member_id == who.member_id)
     unit = unit_of(session, who)
     assigned = exists().where(ProposalAssignment.proposal_id == Proposal.id, ProposalAssignment.active.is_(True),
                               ProposalAssignment.unit_id == (unit.id if unit is not None else -1))
     if scope == "public":
-        query = query.where(Proposal.public_proposal.is_(True))
-    elif scope == "mine":
-        query = query.where(signed) if who.member_id is not None else query.where(Proposal.id == -1)
-    elif scope == "assigned":
-        query = query.where(assigned)
-    elif not who.office:
-        if who.role in UNITS:
-            query = query.where(assigned)
-        elif who.member_id is not None:
-            query = query.where(signed | Proposal.public_proposal.is_(True))
-        else:
-            query = query.where(Proposal.public_proposal.is_(True))
-    return page(session, query, [Proposal.id], lambda p: [p.id], limit, cursor)
+        return Proposal.public_proposal.is_(True)
+    if scope == "mine":
+        return signed if who.member_id is not None else Proposal.id == -1
+    if scope == "assigned":
+        return assigned
+    if who.office:
+        return true()
+    if who.role in UNITS:
+        return assigned
+    if who.member_id is not None:
+        return signed | Proposal.public_proposal.is_(True)
+    return Proposal.public_proposal.is_(True)
 
 
 def proposers(p: Proposal) -> list[str]:

@@ -10,6 +10,11 @@ The counting rule, in one place for the page, the API, the command and the .xlsx
 - *by area*: once for every division code it concerns (a topic about two towns counts for each), so the
   area counts may add up to more than the total; the most frequent first, then by code.
 
+*By month* (``by_month``, the chart of topics over the year): for each month of Y, the topics *raised* in it
+by their stage now (as *by stage*, month by month), the topics *closed* in it (whenever raised), and the
+topics *marked overdue* in it by supervision (its ``overdue`` event; a topic marked twice in a month counts
+once).
+
 Implementation of results (办理实施), ``implementation_statistics``, counted by its own rule:
 
 - an *assignment* (a handling unit's part in a topic's implementation) counts in year Y when it was *made*
@@ -93,8 +98,49 @@ def topic_statistics(session: Session, node: NodeContext, year: int | None = Non
         "overdue": overdue,
         "by_stage": known,
         "by_area": [{"area": code, "count": n} for code, n in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "by_month": monthly(session, node, year),
         "implementation": implementation_statistics(session, node, year),
     }
+
+
+def month_bounds(node: NodeContext, year: int) -> list[int]:
+    """Milliseconds of the start of each month of ``year`` and of the next year (13 bounds), node's time zone."""
+    zone = ZoneInfo(node.config.get("TIMEZONE") or "Asia/Shanghai")
+    starts = [dt.datetime(year, m, 1, tzinfo=zone) for m in range(1, 13)] + [dt.datetime(year + 1, 1, 1, tzinfo=zone)]
+    return [int(s.timestamp() * 1000) for s in starts]
+
+
+def monthly(session: Session, node: NodeContext, year: int) -> list[dict[str, Any]]:
+    """Per month of ``year``: topics raised in it by stage now, closed in it, marked overdue in it."""
+    import bisect
+
+    from .models import TopicEvent
+
+    bounds = month_bounds(node, year)
+    start, end = bounds[0], bounds[-1]
+    months = [{"month": m, "raised": 0, "by_stage": {s: 0 for s in STAGES}, "closed": 0, "overdue": 0}
+              for m in range(1, 13)]
+
+    def month_of(ms: int) -> dict[str, Any]:
+        return months[bisect.bisect_right(bounds, ms) - 1]
+
+    for raised_ms, stage in session.execute(select(Topic.raised_ms, Topic.stage)
+                                            .where(Topic.raised_ms >= start, Topic.raised_ms < end)):
+        row = month_of(raised_ms)
+        row["raised"] += 1
+        row["by_stage"][stage] = row["by_stage"].get(stage, 0) + 1
+    for (closed_ms,) in session.execute(select(Topic.closed_ms).where(Topic.closed_ms >= start,
+                                                                       Topic.closed_ms < end)):
+        month_of(closed_ms)["closed"] += 1
+    marked: set[tuple[int, int]] = set()
+    for topic_id, at_ms in session.execute(select(TopicEvent.topic_id, TopicEvent.at_ms)
+                                           .where(TopicEvent.action == "overdue", TopicEvent.at_ms >= start,
+                                                  TopicEvent.at_ms < end)):
+        row = month_of(at_ms)
+        if (row["month"], topic_id) not in marked:
+            marked.add((row["month"], topic_id))
+            row["overdue"] += 1
+    return months
 
 
 #: How a result's implementation stands.

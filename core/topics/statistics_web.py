@@ -79,6 +79,14 @@ class ImplementationStatistics(BaseModel):
     results: ResultStatistics
 
 
+class MonthCount(BaseModel):
+    month: int = Field(description="1 to 12")
+    raised: int = Field(description="topics raised in the month")
+    by_stage: dict[str, int] = Field(description="of them, by their stage now (every stage, zeros too)")
+    closed: int = Field(description="topics closed in the month, whenever raised")
+    overdue: int = Field(description="topics marked overdue in the month by supervision")
+
+
 class TopicStatistics(BaseModel):
     year: int
     total: int = Field(description="topics raised in the year")
@@ -86,6 +94,8 @@ class TopicStatistics(BaseModel):
     by_stage: list[StageCount] = Field(description="every stage in order, zeros too")
     by_area: list[AreaCount] = Field(description="per division code a topic concerns (a topic with two areas "
                                                  "counts for each), the most frequent first")
+    by_month: list[MonthCount] = Field(description="each month of the year: topics raised by stage now, closed, "
+                                                   "marked overdue")
     implementation: ImplementationStatistics = Field(description="implementation of results (办理实施): the "
                                                      "assignments made in the year, the results recorded in it")
 
@@ -137,8 +147,24 @@ def charts(stats: dict[str, Any], node: NodeContext) -> dict[str, dict[str, Any]
         "by_area": {"type": "donut", "title": _("Topics raised in %(year)s by area", year=stats["year"]),
                     "label_header": _("Area"), "labels": [label(r["area"]) for r in stats["by_area"]],
                     "series": [{"name": _("Number of topics"), "data": [r["count"] for r in stats["by_area"]]}]},
+        "by_month": month_chart(stats),
         **implementation_charts(stats["implementation"]),
     }
+
+
+def month_chart(stats: dict[str, Any]) -> dict[str, Any]:
+    """Topics over the year: raised each month, stacked by their stage now (the stages that occur), with the
+    topics closed and marked overdue each month as lines."""
+    months = stats.get("by_month") or []
+    stages = [s for s in statistics.STAGES if any(m["by_stage"].get(s) for m in months)]
+    series = [{"name": stage_label(s), "data": [m["by_stage"].get(s, 0) for m in months]} for s in stages]
+    if not series:
+        series = [{"name": _("Raised"), "data": [m["raised"] for m in months]}]
+    series += [{"name": _("Closed"), "kind": "line", "data": [m["closed"] for m in months]},
+               {"name": _("Marked overdue"), "kind": "line", "data": [m["overdue"] for m in months]}]
+    return {"type": "bar", "stack": True, "title": _("Topics in %(year)s by month: raised by stage, closed, overdue",
+                                                     year=stats["year"]),
+            "label_header": _("Month"), "labels": [_("Month %(m)s", m=m["month"]) for m in months], "series": series}
 
 
 def implementation_charts(impl: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -82,3 +82,25 @@ def test_the_script_draws_the_macros_spec_with_echarts(app):
     heights = [float(h) for h in re.findall(r'<path d="M[\d.]+ [\d.]+l[\d.]+ 0l0 -([\d.]+)l', bar["svg"])]
     assert len(heights) == 3 and heights[0] == 2 * heights[1] > 0  # 2, 1 (first series), 1 (second)
     assert "620302001 镇: 3" in donut["svg"] and "620302002: 1" in donut["svg"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed: the script is not run")
+def test_stacked_bars_and_a_line_over_them_are_drawn(app):
+    spec = {"type": "bar", "stack": True, "title": "按月", "label_header": "月份", "labels": ["1月", "2月"],
+            "series": [{"name": "收集议题", "data": [2, 1]}, {"name": "确定议题", "data": [2, 0]},
+                       {"name": "超期", "kind": "line", "data": [1, 3]}]}
+    html = _render(app, spec)
+    assert '<div class="table-scroll">' in html  # a wide table scrolls inside its own box
+    done = subprocess.run(["node", str(HARNESS), str(STATIC / "vendor/echarts/echarts.min.js"),
+                           str(STATIC / "charts.js")], input=json.dumps(_specs(html)), capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (drawn,) = json.loads(done.stdout)
+    svg = drawn["svg"]
+    for label in ("1月", "2月", "收集议题", "确定议题", "超期"):
+        assert label in svg, label
+    bars = re.findall(r'<path d="M([\d.]+) ([\d.]+)l[\d.]+ 0l0 -([\d.]+)l', svg)
+    assert len(bars) == 3  # 2+2 stacked in January (one column), 1 in February; none drawn for a zero
+    january = sorted((float(y), float(h)) for x, y, h in bars if float(x) == float(bars[0][0]))
+    assert len(january) == 2 and abs(january[0][0] + january[0][1] - january[1][0]) < 1  # one on top of the other
+    assert re.search(r'<path d="M[\d. ]+L[\d. ]+"[^>]*fill="none"', svg)  # the line

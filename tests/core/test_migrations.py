@@ -16,7 +16,8 @@ def _diff(url):
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "include_name": migrate.include_name})
             return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -1,5 +1,5 @@
 /* Draws every element carrying data-chart with Apache ECharts (vendor/echarts/echarts.min.js, loaded
-   before this file). The data is the macro's spec: {type, title, labels, series: [{name, data}]}.
+   before this file). The data is the macro's spec: {type, title, labels, stack, series: [{name, data, kind}]}.
    The table beside each chart stays: it is the chart for readers without script or sight. */
 (function () {
   "use strict";
@@ -29,7 +29,14 @@
     if (series.length > 1) { base.legend = { top: 0 }; }
     base.xAxis = { type: "category", data: spec.labels || [], axisLabel: { interval: 0, rotate: (spec.labels || []).length > 6 ? 30 : 0 } };
     base.yAxis = { type: "value", minInterval: 1 };
-    base.series = series.map(function (s) { return { type: "bar", name: s.name, data: s.data, barMaxWidth: 48 }; });
+    // A series with kind "line" is drawn as a line over the bars; spec.stack stacks the bars (a month's
+    // topics by stage); spec.type "line" draws every series as a line.
+    base.series = series.map(function (s) {
+      var line = spec.type === "line" || s.kind === "line";
+      var drawn = { type: line ? "line" : "bar", name: s.name, data: s.data };
+      if (line) { drawn.symbolSize = 6; } else { drawn.barMaxWidth = 48; if (spec.stack) { drawn.stack = "total"; } }
+      return drawn;
+    });
     return base;
   }
 

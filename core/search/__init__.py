@@ -1,0 +1,1 @@
+"""Search across topics, proposals and social-opinion reports, for Chinese text on SQLite and PostgreSQL."""
