@@ -199,7 +199,7 @@ def test_the_page_shows_names_highlights_and_the_reason_beside_the_field(client)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400 and 'id="year-error"' in html and 'value="停车"' in html
     error = re.search(r'<p class="error field-error" id="year-error" role="alert">([^<]*)</p>', html).group(1)
-    assert "1949" in error and "such as 2027" in error  # the page's own words (translated), not the service's
+    assert "1949" in error and "例如2027" in error  # the page's own words, in Chinese (the default), not the service's English
     stale = client.get("/search", query_string={"q": "停车", "cursor": "nonsense"})
     assert stale.status_code == 400 and 'role="alert"' in stale.get_data(as_text=True)
     empty = client.get("/search")
