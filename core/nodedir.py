@@ -6,6 +6,8 @@ Both are all or nothing: a refused init leaves no directory behind, a refused pl
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -83,6 +85,43 @@ def create(directory: Path, node_id: str, name: str, url: str, *, level: str | N
     return app.config
 
 
+@contextlib.contextmanager
+def _node_toml_lock(node_dir: Path):
+    """Hold the node directory's lock for a read-modify-write of ``node.toml``: two changes at once (two
+    administrators, two gunicorn workers, a command beside the page) are made one after the other, so neither is
+    lost (``flock`` on ``.node.toml.lock``, released by the kernel if the process dies)."""
+    with open(node_dir / ".node.toml.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _installed_plugin(name: str, setting: str):
+    """The entry point of installed plugin ``name``; an :class:`UnknownPluginError` naming ``setting`` otherwise."""
+    from .plugins import installed_plugins
+
+    available = installed_plugins()
+    if name not in available:
+        known = ", ".join(sorted(available)) or "none"
+        raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", setting)
+    return available[name]
+
+
+def _proposed(node_dir: Path, path: Path, document) -> tuple[str, dict, dict, list[str]]:
+    """``node.toml`` as ``document`` would make it: its text, the node's configuration, the plugins' settings,
+    and the problems the enabled plugins' ``node_configured`` checks find in them."""
+    from .plugins import create_plugin_manager, flatten, plugin_config
+
+    new_text = tomlkit.dumps(document)
+    config = node_config.build_config(
+        node_dir, node_toml=node_config.toml_to_config(tomlkit.parse(new_text).unwrap(), str(path)))
+    pm = create_plugin_manager(config["PLUGINS_ENABLED"])
+    settings = plugin_config(pm, config.get("PLUGIN_CONFIG") or {})
+    return new_text, config, settings, flatten(pm.hook.node_configured(config=config, plugin_config=settings))
+
+
 def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "system", purge: bool = False) -> bool:
     """Enable or disable an installed plugin in ``node.toml``; False when it already was (and nothing was purged).
 
@@ -92,20 +131,21 @@ def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "sy
     the replacement of ``node.toml`` are one step: a migration that fails leaves ``node.toml`` and the database
     as they were. Disabling without ``purge`` keeps the plugin's tables and their rows.
     """
+    with _node_toml_lock(node_dir):
+        return _set_plugin_enabled(node_dir, name, enable, actor, purge)
+
+
+def _set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "system", purge: bool = False) -> bool:
     from sqlalchemy.orm import Session
 
     from . import migrate
     from .db import make_engine
-    from .plugins import create_plugin_manager, flatten, installed_plugins, plugin_config
 
     if purge and enable:
         raise ConfigError("--purge goes with disabling a plugin, not enabling it")
     path = node_dir / node_config.NODE_FILE
     node_config.read_node_toml(node_dir)  # refuse a broken node.toml before editing it
-    available = installed_plugins()
-    if name not in available:
-        known = ", ".join(sorted(available)) or "none"
-        raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
+    _installed_plugin(name, "plugins.enabled")
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     plugins_table = document.setdefault("plugins", tomlkit.table())
     enabled = list(plugins_table.get("enabled", []))
@@ -114,12 +154,7 @@ def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "sy
         return False
     enabled = [*enabled, name] if enable else [n for n in enabled if n != name]
     plugins_table["enabled"] = enabled
-    new_text = tomlkit.dumps(document)
-    config = node_config.build_config(
-        node_dir, node_toml=node_config.toml_to_config(tomlkit.parse(new_text).unwrap(), str(path)))
-    pm = create_plugin_manager(config["PLUGINS_ENABLED"])
-    settings = plugin_config(pm, config.get("PLUGIN_CONFIG") or {})
-    problems = flatten(pm.hook.node_configured(config=config, plugin_config=settings))
+    new_text, config, _settings, problems = _proposed(node_dir, path, document)
     if problems:
         raise ConfigError("plugin configuration refused: " + "; ".join(problems))
     temp = path.with_name(f".{path.name}.new")
@@ -155,13 +190,9 @@ def set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "sy
 def plugin_settings(node_dir: Path, name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """An installed plugin's module, its declared defaults and its settings as this node's ``node.toml`` sets
     them (the defaults overlaid by ``[plugins.<name>]``)."""
-    from .plugins import _load, installed_plugins
+    from .plugins import _load
 
-    available = installed_plugins()
-    if name not in available:
-        known = ", ".join(sorted(available)) or "none"
-        raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins")
-    module = _load(available[name])
+    module = _load(_installed_plugin(name, "plugins"))
     defaults = dict(getattr(module, "CONFIG_DEFAULTS", None) or {})
     own = (node_config.read_node_toml(node_dir).get("PLUGIN_CONFIG") or {}).get(name) or {}
     return module, defaults, {**defaults, **(dict(own) if isinstance(own, Mapping) else {})}
@@ -177,10 +208,15 @@ def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], ac
     before it replaces the old one, recorded in the audit log (``plugin.configure``, the changed keys) in the
     same step. A refusal is a :class:`ConfigError` naming the setting; nothing is written.
     """
+    with _node_toml_lock(node_dir):
+        return _set_plugin_settings(node_dir, name, values, actor)
+
+
+def _set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], actor: str = "system") -> list[str]:
     from sqlalchemy.orm import Session
 
     from .db import make_engine
-    from .plugins import call_hookimpl, coerce_setting, create_plugin_manager, flatten, guarded, plugin_config
+    from .plugins import call_hookimpl, coerce_setting, flatten, guarded
 
     path = node_dir / node_config.NODE_FILE
     module, defaults, current = plugin_settings(node_dir, name)
@@ -199,12 +235,7 @@ def set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], ac
     table = plugins_table[name]
     for key in changed:
         table[key] = new[key]
-    new_text = tomlkit.dumps(document)
-    config = node_config.build_config(
-        node_dir, node_toml=node_config.toml_to_config(tomlkit.parse(new_text).unwrap(), str(path)))
-    pm = create_plugin_manager(config["PLUGINS_ENABLED"])
-    settings = plugin_config(pm, config.get("PLUGIN_CONFIG") or {})
-    problems = flatten(pm.hook.node_configured(config=config, plugin_config=settings))
+    new_text, config, settings, problems = _proposed(node_dir, path, document)
     check = getattr(module, "node_configured", None)
     if name not in config["PLUGINS_ENABLED"] and callable(check):
         own = (config.get("PLUGIN_CONFIG") or {}).get(name) or {}

@@ -250,3 +250,29 @@ def test_a_list_of_tables_is_written_as_tables_and_the_node_starts_with_it(admin
     two_members = '[{"name": "某家", "lead": "王芳", "members": ["王芳", "李强"]}]'
     refused = invoke(runner, admin_node, "plugins", "configure", "consultation_home", f"homes={two_members}")
     assert refused.exit_code == 2 and "consultation_home" in refused.output, refused.output
+
+
+def test_two_settings_changed_at_once_are_both_kept(admin_node):
+    """Two administrators change two settings of one plugin at the same moment: each read-modify-write of node.toml
+    waits for the other (core/nodedir.py, _node_toml_lock), so neither change is lost."""
+    import threading
+
+    start = threading.Barrier(2)
+    errors = []
+
+    def change(values):
+        start.wait()
+        try:
+            set_plugin_settings(admin_node, "quarterly_forum", values, "test")
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=change, args=({key: value},))
+               for key, value in (("research_lead_days", 30), ("plan_check_blocks", True))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    own = tomllib.loads((admin_node / "node.toml").read_text(encoding="utf-8"))["plugins"]["quarterly_forum"]
+    assert (own["research_lead_days"], own["plan_check_blocks"]) == (30, True)
