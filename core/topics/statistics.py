@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
 from shangliang.core.units.models import HandlingUnit
+from shangliang.federation import peers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -92,12 +93,14 @@ def topic_statistics(session: Session, node: NodeContext, year: int | None = Non
             areas[str(code)] += 1
     known = [{"stage": s, "count": stages.get(s, 0)} for s in STAGES]
     known += [{"stage": s, "count": n} for s, n in sorted(stages.items()) if s not in STAGES]
+    names = peers.names(session, node.id, node.name)  # an area that is a known node, by its committee's name
     return {
         "year": year,
         "total": len(rows),
         "overdue": overdue,
         "by_stage": known,
-        "by_area": [{"area": code, "count": n} for code, n in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "by_area": [{"area": code, "name": names.get(code), "count": n}
+                    for code, n in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))],
         "by_month": monthly(session, node, year),
         "implementation": implementation_statistics(session, node, year),
     }
@@ -229,7 +232,7 @@ def sheets(stats: dict[str, Any], stage_label: Any, area_label: Any, headers: di
               [[stage_label(r["stage"]), r["stage"], r["count"]] for r in stats["by_stage"]]
               + [[headers["total"], "", stats["total"]]]),
         Sheet(headers["by_area"], [headers["area"], headers["code"], headers["count"]],
-              [[area_label(r["area"]), r["area"], r["count"]] for r in stats["by_area"]]),
+              [[area_label(r), r["area"], r["count"]] for r in stats["by_area"]]),
     ]
     impl = stats.get("implementation")
     if impl is None:

@@ -40,6 +40,7 @@ class StageCount(BaseModel):
 
 class AreaCount(BaseModel):
     area: str = Field(description="a division code")
+    name: str | None = Field(None, description="the committee's name, where the area is a node this node knows")
     count: int
 
 
@@ -104,8 +105,9 @@ class TopicStatistics(BaseModel):
 # Labels in the reader's language
 
 
-def area_label(node: NodeContext) -> Callable[[str], str]:
-    return lambda code: f"{code} {node.name}" if code == node.id else code
+def area_label(node: NodeContext) -> Callable[[dict], str]:
+    """An area of ``by_area`` as people read it: the committee's name beside the code where this node knows it."""
+    return lambda row: f"{row['area']} {row['name']}" if row.get("name") else row["area"]
 
 
 def headers() -> dict[str, str]:
@@ -145,7 +147,7 @@ def charts(stats: dict[str, Any], node: NodeContext) -> dict[str, dict[str, Any]
                      "label_header": _("Stage"), "labels": [stage_label(r["stage"]) for r in stats["by_stage"]],
                      "series": [{"name": _("Number of topics"), "data": [r["count"] for r in stats["by_stage"]]}]},
         "by_area": {"type": "donut", "title": _("Topics raised in %(year)s by area", year=stats["year"]),
-                    "label_header": _("Area"), "labels": [label(r["area"]) for r in stats["by_area"]],
+                    "label_header": _("Area"), "labels": [label(r) for r in stats["by_area"]],
                     "series": [{"name": _("Number of topics"), "data": [r["count"] for r in stats["by_area"]]}]},
         "by_month": month_chart(stats),
         **implementation_charts(stats["implementation"]),

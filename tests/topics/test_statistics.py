@@ -67,10 +67,12 @@ def test_topics_count_in_the_year_raised_by_stage_and_area(app, raised):
         "collected": 2, "determined": 1, "researching": 0, "consulting": 0, "implementing": 0, "feedback": 0,
         "closed": 0}
     # ROAD concerns two towns; a code listed twice counts once; the most frequent first
-    assert stats["by_area"] == [{"area": "620302001", "count": 2}, {"area": "620302002", "count": 2}]
+    # an area that is a node this node knows (itself, a named neighbour) carries the committee's name
+    assert stats["by_area"] == [{"area": "620302001", "name": "宁远堡镇政协联络组", "count": 2},
+                                {"area": "620302002", "name": None, "count": 2}]
     last = _stats(app, 2024)
-    assert last["total"] == 1 and last["by_area"] == [{"area": "620302001", "count": 1},
-                                                     {"area": "620302002", "count": 1}]
+    assert last["total"] == 1 and last["by_area"] == [{"area": "620302001", "name": "宁远堡镇政协联络组", "count": 1},
+                                                     {"area": "620302002", "name": None, "count": 1}]
     assert _stats(app, 2023)["total"] == 0 and _stats(app, 2023)["by_area"] == []
 
 
