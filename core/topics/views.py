@@ -537,6 +537,27 @@ def hop_meaning(action: str, kind: str | None) -> str:
     return action
 
 
+def with_inferred(ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``ordered`` with the hops this node never saw but its messages prove, so that the line is unbroken.
+
+    A message reaches this node with the hops of its own journey only: the city that delegated a topic to the
+    county sees the township's acceptance come up from the township, but not the county's delegation down to
+    it. Where one hop ends at a node and the next starts from another, the matter went from the first to the
+    second in between (neighbours only pass to neighbours): that hop is drawn, marked as inferred (dashed, no
+    signature claimed), named by its direction (delegated down, escalated up)."""
+    result: list[dict[str, Any]] = []
+    for hop in ordered:
+        if result and result[-1]["to"] != hop["from"]:
+            came, went = result[-1]["to"], hop["from"]
+            rank = {lv: i for i, lv in enumerate(divisions.LEVELS)}
+            down = rank.get(node_level(went), 0) > rank.get(node_level(came), 0)
+            result.append({"from": came, "to": went, "action": "delegate" if down else "escalate",
+                           "meaning": "delegate" if down else "escalate", "at_ms": result[-1]["at_ms"],
+                           "note": "", "verified": False, "problem": None, "inferred": True})
+        result.append(hop)
+    return result
+
+
 def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Lanes (levels, top down), hops (arrows, oldest first, each hop once) and the nodes they join."""
     me = flask.current_app.config["NODE_ID"]
@@ -549,7 +570,7 @@ def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
                 hops[key] = {**hop, "meaning": hop_meaning(hop["action"], entry.get("kind"))}
             elif not hop["verified"]:
                 seen["verified"], seen["problem"] = False, seen["problem"] or hop["problem"]
-    ordered = sorted(hops.values(), key=lambda h: h["at_ms"])
+    ordered = with_inferred(sorted(hops.values(), key=lambda h: h["at_ms"]))
     nodes = {me} | {h["from"] for h in ordered} | {h["to"] for h in ordered}
     levels = {node: node_level(node) for node in nodes}
     used = set(levels.values())
@@ -585,6 +606,7 @@ def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
         arrows.append({
             "number": number, "from": hop["from"], "to": hop["to"], "action": hop["meaning"], "at_ms": hop["at_ms"],
             "note": hop["note"], "verified": hop["verified"], "problem": hop["problem"],
+            "inferred": hop.get("inferred", False),
             "x1": round(start["x"] + ux * (DOT_R + 1), 1), "y1": round(start["y"] + uy * (DOT_R + 1), 1),
             "x2": round(end["x"] - ux * (DOT_R + 4), 1), "y2": round(end["y"] - uy * (DOT_R + 4), 1),
             "lx": round((start["x"] + end["x"]) / 2 + nx * 8, 1),
@@ -598,6 +620,7 @@ def route_diagram(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
         "dots": list(dots.values()), "hops": arrows, "lane_h": LANE_H, "label_w": LABEL_W,
         "width": int(LABEL_W + 2 * MARGIN + columns * COL_W), "height": int(len(lanes) * LANE_H),
         "verified": all(entry["verified"] for entry in entries), "sent": bool(entries),
+        "inferred": any(hop.get("inferred") for hop in ordered),
         "envelopes": [{"direction": e["direction"], "kind": e["kind"], "origin": e["origin"], "at_ms": e["at_ms"],
                        "delivery": e["delivery"], "verified": e["verified"], "core_problem": e.get("core_problem")}
                       for e in entries],

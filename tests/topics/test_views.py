@@ -193,3 +193,23 @@ def test_the_page_form_attaches_a_file_with_the_csrf_token(township):
     assert empty.status_code == 200 and "请选择要上传的文件" in empty.get_data(as_text=True)
     assert attachment_rows(app) == 1
     app.extensions["shangliang.db"].engine.dispose()
+
+
+def test_a_hop_this_node_never_saw_is_drawn_as_inferred():
+    """The city delegated to the county; the township's acceptance came up through the county. The city never saw
+    the county's delegation to the township, but the acceptance proves it: the route shows it, marked inferred."""
+    from shangliang.core.topics.views import with_inferred
+
+    def hop(frm, to, action, at):
+        return {"from": frm, "to": to, "action": action, "meaning": action, "at_ms": at, "note": "",
+                "verified": True, "problem": None}
+
+    seen = [hop("6203", "620302", "delegate", 1), hop("620302001", "620302", "accepted", 5),
+            hop("620302", "6203", "accepted", 6)]
+    route = with_inferred(seen)
+    assert [(h["from"], h["to"], h["action"], h.get("inferred", False)) for h in route] == [
+        ("6203", "620302", "delegate", False), ("620302", "620302001", "delegate", True),
+        ("620302001", "620302", "accepted", False), ("620302", "6203", "accepted", False)]
+    assert route[1]["verified"] is False  # no signature is claimed for what was not seen
+    unbroken = [hop("620302001", "620302", "escalate", 1), hop("620302", "6203", "escalate", 2)]
+    assert with_inferred(unbroken) == unbroken
