@@ -18,7 +18,7 @@ from .context import EXTENSION as NODE, NodeContext
 from .db import Database
 from .errors import ConfigError, NodeDirectoryError
 from .plugins import EXTENSION as PLUGINS, create_plugin_manager, flatten, plugin_config
-from .web.rules import LazyRule
+from .web.rules import LazyRule, NodeMap
 
 LOCALE_COOKIE = "lang"
 
@@ -26,9 +26,11 @@ LOCALE_COOKIE = "lang"
 
 class NodeApp(OpenAPI):
     """The node's Flask app: flask-openapi3's (API blueprints describe themselves in the OpenAPI document),
-    with URL rules that build their URL functions on first use (``core/web/rules.py``)."""
+    with URL rules that build their URL functions on first use and an ``int`` converter bounded to a database
+    integer (``core/web/rules.py``)."""
 
     url_rule_class = LazyRule
+    url_map_class = NodeMap
 
 
 def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[str, Any] | None = None,

@@ -16,6 +16,9 @@ from . import audit
 from .errors import ServiceUnavailable
 
 EXTENSION = "shangliang.db"
+# The largest id an ``Integer`` primary key holds on every supported database (PostgreSQL's ``integer``): a larger
+# number is refused as "not found" before it is compared, for PostgreSQL refuses the comparison itself.
+ROW_ID_MAX = 2**31 - 1
 log = logging.getLogger(__name__)
 
 

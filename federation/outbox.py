@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shangliang.core import audit
 from shangliang.core.context import NodeContext
-from shangliang.core.db import after_commit
+from shangliang.core.db import ROW_ID_MAX, after_commit
 from shangliang.core.errors import InputError
 
 from . import canonical, envelope as env_mod, hops, keys
@@ -136,7 +136,7 @@ def page_messages(session: Session, status: str | None = None, destination: str 
 def get_message(session: Session, outbox_id: int) -> OutboxMessage:
     from shangliang.core.errors import NotFound
 
-    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id < 2 ** 63 else None  # a database integer
+    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id <= ROW_ID_MAX else None
     if row is None:
         raise NotFound(f"no outbox message {outbox_id}")
     return row
@@ -161,7 +161,7 @@ def envelope_summary(row: OutboxMessage) -> dict[str, Any]:
 
 def retry(session: Session, outbox_id: int) -> OutboxMessage:
     """Re-drive a dead letter after the cause is fixed; refused once its transfer has expired."""
-    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id < 2 ** 63 else None
+    row = session.get(OutboxMessage, outbox_id) if 0 < outbox_id <= ROW_ID_MAX else None
     if row is None:
         raise InputError(f"no outbox message {outbox_id}")
     if row.status != "dead":

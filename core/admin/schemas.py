@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from shangliang.core.db import ROW_ID_MAX
 from shangliang.core.web.api import PageQuery, Request
 
 # ---------------------------------------------------------------------------------------------
@@ -30,7 +31,7 @@ class PeerRename(Request):
 
 
 class OutboxPath(BaseModel):
-    outbox_id: int = Field(description="the outbox message's id")
+    outbox_id: int = Field(le=ROW_ID_MAX, description="the outbox message's id")
 
 
 class OutboxQuery(PageQuery):

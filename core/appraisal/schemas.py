@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from shangliang.core.db import ROW_ID_MAX
 from shangliang.core.web.api import Request
 
 from .models import KINDS, RATINGS, REPORT_KINDS
@@ -17,19 +18,19 @@ from .models import KINDS, RATINGS, REPORT_KINDS
 
 
 class AppraisalPath(BaseModel):
-    appraisal_id: int = Field(description="the appraisal's id")
+    appraisal_id: int = Field(le=ROW_ID_MAX, description="the appraisal's id")
 
 
 class AppraisalSubjectPath(AppraisalPath):
-    subject_id: int = Field(description="the subject's id")
+    subject_id: int = Field(le=ROW_ID_MAX, description="the subject's id")
 
 
 class AppraisalRectificationPath(BaseModel):
-    rectification_id: int = Field(description="the rectification's id")
+    rectification_id: int = Field(le=ROW_ID_MAX, description="the rectification's id")
 
 
 class AppraisalReportPath(AppraisalRectificationPath):
-    report_id: int = Field(description="the report's id")
+    report_id: int = Field(le=ROW_ID_MAX, description="the report's id")
 
 
 class AppraisalListQuery(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 from shangliang.core.topics.schemas import TopicIn
+from shangliang.core.db import ROW_ID_MAX
 from shangliang.core.web.api import PageQuery, Request
 
 from .models import AMENDMENT_KINDS, DECISIONS, STATUSES
@@ -22,7 +23,7 @@ class PlanPath(BaseModel):
 
 
 class PlanItemPath(PlanPath):
-    item_id: int = Field(description="the item's id (`id` of an item in the plan)")
+    item_id: int = Field(le=ROW_ID_MAX, description="the item's id (`id` of an item in the plan)")
 
 
 class PlanListQuery(PageQuery):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shangliang.core.db import ROW_ID_MAX
 from shangliang.core.web.api import PageQuery, Request
 
 from .models import BODY_KINDS, CLASSIFICATIONS, CONTACT_KINDS, DISPOSALS, PHASES, STATUSES
@@ -24,7 +25,7 @@ class ProposalPath(BaseModel):
 
 
 class ProposalReassignmentPath(ProposalPath):
-    request_id: int = Field(description="the reassignment request's id")
+    request_id: int = Field(le=ROW_ID_MAX, description="the reassignment request's id")
 
 
 class ProposalListQuery(PageQuery):

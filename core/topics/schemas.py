@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, RootModel
 
+from shangliang.core.db import ROW_ID_MAX
 from shangliang.core.web.api import PageQuery, Request, one_of
 
 from .models import RAISED_BY_KINDS, STAGES
@@ -249,7 +250,7 @@ class Attached(BaseModel):
 
 
 class ReportPath(TopicPath):
-    report_id: int = Field(description="the report's id")
+    report_id: int = Field(le=ROW_ID_MAX, description="the report's id")
 
 
 class AssignmentItem(Request):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
+
+from ..db import ROW_ID_MAX
 
 
 class LazyRule(Rule):
@@ -32,3 +34,22 @@ class LazyRule(Rule):
             return compiled(*args, **kwargs)
 
         return build
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """The ``<int:…>`` converter, bounded to what an integer column holds.
+
+    werkzeug's own matches any run of digits, so ``/api/v1/outbox/6589777117`` reached PostgreSQL, which refuses
+    to compare an ``integer`` column with a number beyond its range, and the request ended in a server error. A
+    number no row can have does not match the rule: the answer is 404, as for any id that is not there.
+    """
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = ROW_ID_MAX,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class NodeMap(Map):
+    """The node's URL map: ``int`` is :class:`BoundedIntegerConverter`."""
+
+    default_converters = {**Map.default_converters, "int": BoundedIntegerConverter}

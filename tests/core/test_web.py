@@ -103,7 +103,8 @@ def test_lazy_url_rules_build_every_url_as_werkzeug_does(app):
 
     from shangliang.core.web.rules import LazyRule
 
-    samples = {"IntegerConverter": 7, "PathConverter": "a/b", "UnicodeConverter": "620302:01JX 议题"}
+    samples = {"IntegerConverter": 7, "BoundedIntegerConverter": 7, "PathConverter": "a/b",
+               "UnicodeConverter": "620302:01JX 议题"}
     lazy_rules = [r for r in app.url_map.iter_rules()]
     assert lazy_rules and all(isinstance(r, LazyRule) for r in lazy_rules)
     plain = Map([Rule(r.rule, endpoint=r.endpoint, methods=r.methods) for r in lazy_rules]).bind("node.test")
@@ -117,3 +118,18 @@ def test_lazy_url_rules_build_every_url_as_werkzeug_does(app):
                 rule.endpoint, {**values, **extra}, method=method), rule.rule
             built += 1
     assert built == 2 * len(lazy_rules)
+
+
+def test_an_int_in_a_url_beyond_what_a_database_integer_holds_is_not_found(app, client):
+    """Every ``<int:…>`` rule is bounded to PostgreSQL's ``integer``: 2 ** 31 matches no rule (404), where it
+    reached the database and ended in a server error."""
+    from shangliang.core.db import ROW_ID_MAX
+    from shangliang.core.web.rules import BoundedIntegerConverter
+
+    int_rules = [r for r in app.url_map.iter_rules() if "int:" in r.rule]
+    assert int_rules and all(isinstance(c, BoundedIntegerConverter) for r in int_rules
+                             for c in r._converters.values() if "Integer" in type(c).__name__)
+    adapter = app.url_map.bind("node.test")
+    assert adapter.match(f"/api/v1/outbox/{ROW_ID_MAX}")[1] == {"outbox_id": ROW_ID_MAX}
+    for path in (f"/api/v1/outbox/{ROW_ID_MAX + 1}", "/api/v1/outbox/6589777117", "/admin/outbox/6589777117"):
+        assert client.get(path).status_code == 404, path
