@@ -35,7 +35,7 @@ fuzz: $(BIN)/shangliang
 
 # Re-extract messages and recompile the interface translations (zh: Simplified Chinese, the default; en).
 translations: $(BIN)/shangliang
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot --no-location --sort-output --project Shangliang --copyright-holder "Shangliang developers" .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o core/translations/messages.pot --no-location --sort-output --project Shangliang --copyright-holder "Shangliang developers" .
 	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d core/translations
 

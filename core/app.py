@@ -11,8 +11,9 @@ from flask_babel import Babel, get_locale, lazy_gettext
 from flask_login import LoginManager
 from flask_openapi3 import APIBlueprint, OpenAPI
 from flask_wtf import CSRFProtect
+from shangliang.core.i18n import N_
 
-from . import config as node_config
+from . import config as node_config, i18n
 from .celery_app import celery_init_app, collect_beat_schedule
 from .context import EXTENSION as NODE, NodeContext
 from .db import Database
@@ -43,7 +44,7 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
 
     node_path = node_config.resolve_node_dir(node_dir)
     if node_path is None and not (test_config and test_config.get("NODE_ID")):
-        raise NodeDirectoryError("no node directory: give --node DIR or set SHANGLIANG_NODE")
+        raise NodeDirectoryError(N_("no node directory: give --node DIR or set SHANGLIANG_NODE"))
     # flask-openapi3's Flask subclass: API blueprints registered with register_api describe themselves
     # in the OpenAPI document (served by core.web at /api/v1/openapi.json, not by its own UI).
     app = NodeApp(
@@ -69,6 +70,9 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     Babel(app, locale_selector=select_locale, default_locale=app.config["LOCALE"],
           default_timezone=app.config["TIMEZONE"])
     app.context_processor(lambda: {"get_locale": get_locale})
+    # A refusal put on a page as it is (``{{ error }}``: an exception or its message) is shown in the page's
+    # language (core/i18n.py).
+    app.jinja_env.finalize = i18n.for_page
     CSRFProtect(app)
     login = LoginManager(app)
     login.login_view = "core.login"
@@ -100,7 +104,8 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
         elif isinstance(blueprint, Blueprint):
             app.register_blueprint(blueprint)
         else:
-            raise ConfigError(f"a plugin returned {blueprint!r} where a Blueprint was expected", "plugins.enabled")
+            raise ConfigError(N_("a plugin returned %(blueprint)s where a Blueprint was expected",
+                                 blueprint=repr(blueprint)), "plugins.enabled")
     celery_app.conf.beat_schedule = collect_beat_schedule(pm, app.config)
     return app
 

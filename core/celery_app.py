@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
+from shangliang.core.i18n import N_
 
 from . import broker  # noqa: F401  (registers the embedded transport)
 from .errors import ConfigError, ServiceUnavailable
@@ -52,9 +53,10 @@ def collect_beat_schedule(pm, config) -> dict[str, Any]:
     for entries in pm.hook.beat_schedule(config=config):
         for name, entry in (entries or {}).items():
             if name in schedule:
-                raise ConfigError(f"two plugins declare the beat entry {name!r}", "plugins.enabled")
+                raise ConfigError(N_("two plugins declare the beat entry %(name)s", name=repr(name)), "plugins.enabled")
             if "task" not in entry or "schedule" not in entry:
-                raise ConfigError(f"beat entry {name!r} needs 'task' and 'schedule'", "plugins.enabled")
+                raise ConfigError(N_("beat entry %(name)s needs 'task' and 'schedule'",
+                                     name=repr(name)), "plugins.enabled")
             schedule[name] = dict(entry)
     return schedule
 
@@ -70,4 +72,4 @@ def check_broker(celery_app: Celery, timeout: float = 3.0) -> None:
             connection.default_channel  # the embedded transport opens its file here
     except Exception as exc:  # kombu raises transport-specific errors
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise ServiceUnavailable("broker", redact(url), reason, "broker_url") from None
+        raise ServiceUnavailable(N_("broker"), redact(url), reason, "broker_url") from None

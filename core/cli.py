@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from shangliang.core.i18n import N_
 
 from . import config as node_config
 from .clitools import CommandError, _os_user, emit, get_app, table, with_appcontext  # noqa: F401  (plugins import them from here)
@@ -227,7 +228,7 @@ def _node_dir() -> Path:
     root = click.get_current_context().find_root()
     node_dir = node_config.resolve_node_dir(root.params.get("node"))
     if node_dir is None:
-        raise NodeDirectoryError("no node directory: give --node DIR or set SHANGLIANG_NODE")
+        raise NodeDirectoryError(N_("no node directory: give --node DIR or set SHANGLIANG_NODE"))
     return node_dir
 
 
@@ -370,8 +371,8 @@ def audit_verify(against_parent: bool, as_json: bool) -> None:
     if against_parent:
         anchor = get_plugin_manager().hook.audit_anchor(session=session)
         if anchor is None:
-            raise InputError("no node keeps an anchor of this chain (a node without a parent, or none sent yet: "
-                             "shangliang audit anchor)")
+            raise InputError(N_("no node keeps an anchor of this chain (a node without a parent, or none sent yet: "
+                                "shangliang audit anchor)"))
     report = audit_log.verify(session, anchor)
     if as_json:
         click.echo(json.dumps({**report.as_dict(), "anchor": anchor}, ensure_ascii=False))

@@ -9,6 +9,7 @@ import os
 from typing import Any, Callable
 
 import click
+from shangliang.core.i18n import N_
 
 from . import config as node_config
 from .errors import NodeDirectoryError
@@ -29,7 +30,7 @@ def get_app(ctx: click.Context | None = None):
 
         node_dir = node_config.resolve_node_dir(root.params.get("node"))
         if node_dir is None:
-            raise NodeDirectoryError("no node directory: give --node DIR or set SHANGLIANG_NODE")
+            raise NodeDirectoryError(N_("no node directory: give --node DIR or set SHANGLIANG_NODE"))
         root.meta["app"] = create_app(node_dir)
     return root.meta["app"]
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config
+from shangliang.core.i18n import N_
 
 from . import divisions
 from .errors import ConfigError, NodeDirectoryError
@@ -73,7 +74,7 @@ def declared_settings() -> dict[str, Setting]:
     found: dict[str, Setting] = {}
     for setting in builtin_settings():
         if setting.key in found:
-            raise ConfigError(f"two built-in features declare the setting {setting.toml}")
+            raise ConfigError(N_("two built-in features declare the setting %(toml)s", toml=setting.toml))
         found[setting.key] = setting
     return found
 
@@ -82,13 +83,14 @@ def read_node_toml(node_dir: Path) -> dict[str, Any]:
     """Read ``node.toml`` and return config keys; unknown or secret settings are refused."""
     path = Path(node_dir) / NODE_FILE
     if not path.is_file():
-        raise NodeDirectoryError(f"{node_dir} is not a node directory: {NODE_FILE} not found")
+        raise NodeDirectoryError(N_("%(node_dir)s is not a node directory: %(node_file)s not found",
+                                    node_dir=node_dir, node_file=NODE_FILE))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(N_("%(path)s is not valid TOML: %(exc)s", path=path, exc=exc)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8") from None
+        raise ConfigError(N_("%(path)s is not UTF-8", path=path)) from None
     return toml_to_config(data, source=str(path))
 
 
@@ -100,8 +102,8 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
     for key, value in data.items():
         if any(word in key.lower() for word in SECRET_WORDS):
             raise ConfigError(
-                "secrets do not belong in node.toml: set them in the environment "
-                "(SHANGLIANG_SECRET_KEY, SHANGLIANG_DATABASE_URL) or in the 0600 file secret_key",
+                N_("secrets do not belong in node.toml: set them in the environment (SHANGLIANG_SECRET_KEY, "
+                   "SHANGLIANG_DATABASE_URL) or in the 0600 file secret_key"),
                 key,
                 source,
             )
@@ -109,7 +111,7 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
             config[TOML_KEYS[key]] = value
         elif key == "plugins":
             if not isinstance(value, dict):
-                raise ConfigError("must be a table", "plugins", source)
+                raise ConfigError(N_("must be a table"), "plugins", source)
             for pkey, pvalue in value.items():
                 if pkey == "enabled":
                     config["PLUGINS_ENABLED"] = pvalue
@@ -117,34 +119,37 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
                     config.setdefault("PLUGIN_CONFIG", {})[pkey] = pvalue
                 else:
                     raise ConfigError(
-                        "expected 'enabled = [...]' or a table [plugins.<name>]", f"plugins.{pkey}", source
+                        N_("expected 'enabled = [...]' or a table [plugins.<name>]"), f"plugins.{pkey}", source
                     )
         elif key == "calendar":
             if not isinstance(value, dict):
-                raise ConfigError("must be a table", "calendar", source)
+                raise ConfigError(N_("must be a table"), "calendar", source)
             for ckey, cvalue in value.items():
                 if ckey not in CALENDAR_KEYS:
                     raise ConfigError(
-                        f"unknown setting; known: {', '.join(CALENDAR_KEYS)}", f"calendar.{ckey}", source
+                        N_("unknown setting; known: %(calendar_keys)s",
+                           calendar_keys=', '.join(CALENDAR_KEYS)), f"calendar.{ckey}", source
                     )
                 config[CALENDAR_KEYS[ckey]] = cvalue
         elif key in sections:
             if not isinstance(value, dict):
-                raise ConfigError("must be a table", key, source)
+                raise ConfigError(N_("must be a table"), key, source)
             for skey, svalue in value.items():
                 if skey not in sections[key]:
-                    raise ConfigError(f"unknown setting; known: {', '.join(sections[key])}", f"{key}.{skey}", source)
+                    raise ConfigError(N_("unknown setting; known: %(sections)s",
+                                         sections=', '.join(sections[key])), f"{key}.{skey}", source)
                 config[sections[key][skey].key] = svalue
         else:
             raise ConfigError(
-                f"unknown setting; known: {', '.join([*TOML_KEYS, 'plugins', 'calendar', *sections])}", key, source
+                N_("unknown setting; known: %(value)s",
+                   value=', '.join([*TOML_KEYS, 'plugins', 'calendar', *sections])), key, source
             )
     for url_key in ("DATABASE_URL", "BROKER_URL"):
         url = config.get(url_key)
         if isinstance(url, str) and urlsplit(url).password:
             raise ConfigError(
-                "a password does not belong in node.toml: set the URL in the environment "
-                f"(SHANGLIANG_{url_key}) instead",
+                N_("a password does not belong in node.toml: set the URL in the environment (SHANGLIANG_%(url_key)s) "
+                   "instead", url_key=url_key),
                 url_key.lower(),
                 source,
             )
@@ -157,13 +162,14 @@ def read_secret_key(node_dir: Path) -> str | None:
         return None
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise ConfigError(f"{path} is readable by others (mode {mode:04o}); run: chmod 600 {path}", "secret_key")
+        raise ConfigError(N_("%(path)s is readable by others (mode %(mode)s); run: chmod 600 %(path)s", path=path,
+                             mode=format(mode, '04o')), "secret_key")
     return path.read_text(encoding="ascii").strip()
 
 
 def _dates(value: Any, setting: str) -> list[dt.date]:
     if not isinstance(value, list):
-        raise ConfigError("must be a list of dates (YYYY-MM-DD)", setting)
+        raise ConfigError(N_("must be a list of dates (YYYY-MM-DD)"), setting)
     out = []
     for item in value:
         if isinstance(item, dt.date):
@@ -172,7 +178,7 @@ def _dates(value: Any, setting: str) -> list[dt.date]:
         try:
             out.append(dt.date.fromisoformat(str(item)))
         except ValueError:
-            raise ConfigError(f"{str(item)[:40]!r} is not a date (YYYY-MM-DD)", setting) from None
+            raise ConfigError(N_("%(item)s is not a date (YYYY-MM-DD)", item=repr(str(item)[:40])), setting) from None
     return out
 
 
@@ -180,44 +186,50 @@ def finalize(config: dict[str, Any]) -> None:
     """Validate settings in place and fill in the values derived from others."""
     node_dir = config.get("NODE_DIR")
     if not config.get("NODE_ID"):
-        raise ConfigError("the node id is missing", "id")
+        raise ConfigError(N_("the node id is missing"), "id")
     node_id = divisions.validate_node_id(config["NODE_ID"], "id")
     standard = divisions.is_standard(node_id)
 
     level = config.get("NODE_LEVEL")
     if level is not None and level not in divisions.LEVELS:
-        raise ConfigError(f"unknown level {str(level)[:40]!r}; known: {', '.join(divisions.LEVELS)}", "level")
+        raise ConfigError(N_("unknown level %(level)s; known: %(levels)s", level=repr(str(level)[:40]),
+                             levels=', '.join(divisions.LEVELS)), "level")
     if standard:
         derived = divisions.level_of(node_id)
         if level is not None and level != derived:
-            raise ConfigError(f"level {level!r} contradicts id {node_id!r}, which is a {derived} code", "level")
+            raise ConfigError(N_("level %(level)s contradicts id %(node_id)s, which is a %(derived)s code",
+                                 level=repr(level), node_id=repr(node_id), derived=derived), "level")
         config["NODE_LEVEL"] = derived
     elif level is None:
-        raise ConfigError(f"id {node_id!r} is not a standard division code, so its level must be configured", "level")
+        raise ConfigError(N_("id %(node_id)s is not a standard division code, so its level must be configured",
+                             node_id=repr(node_id)), "level")
 
     parent = config.get("NODE_PARENT")
     if parent is not None:
         parent = divisions.validate_node_id(parent, "parent")
         if standard and divisions.is_standard(parent) and parent != divisions.parent_of(node_id):
-            raise ConfigError(f"parent {parent!r} is not the parent of {node_id!r}", "parent")
+            raise ConfigError(N_("parent %(parent)s is not the parent of %(node_id)s", parent=repr(parent),
+                                 node_id=repr(node_id)), "parent")
         config["NODE_PARENT"] = parent
     elif standard:
         config["NODE_PARENT"] = divisions.parent_of(node_id)
     elif config["NODE_LEVEL"] != "province":
-        raise ConfigError(f"id {node_id!r} is not a standard division code, so its parent must be configured", "parent")
+        raise ConfigError(N_("id %(node_id)s is not a standard division code, so its parent must be configured",
+                             node_id=repr(node_id)), "parent")
 
     name = config.get("NODE_NAME")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError("the node name is missing", "name")
+        raise ConfigError(N_("the node name is missing"), "name")
     url = config.get("PUBLIC_URL")
     parts = urlsplit(url) if isinstance(url, str) else None
     if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"public URL {str(url)[:80]!r} must be an http:// or https:// URL", "url")
+        raise ConfigError(N_("public URL %(url)s must be an http:// or https:// URL", url=repr(str(url)[:80])), "url")
     config["PUBLIC_URL"] = url.rstrip("/")
 
     if config.get("LOCALE") not in SUPPORTED_LOCALES:
         raise ConfigError(
-            f"unsupported locale {str(config.get('LOCALE'))[:20]!r}; supported: {', '.join(SUPPORTED_LOCALES)}",
+            N_("unsupported locale %(value)s; supported: %(supported_locales)s",
+               value=repr(str(config.get('LOCALE'))[:20]), supported_locales=', '.join(SUPPORTED_LOCALES)),
             "locale",
         )
 
@@ -225,23 +237,24 @@ def finalize(config: dict[str, Any]) -> None:
     if isinstance(enabled, str):  # SHANGLIANG_PLUGINS_ENABLED=a,b
         enabled = [name.strip() for name in enabled.split(",") if name.strip()]
     if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):
-        raise ConfigError("must be a list of plugin names", "plugins.enabled")
+        raise ConfigError(N_("must be a list of plugin names"), "plugins.enabled")
     config["PLUGINS_ENABLED"] = list(dict.fromkeys(enabled))
 
     config["HOLIDAYS"] = _dates(config.get("HOLIDAYS") or [], "calendar.holidays")
     config["EXTRA_WORKDAYS"] = _dates(config.get("EXTRA_WORKDAYS") or [], "calendar.workdays")
     weekend = config.get("WEEKEND")
     if not isinstance(weekend, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in weekend):
-        raise ConfigError("must be a list of ISO weekday numbers (1 = Monday … 7 = Sunday)", "calendar.weekend")
+        raise ConfigError(N_("must be a list of ISO weekday numbers (1 = Monday … 7 = Sunday)"), "calendar.weekend")
 
     zone = config.get("TIMEZONE")
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"unknown time zone {str(zone)[:60]!r}", "timezone") from None
+        raise ConfigError(N_("unknown time zone %(zone)s", zone=repr(str(zone)[:60])), "timezone") from None
     limit = config.get("MAX_CONTENT_LENGTH")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1024 <= limit <= 1024 ** 3:
-        raise ConfigError(f"must be a number of bytes from 1024 to 1073741824, not {str(limit)[:40]!r}",
+        raise ConfigError(N_("must be a number of bytes from 1024 to 1073741824, not %(limit)s",
+                             limit=repr(str(limit)[:40])),
                           "max_request_bytes")
 
     for setting in declared_settings().values():
@@ -253,11 +266,11 @@ def finalize(config: dict[str, Any]) -> None:
 
     if not config.get("DATABASE_URL"):
         if not node_dir:
-            raise ConfigError("no database URL and no node directory to keep a SQLite file in", "database_url")
+            raise ConfigError(N_("no database URL and no node directory to keep a SQLite file in"), "database_url")
         config["DATABASE_URL"] = f"sqlite:///{Path(node_dir).resolve() / 'node.db'}"
     if not config.get("BROKER_URL"):
         if not node_dir:
-            raise ConfigError("no broker URL and no node directory to keep the embedded broker in", "broker_url")
+            raise ConfigError(N_("no broker URL and no node directory to keep the embedded broker in"), "broker_url")
         config["BROKER_URL"] = f"embedded+sqlite:///{Path(node_dir).resolve() / 'broker.sqlite'}"
     if not config.get("TASK_QUEUE"):
         config["TASK_QUEUE"] = f"shangliang.{node_id}"
@@ -266,7 +279,8 @@ def finalize(config: dict[str, Any]) -> None:
         config["SECRET_KEY"] = read_secret_key(Path(node_dir))
     if not config.get("SECRET_KEY"):
         raise ConfigError(
-            "no secret key: set SHANGLIANG_SECRET_KEY or keep one in the node directory's secret_key file (mode 0600)",
+            N_("no secret key: set SHANGLIANG_SECRET_KEY or keep one in the node directory's secret_key file (mode "
+               "0600)"),
             "secret_key",
         )
 

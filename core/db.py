@@ -11,6 +11,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from shangliang.core.i18n import N_
 
 from . import audit
 from .errors import ServiceUnavailable
@@ -172,7 +173,7 @@ def check_database(url: str, engine: Engine | None = None) -> None:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        raise ServiceUnavailable("database", redact(url), reason, "database_url") from None
+        raise ServiceUnavailable(N_("database"), redact(url), reason, "database_url") from None
     finally:
         if own:
             engine.dispose()

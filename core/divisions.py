@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from shangliang.core.i18n import N_
 
 from .errors import DivisionCodeError
 
@@ -23,11 +24,12 @@ def validate_code(code: object, setting: str = "id") -> str:
     """Return ``code`` if it is a standard division code; raise :class:`DivisionCodeError` otherwise."""
     if not isinstance(code, str) or not STANDARD_CODE.fullmatch(code):
         raise DivisionCodeError(
-            f"malformed division code {str(code)[:40]!r}: expected 2, 4, 6, 9 or 12 digits", setting
+            N_("malformed division code %(code)s: expected 2, 4, 6, 9 or 12 digits", code=repr(str(code)[:40])), setting
         )
     if len(code) not in LEVEL_BY_LENGTH:
         raise DivisionCodeError(
-            f"malformed division code {code!r}: {len(code)} digits, expected 2, 4, 6, 9 or 12", setting
+            N_("malformed division code %(code)s: %(count)s digits, expected 2, 4, 6, 9 or 12", code=repr(code),
+               count=len(code)), setting
         )
     return code
 
@@ -37,8 +39,8 @@ def validate_node_id(node_id: object, setting: str = "id") -> str:
     if isinstance(node_id, str) and "-" in node_id:
         if not NODE_ID.fullmatch(node_id):
             raise DivisionCodeError(
-                f"malformed node id {node_id[:40]!r}: expected digits, or digits-suffix "
-                "with a suffix of 1-16 lowercase letters and digits",
+                N_("malformed node id %(node_id)s: expected digits, or digits-suffix with a suffix of 1-16 lowercase "
+                   "letters and digits", node_id=repr(node_id[:40])),
                 setting,
             )
         return node_id

@@ -1,5 +1,7 @@
 """Errors a person or a program can act on: each names the problem and, where there is one, the setting or line."""
 
+from shangliang.core.i18n import N_
+
 
 class ShangliangError(Exception):
     """Base for every error the command line reports as one line with exit status 2."""
@@ -13,10 +15,13 @@ class ConfigError(ShangliangError):
     def __init__(self, message: str, setting: str | None = None, source: str | None = None):
         self.setting = setting
         self.source = source
-        where = ""
-        if setting:
-            where = f" (setting: {setting}" + (f", in {source}" if source else "") + ")"
-        super().__init__(message + where)
+        self.message = message  # without the setting it is about
+        if setting and source:
+            message = N_("%(message)s (setting: %(setting)s, in %(source)s)", message=message, setting=setting,
+                         source=source)
+        elif setting:
+            message = N_("%(message)s (setting: %(setting)s)", message=message, setting=setting)
+        super().__init__(message)
 
 
 class DivisionCodeError(ConfigError):
@@ -33,7 +38,8 @@ class ServiceUnavailable(ShangliangError):
     def __init__(self, service: str, url: str, reason: str, setting: str):
         self.service = service
         self.setting = setting
-        super().__init__(f"{service} unreachable at {url} (setting: {setting}): {reason}")
+        super().__init__(N_("%(service)s unreachable at %(url)s (setting: %(setting)s): %(reason)s", service=service,
+                            url=url, setting=setting, reason=reason))
 
 
 class NodeDirectoryError(ShangliangError):
@@ -55,7 +61,8 @@ class ImportRowError(InputError):
     def __init__(self, path: str, line: int, message: str):
         self.path = path
         self.line = line
-        super().__init__(f"{path}, line {line}: {message}; nothing was imported")
+        super().__init__(N_("%(path)s, line %(line)s: %(message)s; nothing was imported", path=path, line=line,
+                            message=message))
 
 
 class NotFound(ShangliangError):

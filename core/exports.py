@@ -24,6 +24,7 @@ from urllib.parse import quote
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from shangliang.core.i18n import N_
 
 from .errors import InputError
 
@@ -79,7 +80,7 @@ def _cell(value: Any) -> Any:
 def workbook(sheets: Sequence[Sheet]) -> bytes:
     """The .xlsx file of ``sheets``: headers bold and frozen, columns as wide as their widest cell."""
     if not sheets:
-        raise InputError("an export needs at least one sheet", field="sheets")
+        raise InputError(N_("an export needs at least one sheet"), field="sheets")
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()
@@ -92,7 +93,8 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         for row in sheet.rows:
             cells = [_cell(v) for v in row]
             if len(cells) > len(headers):
-                raise InputError(f"a row of sheet {sheet.title!r} has {len(cells)} cells for {len(headers)} headers",
+                raise InputError(N_("a row of sheet %(title)s has %(count)s cells for %(count2)s headers",
+                                    title=repr(sheet.title), count=len(cells), count2=len(headers)),
                                  field="rows")
             ws.append(cells)
             for i, value in enumerate(cells):

@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from shangliang.core.i18n import N_
 
 from .db import WRITE, check_database, make_engine, redact
 from .errors import ConfigError, DatabaseNotCurrent, ServiceUnavailable, ShangliangError
@@ -66,7 +67,8 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
             command.upgrade(config, revision)
         return before, current_revision(engine)
     except SQLAlchemyError as exc:
-        raise ShangliangError(f"migration failed on {redact(url)}: {_reason(exc)}") from None
+        raise ShangliangError(N_("migration failed on %(redact)s: %(reason)s", redact=redact(url),
+                                 reason=_reason(exc))) from None
     finally:
         engine.dispose()
 
@@ -95,7 +97,8 @@ def plugin_migrations(name: str) -> Path | None:
     try:
         module = entry.load()
     except Exception as exc:
-        raise ConfigError(f"plugin {name!r} ({entry.value}) failed to import: {exc}", "plugins.enabled") from None
+        raise ConfigError(N_("plugin %(name)s (%(value)s) failed to import: %(exc)s", name=repr(name),
+                             value=entry.value, exc=exc), "plugins.enabled") from None
     return migrations_folder(module)
 
 
@@ -115,8 +118,8 @@ def plugin_head(name: str) -> str | None:
     script = ScriptDirectory.from_config(plugin_alembic_config("sqlite://", name, folder))
     heads = script.get_heads()
     if len(heads) != 1:
-        raise ConfigError(f"plugin {name!r}'s migrations have {len(heads)} heads ({', '.join(heads) or 'none'}); "
-                          "a plugin's history is one line", f"plugins.{name}")
+        raise ConfigError(N_("plugin %(name)s's migrations have %(count)s heads (%(value)s); a plugin's history is "
+                             "one line", name=repr(name), count=len(heads), value=', '.join(heads) or 'none'), f"plugins.{name}")
     return heads[0]
 
 
@@ -144,7 +147,8 @@ def upgrade_plugin(connection: Connection, name: str, revision: str = "head") ->
     try:
         command.upgrade(config, revision)
     except SQLAlchemyError as exc:
-        raise ShangliangError(f"plugin {name!r}: migration failed: {_reason(exc)}; nothing of it was applied") from None
+        raise ShangliangError(N_("plugin %(name)s: migration failed: %(reason)s; nothing of it was applied",
+                                 name=repr(name), reason=_reason(exc))) from None
     return before, plugin_revision(connection, name)
 
 
@@ -161,10 +165,12 @@ def purge_plugin(connection: Connection, name: str) -> str | None:
         try:
             command.downgrade(config, "base")
         except SQLAlchemyError as exc:
-            raise ShangliangError(f"plugin {name!r}: purge failed: {_reason(exc)}; nothing was dropped") from None
+            raise ShangliangError(N_("plugin %(name)s: purge failed: %(reason)s; nothing was dropped",
+                                     name=repr(name), reason=_reason(exc))) from None
     elif before is not None:
-        raise ShangliangError(f"plugin {name!r} has tables (revision {before}) but its migrations cannot be found "
-                              "(is it still installed?): nothing was dropped")
+        raise ShangliangError(N_("plugin %(name)s has tables (revision %(before)s) but its migrations cannot be "
+                                 "found (is it still installed?): nothing was dropped", name=repr(name),
+                                 before=before))
     if exists:
         sa.Table(table, sa.MetaData()).drop(connection)
     return before
@@ -183,7 +189,8 @@ def upgrade_plugins(url: str, names: Iterable[str]) -> list[tuple[str, str | Non
                 before, after = upgrade_plugin(connection, name)  # type: ignore[misc]
             done.append((name, before, after))
     except SQLAlchemyError as exc:
-        raise ShangliangError(f"migration failed on {redact(url)}: {_reason(exc)}") from None
+        raise ShangliangError(N_("migration failed on %(redact)s: %(reason)s", redact=redact(url),
+                                 reason=_reason(exc))) from None
     finally:
         engine.dispose()
     return done
@@ -200,8 +207,9 @@ def require_current(url: str, engine: Engine | None = None, plugins: Iterable[st
         current = current_revision(engine)
         head = head_revision()
         if current != head:
-            raise DatabaseNotCurrent(f"the database at {redact(url)} is at revision {current or 'none'}, not {head}: "
-                                     "run shangliang db upgrade")
+            raise DatabaseNotCurrent(N_("the database at %(redact)s is at revision %(value)s, not %(head)s: run "
+                                        "shangliang db upgrade", redact=redact(url), value=current or 'none',
+                                        head=head))
         with engine.connect() as connection:
             for name in plugins:
                 plugin_head_revision = plugin_head(name)

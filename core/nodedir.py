@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import tomlkit
+from shangliang.core.i18n import N_
 
 from . import audit, config as node_config
 from .errors import ConfigError, NodeDirectoryError, UnknownPluginError
@@ -35,7 +36,8 @@ def create(directory: Path, node_id: str, name: str, url: str, *, level: str | N
 
     directory = directory.resolve()
     if directory.exists():
-        raise NodeDirectoryError(f"node directory {directory} already exists; choose another or remove it")
+        raise NodeDirectoryError(N_("node directory %(directory)s already exists; choose another or remove it",
+                                    directory=directory))
     document = tomlkit.document()
     document.add(tomlkit.comment("Shangliang node configuration. Secrets go in the environment or secret_key, never here."))
     document["id"] = node_id
@@ -105,7 +107,8 @@ def _installed_plugin(name: str, setting: str):
     available = installed_plugins()
     if name not in available:
         known = ", ".join(sorted(available)) or "none"
-        raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", setting)
+        raise UnknownPluginError(N_("unknown plugin %(name)s; installed: %(known)s", name=repr(name),
+                                    known=known), setting)
     return available[name]
 
 
@@ -142,7 +145,7 @@ def _set_plugin_enabled(node_dir: Path, name: str, enable: bool, actor: str = "s
     from .db import make_engine
 
     if purge and enable:
-        raise ConfigError("--purge goes with disabling a plugin, not enabling it")
+        raise ConfigError(N_("--purge goes with disabling a plugin, not enabling it"))
     path = node_dir / node_config.NODE_FILE
     node_config.read_node_toml(node_dir)  # refuse a broken node.toml before editing it
     _installed_plugin(name, "plugins.enabled")
@@ -222,8 +225,8 @@ def _set_plugin_settings(node_dir: Path, name: str, values: Mapping[str, Any], a
     module, defaults, current = plugin_settings(node_dir, name)
     unknown = sorted(set(values) - set(defaults))
     if unknown:
-        raise ConfigError(f"unknown setting(s) {', '.join(unknown)} for plugin {name!r}; "
-                          f"known: {', '.join(sorted(defaults)) or 'none'}", f"plugins.{name}.{unknown[0]}")
+        raise ConfigError(N_("unknown setting(s) %(unknown)s for plugin %(name)s; known: %(value)s",
+                             unknown=', '.join(unknown), name=repr(name), value=', '.join(sorted(defaults)) or 'none'), f"plugins.{name}.{unknown[0]}")
     new = {key: coerce_setting(name, key, defaults[key], current.get(key), value) for key, value in values.items()}
     changed = [key for key in defaults if key in new and new[key] != current.get(key)]
     if not changed:

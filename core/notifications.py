@@ -9,6 +9,7 @@ from typing import Any
 from celery import shared_task
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from shangliang.core.i18n import N_
 
 from .db import after_commit, get_session, transaction
 from .errors import InputError, NotFound
@@ -21,9 +22,9 @@ def notify(session: Session, subject: str, body: str = "", role: str | None = No
            user_id: int | None = None, source: str = "core") -> Notification:
     """Store a notification; once the transaction commits, a worker delivers it."""
     if (role is None) == (user_id is None):
-        raise InputError("a notification goes to a role or to a user, not both and not neither")
+        raise InputError(N_("a notification goes to a role or to a user, not both and not neither"))
     if role is not None and role not in {r.value for r in Role}:
-        raise InputError(f"unknown role {role!r}")
+        raise InputError(N_("unknown role %(role)s", role=repr(role)))
     notification = Notification(recipient_role=role, recipient_user_id=user_id, subject=subject[:300],
                                 body=body, source=source)
     session.add(notification)
@@ -91,11 +92,12 @@ def mark_read(session: Session, user: Any, notification_id: int | None = None) -
     now = dt.datetime.now(dt.UTC)
     if notification_id is not None:
         if not isinstance(notification_id, int) or not 0 < notification_id < 2 ** 31:
-            raise NotFound(f"no notification {str(notification_id)[:20]} in your inbox")
+            raise NotFound(N_("no notification %(notification_id)s in your inbox",
+                              notification_id=str(notification_id)[:20]))
         found = session.execute(select(Notification).where(Notification.id == notification_id,
                                                             _addressed_to(user))).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"no notification {notification_id} in your inbox")
+            raise NotFound(N_("no notification %(notification_id)s in your inbox", notification_id=notification_id))
         if found.read_at is not None:
             return 0
         found.read_at = now

@@ -15,6 +15,7 @@ from typing import Any, Callable, Generic, Sequence, TypeVar
 from sqlalchemy import and_, literal, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+from shangliang.core.i18n import N_
 
 from .errors import InputError
 
@@ -41,7 +42,7 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
     except (ValueError, UnicodeDecodeError, RecursionError):
         values = None
     if not isinstance(values, list) or len(values) != len(kinds) or not all(map(_is_a, values, kinds)):
-        raise InputError("cursor is not one this node gave: ask for the first page without a cursor", field="cursor")
+        raise InputError(N_("cursor is not one this node gave: ask for the first page without a cursor"), field="cursor")
     return values
 
 
@@ -60,7 +61,7 @@ def page(session: Session, query: Select, columns: Sequence[Any], key: Callable[
     if limit is None:
         return Page(list(session.execute(query.order_by(*[c.desc() for c in columns])).scalars()))
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+        raise InputError(N_("limit must be a whole number from 1 to %(max_limit)s", max_limit=MAX_LIMIT), field="limit")
     if cursor:
         values = decode_cursor(cursor, [column.type.python_type for column in columns])
         after = [literal(value, column.type) for value, column in zip(values, columns)]

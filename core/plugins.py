@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any, Iterable, Mapping
 
 import pluggy
+from shangliang.core.i18n import N_
 
 from . import hookspecs
 from .errors import ConfigError, IncompatiblePluginError, PluginFailed, ShangliangError, UnknownPluginError
@@ -94,7 +95,8 @@ def _load(ep: EntryPoint) -> ModuleType:
     try:
         return ep.load()
     except Exception as exc:  # a broken plugin must not look like a missing one
-        raise ConfigError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}", "plugins.enabled") from None
+        raise ConfigError(N_("plugin %(name)s (%(value)s) failed to import: %(exc)s", name=repr(ep.name),
+                             value=ep.value, exc=exc), "plugins.enabled") from None
 
 
 def core_version() -> str:
@@ -125,15 +127,16 @@ def check_core_version(name: str, module: Any, current: str | None = None) -> No
     try:
         allowed = SpecifierSet(spec)
     except InvalidSpecifier:
-        raise IncompatiblePluginError(f"plugin {name!r} states REQUIRES_CORE = {spec!r}, which is not a version "
-                                      "specifier (say \">=0.1,<1\")", "plugins.enabled") from None
+        raise IncompatiblePluginError(N_("plugin %(name)s states REQUIRES_CORE = %(spec)s, which is not a version "
+                                         'specifier (say ">=0.1,<1")', name=repr(name), spec=repr(spec)), "plugins.enabled") from None
     try:
         supported = allowed.contains(Version(current), prereleases=True)
     except InvalidVersion:
         supported = False
     if not supported:
-        raise IncompatiblePluginError(f"plugin {name!r} supports shangliang {spec}; this node runs shangliang "
-                                      f"{current}: install a version of the plugin made for it", "plugins.enabled")
+        raise IncompatiblePluginError(N_("plugin %(name)s supports shangliang %(spec)s; this node runs shangliang "
+                                         "%(current)s: install a version of the plugin made for it", name=repr(name),
+                                         spec=spec, current=current), "plugins.enabled")
 
 
 def migrations_folder(module: Any) -> Path | None:
@@ -166,7 +169,8 @@ def _check_hook_names(pm: pluggy.PluginManager) -> None:
             who = impl.plugin_name
             if who.isdigit():  # an object registered without a name (tests' extra plugins): pluggy names it by id
                 who = getattr(impl.plugin, "__name__", None) or type(impl.plugin).__name__
-            raise ConfigError(f"plugin {who!r} implements hook {name!r}, which does not exist{hint}",
+            raise ConfigError(N_("plugin %(who)s implements hook %(name)s, which does not exist%(hint)s",
+                                 who=repr(who), name=repr(name), hint=hint),
                               f"plugins.{who}")
 
 
@@ -221,7 +225,8 @@ def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()
     for name in enabled:
         if name not in available:
             known = ", ".join(sorted(available)) or "none"
-            raise UnknownPluginError(f"unknown plugin {name!r}; installed: {known}", "plugins.enabled")
+            raise UnknownPluginError(N_("unknown plugin %(name)s; installed: %(known)s", name=repr(name),
+                                        known=known), "plugins.enabled")
         module = _load(available[name])
         check_core_version(name, module)
         pm.register(module, name=name)
@@ -231,7 +236,8 @@ def create_plugin_manager(enabled: Iterable[str] = (), extra: Iterable[Any] = ()
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ConfigError(f"a plugin implements a hook that does not exist: {exc}", "plugins.enabled") from None
+        raise ConfigError(N_("a plugin implements a hook that does not exist: %(exc)s",
+                             exc=exc), "plugins.enabled") from None
     guard_hooks(pm, enabled)
     return pm
 
@@ -245,8 +251,8 @@ def plugin_config(pm: pluggy.PluginManager, node_plugin_config: Mapping[str, Any
         unknown = sorted(set(own) - set(defaults))
         if unknown:
             raise ConfigError(
-                f"unknown setting(s) {', '.join(unknown)} for plugin {name!r}; "
-                f"known: {', '.join(sorted(defaults)) or 'none'}",
+                N_("unknown setting(s) %(unknown)s for plugin %(name)s; known: %(value)s", unknown=', '.join(unknown),
+                   name=repr(name), value=', '.join(sorted(defaults)) or 'none'),
                 f"plugins.{name}",
             )
         merged[name] = {**defaults, **own}
@@ -254,7 +260,8 @@ def plugin_config(pm: pluggy.PluginManager, node_plugin_config: Mapping[str, Any
     for name in node_plugin_config:
         # Settings of an installed plugin that is disabled are kept for when it is enabled again.
         if name not in merged and name not in installed:
-            raise ConfigError(f"settings for plugin {name!r}, which is not installed", f"plugins.{name}")
+            raise ConfigError(N_("settings for plugin %(name)s, which is not installed",
+                                 name=repr(name)), f"plugins.{name}")
     return merged
 
 
@@ -333,6 +340,11 @@ def describe(enabled: Iterable[str], plugin_config: Mapping[str, Any] | None = N
 
 
 def _summary(module: ModuleType) -> str:
+    """The plugin's one line: its ``SUMMARY`` (a catalogue text, shown in the page's language) or the first line
+    of its docstring."""
+    summary = getattr(module, "SUMMARY", None)
+    if isinstance(summary, str) and summary:
+        return summary
     return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
 
 
@@ -437,7 +449,7 @@ def coerce_setting(plugin: str, key: str, default: Any, current: Any, value: Any
             try:
                 value = json.loads(value)
             except ValueError as exc:
-                raise ConfigError(f"{key} must be a list ({exc})", where) from None
+                raise ConfigError(N_("%(key)s must be a list (%(exc)s)", key=key, exc=exc), where) from None
             if not isinstance(value, list):
                 raise refuse("a list")
             if any(isinstance(item, (dict, list)) for item in value):
@@ -460,7 +472,7 @@ def coerce_setting(plugin: str, key: str, default: Any, current: Any, value: Any
         try:
             parsed = json.loads(value) if value.strip() else type(default)()
         except ValueError as exc:
-            raise ConfigError(f"{key} must be JSON ({exc})", where) from None
+            raise ConfigError(N_("%(key)s must be JSON (%(exc)s)", key=key, exc=exc), where) from None
     if isinstance(default, dict) and not isinstance(parsed, dict):
         raise refuse("a table (a JSON object)")
     if isinstance(default, (list, tuple)) and not isinstance(parsed, list):

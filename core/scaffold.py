@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from shangliang.core.i18n import N_
 
 from .errors import InputError
 
@@ -54,8 +55,9 @@ class TargetExists(ScaffoldError):
 
 def check_name(name: str) -> str:
     if not NAME_RE.fullmatch(name or "") or keyword.iskeyword(name) or name.endswith("_"):
-        raise BadPluginName(f"plugin name {name!r} is not a lower-case identifier: a letter, then up to 31 letters, "
-                            "digits or _ (not ending with _, not a Python keyword), e.g. village_greeting", "name")
+        raise BadPluginName(N_("plugin name %(name)s is not a lower-case identifier: a letter, then up to 31 "
+                               "letters, digits or _ (not ending with _, not a Python keyword), e.g. village_greeting",
+                               name=repr(name)), "name")
     return name
 
 
@@ -63,17 +65,19 @@ def check_free(name: str) -> str:
     from .plugins import BUILTIN_PLUGINS, builtin_name, installed_plugins
 
     if name in {builtin_name(module) for module in BUILTIN_PLUGINS}:
-        raise NameTaken(f"plugin name {name!r} is a built-in plugin's; choose another", "name")
+        raise NameTaken(N_("plugin name %(name)s is a built-in plugin's; choose another", name=repr(name)), "name")
     installed = installed_plugins().get(name)
     if installed is not None:
-        raise NameTaken(f"plugin name {name!r} is taken by the installed plugin {installed.value}; choose another",
+        raise NameTaken(N_("plugin name %(name)s is taken by the installed plugin %(value)s; choose another",
+                           name=repr(name), value=installed.value),
                         "name")
     return name
 
 
 def check_level(level: str) -> str:
     if level not in LEVELS:
-        raise UnknownLevel(f"unknown level {level!r}; levels: {', '.join(LEVELS)}", "level")
+        raise UnknownLevel(N_("unknown level %(level)s; levels: %(levels)s", level=repr(level),
+                              levels=', '.join(LEVELS)), "level")
     return level
 
 
@@ -123,7 +127,8 @@ def new_plugin(name: str, level: str, directory: Path | str = ".") -> Path:
     check_free(name)
     target = Path(directory) / name
     if target.exists():
-        raise TargetExists(f"{target} exists already; choose another --dir or name (nothing was written)", "dir")
+        raise TargetExists(N_("%(target)s exists already; choose another --dir or name (nothing was written)",
+                              target=target), "dir")
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target, then renamed into place: a failure half-way leaves no half-written plugin.
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
@@ -136,7 +141,8 @@ def new_plugin(name: str, level: str, directory: Path | str = ".") -> Path:
         try:
             staging.rename(target)
         except OSError:
-            raise TargetExists(f"{target} exists already; choose another --dir or name (nothing was written)",
+            raise TargetExists(N_("%(target)s exists already; choose another --dir or name (nothing was written)",
+                                  target=target),
                                "dir") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from shangliang.core.settings import Setting, number
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 from . import anchors, delivery  # noqa: F401  (the anchor and delivery tasks)
 from . import models  # noqa: F401  (the federation tables)
@@ -91,3 +92,6 @@ def node_created(session, node):
     from . import keys
 
     keys.generate(session, node.node_dir)
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The federation layer's built-in plugin: its hooks and settings, its HTTP binding, its commands, the")

@@ -12,6 +12,7 @@ from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_ap
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 
 from . import federation, schemas, services
 from .models import INVITEE_KINDS, STATUSES
@@ -199,7 +200,7 @@ def activities_window(uid, what, closes, opens, as_json) -> None:
     """Open or close the online window (网络协商)."""
     if what == "open":
         if not closes:
-            raise InputError("--closes is needed to open a window")
+            raise InputError(N_("--closes is needed to open a window"))
         action: Any = schemas.ActivityOpenWindowAction(action="open_window", closes=closes, opens=opens)
     else:
         action = schemas.ActivityCloseWindowAction(action="close_window")
@@ -218,7 +219,7 @@ def activities_window(uid, what, closes, opens, as_json) -> None:
 def activities_moderate(uid, opinion, decision, into, reason, as_json) -> None:
     """Hide an opinion or merge it into another, with the reason."""
     if (decision == "hide") == (into is not None):
-        raise InputError("give either --hide or --merge-into")
+        raise InputError(N_("give either --hide or --merge-into"))
     _act(uid, schemas.ActivityModerateAction(action="moderate", opinion=opinion, decision="merge" if into else "hide",
                                              into=into, reason=reason), as_json)
 
@@ -246,7 +247,7 @@ def activities_consensus(uid, body, as_json) -> None:
 def activities_minutes(uid, path, body, approved_by, as_json) -> None:
     """Approve and publish the minutes."""
     if (path is None) == (body is None):
-        raise InputError("give either --text or --file")
+        raise InputError(N_("give either --text or --file"))
     body = path.read_text(encoding="utf-8") if path is not None else body
     _act(uid, schemas.ActivityMinutesAction(action="minutes", text=body, approved_by=approved_by), as_json)
 
@@ -284,7 +285,8 @@ def activities_material(uid, files, as_json) -> None:
     contents = []
     for path in files:
         if path.stat().st_size > limit:
-            raise InputError(f"{path.name} is {path.stat().st_size} bytes; a file may have at most {limit}")
+            raise InputError(N_("%(name)s is %(st_size)s bytes; a file may have at most %(limit)s", name=path.name,
+                                st_size=path.stat().st_size, limit=limit))
         contents.append((path.name, path.read_bytes()))
     with transaction(_actor()) as session:
         rows = [m.as_dict() for m in services.add_materials(session, node, uid, contents, _actor())]

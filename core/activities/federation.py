@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.topics.models import Topic
 from shangliang.federation import outbox
 from shangliang.federation.errors import InvalidBody, echo
@@ -258,7 +259,7 @@ def _locked(session: Session, uid: str) -> Activity:
         selectinload(Activity.topics), selectinload(Activity.invitations), selectinload(Activity.opinions))
         .with_for_update(of=Activity)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no activity {uid[:120]!r} on this node")
+        raise NotFound(N_("no activity %(uid)s on this node", uid=repr(uid[:120])))
     return found
 
 
@@ -272,7 +273,8 @@ def _guard(node: NodeContext, activity: Activity, action: str, fields: Mapping[s
 
 def _active(activity: Activity, doing: str) -> None:
     if activity.status not in ACTIVE:
-        raise Conflict(f"activity {activity.uid} is {activity.status}: {doing} only while it is planned or open")
+        raise Conflict(N_("activity %(uid)s is %(status)s: %(doing)s only while it is planned or open",
+                          uid=activity.uid, status=activity.status, doing=doing))
 
 
 
@@ -301,24 +303,26 @@ def levels(session: Session, node: NodeContext, uid: str) -> dict[str, Any]:
 def invite_level(session: Session, node: NodeContext, activity: Activity, action: Any, actor: str) -> None:
     """Invite a higher level — the parent, or an ancestor through the nodes between — to the activity: an
     ``x-activities.invite`` to the parent, in this transaction."""
-    _active(activity, "a higher level is invited")
+    _active(activity, N_("a higher level is invited"))
     target = (action.node_id or "").strip()
     if not divisions.NODE_ID.fullmatch(target):
-        raise InputError(f"{target[:40]!r} is not a node id", field="node_id")
+        raise InputError(N_("%(target)s is not a node id", target=repr(target[:40])), field="node_id")
     parent = parent_peer(session)
     if parent is None:
-        raise InputError("this node has no paired parent: a higher level is reached through it (shangliang peers add)",
+        raise InputError(N_("this node has no paired parent: a higher level is reached through it (shangliang peers "
+                            "add)"),
                          field="node_id")
     if target != parent and not above(target, node.id):
-        raise InputError(f"{target} is not above {node.id}: invite the parent ({parent}) or an ancestor",
+        raise InputError(N_("%(target)s is not above %(id)s: invite the parent (%(parent)s) or an ancestor",
+                            target=target, id=node.id, parent=parent),
                          field="node_id")
     note = (action.note or "").strip()
     if len(note) > NOTE:
-        raise InputError(f"note is longer than {NOTE} characters", field="note")
+        raise InputError(N_("note is longer than %(note)s characters", note=NOTE), field="note")
     if any(t["node_id"] == target for t in levels(session, node, activity.uid)["invited"]):
-        raise Conflict(f"{target} is already invited to activity {activity.uid}")
+        raise Conflict(N_("%(target)s is already invited to activity %(uid)s", target=target, uid=activity.uid))
     if target in joined_levels(session, activity.uid):
-        raise Conflict(f"{target} has already joined activity {activity.uid}")
+        raise Conflict(N_("%(target)s has already joined activity %(uid)s", target=target, uid=activity.uid))
     _guard(node, activity, "invite_level", {"node_id": target, "note": note})
     activity.updated_ms = max(activity.updated_ms or 0, node.now_ms())
     body = {"activity": summary(session, activity), "target": target, "note": note}
@@ -366,15 +370,17 @@ def _check_below(session: Session, node: NodeContext, uid: str) -> tuple[str, st
     try:
         uid = _uid(uid, "uid")
     except InvalidBody:
-        raise InputError(f"{str(uid)[:120]!r} is not an activity uid (<host node>:<id>)", field="uid") from None
+        raise InputError(N_("%(uid)s is not an activity uid (<host node>:<id>)",
+                            uid=repr(str(uid)[:120])), field="uid") from None
     host = host_of(uid)
     if host == node.id:
-        raise InputError(f"activity {uid} is held here: a level joins the consultation of a node below it",
+        raise InputError(N_("activity %(uid)s is held here: a level joins the consultation of a node below it",
+                            uid=uid),
                          field="uid")
     child = toward_host(session, node, uid)
     if child is None or (divisions.is_standard(host) and not above(node.id, host)):
-        raise InputError(f"{host} is not below {node.id} (or no paired child leads to it): a level joins the "
-                         "consultation of a node below it", field="uid")
+        raise InputError(N_("%(host)s is not below %(id)s (or no paired child leads to it): a level joins the "
+                            "consultation of a node below it", host=host, id=node.id), field="uid")
     return host, child
 
 
@@ -383,32 +389,37 @@ def join(session: Session, node: NodeContext, uid: str, mode: str, participants:
     """Accept an invitation (``accept``) or ask to join (``ask``) a lower node's activity with this level's
     participants (members, departments): an ``x-activities.join`` down to the host, in this transaction."""
     if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}", field="mode")
+        raise InputError(N_("mode must be one of %(modes)s", modes=', '.join(MODES)), field="mode")
     host, child = _check_below(session, node, uid)
     entry = remote(session, node, uid, missing_ok=True)
     if mode == "accept" and (entry is None or entry["invitation"] is None):
-        raise InputError(f"no invitation to activity {uid} reached this node: ask to join instead", field="mode")
+        raise InputError(N_("no invitation to activity %(uid)s reached this node: ask to join instead",
+                            uid=uid), field="mode")
     if entry is not None and entry["status"] in ("closed", "cancelled"):
-        raise Conflict(f"activity {uid} is {entry['status']} at {host}: it takes no one more")
+        raise Conflict(N_("activity %(uid)s is %(status)s at %(host)s: it takes no one more", uid=uid,
+                          status=entry['status'], host=host))
     people, seen = [], set()
     for index, participant in enumerate(participants):
         name = (participant.get("name") or "").strip()
         kind = participant.get("kind") or "department"
         if not name or len(name) > NAME:
-            raise InputError(f"participant {index + 1}: a name of 1 to {NAME} characters", field="participants")
+            raise InputError(N_("participant %(index)s: a name of 1 to %(name)s characters", index=index + 1,
+                                name=NAME), field="participants")
         if kind not in PARTICIPANT_KINDS:
-            raise InputError(f"participant {name}: kind is one of {', '.join(PARTICIPANT_KINDS)}", field="participants")
+            raise InputError(N_("participant %(name)s: kind is one of %(participant_kinds)s", name=name,
+                                participant_kinds=', '.join(PARTICIPANT_KINDS)), field="participants")
         if name in seen:
-            raise InputError(f"participant {name} is named twice", field="participants")
+            raise InputError(N_("participant %(name)s is named twice", name=name), field="participants")
         seen.add(name)
         people.append({"name": name, "kind": kind})
     if not people:
-        raise InputError("name at least one participant (a member or a department)", field="participants")
+        raise InputError(N_("name at least one participant (a member or a department)"), field="participants")
     if len(people) > PARTICIPANTS_MAX:
-        raise InputError(f"at most {PARTICIPANTS_MAX} participants at a time", field="participants")
+        raise InputError(N_("at most %(participants_max)s participants at a time",
+                            participants_max=PARTICIPANTS_MAX), field="participants")
     note = (note or "").strip()
     if len(note) > NOTE:
-        raise InputError(f"note is longer than {NOTE} characters", field="note")
+        raise InputError(N_("note is longer than %(note)s characters", note=NOTE), field="note")
     in_reply_to = None
     if entry is not None and entry["invitation"] is not None:
         in_reply_to = entry["invitation"]["message"]
@@ -423,26 +434,31 @@ def send_opinions(session: Session, node: NodeContext, uid: str, opinions: list[
     host, child = _check_below(session, node, uid)
     entry = remote(session, node, uid, missing_ok=True)
     if entry is None or not entry["joins"]:
-        raise InputError(f"this node has not joined activity {uid}: join it first", field="uid")
+        raise InputError(N_("this node has not joined activity %(uid)s: join it first", uid=uid), field="uid")
     if entry["status"] in ("closed", "cancelled"):
-        raise Conflict(f"activity {uid} is {entry['status']} at {host}: it takes no more opinions")
+        raise Conflict(N_("activity %(uid)s is %(status)s at %(host)s: it takes no more opinions", uid=uid,
+                          status=entry['status'], host=host))
     items = []
     for index, opinion in enumerate(opinions):
         speaker = (opinion.get("speaker") or "").strip()
         body = (opinion.get("text") or "").strip()
         kind = opinion.get("kind") or "written"
         if not speaker or len(speaker) > NAME:
-            raise InputError(f"opinion {index + 1}: a speaker of 1 to {NAME} characters", field="opinions")
+            raise InputError(N_("opinion %(index)s: a speaker of 1 to %(name)s characters", index=index + 1,
+                                name=NAME), field="opinions")
         if not body or len(body) > MAX_TEXT:
-            raise InputError(f"opinion {index + 1}: a text of 1 to {MAX_TEXT} characters", field="opinions")
+            raise InputError(N_("opinion %(index)s: a text of 1 to %(max_text)s characters", index=index + 1,
+                                max_text=MAX_TEXT), field="opinions")
         if kind not in REMOTE_OPINION_KINDS:
-            raise InputError(f"opinion {index + 1}: kind is one of {', '.join(REMOTE_OPINION_KINDS)}",
+            raise InputError(N_("opinion %(index)s: kind is one of %(remote_opinion_kinds)s", index=index + 1,
+                                remote_opinion_kinds=', '.join(REMOTE_OPINION_KINDS)),
                              field="opinions")
         items.append({"speaker": speaker, "text": body, "kind": kind})
     if not items:
-        raise InputError("give at least one opinion", field="opinions")
+        raise InputError(N_("give at least one opinion"), field="opinions")
     if len(items) > OPINIONS_PER_MESSAGE:
-        raise InputError(f"at most {OPINIONS_PER_MESSAGE} opinions at a time", field="opinions")
+        raise InputError(N_("at most %(opinions_per_message)s opinions at a time",
+                            opinions_per_message=OPINIONS_PER_MESSAGE), field="opinions")
     envelope, _row = outbox.originate(session, node, OPINIONS, {"uid": uid, "opinions": items}, child, "reply")
     return {"kind": OPINIONS, "id": envelope["id"], "to": child, "host": host}
 
@@ -496,7 +512,7 @@ def remote(session: Session, node: NodeContext, uid: str, missing_ok: bool = Fal
     """One lower node's activity as this level knows it (``NotFound`` when it knows nothing of it)."""
     found = next((e for e in remote_list(session, node) if e["uid"] == uid), None)
     if found is None and not missing_ok:
-        raise NotFound(f"no activity {str(uid)[:120]!r} invited to or joined from this node")
+        raise NotFound(N_("no activity %(uid)s invited to or joined from this node", uid=repr(str(uid)[:120])))
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the activity tables)
 
@@ -106,3 +107,6 @@ def duty_record_items(session, node, member, year):
                       "ref": f"{activity.uid}#opinion-{opinion.id}", "detail": opinion.text[:300],
                       "form": activity.form})
     return items or None
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The activities feature's built-in plugin: its tables, pages, API and commands, and the nav item.")

@@ -28,6 +28,7 @@ from shangliang.core.clock import datetime_of
 from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
@@ -75,7 +76,8 @@ def parse_moment(value: Any, config: Mapping[str, Any], field: str) -> int:
     try:
         moment = dt.datetime.fromisoformat(raw.replace(" ", "T", 1) if len(raw) > 10 else raw)
     except ValueError:
-        raise InputError(f"{field} {raw!r} is not a moment: write YYYY-MM-DD HH:MM", field=field) from None
+        raise InputError(N_("%(field)s %(raw)s is not a moment: write YYYY-MM-DD HH:MM", field=field,
+                            raw=repr(raw)), field=field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_zone(config))
     return int(moment.timestamp() * 1000)
@@ -84,7 +86,8 @@ def parse_moment(value: Any, config: Mapping[str, Any], field: str) -> int:
 def parse_date(value: Any, config: Mapping[str, Any], field: str) -> int:
     raw = text(value, field, 10)
     if not DATE.fullmatch(raw):
-        raise InputError(f"{field} {raw!r} is not a date: write YYYY-MM-DD", field=field)
+        raise InputError(N_("%(field)s %(raw)s is not a date: write YYYY-MM-DD", field=field,
+                            raw=repr(raw)), field=field)
     return parse_moment(raw, config, field)
 
 
@@ -105,7 +108,7 @@ def get_activity(session: Session, uid: str, lock: bool = False) -> Activity:
         query = query.with_for_update(of=Activity)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no activity {str(uid)[:120]!r} on this node")
+        raise NotFound(N_("no activity %(uid)s on this node", uid=repr(str(uid)[:120])))
     return found
 
 
@@ -115,7 +118,8 @@ def list_activities(session: Session, status: str | None = None, limit: int | No
     query = select(Activity).options(selectinload(Activity.topics), selectinload(Activity.opinions))
     if status is not None:
         if status not in STATUSES:
-            raise InputError(f"unknown status {status[:40]!r}; statuses: {', '.join(STATUSES)}", field="status")
+            raise InputError(N_("unknown status %(status)s; statuses: %(statuses)s", status=repr(status[:40]),
+                                statuses=', '.join(STATUSES)), field="status")
         query = query.where(Activity.status == status)
     return page(session, query, [Activity.starts_ms, Activity.id], lambda a: [a.starts_ms, a.id], limit, cursor)
 
@@ -151,7 +155,8 @@ def _guard(node: NodeContext, activity: Activity, action: str, fields: Mapping[s
 
 def _active(activity: Activity, doing: str) -> None:
     if activity.status not in ACTIVE:
-        raise Conflict(f"activity {activity.uid} is {activity.status}: {doing} only while it is planned or open")
+        raise Conflict(N_("activity %(uid)s is %(status)s: %(doing)s only while it is planned or open",
+                          uid=activity.uid, status=activity.status, doing=doing))
 
 
 def _touch(node: NodeContext, activity: Activity) -> int:
@@ -164,7 +169,7 @@ def _member_by_number(session: Session, number: Any, field: str = "member_no") -
     number = text(number, "member number", 40)
     member = session.execute(select(Member).where(Member.member_no == number)).scalar_one_or_none()
     if member is None:
-        raise InputError(f"no member with the number {number!r} on this node", field=field)
+        raise InputError(N_("no member with the number %(number)s on this node", number=repr(number)), field=field)
     return member
 
 
@@ -187,26 +192,27 @@ def create(session: Session, node: NodeContext, data: ActivityIn, actor: str) ->
     starts_ms = parse_moment(data.starts, node.config, "starts")
     ends_ms = parse_moment(data.ends, node.config, "ends")
     if ends_ms <= starts_ms:
-        raise InputError("the activity ends before it starts", field="ends")
+        raise InputError(N_("the activity ends before it starts"), field="ends")
     uids = [text(u, "topic uid", 120) for u in data.topics]
     if not uids:
-        raise InputError("topics is empty: an activity consults at least one topic", field="topics")
+        raise InputError(N_("topics is empty: an activity consults at least one topic"), field="topics")
     if len(set(uids)) != len(uids):
-        raise InputError("a topic is named twice", field="topics")
+        raise InputError(N_("a topic is named twice"), field="topics")
     if len(uids) > TOPICS_MAX:
-        raise InputError(f"an activity consults at most {TOPICS_MAX} topics", field="topics")
+        raise InputError(N_("an activity consults at most %(topics_max)s topics",
+                            topics_max=TOPICS_MAX), field="topics")
     for uid in uids:
         topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
         if topic is None:
-            raise InputError(f"no topic {uid!r} on this node", field="topics")
+            raise InputError(N_("no topic %(uid)s on this node", uid=repr(uid)), field="topics")
         if topic.holder != node.id:
-            raise InputError(f"topic {uid} is held by {topic.holder}, not by this node: an activity consults topics "
-                             "held here", field="topics")
+            raise InputError(N_("topic %(uid)s is held by %(holder)s, not by this node: an activity consults topics "
+                                "held here", uid=uid, holder=topic.holder), field="topics")
         if topic.accepted_ms is None:
-            raise InputError(f"topic {uid} was sent here and is not accepted yet", field="topics")
+            raise InputError(N_("topic %(uid)s was sent here and is not accepted yet", uid=uid), field="topics")
         if topic.stage not in CONSULTABLE:
-            raise InputError(f"topic {uid} is {topic.stage}: an activity consults a topic that is "
-                             f"{', '.join(CONSULTABLE)}", field="topics")
+            raise InputError(N_("topic %(uid)s is %(stage)s: an activity consults a topic that is %(consultable)s",
+                                uid=uid, stage=topic.stage, consultable=', '.join(CONSULTABLE)), field="topics")
     now = node.now_ms()
     activity = Activity(uid=f"{node.id}:{ulid(now)}", form=form, title=title, description=description,
                         starts_ms=starts_ms, ends_ms=ends_ms, place=place, organiser=organiser, held_by=node.id,
@@ -247,7 +253,7 @@ def act(session: Session, node: NodeContext, uid: str, action: Any, actor: str) 
     }
     handler = handlers.get(type(action))
     if handler is None:
-        raise InputError(f"unknown action {type(action).__name__}", field="action")
+        raise InputError(N_("unknown action %(name)s", name=type(action).__name__), field="action")
     result = handler(session, node, activity, action, actor)
     session.flush()
     federation.after_action(session, node, activity, getattr(action, "action", ""))
@@ -257,28 +263,31 @@ def act(session: Session, node: NodeContext, uid: str, action: Any, actor: str) 
 def invite(session: Session, node: NodeContext, activity: Activity, action: ActivityInviteAction,
            actor: str) -> None:
     """Invite a member (by number), a department, a person of the public, or a participant from another node."""
-    _active(activity, "invitations are sent")
+    _active(activity, N_("invitations are sent"))
     if action.kind not in INVITEE_KINDS:
-        raise InputError(f"unknown invitee kind {str(action.kind)[:40]!r}; kinds: {', '.join(INVITEE_KINDS)}",
+        raise InputError(N_("unknown invitee kind %(kind)s; kinds: %(invitee_kinds)s",
+                            kind=repr(str(action.kind)[:40]), invitee_kinds=', '.join(INVITEE_KINDS)),
                          field="kind")
     member_id, node_id = None, None
     if action.kind == "member":
         if not (action.member_no or "").strip():
-            raise InputError("a member is invited by member number", field="member_no")
+            raise InputError(N_("a member is invited by member number"), field="member_no")
         member = _member_by_number(session, action.member_no)
         name, member_id = member.name, member.id
         if any(i.member_id == member.id for i in activity.invitations):
-            raise Conflict(f"{member.name} ({member.member_no}) is already invited to activity {activity.uid}")
+            raise Conflict(N_("%(name)s (%(member_no)s) is already invited to activity %(uid)s", name=member.name,
+                              member_no=member.member_no, uid=activity.uid))
     else:
         name = text(action.name, "name", NAME)
         if action.kind == "node":
             node_id = text(action.node_id, "node id", 40)
             if node_id == node.id:
-                raise InputError("a participant from another node names that node, not this one", field="node_id")
+                raise InputError(N_("a participant from another node names that node, not this one"), field="node_id")
         if any(i.kind == action.kind and i.name == name and i.node_id == node_id for i in activity.invitations):
-            raise Conflict(f"{name} is already invited to activity {activity.uid}")
+            raise Conflict(N_("%(name)s is already invited to activity %(uid)s", name=name, uid=activity.uid))
     if len(activity.invitations) >= INVITATIONS_MAX:
-        raise InputError(f"activity {activity.uid} already has {INVITATIONS_MAX} invitations, the most it may have")
+        raise InputError(N_("activity %(uid)s already has %(invitations_max)s invitations, the most it may have",
+                            uid=activity.uid, invitations_max=INVITATIONS_MAX))
     _guard(node, activity, "invite", _dump(action))
     now = _touch(node, activity)
     activity.invitations.append(Invitation(kind=action.kind, name=name, member_id=member_id, node_id=node_id,
@@ -294,10 +303,11 @@ def invite_level(session: Session, node: NodeContext, activity: Activity, action
 
 def reply(session: Session, node: NodeContext, activity: Activity, action: ActivityReplyAction, actor: str) -> None:
     """Record a reply to an invitation that exists: attend, decline, or leave (请假) with its reason."""
-    _active(activity, "replies are recorded")
+    _active(activity, N_("replies are recorded"))
     invitation = next((i for i in activity.invitations if i.id == action.invitation), None)
     if invitation is None:
-        raise InputError(f"activity {activity.uid} has no invitation {action.invitation}: only an invitee replies",
+        raise InputError(N_("activity %(uid)s has no invitation %(invitation)s: only an invitee replies",
+                            uid=activity.uid, invitation=action.invitation),
                          field="invitation")
     reason = text(action.reason, "reason", REASON, required=action.reply == "leave")
     _guard(node, activity, "reply", _dump(action))
@@ -319,14 +329,14 @@ def attend(session: Session, node: NodeContext, activity: Activity, action: Acti
            actor: str) -> None:
     """Take attendance: the invitees named are present, every other invitee absent. A person not invited
     refuses the whole roll (nothing stored). The activity is under way (``open``) from then on."""
-    _active(activity, "attendance is taken")
+    _active(activity, N_("attendance is taken"))
     present: dict[int, Invitation] = {}
     for who in action.present:
         name = text(who, "attendee", NAME)
         invitation = _invitation_of(activity, session, name)
         if invitation is None:
-            raise InputError(f"{name} was not invited to activity {activity.uid}: attendance is taken of invitees "
-                             "only (invite them first)", field="present")
+            raise InputError(N_("%(name)s was not invited to activity %(uid)s: attendance is taken of invitees only "
+                                "(invite them first)", name=name, uid=activity.uid), field="present")
         present[invitation.id] = invitation
     _guard(node, activity, "attend", _dump(action))
     for invitation in activity.invitations:
@@ -339,7 +349,7 @@ def research(session: Session, node: NodeContext, activity: Activity, action: Ac
              actor: str) -> None:
     """议前调研: record research before consulting; each topic of the activity held here at ``determined``
     moves to ``researching`` through the topics service (its guards and its progress report)."""
-    _active(activity, "research is recorded")
+    _active(activity, N_("research is recorded"))
     row = Research(who=text(action.who, "who", PLACE), place=text(action.place, "place", PLACE),
                    done_ms=parse_date(action.date, node.config, "date"),
                    findings=text(action.findings, "findings", TEXT), recorded_by=actor)
@@ -356,10 +366,10 @@ def research(session: Session, node: NodeContext, activity: Activity, action: Ac
 def record_opinion(session: Session, node: NodeContext, activity: Activity, action: ActivityOpinionAction,
                    actor: str) -> None:
     """Record a speech or a written opinion per speaker (office staff, at any time before closing)."""
-    _active(activity, "opinions are recorded")
+    _active(activity, N_("opinions are recorded"))
     if action.kind not in ("speech", "written"):
-        raise InputError("office staff record speeches and written opinions; online opinions are posted by "
-                         "members and the public while the window is open", field="kind")
+        raise InputError(N_("office staff record speeches and written opinions; online opinions are posted by "
+                            "members and the public while the window is open"), field="kind")
     member_id = _member_by_number(session, action.member_no).id if (action.member_no or "").strip() else None
     speaker = text(action.speaker, "speaker", NAME)
     body = text(action.text, "text", TEXT)
@@ -372,7 +382,8 @@ def record_opinion(session: Session, node: NodeContext, activity: Activity, acti
 
 def _opinion_room(activity: Activity) -> None:
     if len(activity.opinions) >= OPINIONS_MAX:
-        raise InputError(f"activity {activity.uid} already has {OPINIONS_MAX} opinions, the most it may have")
+        raise InputError(N_("activity %(uid)s already has %(opinions_max)s opinions, the most it may have",
+                            uid=activity.uid, opinions_max=OPINIONS_MAX))
 
 
 def post_online(session: Session, node: NodeContext, uid: str, body: Any, user: Mapping[str, Any],
@@ -382,17 +393,18 @@ def post_online(session: Session, node: NodeContext, uid: str, body: Any, user: 
     member_id."""
     activity = get_activity(session, uid, lock=True)
     if user.get("role") not in ONLINE_ROLES:
-        raise InputError("online opinions are posted by signed-in members and the public "
-                         f"(roles {', '.join(sorted(ONLINE_ROLES))}); office staff record speeches and written "
-                         "opinions")
+        raise InputError(N_("online opinions are posted by signed-in members and the public (roles "
+                            "%(online_roles)s); office staff record speeches and written opinions",
+                            online_roles=', '.join(sorted(ONLINE_ROLES))))
     now = node.now_ms()
     if not activity.window_open(now):
         if activity.window_opens_ms is None:
-            raise InputError(f"activity {activity.uid} has no online window: opinions are posted online only while "
-                             "its window is open")
-        raise InputError(f"the online window of activity {activity.uid} is not open now (it opens "
-                         f"{_moment(activity.window_opens_ms, node)} and closes {_moment(activity.window_closes_ms, node)}"
-                         "): opinions are posted only while it is open")
+            raise InputError(N_("activity %(uid)s has no online window: opinions are posted online only while its "
+                                "window is open", uid=activity.uid))
+        raise InputError(N_("the online window of activity %(uid)s is not open now (it opens %(moment)s and closes "
+                            "%(moment2)s): opinions are posted only while it is open", uid=activity.uid,
+                            moment=_moment(activity.window_opens_ms, node),
+                            moment2=_moment(activity.window_closes_ms, node)))
     opinion_text = text(body, "text", ONLINE_TEXT)
     _opinion_room(activity)
     _guard(node, activity, "opinion", {"kind": "online", "text": opinion_text, "user": user.get("username")})
@@ -413,12 +425,12 @@ def _moment(ms: int | None, node: NodeContext) -> str:
 def open_window(session: Session, node: NodeContext, activity: Activity, action: ActivityOpenWindowAction,
                 actor: str) -> None:
     """Open the online window from ``opens`` (default now) until ``closes``; the activity is ``open``."""
-    _active(activity, "an online window is opened")
+    _active(activity, N_("an online window is opened"))
     now = node.now_ms()
     opens_ms = parse_moment(action.opens, node.config, "opens") if (action.opens or "").strip() else now
     closes_ms = parse_moment(action.closes, node.config, "closes")
     if closes_ms <= max(opens_ms, now):
-        raise InputError("the window would close before it opens or in the past", field="closes")
+        raise InputError(N_("the window would close before it opens or in the past"), field="closes")
     _guard(node, activity, "open_window", _dump(action))
     activity.window_opens_ms, activity.window_closes_ms, activity.status = opens_ms, closes_ms, "open"
     _touch(node, activity)
@@ -426,10 +438,10 @@ def open_window(session: Session, node: NodeContext, activity: Activity, action:
 
 def close_window(session: Session, node: NodeContext, activity: Activity, action: Any, actor: str) -> None:
     """Close the online window now."""
-    _active(activity, "the online window is closed")
+    _active(activity, N_("the online window is closed"))
     now = node.now_ms()
     if not activity.window_open(now):
-        raise Conflict(f"the online window of activity {activity.uid} is not open")
+        raise Conflict(N_("the online window of activity %(uid)s is not open", uid=activity.uid))
     _guard(node, activity, "close_window", _dump(action))
     activity.window_closes_ms = now
     _touch(node, activity)
@@ -439,22 +451,26 @@ def moderate(session: Session, node: NodeContext, activity: Activity, action: Ac
              actor: str) -> None:
     """Hide an opinion, or merge it into another opinion of the activity, with the reason; the moderator and
     the moment are recorded on the opinion."""
-    _active(activity, "opinions are moderated")
+    _active(activity, N_("opinions are moderated"))
     by_id = {o.id: o for o in activity.opinions}
     opinion = by_id.get(action.opinion)
     if opinion is None:
-        raise InputError(f"activity {activity.uid} has no opinion {action.opinion}", field="opinion")
+        raise InputError(N_("activity %(uid)s has no opinion %(opinion)s", uid=activity.uid,
+                            opinion=action.opinion), field="opinion")
     if opinion.hidden or opinion.merged_into_id is not None:
-        raise Conflict(f"opinion {opinion.id} was already moderated ({'hidden' if opinion.hidden else 'merged'})")
+        raise Conflict(N_("opinion %(id)s was already moderated (%(value)s)", id=opinion.id,
+                          value='hidden' if opinion.hidden else 'merged'))
     reason = text(action.reason, "reason", REASON)
     target = None
     if action.decision == "merge":
         target = by_id.get(action.into) if action.into is not None else None
         if target is None:
-            raise InputError(f"merge into which opinion? activity {activity.uid} has no opinion {action.into}",
+            raise InputError(N_("merge into which opinion? activity %(uid)s has no opinion %(into)s",
+                                uid=activity.uid, into=action.into),
                              field="into")
         if target.id == opinion.id or target.hidden or target.merged_into_id is not None:
-            raise InputError(f"opinion {opinion.id} is merged into another shown opinion, not {target.id}",
+            raise InputError(N_("opinion %(id)s is merged into another shown opinion, not %(id2)s", id=opinion.id,
+                                id2=target.id),
                              field="into")
     _guard(node, activity, "moderate", _dump(action))
     now = _touch(node, activity)
@@ -466,7 +482,7 @@ def moderate(session: Session, node: NodeContext, activity: Activity, action: Ac
 def consensus(session: Session, node: NodeContext, activity: Activity, action: ActivityConsensusAction,
               actor: str) -> None:
     """Record the consensus reached, with the counts of the opinions it summarises."""
-    _active(activity, "the consensus is recorded")
+    _active(activity, N_("the consensus is recorded"))
     body = text(action.text, "consensus", TEXT)
     _guard(node, activity, "consensus", _dump(action))
     now = _touch(node, activity)
@@ -477,7 +493,7 @@ def consensus(session: Session, node: NodeContext, activity: Activity, action: A
 def minutes(session: Session, node: NodeContext, activity: Activity, action: ActivityMinutesAction,
             actor: str) -> None:
     """Approve and publish the minutes (who approved them, when)."""
-    _active(activity, "minutes are approved")
+    _active(activity, N_("minutes are approved"))
     body = text(action.text, "minutes", MINUTES)
     approved_by = text(action.approved_by, "approved by", NAME)
     _guard(node, activity, "minutes", _dump(action))
@@ -507,9 +523,9 @@ def close(session: Session, node: NodeContext, activity: Activity, action: Any, 
     at ``determined`` or ``researching`` moves (stage by stage, through the topics service) to
     ``consulting``, and every topic gets a ``consulted`` event naming the activity. Returns each member's
     part in it; ``activity_closed`` is told after the commit."""
-    _active(activity, "an activity is closed")
+    _active(activity, N_("an activity is closed"))
     if activity.minutes_approved_ms is None:
-        raise Conflict(f"activity {activity.uid} has no approved minutes: approve and publish them first")
+        raise Conflict(N_("activity %(uid)s has no approved minutes: approve and publish them first", uid=activity.uid))
     _guard(node, activity, "close", _dump(action))
     now = _touch(node, activity)
     note = f"activity {activity.uid}: {activity.title}"
@@ -532,7 +548,7 @@ def close(session: Session, node: NodeContext, activity: Activity, action: Any, 
 def cancel(session: Session, node: NodeContext, activity: Activity, action: ActivityCancelAction,
            actor: str) -> None:
     """Cancel an activity that has not closed, with the reason (its records stay)."""
-    _active(activity, "an activity is cancelled")
+    _active(activity, N_("an activity is cancelled"))
     reason = text(action.reason, "reason", REASON)
     _guard(node, activity, "cancel", _dump(action))
     activity.status, activity.cancelled_reason = "cancelled", reason
@@ -574,21 +590,24 @@ def add_materials(session: Session, node: NodeContext, uid: str, files: Iterable
                   actor: str) -> list[Material]:
     """Send materials beforehand: files named on activity ``uid`` (its row locked); all, or none."""
     activity = get_activity(session, uid, lock=True)
-    _active(activity, "materials are added")
+    _active(activity, N_("materials are added"))
     added = []
     for name, data in files:
         name = topics.file_name(name)
         limit = topics.attachment_limit(node.config)
         if not data:
-            raise InputError(f"{name} is empty")
+            raise InputError(N_("%(name)s is empty", name=name))
         if len(data) > limit:
-            raise InputError(f"{name} is {len(data)} bytes; a file may have at most {limit}")
+            raise InputError(N_("%(name)s is %(count)s bytes; a file may have at most %(limit)s", name=name,
+                                count=len(data), limit=limit))
         if len(activity.materials) >= MATERIALS_MAX:
-            raise InputError(f"activity {activity.uid} already has {MATERIALS_MAX} materials, the most it may have")
+            raise InputError(N_("activity %(uid)s already has %(materials_max)s materials, the most it may have",
+                                uid=activity.uid, materials_max=MATERIALS_MAX))
         digest = hashlib.sha256(data).hexdigest()
         same = next((m for m in activity.materials if m.sha256 == digest), None)
         if same is not None:
-            raise InputError(f"these bytes are already a material of activity {activity.uid}, as {same.name}")
+            raise InputError(N_("these bytes are already a material of activity %(uid)s, as %(name)s",
+                                uid=activity.uid, name=same.name))
         _guard(node, activity, "material", {"name": name, "size": len(data), "sha256": digest})
         keep_bytes(node, data)
         material = Material(name=name, size=len(data), sha256=digest, added_ms=_touch(node, activity))
@@ -603,10 +622,11 @@ def material_file(session: Session, node: NodeContext, uid: str, sha256: str) ->
     activity = get_activity(session, uid)
     found = next((m for m in activity.materials if m.sha256 == sha256), None)
     if found is None:
-        raise NotFound(f"activity {activity.uid} has no material with SHA-256 {sha256[:70]}")
+        raise NotFound(N_("activity %(uid)s has no material with SHA-256 %(sha256)s", uid=activity.uid,
+                          sha256=sha256[:70]))
     path = topics.attachment_path(node, sha256)
     if not path.is_file():
-        raise NotFound(f"the bytes of {found.name} are not kept on this node")
+        raise NotFound(N_("the bytes of %(name)s are not kept on this node", name=found.name))
     return found, path
 
 

@@ -17,6 +17,7 @@ from shangliang.core.clock import datetime_of
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import reason
 from shangliang.core.plans import forms as consultation_forms
 from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
@@ -109,7 +110,7 @@ def _actor() -> str:
 
 
 def _refusal(exc: Exception) -> str:
-    return describe(exc)[0] if isinstance(exc, ValidationError) else str(exc)
+    return describe(exc)[0] if isinstance(exc, ValidationError) else reason(exc)
 
 
 def _items(value: str) -> list[str]:
@@ -215,7 +216,7 @@ def post_opinion(uid: str):
     except NotFound:
         abort(404)
     except (InputError, Conflict) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(here, 303)
 
 
@@ -235,7 +236,7 @@ def add_material(uid: str):
     except NotFound:
         abort(404)
     except (InputError, Conflict) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(here, 303)
 
 
@@ -288,5 +289,5 @@ def remote_act():
     try:
         return forms.run_once(_actor(), work)
     except (InputError, Conflict, NotFound) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(here, 303)

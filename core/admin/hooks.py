@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 
 @hookimpl
@@ -11,3 +12,7 @@ def register_blueprints(app):
     from .blueprint import audit_api, outbox_api, pages, peers_api
 
     return [pages, peers_api, outbox_api, audit_api]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The administration feature's built-in plugin: the /admin pages (index, peers, outbox, audit log) "
+             "and their API")

@@ -9,6 +9,7 @@ from typing import Any
 from shangliang.core import audit
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.federation import keys, outbox, peers
 from shangliang.federation.health import health
 from shangliang.federation.ids import now_ms
@@ -28,7 +29,8 @@ def add_peer(session: Session, node: NodeContext, line: str, relation: str | Non
              name: str | None = None):
     """Pin the neighbour of a pasted pairing line (the same rules as ``shangliang peers add``)."""
     if relation not in (None, "", "parent", "child"):
-        raise InputError(f"relation {str(relation)[:20]!r} is parent or child", field="relation")
+        raise InputError(N_("relation %(relation)s is parent or child",
+                            relation=repr(str(relation)[:20])), field="relation")
     return peers.add_from_pairing(session, node.id, line, relation or None, name or None)
 
 
@@ -49,7 +51,7 @@ def verify_audit(session: Session, node: NodeContext, against_parent: bool = Fal
     if against_parent:
         anchor = node.pm.hook.audit_anchor(session=session)
         if anchor is None:
-            raise InputError("no node keeps an anchor of this chain (a node without a parent, or none sent yet: "
-                             "shangliang audit anchor)", field="against_parent")
+            raise InputError(N_("no node keeps an anchor of this chain (a node without a parent, or none sent yet: "
+                                "shangliang audit anchor)"), field="against_parent")
     report = audit.verify(session, anchor)
     return {**report.as_dict(), "anchor": anchor}

@@ -17,6 +17,8 @@ from shangliang.core import audit
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError, NotFound, ShangliangError
+from shangliang.core.i18n import reason
+from shangliang.core.i18n import N_
 from shangliang.core.web import auth, forms
 from shangliang.federation import outbox, peers
 
@@ -110,7 +112,7 @@ def peers_add():
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not pinned: %(message)s", message=str(exc)), "error")
+        flash(_("Not pinned: %(message)s", message=reason(exc)), "error")
         return _peers_page({**form, "action": "add"}, exc, 400)
 
 
@@ -124,7 +126,7 @@ def peers_rename(node_id: str):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not renamed: %(message)s", message=str(exc)), "error")
+        flash(_("Not renamed: %(message)s", message=reason(exc)), "error")
         return _peers_page({**form, "action": "rename", "node_id": node_id}, exc, 400)
 
 
@@ -133,14 +135,14 @@ def peers_remove(node_id: str):
 
     def work(session):
         if form.get("confirm") != node_id:
-            raise InputError(f"type the neighbour's id {node_id} to confirm", field="confirm")
+            raise InputError(N_("type the neighbour's id %(node_id)s to confirm", node_id=node_id), field="confirm")
         peers.remove_peer(session, node_id)
         return "success", _("Neighbour %(id)s removed.", id=node_id), url_for("admin.peers")
 
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not removed: %(message)s", message=str(exc)), "error")
+        flash(_("Not removed: %(message)s", message=reason(exc)), "error")
         return _peers_page({**form, "action": "remove", "node_id": node_id}, exc, 400)
 
 
@@ -190,7 +192,7 @@ def outbox_retry(outbox_id: int):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not retried: %(message)s", message=str(exc)), "error")
+        flash(_("Not retried: %(message)s", message=reason(exc)), "error")
         return _message_page(outbox_id, exc, 400)
 
 

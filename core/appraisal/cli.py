@@ -9,6 +9,7 @@ from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_ap
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.users.models import User
 from sqlalchemy import select
 
@@ -279,7 +280,7 @@ def appraisal_file(rectification_id, as_user, kind, body, as_json) -> None:
     with transaction(f"cli:{_os_user()} as {as_user}") as session:
         user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
         if user is None or not user.active:
-            raise InputError(f"no active user {as_user!r} on this node", field="as")
+            raise InputError(N_("no active user %(as_user)s on this node", as_user=repr(as_user)), field="as")
         report = services.file_rectification_report(session, node_context(), rectification_id, user.id, kind, body,
                                                     f"cli:{as_user}")
         data = services.rectification_dict(report.rectification)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
+from shangliang.core.i18n import N_
 
 from . import (
     models,  # noqa: F401  (the appraisal tables)
@@ -44,3 +45,6 @@ def nav_items():
 def beat_schedule(config):
     return {"appraisal.mark_overdue": {"task": tasks.MARK_OVERDUE,
                                        "schedule": float(config.get("APPRAISAL_OVERDUE_SECONDS", 300))}}
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The appraisal feature's built-in plugin: its tables and settings, pages, API and commands, the overdue")

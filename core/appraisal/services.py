@@ -23,6 +23,7 @@ from typing import Any
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.notifications import notify
@@ -94,31 +95,32 @@ def text(value: Any, name: str, limit: int, required: bool = True, field: str | 
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InputError(f"{name} must be text", field=field)
+        raise InputError(N_("%(name)s must be text", name=name), field=field)
     value = value.strip()
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"{name} holds something that is not a character", field=field) from None
+        raise InputError(N_("%(name)s holds something that is not a character", name=name), field=field) from None
     if required and not value:
-        raise InputError(f"{name} is empty", field=field)
+        raise InputError(N_("%(name)s is empty", name=name), field=field)
     if len(value) > limit:
-        raise InputError(f"{name} is longer than {limit} characters", field=field)
+        raise InputError(N_("%(name)s is longer than %(limit)s characters", name=name, limit=limit), field=field)
     if "\x00" in value:
-        raise InputError(f"{name} holds a NUL character", field=field)
+        raise InputError(N_("%(name)s holds a NUL character", name=name), field=field)
     return value
 
 
 def year_of(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
-        raise InputError(f"the year must be a whole number from {FIRST_YEAR} to {LAST_YEAR}, not {str(value)[:20]}",
+        raise InputError(N_("the year must be a whole number from %(first_year)s to %(last_year)s, not %(value)s",
+                            first_year=FIRST_YEAR, last_year=LAST_YEAR, value=str(value)[:20]),
                          field="year")
     return value
 
 
 def _id(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise NotFound(f"no {what} {str(value)[:20]}")
+        raise NotFound(N_("no %(what)s %(value)s", what=what, value=str(value)[:20]))
     return value
 
 
@@ -127,13 +129,14 @@ def _day(value: Any, field: str, node: NodeContext, default_today: bool = True) 
     if value is None or (isinstance(value, str) and not value.strip()):
         if default_today:
             return current
-        raise InputError("the date is empty (YYYY-MM-DD)", field=field)
+        raise InputError(N_("the date is empty (YYYY-MM-DD)"), field=field)
     try:
         day = dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InputError(f"{str(value)[:40]!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InputError(N_("%(value)s is not a date (YYYY-MM-DD)", value=repr(str(value)[:40])), field=field) from None
     if day > current:
-        raise InputError(f"{day.isoformat()} is in the future (today is {current.isoformat()})", field=field)
+        raise InputError(N_("%(isoformat)s is in the future (today is %(isoformat2)s)", isoformat=day.isoformat(),
+                            isoformat2=current.isoformat()), field=field)
     return day
 
 
@@ -149,7 +152,7 @@ def get_appraisal(session: Session, appraisal_id: Any, lock: bool = False) -> Ap
         query = query.with_for_update(of=Appraisal)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no appraisal {appraisal_id} on this node")
+        raise NotFound(N_("no appraisal %(appraisal_id)s on this node", appraisal_id=appraisal_id))
     return found
 
 
@@ -165,19 +168,21 @@ def _subject(appraisal: Appraisal, subject_id: Any) -> AppraisalSubject:
     for subject in appraisal.subjects:
         if subject.id == subject_id:
             return subject
-    raise NotFound(f"appraisal {appraisal.id} has no subject {str(subject_id)[:20]}")
+    raise NotFound(N_("appraisal %(id)s has no subject %(subject_id)s", id=appraisal.id,
+                      subject_id=str(subject_id)[:20]))
 
 
 def _group(appraisal: Appraisal, group_id: Any) -> AppraisalGroup:
     for group in appraisal.groups:
         if group.id == group_id:
             return group
-    raise NotFound(f"appraisal {appraisal.id} has no group {str(group_id)[:20]}", )
+    raise NotFound(N_("appraisal %(id)s has no group %(group_id)s", id=appraisal.id, group_id=str(group_id)[:20]), )
 
 
 def _open(appraisal: Appraisal, what: str) -> None:
     if appraisal.status != "open":
-        raise Conflict(f"appraisal {appraisal.id} is {appraisal.status}: its report was sent, {what} no more")
+        raise Conflict(N_("appraisal %(id)s is %(status)s: its report was sent, %(what)s no more", id=appraisal.id,
+                          status=appraisal.status, what=what))
 
 
 def member_of(session: Session, ref: Any, field: str = "member") -> Member:
@@ -190,9 +195,10 @@ def member_of(session: Session, ref: Any, field: str = "member") -> Member:
         if member is None and value.isdigit() and 1 <= int(value) <= MAX_ID:
             member = session.get(Member, int(value))
     if member is None:
-        raise InputError(f"no member {str(ref)[:40]!r} on this node (a member number or id)", field=field)
+        raise InputError(N_("no member %(ref)s on this node (a member number or id)",
+                            ref=repr(str(ref)[:40])), field=field)
     if not member.active:
-        raise InputError(f"member {member.name} is inactive", field=field)
+        raise InputError(N_("member %(name)s is inactive", name=member.name), field=field)
     return member
 
 
@@ -249,10 +255,12 @@ def create_appraisal(session: Session, node: NodeContext, year: Any, kind: Any, 
     ``appraisal_subject_candidates``) are added as ``proposed``, in the same unit of work."""
     year = year_of(year)
     if kind not in KINDS:
-        raise InputError(f"unknown appraisal kind {str(kind)[:40]!r}; kinds: {', '.join(KINDS)}", field="kind")
+        raise InputError(N_("unknown appraisal kind %(kind)s; kinds: %(kinds)s", kind=repr(str(kind)[:40]),
+                            kinds=', '.join(KINDS)), field="kind")
     title = text(title, "the title", TITLE, field="title")
     if session.execute(select(Appraisal.id).where(Appraisal.year == year, Appraisal.kind == kind)).first():
-        raise Conflict(f"the {year} appraisal of {kind} exists already (one a year of each kind)")
+        raise Conflict(N_("the %(year)s appraisal of %(kind)s exists already (one a year of each kind)", year=year,
+                          kind=kind))
     now = node.now_ms()
     appraisal = Appraisal(uid="", year=year, kind=kind, title=title, status="open", created_ms=now, created_by=actor)
     session.add(appraisal)
@@ -269,16 +277,16 @@ def _subject_fields(session: Session, unit: Any, topic: Any) -> dict[str, Any]:
     given_unit = unit is not None and not (isinstance(unit, str) and not unit.strip())
     given_topic = topic is not None and not (isinstance(topic, str) and not topic.strip())
     if not given_unit and not given_topic:
-        raise InputError("a subject is a handling unit or a topic: give one", field="unit")
+        raise InputError(N_("a subject is a handling unit or a topic: give one"), field="unit")
     fields: dict[str, Any] = {"unit_id": None, "topic_uid": None, "result": None, "units": [], "unit": None}
     if given_topic:
         uid = text(topic, "the topic", 120, field="topic")
         found = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
         if found is None:
-            raise InputError(f"no topic {uid!r} on this node", field="topic")
+            raise InputError(N_("no topic %(uid)s on this node", uid=repr(uid)), field="topic")
         if found.result is None:
-            raise InputError(f"topic {uid} has no result yet: a topic is appraised on the implementation of its "
-                             "result", field="topic")
+            raise InputError(N_("topic %(uid)s has no result yet: a topic is appraised on the implementation of its "
+                                "result", uid=uid), field="topic")
         fields.update(kind="topic", topic_uid=uid, title=found.title, result=found.result,
                       units=_topic_units(session, found))
     if given_unit:
@@ -321,7 +329,7 @@ def add_subject(session: Session, node: NodeContext, appraisal_id: Any, unit: An
     fields = _subject_fields(session, unit, topic)
     note = text(note, "the note", NOTE, required=False, field="note")
     if _duplicate(appraisal, fields) is not None:
-        raise Conflict(f"{fields['title']} is a subject of appraisal {appraisal.id} already")
+        raise Conflict(N_("%(title)s is a subject of appraisal %(id)s already", title=fields['title'], id=appraisal.id))
     subject = _new_subject(appraisal, fields, "confirmed", "office", note, node.now_ms(), actor)
     session.flush()
     return subject
@@ -337,7 +345,7 @@ def propose_subjects(session: Session, node: NodeContext, appraisal_id: Any, can
     now, made = node.now_ms(), []
     for candidate in candidates:
         if not isinstance(candidate, Mapping):
-            raise InputError("a proposed subject must be a mapping with topic or unit, and source")
+            raise InputError(N_("a proposed subject must be a mapping with topic or unit, and source"))
         fields = _subject_fields(session, candidate.get("unit"), candidate.get("topic"))
         source = text(candidate.get("source"), "the proposed subject's source", NAME, field="source")
         note = text(candidate.get("note"), "the note", NOTE, required=False, field="note")
@@ -355,11 +363,12 @@ def decide_subject(session: Session, node: NodeContext, appraisal_id: Any, subje
     _open(appraisal, "subjects are decided")
     subject = _subject(appraisal, subject_id)
     if decision not in DECISIONS:
-        raise InputError(f"unknown decision {str(decision)[:40]!r}; decisions: {', '.join(DECISIONS)}",
+        raise InputError(N_("unknown decision %(decision)s; decisions: %(decisions)s",
+                            decision=repr(str(decision)[:40]), decisions=', '.join(DECISIONS)),
                          field="decision")
     note = text(note, "the reason", NOTE, required=decision == "dismiss", field="note")
     if subject.status != "proposed":
-        raise Conflict(f"subject {subject.id} is {subject.status} already")
+        raise Conflict(N_("subject %(id)s is %(status)s already", id=subject.id, status=subject.status))
     subject.status = "confirmed" if decision == "confirm" else "dismissed"
     subject.decided_ms, subject.decided_by = node.now_ms(), actor
     if note:
@@ -380,29 +389,34 @@ def add_group(session: Session, node: NodeContext, appraisal_id: Any, name: Any,
     _open(appraisal, "groups are formed")
     name = text(name, "the group's name", NAME, field="name")
     if any(g.name == name for g in appraisal.groups):
-        raise InputError(f"appraisal {appraisal.id} has a group named {name!r} already", field="name")
+        raise InputError(N_("appraisal %(id)s has a group named %(name)s already", id=appraisal.id,
+                            name=repr(name)), field="name")
     head = member_of(session, leader, "leader")
     if not isinstance(members, (list, tuple)):
-        raise InputError("the members must be a list of member numbers or ids", field="members")
+        raise InputError(N_("the members must be a list of member numbers or ids"), field="members")
     if len(members) > GROUP_MEMBERS:
-        raise InputError(f"a group has at most {GROUP_MEMBERS} members", field="members")
+        raise InputError(N_("a group has at most %(group_members)s members",
+                            group_members=GROUP_MEMBERS), field="members")
     people = [head] + [member_of(session, ref, "members") for ref in members]
     people = list({m.id: m for m in people}.values())
     taken = {gm.member_id: g.name for g in appraisal.groups for gm in g.members}
     for person in people:
         if person.id in taken:
-            raise InputError(f"{person.name} is in group {taken[person.id]} already (one group each)",
+            raise InputError(N_("%(name)s is in group %(taken)s already (one group each)", name=person.name,
+                                taken=taken[person.id]),
                              field="members")
     if not isinstance(subjects, (list, tuple)):
-        raise InputError("the subjects must be a list of subject ids", field="subjects")
+        raise InputError(N_("the subjects must be a list of subject ids"), field="subjects")
     chosen = []
     for subject_id in subjects:
         subject = _subject(appraisal, subject_id)
         if subject.status != "confirmed":
-            raise InputError(f"subject {subject.id} is {subject.status}: a group appraises confirmed subjects",
+            raise InputError(N_("subject %(id)s is %(status)s: a group appraises confirmed subjects", id=subject.id,
+                                status=subject.status),
                              field="subjects")
         if subject.group_id is not None:
-            raise InputError(f"subject {subject.id} is appraised by another group already", field="subjects")
+            raise InputError(N_("subject %(id)s is appraised by another group already",
+                                id=subject.id), field="subjects")
         chosen.append(subject)
     group = AppraisalGroup(name=name, leader_id=head.id, created_ms=node.now_ms())
     group.leader = head
@@ -424,10 +438,12 @@ def record_visit(session: Session, node: NodeContext, appraisal_id: Any, group_i
     group = _group(appraisal, group_id)
     subject = _subject(appraisal, subject_id)
     if subject.status != "confirmed":
-        raise InputError(f"subject {subject.id} is {subject.status}: visits are to confirmed subjects",
+        raise InputError(N_("subject %(id)s is %(status)s: visits are to confirmed subjects", id=subject.id,
+                            status=subject.status),
                          field="subject")
     if subject.group_id is not None and subject.group_id != group.id:
-        raise NotInGroup(f"subject {subject.id} is appraised by group {subject.group.name}, not {group.name}",
+        raise NotInGroup(N_("subject %(id)s is appraised by group %(name)s, not %(name2)s", id=subject.id,
+                            name=subject.group.name, name2=group.name),
                          field="group")
     day = _day(date, "date", node, default_today=False)
     place = text(place, "the place", PLACE, field="place")
@@ -449,20 +465,23 @@ def rate(session: Session, node: NodeContext, appraisal_id: Any, subject_id: Any
     _open(appraisal, "ratings are entered")
     subject = _subject(appraisal, subject_id)
     if subject.status != "confirmed":
-        raise InputError(f"subject {subject.id} is {subject.status}: only confirmed subjects are rated",
+        raise InputError(N_("subject %(id)s is %(status)s: only confirmed subjects are rated", id=subject.id,
+                            status=subject.status),
                          field="subject")
     if rating not in RATINGS:
-        raise InputError(f"unknown rating {str(rating)[:40]!r}; ratings: {', '.join(RATINGS)}", field="rating")
+        raise InputError(N_("unknown rating %(rating)s; ratings: %(ratings)s", rating=repr(str(rating)[:40]),
+                            ratings=', '.join(RATINGS)), field="rating")
     person = member_of(session, member)
     comment = text(comment, "the comment", NOTE, required=False, field="comment")
     groups = {gm.member_id: g for g in appraisal.groups for gm in g.members}
     if person.id not in groups:
-        raise NotInGroup(f"{person.name} is in no appraisal group of appraisal {appraisal.id}", field="member")
+        raise NotInGroup(N_("%(name)s is in no appraisal group of appraisal %(id)s", name=person.name,
+                            id=appraisal.id), field="member")
     if subject.group_id is not None and groups[person.id].id != subject.group_id:
-        raise NotInGroup(f"{person.name} is in group {groups[person.id].name}; subject {subject.id} is appraised "
-                         f"by group {subject.group.name}", field="member")
+        raise NotInGroup(N_("%(name)s is in group %(name2)s; subject %(id)s is appraised by group %(name3)s",
+                            name=person.name, name2=groups[person.id].name, id=subject.id, name3=subject.group.name), field="member")
     if any(r.member_id == person.id for r in subject.ratings):
-        raise Conflict(f"{person.name} has rated subject {subject.id} already")
+        raise Conflict(N_("%(name)s has rated subject %(id)s already", name=person.name, id=subject.id))
     row = AppraisalRating(member_id=person.id, rating=rating, comment=comment, recorded_ms=node.now_ms(),
                           recorded_by=actor)
     row.member = person
@@ -498,9 +517,9 @@ def send_report(session: Session, node: NodeContext, appraisal_id: Any, body: An
     body = text(body, "the report", BODY, field="body")
     day = _day(sent_on, "sent_on", node)
     if not isinstance(recipients, (list, tuple)) or not recipients:
-        raise InputError("name to whom the report was sent (e.g. 区委, 区政府)", field="recipients")
+        raise InputError(N_("name to whom the report was sent (e.g. 区委, 区政府)"), field="recipients")
     if len(recipients) > RECIPIENTS:
-        raise InputError(f"at most {RECIPIENTS} recipients", field="recipients")
+        raise InputError(N_("at most %(recipients)s recipients", recipients=RECIPIENTS), field="recipients")
     names = list(dict.fromkeys(text(r, "a recipient", RECIPIENT, field="recipients") for r in recipients))
     waiting = [s for s in appraisal.subjects if s.status == "proposed"]
     if waiting:
@@ -508,7 +527,7 @@ def send_report(session: Session, node: NodeContext, appraisal_id: Any, body: An
                                + ", ".join(f"{s.id} {s.title}" for s in waiting)[:500])
     confirmed = [s for s in appraisal.subjects if s.status == "confirmed"]
     if not confirmed:
-        raise SubjectsNotReady(f"appraisal {appraisal.id} has no confirmed subject to report on")
+        raise SubjectsNotReady(N_("appraisal %(id)s has no confirmed subject to report on", id=appraisal.id))
     unrated = [s for s in confirmed if not s.ratings]
     if unrated:
         raise SubjectsNotReady(f"{len(unrated)} subject(s) are not rated yet: "
@@ -529,7 +548,7 @@ def _due(node: NodeContext, working_days: Any, due: Any, now: int) -> tuple[int,
     given_days = working_days is not None
     given_due = isinstance(due, str) and due.strip() != ""
     if given_days == given_due:
-        raise InputError("give the deadline either as working days or as a due date (YYYY-MM-DD, +N)",
+        raise InputError(N_("give the deadline either as working days or as a due date (YYYY-MM-DD, +N)"),
                          field="working_days")
     if given_days:
         return due_in_working_days(node.config, working_days, now), working_days
@@ -544,24 +563,25 @@ def assign_rectification(session: Session, node: NodeContext, appraisal_id: Any,
     appraisal = get_appraisal(session, appraisal_id, lock=True)
     subject = _subject(appraisal, subject_id)
     if appraisal.status != "reported":
-        raise NotReported(f"appraisal {appraisal.id} is {appraisal.status}: rectification follows the report to the "
-                          "party committee and government")
+        raise NotReported(N_("appraisal %(id)s is %(status)s: rectification follows the report to the party "
+                             "committee and government", id=appraisal.id, status=appraisal.status))
     if subject.status != "confirmed":
-        raise InputError(f"subject {subject.id} is {subject.status}: only confirmed subjects are rectified",
+        raise InputError(N_("subject %(id)s is %(status)s: only confirmed subjects are rectified", id=subject.id,
+                            status=subject.status),
                          field="subject")
     if subject.rectification is not None:
-        raise Conflict(f"subject {subject.id}'s rectification is assigned to {subject.rectification.unit.name} "
-                       "already")
+        raise Conflict(N_("subject %(id)s's rectification is assigned to %(name)s already", id=subject.id,
+                          name=subject.rectification.unit.name))
     given = unit is not None and not (isinstance(unit, str) and not unit.strip())
     if not given and subject.unit is None:
-        raise InputError(f"name the unit that rectifies subject {subject.id} (a topic subject has no unit of its "
-                         "own)", field="unit")
+        raise InputError(N_("name the unit that rectifies subject %(id)s (a topic subject has no unit of its own)",
+                            id=subject.id), field="unit")
     (target,) = units.resolve(session, [unit if given else subject.unit.id], field="unit")
     requirements = text(requirements, "what to rectify", BODY, field="requirements")
     now = node.now_ms()
     due_ms, days = _due(node, working_days, due, now)
     if due_ms <= now:
-        raise InputError("the deadline has passed", field="due")
+        raise InputError(N_("the deadline has passed"), field="due")
     row = AppraisalRectification(unit_id=target.id, requirements=requirements, working_days=days, due_ms=due_ms,
                                  state="assigned", overdue=False, assigned_ms=now, assigned_by=actor)
     row.unit = target
@@ -617,16 +637,17 @@ def file_rectification_report(session: Session, node: NodeContext, rectification
     """The unit's contact user files a progress or final rectification report on its own unit's rectification."""
     unit = units.unit_of_user(session, user_id)
     if unit is None:
-        raise NotYourUnit("you act for no handling unit: only a unit's contact user files its rectification "
-                          "reports", field="unit")
+        raise NotYourUnit(N_("you act for no handling unit: only a unit's contact user files its rectification "
+                             "reports"), field="unit")
     row = get_rectification(session, rectification_id, unit.id, lock=True)
     if kind not in REPORT_KINDS:
-        raise InputError(f"unknown report kind {str(kind)[:40]!r}; kinds: {', '.join(REPORT_KINDS)}", field="kind")
+        raise InputError(N_("unknown report kind %(kind)s; kinds: %(report_kinds)s", kind=repr(str(kind)[:40]),
+                            report_kinds=', '.join(REPORT_KINDS)), field="kind")
     body = text(body, "the report", BODY, field="body")
     if row.state == "accepted":
-        raise Conflict(f"the final rectification report of {unit.name} was accepted already")
+        raise Conflict(N_("the final rectification report of %(name)s was accepted already", name=unit.name))
     if kind == "final" and row.state == "final_reported":
-        raise Conflict(f"the final rectification report of {unit.name} awaits the office's review")
+        raise Conflict(N_("the final rectification report of %(name)s awaits the office's review", name=unit.name))
     report = AppraisalRectificationReport(kind=kind, body=body, submitted_ms=node.now_ms(), submitted_by=actor,
                                           review="pending")
     row.reports.append(report)
@@ -645,13 +666,14 @@ def review_rectification_report(session: Session, node: NodeContext, rectificati
     row = get_rectification(session, rectification_id, lock=True)
     report = next((r for r in row.reports if r.id == report_id), None)
     if report is None:
-        raise NotFound(f"rectification {row.id} has no report {str(report_id)[:20]}")
+        raise NotFound(N_("rectification %(id)s has no report %(report_id)s", id=row.id, report_id=str(report_id)[:20]))
     if decision not in REVIEW_DECISIONS:
-        raise InputError(f"unknown decision {str(decision)[:40]!r}; decisions: {', '.join(REVIEW_DECISIONS)}",
+        raise InputError(N_("unknown decision %(decision)s; decisions: %(review_decisions)s",
+                            decision=repr(str(decision)[:40]), review_decisions=', '.join(REVIEW_DECISIONS)),
                          field="decision")
     comment = text(comment, "the comment", NOTE, required=decision == "return", field="comment")
     if report.review != "pending":
-        raise Conflict(f"report {report.id} was {report.review} already")
+        raise Conflict(N_("report %(id)s was %(review)s already", id=report.id, review=report.review))
     report.review = "accepted" if decision == "accept" else "returned"
     report.comment, report.reviewed_ms, report.reviewed_by = comment or None, node.now_ms(), actor
     if report.kind == "final":

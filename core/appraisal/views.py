@@ -14,6 +14,8 @@ from flask_babel import gettext as _
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import reason
+from shangliang.core.i18n import N_
 from shangliang.core.topics.supervision import due_date
 from shangliang.core.web import auth, forms
 
@@ -65,7 +67,7 @@ def _int(value: Any, field: str) -> int:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
-        raise InputError(f"{field} must be a number", field=field) from None
+        raise InputError(N_("%(field)s must be a number", field=field), field=field) from None
 
 
 def _ints(value: str | None, field: str) -> list[int]:
@@ -91,7 +93,7 @@ def create():
     try:
         return forms.run_once(_actor(), work)
     except (InputError, Conflict) as exc:
-        flash(_("Not created: %(message)s", message=str(exc)), "error")
+        flash(_("Not created: %(message)s", message=reason(exc)), "error")
         return redirect(url_for("appraisal.index"), 303)
 
 
@@ -159,7 +161,7 @@ def _office_step(action: str, appraisal_id: int, form) -> str:
     steps = {"subject": subject, "decide": decide, "group": group, "visit": visit, "rate": rate, "report": report,
              "rectify": rectify, "review": review}
     if action not in steps:
-        raise InputError(f"unknown action {action[:40]!r}", field="action")
+        raise InputError(N_("unknown action %(action)s", action=repr(action[:40])), field="action")
     return steps[action]
 
 
@@ -179,7 +181,7 @@ def office_act(appraisal_id: int):
 
         return forms.run_once(_actor(), work)
     except (InputError, Conflict, NotFound) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(target, 303)
 
 
@@ -206,5 +208,5 @@ def unit_report(rectification_id: int):
     except NotFound:
         abort(404)
     except (InputError, Conflict) as exc:
-        flash(_("Not filed: %(message)s", message=str(exc)), "error")
+        flash(_("Not filed: %(message)s", message=reason(exc)), "error")
         return redirect(url_for("appraisal.rectifications"), 303)

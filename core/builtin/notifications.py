@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from shangliang.core.i18n import N_
 
 from ..plugins import hookimpl
 
@@ -15,3 +16,6 @@ def deliver_notification(notification):
     log.info("notification %s to %s: %s", notification["id"],
              notification["recipient_role"] or f"user {notification['recipient_user_id']}", notification["subject"])
     return "inbox"
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("Built-in notification channel: the web interface's inbox (the notification row itself).")

@@ -1,6 +1,7 @@
 """The administrator's plugin page and API: installed plugins, enabling, disabling and their settings."""
 
 from __future__ import annotations
+from shangliang.core.i18n import N_
 
 from ..plugins import hookimpl
 
@@ -11,3 +12,6 @@ def register_blueprints(app):
     from ..web import plugins_admin
 
     return [plugins_admin.pages, plugins_admin.api]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The administrator's plugin page and API: installed plugins, enabling, disabling and their settings.")

@@ -12,6 +12,7 @@ from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_ap
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 
 from . import exports as duty_exports
 from . import federation, services
@@ -136,7 +137,7 @@ def duty_remove(item_id, as_json) -> None:
 def duty_report(target, member_no, name, items, as_json) -> None:
     """Report items of a higher committee's member who takes part here (x-duty.items, passed on up to TARGET)."""
     if not items:
-        raise InputError("give at least one --item KIND DATE TITLE", "item")
+        raise InputError(N_("give at least one --item KIND DATE TITLE"), "item")
     with transaction(_actor()) as session:
         sent = federation.report(session, node_context(), target, member_no, name,
                                  [{"kind": k, "date": d, "title": t} for k, d, t in items])

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.federation import outbox
 from shangliang.federation.errors import InvalidBody, echo
@@ -103,27 +104,27 @@ def report(session: Session, node: NodeContext, target: Any, member_no: Any, nam
     ``InputError`` and nothing sent otherwise."""
     target = services._text(target, "target", LIMITS["node"])
     if target == node.id:
-        raise InputError("the member's committee is this node: record the items here, not over a message", "target")
+        raise InputError(N_("the member's committee is this node: record the items here, not over a message"), "target")
     parent = parent_peer(session)
     if parent is None:
-        raise InputError("this node has no paired parent to report to", "target")
+        raise InputError(N_("this node has no paired parent to report to"), "target")
     if not isinstance(items, list):
-        raise InputError("items must be a list", "items")
+        raise InputError(N_("items must be a list"), "items")
     clean = []
     for item in items:
         if not isinstance(item, Mapping):
-            raise InputError("each item must be an object with kind, title, date (and detail)", "items")
+            raise InputError(N_("each item must be an object with kind, title, date (and detail)"), "items")
         clean.append({"ref": str(item.get("ref") or f"{node.id}:{uuid.uuid4().hex[:16]}"),
                       "kind": services.check_kind(item.get("kind")),
                       "title": services._text(item.get("title"), "title", LIMITS["title"]),
                       "date": services.check_date(item.get("date")),
                       "detail": services._text(item.get("detail"), "detail", LIMITS["detail"], required=False)})
     if not clean:
-        raise InputError("no items to report", "items")
+        raise InputError(N_("no items to report"), "items")
     years = {int(i["date"][:4]) for i in clean}
     year = services.check_year(year) if year not in (None, "") else min(years)
     if years != {year}:
-        raise InputError(f"every item's date must be in {year} (one message per year)", "items")
+        raise InputError(N_("every item's date must be in %(year)s (one message per year)", year=year), "items")
     body = {"target": target,
             "member": {"member_no": services._text(member_no, "member_no", LIMITS["member_no"]),
                        "name": services._text(name, "name", LIMITS["name"])},

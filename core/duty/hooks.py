@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the duty table)
 from . import tasks
@@ -67,3 +68,6 @@ def duty_record_items(session, node, member, year):
     from .services import kept_as_record_items
 
     return kept_as_record_items(session, member["id"], year) or None
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The duty feature's built-in plugin: its table and setting, pages, API and commands, the reminder's")

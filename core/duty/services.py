@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.plugins import flatten
@@ -59,7 +60,8 @@ def check_year(year: Any, field: str = "year") -> int:
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year.strip())
     if not isinstance(year, int) or isinstance(year, bool) or not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InputError(f"{str(year)[:20]!r} is not a year ({FIRST_YEAR} to {LAST_YEAR})", field)
+        raise InputError(N_("%(year)s is not a year (%(first_year)s to %(last_year)s)", year=repr(str(year)[:20]),
+                            first_year=FIRST_YEAR, last_year=LAST_YEAR), field)
     return year
 
 
@@ -99,7 +101,7 @@ def get_member(session: Session, ref: Any) -> Member:
     if member is None and text:
         member = session.execute(select(Member).where(Member.member_no == text)).scalar_one_or_none()
     if member is None:
-        raise NotFound(f"no member {text[:60]!r} on this node (a member's id or number)")
+        raise NotFound(N_("no member %(text)s on this node (a member's id or number)", text=repr(text[:60])))
     return member
 
 
@@ -120,7 +122,7 @@ def check_reader(user: Any, member: Member) -> None:
         return
     if role == Role.MEMBER.value and getattr(user, "member_id", None) == member.id:
         return
-    raise NotAllowed("a member's duty record is read by the office and by the member")
+    raise NotAllowed(N_("a member's duty record is read by the office and by the member"))
 
 
 def member_record(session: Session, node: NodeContext, member_ref: Any, year: Any, user: Any) -> dict[str, Any]:
@@ -192,19 +194,21 @@ def _text(value: Any, field: str, limit: int, required: bool = True) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InputError(f"{field} must be text", field)
+        raise InputError(N_("%(field)s must be text", field=field), field)
     value = value.strip()
     if required and not value:
-        raise InputError(f"{field} is empty", field)
+        raise InputError(N_("%(field)s is empty", field=field), field)
     if len(value) > limit:
-        raise InputError(f"{field} is longer than {limit} characters, the most kept", field)
+        raise InputError(N_("%(field)s is longer than %(limit)s characters, the most kept", field=field,
+                            limit=limit), field)
     return value
 
 
 def check_kind(kind: Any) -> str:
     kind = _text(kind, "kind", 40)
     if not KIND.fullmatch(kind):
-        raise InputError(f"kind {kind[:40]!r} must be a short word (a-z, 0-9, _), e.g. {', '.join(HAND_KINDS)}",
+        raise InputError(N_("kind %(kind)s must be a short word (a-z, 0-9, _), e.g. %(hand_kinds)s",
+                            kind=repr(kind[:40]), hand_kinds=', '.join(HAND_KINDS)),
                          "kind")
     return kind
 
@@ -216,7 +220,7 @@ def check_date(value: Any, field: str = "date") -> str:
             raise ValueError
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{value[:20]!r} is not a date (YYYY-MM-DD)", field) from None
+        raise InputError(N_("%(value)s is not a date (YYYY-MM-DD)", value=repr(value[:20])), field) from None
     check_year(day.year, field)
     return day.isoformat()
 
@@ -235,7 +239,8 @@ def add_item(session: Session, node: NodeContext, member_ref: Any, kind: Any, ti
         file_data = None
     if file_data is not None:
         if len(file_data) > MAX_FILE:
-            raise InputError(f"the evidence file is larger than {MAX_FILE // (1024 * 1024)} MiB, the most kept",
+            raise InputError(N_("the evidence file is larger than %(max_file)s MiB, the most kept",
+                                max_file=MAX_FILE // (1024 * 1024)),
                              "evidence_file")
         name = _text(file_name or "", "evidence_file", LIMITS["file_name"])
         name = name.replace("\\", "/").rsplit("/", 1)[-1] or "evidence"
@@ -256,7 +261,7 @@ def get_item(session: Session, item_id: Any) -> DutyItem:
     text = str(item_id).strip()
     row = session.get(DutyItem, int(text)) if text.isascii() and text.isdigit() and int(text) < 2 ** 31 else None
     if row is None:
-        raise NotFound(f"no duty item {text[:40]!r} on this node")
+        raise NotFound(N_("no duty item %(text)s on this node", text=repr(text[:40])))
     return row
 
 
@@ -264,8 +269,8 @@ def remove_item(session: Session, item_id: Any) -> dict[str, Any]:
     """Remove an item recorded by hand here (one reported by a lower node stays: it is that node's word)."""
     row = get_item(session, item_id)
     if row.reported_by is not None:
-        raise InputError(f"duty item {row.id} was reported by {row.reported_by}; only items recorded here by hand "
-                         f"are removed here", "id")
+        raise InputError(N_("duty item %(id)s was reported by %(reported_by)s; only items recorded here by hand are "
+                            "removed here", id=row.id, reported_by=row.reported_by), "id")
     gone = row.as_dict()
     session.delete(row)
     session.flush()

@@ -13,6 +13,7 @@ from shangliang.core import exports
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError, NotFound
+from shangliang.core.i18n import reason
 from shangliang.core.web import auth, forms
 
 from . import exports as duty_exports
@@ -34,7 +35,7 @@ def _year():
 
 
 def not_allowed(exc):
-    return render_template("duty/refused.html", message=str(exc)), 403
+    return render_template("duty/refused.html", message=reason(exc)), 403
 
 
 def index():
@@ -89,7 +90,7 @@ def add_item():
     try:
         return forms.run_once(_actor(), work)
     except (InputError, NotFound) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(back, 303)
 
 
@@ -107,7 +108,7 @@ def report():
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(back, 303)
 
 

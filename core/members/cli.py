@@ -9,6 +9,7 @@ import click
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 
 from . import services
 
@@ -53,7 +54,7 @@ def members_import(csv_file: Path) -> None:
     Columns: name, sector (required); special_committee, township_group, member_no, phone.
     """
     if not csv_file.is_file():
-        raise InputError(f"no such file: {csv_file}")
+        raise InputError(N_("no such file: %(csv_file)s", csv_file=csv_file))
     with transaction() as session:
         imported = services.import_members(session, csv_file)
     click.echo(f"imported {len(imported)} members from {csv_file}")

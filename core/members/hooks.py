@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the member tables)
 
@@ -19,3 +20,7 @@ def register_blueprints(app):
     from .blueprint import api, pages
 
     return [api, pages]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The members feature's built-in plugin: the ``members`` commands, pages (/admin/members) and API "
+             "(/api/v1/members).")

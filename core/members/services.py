@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shangliang.core import audit
 from shangliang.core.errors import ImportRowError, InputError
+from shangliang.core.i18n import N_
 from shangliang.core.pagination import Page, page
 
 from .models import Member, Sector, SpecialCommittee, TownshipGroup
@@ -46,16 +47,18 @@ def add_member(session: Session, name: str, sector: str, special_committee: str 
               "township_group": _clean(township_group), "member_no": _clean(member_no), "phone": _clean(phone)}
     for required in REQUIRED:
         if not fields[required]:
-            raise InputError(f"{required} is empty", field=required)
+            raise InputError(N_("%(required)s is empty", required=required), field=required)
     for key, value in fields.items():
         if value and len(value) > MAX_FIELD:
-            raise InputError(f"{key} is longer than {MAX_FIELD} characters", field=key)
+            raise InputError(N_("%(key)s is longer than %(max_field)s characters", key=key,
+                                max_field=MAX_FIELD), field=key)
         if value and any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise InputError(f"{key} holds a control character", field=key)
+            raise InputError(N_("%(key)s holds a control character", key=key), field=key)
     if fields["member_no"] and session.execute(
         select(Member.id).where(Member.member_no == fields["member_no"])
     ).first():
-        raise InputError(f"member number {fields['member_no']!r} is already taken", field="member_no")
+        raise InputError(N_("member number %(member_no)s is already taken",
+                            member_no=repr(fields['member_no'])), field="member_no")
     member = Member(
         name=fields["name"],
         member_no=fields["member_no"],
@@ -74,7 +77,7 @@ def import_members(session: Session, path: Path) -> list[Member]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(N_("cannot read %(path)s: %(strerror)s", path=path, strerror=exc.strerror)) from None
     return import_members_text(session, data, str(path))
 
 
@@ -89,11 +92,12 @@ def import_members_text(session: Session, data: bytes | str, source: str = "memb
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{path} is not UTF-8 (byte {exc.start})", field="file") from None
+            raise InputError(N_("%(path)s is not UTF-8 (byte %(start)s)", path=path,
+                                start=exc.start), field="file") from None
     else:
         text = data.removeprefix("\ufeff")
     if "\x00" in text:
-        raise InputError(f"{path} holds a NUL character: it is not a CSV text file", field="file")
+        raise InputError(N_("%(path)s holds a NUL character: it is not a CSV text file", path=path), field="file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = reader.fieldnames or []

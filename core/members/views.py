@@ -12,6 +12,8 @@ from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import reason
+from shangliang.core.i18n import N_
 from shangliang.core.web import auth, forms
 
 from . import services
@@ -53,7 +55,7 @@ def create():
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not added: %(message)s", message=str(exc)), "error")
+        flash(_("Not added: %(message)s", message=reason(exc)), "error")
         return _page({**form, "action": "add"}, exc, status=400)
 
 
@@ -76,8 +78,8 @@ def import_csv():
 
     try:
         if not data:
-            raise InputError("choose a CSV file or paste its text", field="file")
+            raise InputError(N_("choose a CSV file or paste its text"), field="file")
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not imported: %(message)s", message=str(exc)), "error")
+        flash(_("Not imported: %(message)s", message=reason(exc)), "error")
         return _page({"action": "import"}, exc, csv_text=text, status=400)

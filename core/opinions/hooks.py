@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the report tables)
 from .models import ADOPTIONS, SocialOpinion
@@ -132,4 +133,6 @@ def duty_record_items(session, node, member, year):
                           "leader": e.leader, "text": text})
     return items or None
 
-
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The opinions feature's built-in plugin: its tables, pages, API and commands, its message kinds, the "
+             "nav item,")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
@@ -47,7 +48,8 @@ EDITABLE = ("title", "sentiment", "analysis", "suggestion", "category")
 
 def _need_office(who: Who, doing: str) -> None:
     if who.role not in OFFICE:
-        raise NotOffice(f"{doing} is the office's (role office or admin), not {who.role} {who.username}'s")
+        raise NotOffice(N_("%(doing)s is the office's (role office or admin), not %(role)s %(username)s's",
+                           doing=doing, role=who.role, username=who.username))
 
 
 def level_of(node_id: str) -> str | None:
@@ -70,13 +72,13 @@ def get_opinion(session: Session, ref: Any, lock: bool = False) -> SocialOpinion
     """The report with this id; ``lock`` takes its row."""
     ref = str(ref or "").strip()[:60]
     if not (ref.isascii() and ref.isdigit()) or int(ref) >= 2 ** 31:
-        raise NotFound(f"no social-opinion report {ref!r} on this node")
+        raise NotFound(N_("no social-opinion report %(ref)s on this node", ref=repr(ref)))
     query = select(SocialOpinion).options(*_options()).where(SocialOpinion.id == int(ref))
     if lock:
         query = query.with_for_update(of=SocialOpinion)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no social-opinion report {ref!r} on this node")
+        raise NotFound(N_("no social-opinion report %(ref)s on this node", ref=repr(ref)))
     return found
 
 
@@ -86,11 +88,12 @@ def list_opinions(session: Session, who: Who, status: str | None = None, year: i
     query = select(SocialOpinion).options(*_options())
     if status is not None:
         if status not in STATUSES:
-            raise InputError(f"unknown status {status[:40]!r}; statuses: {', '.join(STATUSES)}", field="status")
+            raise InputError(N_("unknown status %(status)s; statuses: %(statuses)s", status=repr(status[:40]),
+                                statuses=', '.join(STATUSES)), field="status")
         query = query.where(SocialOpinion.status == status)
     if year is not None:
         if not isinstance(year, int) or not 1949 <= year <= 9999:
-            raise InputError("year is from 1949 to 9999", field="year")
+            raise InputError(N_("year is from 1949 to 9999"), field="year")
         query = query.where(SocialOpinion.year == year)
     if mine:
         member = session.get(Member, who.member_id) if who.member_id is not None else None
@@ -112,7 +115,7 @@ def _member_by_number(session: Session, number: Any) -> Member:
     number = _text(number, "member_no", 40)
     member = session.execute(select(Member).where(Member.member_no == number)).scalar_one_or_none()
     if member is None or not member.active:
-        raise NotAMember(f"{number!r} is not an active member of this node", field="member_no")
+        raise NotAMember(N_("%(number)s is not an active member of this node", number=repr(number)), field="member_no")
     return member
 
 
@@ -121,7 +124,8 @@ def write(session: Session, node: NodeContext, data: OpinionIn, who: Who, actor:
     member's on their behalf — a member of this node (``member_no``), or of a committee above this node
     (``author_node``, with the name and number: a county member writing through a township work station)."""
     if who.role not in WRITERS:
-        raise NotAllowed(f"role {who.role} does not write social-opinion reports; members and the office do")
+        raise NotAllowed(N_("role %(role)s does not write social-opinion reports; members and the office do",
+                            role=who.role))
     title = _text(data.title, "title", TITLE)
     sentiment = _text(data.sentiment, "sentiment", TEXT)
     analysis = _text(data.analysis, "analysis", TEXT, required=False)
@@ -130,44 +134,47 @@ def write(session: Session, node: NodeContext, data: OpinionIn, who: Who, actor:
     now = node.now_ms()
     year = data.year if data.year is not None else today(node.config, now).year
     if not isinstance(year, int) or not 1949 <= year <= 9999:
-        raise InputError("year is from 1949 to 9999", field="year")
+        raise InputError(N_("year is from 1949 to 9999"), field="year")
     kind = data.author_kind or "member"
     if kind not in AUTHOR_KINDS:
-        raise InputError(f"unknown author kind {str(kind)[:40]!r}; kinds: {', '.join(AUTHOR_KINDS)}",
+        raise InputError(N_("unknown author kind %(kind)s; kinds: %(author_kinds)s", kind=repr(str(kind)[:40]),
+                            author_kinds=', '.join(AUTHOR_KINDS)),
                          field="author_kind")
     home = (data.author_node or "").strip() or node.id
     member_no: str | None = None
     if kind in BODY_AUTHOR_KINDS:
-        _need_office(who, "writing a body's report")
+        _need_office(who, N_("writing a body's report"))
         if data.member_no or (data.author_node and home != node.id):
-            raise InputError("a body's report has no member number or other home committee", field="member_no")
+            raise InputError(N_("a body's report has no member number or other home committee"), field="member_no")
         name = _text(data.author_name, "author_name", NAME)
     elif who.role in OFFICE:
         if home != node.id:
             if not divisions.is_ancestor(home, node.id.split("-")[0]):
-                raise InputError(f"author_node {home[:40]!r} is not a committee above node {node.id}: a member "
-                                 "writes here for this committee or one above it", field="author_node")
+                raise InputError(N_("author_node %(home)s is not a committee above node %(id)s: a member writes here "
+                                    "for this committee or one above it", home=repr(home[:40]), id=node.id), field="author_node")
             name = _text(data.author_name, "author_name", NAME)
             member_no = _text(data.member_no, "member_no", 40, required=False) or None
         else:
             if not (data.member_no or "").strip():
-                raise InputError("the office writes a member's report with the member's number (member_no), or "
-                                 "a body's with author_kind and author_name", field="member_no")
+                raise InputError(N_("the office writes a member's report with the member's number (member_no), or a "
+                                    "body's with author_kind and author_name"), field="member_no")
             member = _member_by_number(session, data.member_no)
             name, member_no = member.name, member.member_no
             if data.author_name and data.author_name.strip() and data.author_name.strip() != name:
-                raise InputError(f"member {member_no} is {name}, not {data.author_name.strip()[:40]}",
+                raise InputError(N_("member %(member_no)s is %(name)s, not %(strip)s", member_no=member_no, name=name,
+                                    strip=data.author_name.strip()[:40]),
                                  field="author_name")
     else:
         if any((getattr(data, f) or "").strip() for f in ("author_name", "member_no", "author_node")):
-            raise InputError("a member writes their own report; author_name, member_no and author_node are for the "
-                             "office", field="author_name")
+            raise InputError(N_("a member writes their own report; author_name, member_no and author_node are for "
+                                "the office"), field="author_name")
         if who.member_id is None:
-            raise NotLinked(f"user {who.username} is not linked to a member, so cannot write a member's report "
-                            "(users add --member)")
+            raise NotLinked(N_("user %(username)s is not linked to a member, so cannot write a member's report "
+                               "(users add --member)", username=who.username))
         member = session.get(Member, who.member_id)
         if member is None or not member.active:
-            raise NotAMember(f"user {who.username}'s member is not active on this node", field="member_no")
+            raise NotAMember(N_("user %(username)s's member is not active on this node",
+                                username=who.username), field="member_no")
         name, member_no = member.name, member.member_no
     o = SocialOpinion(year=year, title=title, sentiment=sentiment, analysis=analysis, suggestion=suggestion,
                 category=category, author_kind=kind, author_name=name, member_no=member_no, author_node=home,
@@ -182,12 +189,13 @@ def write(session: Session, node: NodeContext, data: OpinionIn, who: Who, actor:
 def edit(session: Session, node: NodeContext, ref: Any, data: OpinionEditIn, who: Who, actor: str) -> SocialOpinion:
     """The office edits a report's text before it is forwarded or set aside; the edit is an event (and the
     audit chain keeps the old values)."""
-    _need_office(who, "editing a report")
+    _need_office(who, N_("editing a report"))
     o = get_opinion(session, ref, lock=True)
     if o.status == "not_used":
-        raise WrongStatus(f"report {o.ref} was not used: it is not edited")
+        raise WrongStatus(N_("report %(ref)s was not used: it is not edited", ref=o.ref))
     if o.forwarded_to is not None:
-        raise WrongStatus(f"report {o.ref} was forwarded to {o.forwarded_to}: what was sent stays as it was")
+        raise WrongStatus(N_("report %(ref)s was forwarded to %(forwarded_to)s: what was sent stays as it was",
+                             ref=o.ref, forwarded_to=o.forwarded_to))
     limits = {"title": TITLE, "sentiment": TEXT, "analysis": TEXT, "suggestion": TEXT, "category": CATEGORY}
     changed = []
     for field in EDITABLE:
@@ -199,7 +207,7 @@ def edit(session: Session, node: NodeContext, ref: Any, data: OpinionEditIn, who
             setattr(o, field, value)
             changed.append(field)
     if not changed:
-        raise InputError("nothing to change: give a field with a new value", field="title")
+        raise InputError(N_("nothing to change: give a field with a new value"), field="title")
     now = node.now_ms()
     o.updated_ms = max(o.updated_ms, now)
     o.events.append(SocialOpinionEvent(kind="edited", node=node.id, level=level_of(node.id), text=", ".join(changed),
@@ -215,13 +223,15 @@ def edit(session: Session, node: NodeContext, ref: Any, data: OpinionEditIn, who
 def _date(value: Any, node: NodeContext, field: str = "date") -> str:
     raw = _text(value, field, 10)
     if not DATE.fullmatch(raw):
-        raise InputError(f"{field} {raw[:40]!r} is not a date: write YYYY-MM-DD", field=field)
+        raise InputError(N_("%(field)s %(raw)s is not a date: write YYYY-MM-DD", field=field,
+                            raw=repr(raw[:40])), field=field)
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        raise InputError(f"{field} {raw!r} is not a calendar date", field=field) from None
+        raise InputError(N_("%(field)s %(raw)s is not a calendar date", field=field,
+                            raw=repr(raw)), field=field) from None
     if day > today(node.config, node.now_ms()):
-        raise InputError(f"{field} {raw} is after today", field=field)
+        raise InputError(N_("%(field)s %(raw)s is after today", field=field, raw=raw), field=field)
     return raw
 
 
@@ -233,24 +243,25 @@ def check_decision(o: SocialOpinion, data: OpinionDecisionIn, node: NodeContext,
                               "date": None}
     if kind == "not_used":
         if mine:
-            raise WrongStatus(f"report {o.ref} was decided here already ({', '.join(e.kind for e in mine)}): it "
-                              "is not set aside after that")
+            raise WrongStatus(N_("report %(ref)s was decided here already (%(value)s): it is not set aside after that",
+                                 ref=o.ref, value=', '.join(e.kind for e in mine)))
         fields["text"] = _text(data.text, "text", NOTE)  # the reason
         return fields
     fields["text"] = _text(data.text, "text", NOTE, required=kind == "instruction")
     if kind in ("used", "forwarded") and any(e.kind == kind for e in mine):
-        raise WrongStatus(f"report {o.ref} was {kind} here already")
+        raise WrongStatus(N_("report %(ref)s was %(kind)s here already", ref=o.ref, kind=kind))
     if kind == "reported":
         if data.body_kind not in REPORT_TO:
-            raise InputError(f"a report is sent to one of {', '.join(REPORT_TO)} (body_kind)", field="body_kind")
+            raise InputError(N_("a report is sent to one of %(report_to)s (body_kind)",
+                                report_to=', '.join(REPORT_TO)), field="body_kind")
         fields["body_kind"] = data.body_kind
         fields["body"] = _text(data.body, "body", NAME)
         if any(e.kind == "reported" and e.body == fields["body"] for e in mine):
-            raise WrongStatus(f"report {o.ref} was reported to {fields['body']} already")
+            raise WrongStatus(N_("report %(ref)s was reported to %(body)s already", ref=o.ref, body=fields['body']))
     elif kind == "adopted":
         fields["body"] = _text(data.body, "body", NAME, required=False) or node.name[:NAME]
         if any(e.kind == "adopted" and e.body == fields["body"] for e in mine):
-            raise WrongStatus(f"report {o.ref} was adopted by {fields['body']} already")
+            raise WrongStatus(N_("report %(ref)s was adopted by %(body)s already", ref=o.ref, body=fields['body']))
     elif kind == "instruction":
         fields["leader"] = _text(data.leader, "leader", NAME)
         fields["date"] = _date(data.date, node)
@@ -265,16 +276,17 @@ def decide(session: Session, node: NodeContext, ref: Any, data: OpinionDecisionI
     forwarded here from a child is told back down (``x-opinions.decision``). Returns it and what was sent."""
     from . import messages
 
-    _need_office(who, "deciding on a report")
+    _need_office(who, N_("deciding on a report"))
     o = get_opinion(session, ref, lock=True)
     if o.status == "not_used":
-        raise WrongStatus(f"report {o.ref} was not used here: nothing more is decided on it")
+        raise WrongStatus(N_("report %(ref)s was not used here: nothing more is decided on it", ref=o.ref))
     fields = check_decision(o, data, node, node.id)
     parent = None
     if fields["kind"] == "forwarded":
         parent = messages.parent_peer(session)
         if parent is None:
-            raise NoParent(f"node {node.id} has no parent node paired: there is no one to forward report {o.ref} to")
+            raise NoParent(N_("node %(id)s has no parent node paired: there is no one to forward report %(ref)s to",
+                              id=node.id, ref=o.ref))
     now = node.now_ms()
     event = SocialOpinionEvent(kind=fields["kind"], node=node.id, level=level_of(node.id), body=fields["body"],
                          body_kind=fields["body_kind"], leader=fields["leader"], text=fields["text"],
@@ -307,7 +319,7 @@ def get_issue(session: Session, ref: Any) -> OpinionIssue:
                                 .where(OpinionIssue.year == int(match[1]), OpinionIssue.number == int(match[2]))
                                 ).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no issue {raw!r} on this node (issues are named YEAR-NUMBER, e.g. 2026-3)")
+        raise NotFound(N_("no issue %(raw)s on this node (issues are named YEAR-NUMBER, e.g. 2026-3)", raw=repr(raw)))
     return found
 
 
@@ -321,21 +333,22 @@ def list_issues(session: Session, year: int | None = None) -> list[OpinionIssue]
 def compile_issue(session: Session, node: NodeContext, data: OpinionIssueIn, who: Who, actor: str) -> OpinionIssue:
     """The office compiles reports into an issue (期) of its periodical: ``2026年第3期``. A report is in one
     issue at most; a report not used is in none."""
-    _need_office(who, "compiling an issue")
+    _need_office(who, N_("compiling an issue"))
     if not 1949 <= data.year <= 9999:
-        raise InputError("year is from 1949 to 9999", field="year")
+        raise InputError(N_("year is from 1949 to 9999"), field="year")
     if not 1 <= data.number <= 999:
-        raise InputError("number (第N期) is from 1 to 999", field="number")
+        raise InputError(N_("number (第N期) is from 1 to 999"), field="number")
     title = _text(data.title, "title", ISSUE_TITLE, required=False)
     ids = list(data.opinions)
     if not 1 <= len(ids) <= ISSUE_REPORTS_MAX:
-        raise InputError(f"an issue holds 1 to {ISSUE_REPORTS_MAX} reports", field="opinions")
+        raise InputError(N_("an issue holds 1 to %(issue_reports_max)s reports",
+                            issue_reports_max=ISSUE_REPORTS_MAX), field="opinions")
     if len(set(ids)) != len(ids):
-        raise InputError("a report is named twice", field="opinions")
+        raise InputError(N_("a report is named twice"), field="opinions")
     taken = session.execute(select(OpinionIssue.id).where(OpinionIssue.year == data.year,
                                                           OpinionIssue.number == data.number)).scalar()
     if taken is not None:
-        raise IssueTaken(f"issue {data.year}年第{data.number}期 exists already")
+        raise IssueTaken(N_("issue %(year)s年第%(number)s期 exists already", year=data.year, number=data.number))
     reports = []
     for ident in ids:
         try:
@@ -343,9 +356,9 @@ def compile_issue(session: Session, node: NodeContext, data: OpinionIssueIn, who
         except NotFound as exc:
             raise InputError(str(exc), field="opinions") from None
         if o.status == "not_used":
-            raise WrongStatus(f"report {o.ref} was not used: it is not compiled")
+            raise WrongStatus(N_("report %(ref)s was not used: it is not compiled", ref=o.ref))
         if o.issue_id is not None:
-            raise IssueTaken(f"report {o.ref} is in issue {o.issue.ref} already")
+            raise IssueTaken(N_("report %(ref)s is in issue %(ref2)s already", ref=o.ref, ref2=o.issue.ref))
         reports.append(o)
     issue = OpinionIssue(year=data.year, number=data.number, title=title, compiled_by=actor[:NAME],
                          compiled_ms=node.now_ms())
@@ -370,24 +383,25 @@ def from_proposal(session: Session, node: NodeContext, ref: Any, who: Who, actor
     member, or the body); the proposal keeps the report's id (``opinion_ref``)."""
     from shangliang.core.proposals.services import get_proposal
 
-    _need_office(who, "writing a report from a proposal")
+    _need_office(who, N_("writing a report from a proposal"))
     try:
         p = get_proposal(session, ref, lock=True)
     except NotFound:
-        raise NotFound(f"no proposal {str(ref)[:60]!r} on this node") from None
+        raise NotFound(N_("no proposal %(ref)s on this node", ref=repr(str(ref)[:60]))) from None
     if p.status != "not_filed" or p.disposal != "social_opinion":
         raise WrongStatus(f"proposal {p.ref} is {p.status}"
                           + (f" (disposal {p.disposal})" if p.disposal else "")
                           + ": a report is written from a proposal not filed with the disposal social_opinion")
     if p.opinion_ref:
-        raise WrongStatus(f"proposal {p.ref} became report {p.opinion_ref} already")
+        raise WrongStatus(N_("proposal %(ref)s became report %(opinion_ref)s already", ref=p.ref,
+                             opinion_ref=p.opinion_ref))
     if p.kind == "body":
         kind = p.body_kind if p.body_kind in AUTHOR_KINDS else "party_group"
         name, member_no = p.body_name or "", None
     else:
         lead = next((s for s in p.signers if s.role == "lead"), None)
         if lead is None:
-            raise WrongStatus(f"proposal {p.ref} has no lead member to be the report's author")
+            raise WrongStatus(N_("proposal %(ref)s has no lead member to be the report's author", ref=p.ref))
         kind, name = "member", lead.name
         member_no = lead.member.member_no if lead.member is not None else None
     now = node.now_ms()

@@ -15,6 +15,7 @@ from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
 from shangliang.core.exports import Sheet
+from shangliang.core.i18n import N_
 from shangliang.core.topics.supervision import today
 
 from .models import ADOPTIONS, SocialOpinion
@@ -52,9 +53,10 @@ def opinion_statistics(session: Session, node: NodeContext, year: Any = None) ->
     try:
         year = int(year)
     except (TypeError, ValueError):
-        raise InputError(f"year {str(year)[:20]!r} is not a year", field="year") from None
+        raise InputError(N_("year %(year)s is not a year", year=repr(str(year)[:20])), field="year") from None
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InputError(f"year is from {FIRST_YEAR} to {LAST_YEAR}", field="year")
+        raise InputError(N_("year is from %(first_year)s to %(last_year)s", first_year=FIRST_YEAR,
+                            last_year=LAST_YEAR), field="year")
     reports = list(session.execute(select(SocialOpinion).options(selectinload(SocialOpinion.events))).scalars())
     totals = _zero()
     members: dict[tuple, dict[str, Any]] = {}

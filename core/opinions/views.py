@@ -17,6 +17,7 @@ from shangliang.core.clock import datetime_of
 from shangliang.core.context import NodeContext, node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import reason
 from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
 
@@ -76,7 +77,7 @@ def _actor() -> str:
 
 
 def _refusal(exc: Exception) -> str:
-    return describe(exc)[0] if isinstance(exc, ValidationError) else str(exc)
+    return describe(exc)[0] if isinstance(exc, ValidationError) else reason(exc)
 
 
 def _fields(form: Mapping[str, str], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -234,7 +235,7 @@ def statistics_page():
     try:
         stats = statistics.opinion_statistics(get_session(), node, flask.request.args.get("year") or None)
     except InputError as exc:
-        flash(_("Cannot count: %(message)s", message=str(exc)), "error")
+        flash(_("Cannot count: %(message)s", message=reason(exc)), "error")
         stats, status = statistics.opinion_statistics(get_session(), node), 400
     if status == 200 and flask.request.args.get("format") == "xlsx":
         return exports.xlsx_response(statistics.sheets(stats, level_label, headers()), export_name(stats, node))

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from shangliang.core.errors import ConfigError, InputError
+from shangliang.core.i18n import N_
 from shangliang.core.plugins import flatten
 
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -102,10 +103,11 @@ def registry(pm: Any) -> dict[str, Form]:
     found: dict[str, Form] = {}
     for form in flatten(pm.hook.consultation_forms()):
         if not isinstance(form, Form) or not form.key or not set(form.key) <= KEY_CHARS or len(form.key) > 40:
-            raise ConfigError(f"a plugin offered {form!r} as a consultation form; a form is a "
-                              "shangliang.core.plans.forms.Form with a key of 1 to 40 of a-z, 0-9, _", "plugins.enabled")
+            raise ConfigError(N_("a plugin offered %(form)s as a consultation form; a form is a "
+                                 "shangliang.core.plans.forms.Form with a key of 1 to 40 of a-z, 0-9, _",
+                                 form=repr(form)), "plugins.enabled")
         if form.key in found:
-            raise ConfigError(f"two consultation forms have the key {form.key!r}", "plugins.enabled")
+            raise ConfigError(N_("two consultation forms have the key %(key)s", key=repr(form.key)), "plugins.enabled")
         found[form.key] = form
     return found
 
@@ -114,7 +116,8 @@ def form_of(pm: Any, key: Any, field: str = "form") -> Form:
     """The form ``key``; ``InputError`` listing the forms there are."""
     forms = registry(pm)
     if not isinstance(key, str) or key not in forms:
-        raise InputError(f"unknown consultation form {str(key)[:40]!r}; forms: {', '.join(forms)}", field=field)
+        raise InputError(N_("unknown consultation form %(key)s; forms: %(forms)s", key=repr(str(key)[:40]),
+                            forms=', '.join(forms)), field=field)
     return forms[key]
 
 
@@ -123,6 +126,6 @@ def approval_steps(pm: Any, config: Mapping[str, Any]) -> list[ApprovalStep]:
     steps = list(pm.hook.plan_approval_steps(config=config) or ())
     keys = [s.key for s in steps]
     if not steps or not all(isinstance(s, ApprovalStep) for s in steps) or len(set(keys)) != len(keys):
-        raise ConfigError("the plan approval steps (hook plan_approval_steps) must be a non-empty list of "
-                          "ApprovalStep with distinct keys", "plugins.enabled")
+        raise ConfigError(N_("the plan approval steps (hook plan_approval_steps) must be a non-empty list of "
+                             "ApprovalStep with distinct keys"), "plugins.enabled")
     return steps

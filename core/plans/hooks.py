@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the plan tables)
 from .forms import DEFAULT_FORMS, DEFAULT_STEPS
@@ -75,3 +76,6 @@ def workbench_items(session, user, node):
                          _("next: %(step)s", step=step.label) if step is not None else _("ready to publish"))
                for plan, step in found]
     return [WorkItem("plans.unpublished", _("Plans awaiting approval"), len(entries), url_for("plans.index"), entries[:5])]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The plans feature's built-in plugin: the consultation forms of DOMAIN.md, the default approval steps")

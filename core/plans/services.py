@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
 from shangliang.core.errors import ConfigError, Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.plugins import flatten
@@ -61,14 +62,15 @@ text = topics.text
 def get_plan(session: Session, year: int, lock: bool = False) -> Plan:
     """The plan of ``year``; ``lock`` takes its row (PostgreSQL) so that two changes to it never interleave."""
     if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:  # nor sent to the database: it may not fit
-        raise NotFound(f"no plan for {str(year)[:20]} on this node: plans are for the years {FIRST_YEAR} to {LAST_YEAR}")
+        raise NotFound(N_("no plan for %(year)s on this node: plans are for the years %(first_year)s to %(last_year)s",
+                          year=str(year)[:20], first_year=FIRST_YEAR, last_year=LAST_YEAR))
     query = select(Plan).where(Plan.year == year).options(
         selectinload(Plan.items), selectinload(Plan.steps), selectinload(Plan.amendments))
     if lock:
         query = query.with_for_update(of=Plan)
     plan = session.execute(query).scalar_one_or_none()
     if plan is None:
-        raise NotFound(f"no plan for {year} on this node")
+        raise NotFound(N_("no plan for %(year)s on this node", year=year))
     return plan
 
 
@@ -117,7 +119,8 @@ def forms_and_steps(node: NodeContext) -> dict[str, Any]:
 
 def _year(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
-        raise InputError(f"the year must be a whole number from {FIRST_YEAR} to {LAST_YEAR}", field="year")
+        raise InputError(N_("the year must be a whole number from %(first_year)s to %(last_year)s",
+                            first_year=FIRST_YEAR, last_year=LAST_YEAR), field="year")
     return value
 
 
@@ -126,8 +129,8 @@ def create_plan(session: Session, node: NodeContext, data: PlanIn, actor: str) -
     year = _year(data.year)
     title = text(data.title, "title", TITLE, required=False) or f"{year}年度政协协商计划"
     if session.execute(select(Plan.id).where(Plan.year == year)).first() is not None:
-        raise Conflict(f"this node already has a plan for {year}: one plan a year (amend it, or show it with "
-                       f"plans show {year})")
+        raise Conflict(N_("this node already has a plan for %(year)s: one plan a year (amend it, or show it with "
+                          "plans show %(year)s)", year=year))
     now = node.now_ms()
     plan = Plan(uid=f"{node.id}:{ulid(now)}", year=year, title=title, status="draft", round=1, created_ms=now,
                 updated_ms=now)
@@ -138,11 +141,13 @@ def create_plan(session: Session, node: NodeContext, data: PlanIn, actor: str) -
 
 def _day(value: str, field: str) -> dt.date:
     if not DATE.fullmatch(value):
-        raise InputError(f"{field} {value[:20]!r} is not a date written YYYY-MM-DD", field=field)
+        raise InputError(N_("%(field)s %(value)s is not a date written YYYY-MM-DD", field=field,
+                            value=repr(value[:20])), field=field)
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{field} {value} is not a day of the calendar", field=field) from None
+        raise InputError(N_("%(field)s %(value)s is not a day of the calendar", field=field,
+                            value=value), field=field) from None
 
 
 def _when(plan: Plan, month: Any, date: Any) -> tuple[int, str | None]:
@@ -150,18 +155,20 @@ def _when(plan: Plan, month: Any, date: Any) -> tuple[int, str | None]:
     date = (date or "").strip() if isinstance(date, str) else date
     if date:
         if not isinstance(date, str):
-            raise InputError("planned_date must be text, YYYY-MM-DD", field="planned_date")
+            raise InputError(N_("planned_date must be text, YYYY-MM-DD"), field="planned_date")
         day = _day(date, "planned_date")
         if day.year != plan.year:
-            raise InputError(f"the planned date {date} is not in {plan.year}, the plan's year", field="planned_date")
+            raise InputError(N_("the planned date %(date)s is not in %(year)s, the plan's year", date=date,
+                                year=plan.year), field="planned_date")
         if month not in (None, "", day.month):
-            raise InputError(f"planned month {month} and planned date {date} disagree: give one of them",
+            raise InputError(N_("planned month %(month)s and planned date %(date)s disagree: give one of them",
+                                month=month, date=date),
                              field="planned_month")
         return day.month, date
     if month in (None, ""):
-        raise InputError("give a planned month (1 to 12) or a planned date (YYYY-MM-DD)", field="planned_month")
+        raise InputError(N_("give a planned month (1 to 12) or a planned date (YYYY-MM-DD)"), field="planned_month")
     if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-        raise InputError("the planned month must be a whole number from 1 to 12", field="planned_month")
+        raise InputError(N_("the planned month must be a whole number from 1 to 12"), field="planned_month")
     return month, None
 
 
@@ -171,7 +178,8 @@ def _participants(value: Any) -> dict[str, list[str]]:
     for kind in PARTICIPANT_KINDS:
         names = data.get(kind) or []
         if len(names) > PARTICIPANTS:
-            raise InputError(f"participants {kind} holds {len(names)} names; at most {PARTICIPANTS}",
+            raise InputError(N_("participants %(kind)s holds %(count)s names; at most %(participants)s", kind=kind,
+                                count=len(names), participants=PARTICIPANTS),
                              field="participants")
         cleaned = [text(name, f"a name in participants {kind}", PARTICIPANT) for name in names]
         found[kind] = list(dict.fromkeys(cleaned))
@@ -185,9 +193,10 @@ def _item_fields(session: Session, node: NodeContext, plan: Plan, data: PlanItem
     lead = text(data.lead, "lead", NAME)
     participants = _participants(data.participants)
     if len(plan.items) >= ITEMS:
-        raise InputError(f"plan {plan.year} already has {ITEMS} items, the most a plan may have")
+        raise InputError(N_("plan %(year)s already has %(items)s items, the most a plan may have", year=plan.year,
+                            items=ITEMS))
     if (data.topic_uid is None) == (data.topic is None):
-        raise InputError("give either topic_uid (a topic held here) or topic (a new topic raised from the plan)",
+        raise InputError(N_("give either topic_uid (a topic held here) or topic (a new topic raised from the plan)"),
                          field="topic_uid")
     topic = None
     if data.topic_uid is not None:
@@ -195,14 +204,14 @@ def _item_fields(session: Session, node: NodeContext, plan: Plan, data: PlanItem
         try:
             topic = topics.get_topic(session, uid, lock=True)
         except NotFound:
-            raise InputError(f"no topic {uid!r} on this node", field="topic_uid") from None
+            raise InputError(N_("no topic %(uid)s on this node", uid=repr(uid)), field="topic_uid") from None
         if topic.holder != node.id:
-            raise InputError(f"topic {uid} is held by {topic.holder}, not by this node: a plan holds topics "
-                             "this node consults", field="topic_uid")
+            raise InputError(N_("topic %(uid)s is held by %(holder)s, not by this node: a plan holds topics this "
+                                "node consults", uid=uid, holder=topic.holder), field="topic_uid")
         if topic.stage == "closed":
-            raise InputError(f"topic {uid} is closed", field="topic_uid")
+            raise InputError(N_("topic %(uid)s is closed", uid=uid), field="topic_uid")
         if any(item.topic_uid == uid for item in plan.items):
-            raise Conflict(f"topic {uid} is already in the plan for {plan.year}")
+            raise Conflict(N_("topic %(uid)s is already in the plan for %(year)s", uid=uid, year=plan.year))
     return {"form": form, "planned_month": month, "planned_date": date, "lead": lead, "participants": participants,
             "topic": topic, "topic_uid": topic.uid if topic else None,
             "new_topic": data.topic.model_dump() if data.topic is not None else None}
@@ -253,7 +262,7 @@ def remove_item(session: Session, node: NodeContext, year: int, item_id: int, ac
 def _item(plan: Plan, item_id: Any) -> PlanItem:
     found = next((i for i in plan.items if i.id == item_id), None)
     if found is None:
-        raise NotFound(f"the plan for {plan.year} has no item {item_id}")
+        raise NotFound(N_("the plan for %(year)s has no item %(item_id)s", year=plan.year, item_id=item_id))
     return found
 
 
@@ -261,7 +270,8 @@ def _draft(plan: Plan, what: str) -> None:
     if plan.status != "draft":
         later = "a published plan changes only by amendment" if plan.status == "published" else \
             "return it at an approval step to change it"
-        raise Conflict(f"the plan for {plan.year} is {plan.status}: {what} only while it is a draft ({later})")
+        raise Conflict(N_("the plan for %(year)s is %(status)s: %(what)s only while it is a draft (%(later)s)",
+                          year=plan.year, status=plan.status, what=what, later=later))
 
 
 def _guard(node: NodeContext, plan: Plan, action: str, step: str | None, fields: Mapping[str, Any]) -> None:
@@ -300,35 +310,39 @@ def take_step(session: Session, node: NodeContext, year: int, data: PlanStepIn, 
     back to draft and starts a new round."""
     plan = get_plan(session, year, lock=True)
     if plan.status == "published":
-        raise Conflict(f"the plan for {year} is published: its approval is over (amend it instead)")
+        raise Conflict(N_("the plan for %(year)s is published: its approval is over (amend it instead)", year=year))
     steps = approval_steps(node.pm, node.config)
     keys = [s.key for s in steps]
     if data.step not in keys:
-        raise InputError(f"unknown approval step {str(data.step)[:40]!r}; steps: {', '.join(keys)}", field="step")
+        raise InputError(N_("unknown approval step %(step)s; steps: %(keys)s", step=repr(str(data.step)[:40]),
+                            keys=', '.join(keys)), field="step")
     expected = next_step(plan, steps)
     if expected is None:
-        raise Conflict(f"every approval step of the plan for {year} is taken: publish it")
+        raise Conflict(N_("every approval step of the plan for %(year)s is taken: publish it", year=year))
     if data.step != expected.key:
-        raise InputError(f"step {data.step} is out of order: the next step of the plan for {year} is "
-                         f"{expected.key} ({label(expected.label)})", field="step")
+        raise InputError(N_("step %(step)s is out of order: the next step of the plan for %(year)s is %(key)s "
+                            "(%(label)s)", step=data.step, year=year, key=expected.key, label=label(expected.label)), field="step")
     if not plan.items:
-        raise InputError(f"the plan for {year} has no items: add its topics before its approval", field="step")
+        raise InputError(N_("the plan for %(year)s has no items: add its topics before its approval",
+                            year=year), field="step")
     approver = text(data.approver, "approver", NAME)
     if data.decision not in DECISIONS:
-        raise InputError(f"unknown decision {str(data.decision)[:40]!r}; decisions: {', '.join(DECISIONS)}",
+        raise InputError(N_("unknown decision %(decision)s; decisions: %(decisions)s",
+                            decision=repr(str(data.decision)[:40]), decisions=', '.join(DECISIONS)),
                          field="decision")
     reference = text(data.reference, "reference", REFERENCE, required=False)
     if expected.reference_required and not reference:
-        raise InputError(f"step {expected.key} ({label(expected.label)}) cites its document or minute: the reference is "
-                         "empty", field="reference")
+        raise InputError(N_("step %(key)s (%(label)s) cites its document or minute: the reference is empty",
+                            key=expected.key, label=label(expected.label)), field="reference")
     opinion = text(data.opinion, "opinion", OPINION, required=False)
     if data.decision == "returned" and not opinion:
-        raise InputError("a plan returned at an approval step says why: the opinion is empty", field="opinion")
+        raise InputError(N_("a plan returned at an approval step says why: the opinion is empty"), field="opinion")
     decided_on = (data.decided_on or "").strip()
     if decided_on:
         day = _day(decided_on, "decided_on")
         if day > _today(node):
-            raise InputError(f"decided_on {decided_on} is in the future", field="decided_on")
+            raise InputError(N_("decided_on %(decided_on)s is in the future",
+                                decided_on=decided_on), field="decided_on")
     else:
         decided_on = _today(node).isoformat()
     fields = {"approver": approver, "reference": reference, "opinion": opinion, "decision": data.decision,
@@ -364,14 +378,15 @@ def plan_checks(node: NodeContext, plan: Plan) -> list[PlanCheck]:
     found: list[PlanCheck] = []
     for check in flatten(node.pm.hook.plan_checks(plan=data, config=node.config)):
         if not isinstance(check, PlanCheck):
-            raise ConfigError(f"a plugin answered plan_checks with {check!r}; a check is a "
-                              "shangliang.core.plans.forms.PlanCheck", "plugins.enabled")
+            raise ConfigError(N_("a plugin answered plan_checks with %(check)s; a check is a "
+                                 "shangliang.core.plans.forms.PlanCheck", check=repr(check)), "plugins.enabled")
         found.append(check)
     for form in registry(node.pm).values():
         count = sum(1 for item in data["items"] if item["form"] == form.key)
         if form.per_year:
-            found.append(PlanCheck(f"{form.description or form.key}: {form.per_year} a year", count >= form.per_year,
-                                   f"{count} planned", False, f"form:{form.key}"))
+            found.append(PlanCheck(N_("%(form)s: %(count)s a year", form=form.description or form.key,
+                                      count=form.per_year), count >= form.per_year,
+                                   N_("%(count)s planned", count=count), False, f"form:{form.key}"))
         if form.check is not None:
             lines = form.check(data["items"], node.config) or []
             found += [PlanCheck(form.description or form.key, False, line, False, f"form:{form.key}") for line in lines]
@@ -383,13 +398,13 @@ def publish(session: Session, node: NodeContext, year: int, actor: str) -> tuple
     ``collected`` here move to ``determined`` (确定议题). Returns the plan and the topics moved."""
     plan = get_plan(session, year, lock=True)
     if plan.status == "published":
-        raise Conflict(f"the plan for {year} is already published")
+        raise Conflict(N_("the plan for %(year)s is already published", year=year))
     pending = next_step(plan, approval_steps(node.pm, node.config))
     if pending is not None:
-        raise Conflict(f"the plan for {year} is not approved: the next step is {pending.key} ({label(pending.label)}); "
-                       "it is published after its last step")
+        raise Conflict(N_("the plan for %(year)s is not approved: the next step is %(key)s (%(label)s); it is "
+                          "published after its last step", year=year, key=pending.key, label=label(pending.label)))
     if not plan.items:
-        raise Conflict(f"the plan for {year} has no items")
+        raise Conflict(N_("the plan for %(year)s has no items", year=year))
     short = [c for c in plan_checks(node, plan) if c.blocks and not c.met]
     if short:
         raise Conflict(f"the plan for {year} is not published while it is short: "
@@ -424,22 +439,23 @@ def amend(session: Session, node: NodeContext, year: int, data: PlanAmendmentIn,
     approved it and the document reference — otherwise refused and nothing stored."""
     plan = get_plan(session, year, lock=True)
     if plan.status != "published":
-        raise Conflict(f"the plan for {year} is {plan.status}: amendments change a published plan (while it is a "
-                       "draft, add or remove items)")
+        raise Conflict(N_("the plan for %(year)s is %(status)s: amendments change a published plan (while it is a "
+                          "draft, add or remove items)", year=year, status=plan.status))
     if data.kind not in AMENDMENT_KINDS:
-        raise InputError(f"unknown amendment kind {str(data.kind)[:40]!r}; kinds: {', '.join(AMENDMENT_KINDS)}",
+        raise InputError(N_("unknown amendment kind %(kind)s; kinds: %(amendment_kinds)s",
+                            kind=repr(str(data.kind)[:40]), amendment_kinds=', '.join(AMENDMENT_KINDS)),
                          field="kind")
     recorded = {}
     for name, limit in (("reason", REASON), ("approved_by", NAME), ("reference", REFERENCE)):
         value = text(getattr(data, name), name, limit, required=False)
         if not value:
-            raise InputError(f"an amendment to a published plan records its reason, who approved it and the "
-                             f"document reference: {name} is empty", field=name)
+            raise InputError(N_("an amendment to a published plan records its reason, who approved it and the "
+                                "document reference: %(name)s is empty", name=name), field=name)
         recorded[name] = value
     now = node.now_ms()
     if data.kind == "add":
         if data.item is None:
-            raise InputError("an amendment of kind add gives the item added", field="item")
+            raise InputError(N_("an amendment of kind add gives the item added"), field="item")
         fields = _item_fields(session, node, plan, data.item)
         _guard(node, plan, "amend", None, {"kind": "add", **recorded, **_guard_fields(fields)})
         item = _place_item(session, node, plan, fields, data.item.topic, actor, by_amendment=True)
@@ -447,13 +463,14 @@ def amend(session: Session, node: NodeContext, year: int, data: PlanAmendmentIn,
         _determine(session, node, plan, item.topic_uid, actor)
     else:
         if data.item_id is None:
-            raise InputError("an amendment of kind move names the item moved (item_id)", field="item_id")
+            raise InputError(N_("an amendment of kind move names the item moved (item_id)"), field="item_id")
         item = _item(plan, data.item_id)
         month, date = _when(plan, data.planned_month, data.planned_date)
         changes = {name: [old, new] for name, old, new in (("planned_month", item.month, month),
                                                            ("planned_date", item.date, date)) if old != new}
         if not changes:
-            raise InputError(f"item {item.id} is already planned for {date or month}: nothing moves",
+            raise InputError(N_("item %(id)s is already planned for %(value)s: nothing moves", id=item.id,
+                                value=date or month),
                              field="planned_month")
         _guard(node, plan, "amend", None, {"kind": "move", **recorded, "item_id": item.id, "planned_month": month,
                                            "planned_date": date})

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import reason
 from shangliang.core.topics.models import RAISED_BY_KINDS
 from shangliang.core.topics.views import day, kind_label, stage_label, when
 from shangliang.core.web import auth, forms
@@ -71,7 +72,7 @@ def _actor() -> str:
 
 
 def _refusal(exc: Exception) -> str:
-    return describe(exc)[0] if isinstance(exc, ValidationError) else str(exc)
+    return describe(exc)[0] if isinstance(exc, ValidationError) else reason(exc)
 
 
 def _blank_none(value: str | None) -> str | None:
@@ -157,7 +158,7 @@ def _change(year: int, work, parse, anchor: str = ""):
     except NotFound as exc:
         if "no plan for" in str(exc):
             abort(404)
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
     except (InputError, Conflict, ValidationError) as exc:
         flash(_("Refused: %(message)s", message=_refusal(exc)), "error")
     return redirect(here, 303)

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the proposal tables)
 from . import tasks
@@ -147,3 +148,6 @@ def duty_record_items(session, node, member, year):
                       "detail": f"{signer.role}, {p.status}", "role": signer.role, "status": p.status,
                       "filed": filed})
     return items or None
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The proposals feature's built-in plugin: its tables and settings, pages, API and commands, the overdue")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.notifications import notify
@@ -86,7 +87,7 @@ def who_named(session: Session, username: str) -> Who:
     """The active user ``username`` (a command's ``--as``); ``InputError`` when there is none."""
     user = session.execute(select(User).where(User.username == str(username).strip())).scalar_one_or_none()
     if user is None or not user.active:
-        raise InputError(f"no active user {str(username)[:80]!r} on this node", field="as")
+        raise InputError(N_("no active user %(username)s on this node", username=repr(str(username)[:80])), field="as")
     return who_of(user)
 
 
@@ -97,21 +98,22 @@ OPERATOR = Who("operator", Role.ADMIN.value)
 def _text(value: Any, field: str, limit: int, required: bool = True) -> str:
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
-        raise InputError(f"{field} must be text", field=field)
+        raise InputError(N_("%(field)s must be text", field=field), field=field)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"{field} holds something that is not a character", field=field) from None
+        raise InputError(N_("%(field)s holds something that is not a character", field=field), field=field) from None
     if required and not value:
-        raise InputError(f"{field} is empty", field=field)
+        raise InputError(N_("%(field)s is empty", field=field), field=field)
     if len(value) > limit:
-        raise InputError(f"{field} is longer than {limit} characters", field=field)
+        raise InputError(N_("%(field)s is longer than %(limit)s characters", field=field, limit=limit), field=field)
     return value
 
 
 def _need_office(who: Who, doing: str) -> None:
     if not who.office:
-        raise NotOffice(f"{doing} is the office's decision (role office or admin), not {who.role} {who.username}'s")
+        raise NotOffice(N_("%(doing)s is the office's decision (role office or admin), not %(role)s %(username)s's",
+                           doing=doing, role=who.role, username=who.username))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def get_proposal(session: Session, ref: Any, lock: bool = False) -> Proposal:
         query = query.with_for_update(of=Proposal)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no proposal {ref!r} on this node")
+        raise NotFound(N_("no proposal %(ref)s on this node", ref=repr(ref)))
     return found
 
 
@@ -173,7 +175,7 @@ def get_visible(session: Session, ref: Any, who: Who) -> Proposal:
     """The proposal, if ``who`` may see it; otherwise ``NotFound`` (as if it were not here)."""
     p = get_proposal(session, ref)
     if not can_see(session, p, who):
-        raise NotFound(f"no proposal {str(ref)[:60]!r} on this node")
+        raise NotFound(N_("no proposal %(ref)s on this node", ref=repr(str(ref)[:60])))
     return p
 
 
@@ -187,10 +189,12 @@ def list_proposals(session: Session, who: Who, scope: str = "all", status: str |
     query = select(Proposal).options(*_options())
     if status is not None:
         if status not in STATUSES:
-            raise InputError(f"unknown status {status[:40]!r}; statuses: {', '.join(STATUSES)}", field="status")
+            raise InputError(N_("unknown status %(status)s; statuses: %(statuses)s", status=repr(status[:40]),
+                                statuses=', '.join(STATUSES)), field="status")
         query = query.where(Proposal.status == status)
     if scope not in SCOPES:
-        raise InputError(f"unknown scope {scope[:40]!r}; scopes: {', '.join(SCOPES)}", field="scope")
+        raise InputError(N_("unknown scope %(scope)s; scopes: %(scopes)s", scope=repr(scope[:40]),
+                            scopes=', '.join(SCOPES)), field="scope")
     return page(session, query.where(visible(session, who, scope)), [Proposal.id], lambda p: [p.id], limit, cursor)
 
 
@@ -255,7 +259,8 @@ def _guard(node: NodeContext, p: Proposal, action: str, fields: Mapping[str, Any
 
 def _status(p: Proposal, allowed: tuple[str, ...], doing: str) -> None:
     if p.status not in allowed:
-        raise WrongStatus(f"proposal {p.ref} is {p.status}: {doing} only when it is {' or '.join(allowed)}")
+        raise WrongStatus(N_("proposal %(ref)s is %(status)s: %(doing)s only when it is %(allowed)s", ref=p.ref,
+                             status=p.status, doing=doing, allowed=' or '.join(allowed)))
 
 
 def _touch(node: NodeContext, p: Proposal) -> int:
@@ -268,7 +273,8 @@ def _member(session: Session, number: Any, field: str) -> Member:
     number = _text(number, field, 40)
     member = session.execute(select(Member).where(Member.member_no == number)).scalar_one_or_none()
     if member is None or not member.active:
-        raise NotAMember(f"{number!r} is not a member of this node: only members sign proposals", field=field)
+        raise NotAMember(N_("%(number)s is not a member of this node: only members sign proposals",
+                            number=repr(number)), field=field)
     return member
 
 
@@ -291,13 +297,16 @@ def deadline_ms(value: Any, node: NodeContext, field: str = "deadline") -> int:
         months = int(node.config.get("PROPOSALS_DEFAULT_DEADLINE_MONTHS", 3))
         return end_of_day_ms(node.config, _months_later(current, months))
     if not DATE.fullmatch(raw):
-        raise InputError(f"{field} {raw[:40]!r} is not a date: write YYYY-MM-DD", field=field)
+        raise InputError(N_("%(field)s %(raw)s is not a date: write YYYY-MM-DD", field=field,
+                            raw=repr(raw[:40])), field=field)
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
-        raise InputError(f"{field} {raw!r} is not a calendar date", field=field) from None
+        raise InputError(N_("%(field)s %(raw)s is not a calendar date", field=field,
+                            raw=repr(raw)), field=field) from None
     if day < current:
-        raise DeadlinePassed(f"{field} {day.isoformat()} has passed (today is {current.isoformat()})", field=field)
+        raise DeadlinePassed(N_("%(field)s %(isoformat)s has passed (today is %(isoformat2)s)", field=field,
+                                isoformat=day.isoformat(), isoformat2=current.isoformat()), field=field)
     return end_of_day_ms(node.config, day)
 
 
@@ -315,54 +324,57 @@ def submit(session: Session, node: NodeContext, data: ProposalIn, who: Who, acto
     """A member submits their own proposal (alone, or with co-signers who must each confirm); the office
     enters a body's proposal (sector, special committee, party group) or a member's on their behalf."""
     if who.role not in SUBMITTERS:
-        raise NotAllowed(f"role {who.role} does not submit proposals; members and the office do")
+        raise NotAllowed(N_("role %(role)s does not submit proposals; members and the office do", role=who.role))
     title = _text(data.title, "title", TITLE)
     reasons = _text(data.reasons, "reasons", TEXT)
     suggestions = _text(data.suggestions, "suggestions", TEXT)
     category = _text(data.category, "category", CATEGORY)
     if not 1 <= data.term <= 1000:
-        raise InputError("term (届) is a number from 1 to 1000", field="term")
+        raise InputError(N_("term (届) is a number from 1 to 1000"), field="term")
     if not 1 <= data.session <= 100:
-        raise InputError("session (次) is a number from 1 to 100", field="session")
+        raise InputError(N_("session (次) is a number from 1 to 100"), field="session")
     now = node.now_ms()
     year = data.year if data.year is not None else today(node.config, now).year
     if not 1949 <= year <= 9999:
-        raise InputError("year is from 1949 to 9999", field="year")
+        raise InputError(N_("year is from 1949 to 9999"), field="year")
     signers: list[ProposalSigner] = []
     body_kind = body_name = None
     if data.body_kind or data.body_name:
-        _need_office(who, "entering a body's proposal")
+        _need_office(who, N_("entering a body's proposal"))
         if data.body_kind not in BODY_KINDS:
-            raise InputError(f"unknown body kind {str(data.body_kind)[:40]!r}; kinds: {', '.join(BODY_KINDS)}",
+            raise InputError(N_("unknown body kind %(body_kind)s; kinds: %(body_kinds)s",
+                                body_kind=repr(str(data.body_kind)[:40]), body_kinds=', '.join(BODY_KINDS)),
                              field="body_kind")
         body_kind, body_name = data.body_kind, _text(data.body_name, "body_name", NAME)
         if data.proposer or data.cosigners:
-            raise InputError("a body's proposal has no member proposer or co-signers", field="cosigners")
+            raise InputError(N_("a body's proposal has no member proposer or co-signers"), field="cosigners")
         signers.append(ProposalSigner(member_id=None, name=body_name, role="body", confirmed_ms=now))
         kind = "body"
     else:
         kind = "member"
         if who.office:
             if not (data.proposer or "").strip():
-                raise InputError("the office enters a member's proposal with the proposer's member number, or a "
-                                 "body's with body_kind and body_name", field="proposer")
+                raise InputError(N_("the office enters a member's proposal with the proposer's member number, or a "
+                                    "body's with body_kind and body_name"), field="proposer")
             lead = _member(session, data.proposer, "proposer")
         else:
             if data.proposer and data.proposer.strip():
-                raise InputError("a member submits their own proposal; proposer is for the office", field="proposer")
+                raise InputError(N_("a member submits their own proposal; proposer is for the office"), field="proposer")
             if who.member_id is None:
-                raise NotLinked(f"user {who.username} is not linked to a member, so cannot submit a member's "
-                                "proposal (users add --member)")
+                raise NotLinked(N_("user %(username)s is not linked to a member, so cannot submit a member's "
+                                   "proposal (users add --member)", username=who.username))
             lead = session.get(Member, who.member_id)
             if lead is None or not lead.active:
-                raise NotAMember(f"user {who.username}'s member is not active on this node", field="proposer")
+                raise NotAMember(N_("user %(username)s's member is not active on this node",
+                                    username=who.username), field="proposer")
         signers.append(ProposalSigner(member_id=lead.id, member=lead, name=lead.name, role="lead", confirmed_ms=now))
         if len(data.cosigners) > COSIGNERS_MAX:
-            raise InputError(f"at most {COSIGNERS_MAX} co-signers", field="cosigners")
+            raise InputError(N_("at most %(cosigners_max)s co-signers", cosigners_max=COSIGNERS_MAX), field="cosigners")
         for number in data.cosigners:
             member = _member(session, number, "cosigners")
             if any(s.member_id == member.id for s in signers):
-                raise InputError(f"{member.name} ({member.member_no}) is named twice among the proposers",
+                raise InputError(N_("%(name)s (%(member_no)s) is named twice among the proposers", name=member.name,
+                                    member_no=member.member_no),
                                  field="cosigners")
             signers.append(ProposalSigner(member_id=member.id, member=member, name=member.name, role="cosigner"))
     areas = check_areas(getattr(data, "areas", None) or [])
@@ -385,13 +397,15 @@ def confirm(session: Session, node: NodeContext, ref: Any, who: Who, actor: str)
     """A co-signer confirms (联名确认); once all have, the proposal waits for its filing review."""
     p = get_proposal(session, ref, lock=True)
     if who.member_id is None:
-        raise NotLinked(f"user {who.username} is not linked to a member: only a co-signer confirms")
+        raise NotLinked(N_("user %(username)s is not linked to a member: only a co-signer confirms",
+                           username=who.username))
     signer = next((s for s in p.signers if s.role == "cosigner" and s.member_id == who.member_id), None)
     if signer is None:
-        raise NotSigner(f"user {who.username} is not a co-signer of proposal {p.ref}")
+        raise NotSigner(N_("user %(username)s is not a co-signer of proposal %(ref)s", username=who.username,
+                           ref=p.ref))
     if signer.confirmed_ms is not None:
-        raise WrongStatus(f"{signer.name} confirmed proposal {p.ref} already")
-    _status(p, ("signing",), "co-signers confirm")
+        raise WrongStatus(N_("%(name)s confirmed proposal %(ref)s already", name=signer.name, ref=p.ref))
+    _status(p, ("signing",), N_("co-signers confirm"))
     _guard(node, p, "confirm", {"member_id": who.member_id})
     signer.confirmed_ms = _touch(node, p)
     if all(s.confirmed_ms is not None for s in p.signers):
@@ -405,15 +419,15 @@ def revise(session: Session, node: NodeContext, ref: Any, data: ProposalRevision
     """The proposer revises a proposal returned for revision (退回修改) and submits it again."""
     p = get_proposal(session, ref, lock=True)
     if not is_proposer(p, who):
-        raise NotProposer(f"only the proposer of proposal {p.ref} revises it")
-    _status(p, ("returned",), "a proposal is revised")
+        raise NotProposer(N_("only the proposer of proposal %(ref)s revises it", ref=p.ref))
+    _status(p, ("returned",), N_("a proposal is revised"))
     changes = {}
     for field, limit in (("title", TITLE), ("reasons", TEXT), ("suggestions", TEXT), ("category", CATEGORY)):
         value = getattr(data, field)
         if value is not None:
             changes[field] = _text(value, field, limit)
     if not changes:
-        raise InputError("nothing to revise: give title, reasons, suggestions or category")
+        raise InputError(N_("nothing to revise: give title, reasons, suggestions or category"))
     _guard(node, p, "revise", changes)
     for field, value in changes.items():
         setattr(p, field, value)
@@ -450,9 +464,9 @@ def review(session: Session, node: NodeContext, ref: Any, data: ProposalReviewIn
     """File (立案, with its number), not file (不立案, with the reason and its disposal: a social-opinion
     report, a letter, or none), merge into another proposal (并案, the proposers of both kept), or return
     for revision (退回修改)."""
-    _need_office(who, "the filing review")
+    _need_office(who, N_("the filing review"))
     p = get_proposal(session, ref, lock=True)
-    _status(p, ("submitted",), "the filing review is made")
+    _status(p, ("submitted",), N_("the filing review is made"))
     reason = _text(data.reason, "reason", REASON, required=data.decision != "filed")
     fields = _dump(data)
     target = None
@@ -460,20 +474,22 @@ def review(session: Session, node: NodeContext, ref: Any, data: ProposalReviewIn
     if data.decision == "not_filed":
         disposal = data.disposal or "none"
         if disposal not in DISPOSALS:
-            raise InputError(f"unknown disposal {disposal[:40]!r}; disposals: {', '.join(DISPOSALS)}",
+            raise InputError(N_("unknown disposal %(disposal)s; disposals: %(disposals)s",
+                                disposal=repr(disposal[:40]), disposals=', '.join(DISPOSALS)),
                              field="disposal")
     if data.decision == "merged":
         if not (data.into or "").strip():
-            raise InputError("merged into which proposal? give its number", field="into")
+            raise InputError(N_("merged into which proposal? give its number"), field="into")
         try:
             target = get_proposal(session, data.into, lock=True)
         except NotFound:
-            raise InputError(f"no proposal {data.into[:60]!r} to merge into", field="into") from None
+            raise InputError(N_("no proposal %(into)s to merge into",
+                                into=repr(data.into[:60])), field="into") from None
         if target.id == p.id:
-            raise InputError("a proposal is not merged into itself", field="into")
+            raise InputError(N_("a proposal is not merged into itself"), field="into")
         if target.status not in ("filed", "assigned", "replied", "rated"):
-            raise MergeIntoClosed(f"proposal {target.ref} is {target.status}: a proposal is merged only into a filed "
-                                  "proposal that is not closed")
+            raise MergeIntoClosed(N_("proposal %(ref)s is %(status)s: a proposal is merged only into a filed "
+                                     "proposal that is not closed", ref=target.ref, status=target.status))
     _guard(node, p, "review", fields)
     if target is not None:
         _guard(node, target, "merge_in", {"from": p.ref})
@@ -504,11 +520,11 @@ def review(session: Session, node: NodeContext, ref: Any, data: ProposalReviewIn
 
 def set_flags(session: Session, node: NodeContext, ref: Any, data: ProposalFlagsIn, who: Who, actor: str) -> Proposal:
     """Key proposal (重点提案) and face-to-face handling (面对面办理), chosen by the office for a filed one."""
-    _need_office(who, "choosing key and face-to-face proposals")
+    _need_office(who, N_("choosing key and face-to-face proposals"))
     p = get_proposal(session, ref, lock=True)
-    _status(p, ("filed", "assigned", "replied", "rated"), "flags are set")
+    _status(p, ("filed", "assigned", "replied", "rated"), N_("flags are set"))
     if data.key is None and data.face_to_face is None:
-        raise InputError("give key or face_to_face")
+        raise InputError(N_("give key or face_to_face"))
     _guard(node, p, "flags", _dump(data))
     if data.key is not None:
         p.key = data.key
@@ -526,13 +542,13 @@ def set_flags(session: Session, node: NodeContext, ref: Any, data: ProposalFlags
 def assign(session: Session, node: NodeContext, ref: Any, data: ProposalAssignmentIn, who: Who,
            actor: str) -> Proposal:
     """Assign a filed proposal to its lead unit (主办) and co-handling units (会办), each with the deadline."""
-    _need_office(who, "assigning handling units")
+    _need_office(who, N_("assigning handling units"))
     p = get_proposal(session, ref, lock=True)
-    _status(p, ("filed",), "handling units are assigned")
+    _status(p, ("filed",), N_("handling units are assigned"))
     (lead,) = units.resolve(session, [data.lead], field="lead")
     co = units.resolve(session, data.co, field="co")
     if lead in co:
-        raise InputError(f"{lead.name} is the lead unit; it is not also a co-handling unit", field="co")
+        raise InputError(N_("%(name)s is the lead unit; it is not also a co-handling unit", name=lead.name), field="co")
     due = deadline_ms(data.deadline, node)
     _guard(node, p, "assign", _dump(data))
     now = _touch(node, p)
@@ -552,11 +568,13 @@ def assign(session: Session, node: NodeContext, ref: Any, data: ProposalAssignme
 
 def _assignment_of(session: Session, p: Proposal, who: Who, doing: str) -> ProposalAssignment:
     if who.role not in UNITS:
-        raise NotAssignedUnit(f"{doing}: only a contact user of a unit assigned to proposal {p.ref} does this")
+        raise NotAssignedUnit(N_("%(doing)s: only a contact user of a unit assigned to proposal %(ref)s does this",
+                                 doing=doing, ref=p.ref))
     unit = unit_of(session, who)
     found = next((a for a in p.active_assignments() if unit is not None and a.unit_id == unit.id), None)
     if found is None:
-        raise NotAssignedUnit(f"{doing}: {unit.name if unit else who.username} is not assigned to proposal {p.ref}")
+        raise NotAssignedUnit(N_("%(doing)s: %(value)s is not assigned to proposal %(ref)s", doing=doing,
+                                 value=unit.name if unit else who.username, ref=p.ref))
     return found
 
 
@@ -564,12 +582,13 @@ def request_reassignment(session: Session, node: NodeContext, ref: Any, data: Pr
                          actor: str) -> ProposalReassignment:
     """An assigned unit asks the office to hand its part to another unit, with the reason."""
     p = get_proposal(session, ref, lock=True)
-    assignment = _assignment_of(session, p, who, "asking for reassignment")
-    _status(p, ("assigned",), "a reassignment is asked for")
+    assignment = _assignment_of(session, p, who, N_("asking for reassignment"))
+    _status(p, ("assigned",), N_("a reassignment is asked for"))
     reason = _text(data.reason, "reason", REASON)
     suggested = _text(data.suggested_unit, "suggested_unit", 100, required=False) or None
     if any(r.assignment_id == assignment.id and r.decision is None for r in p.reassignments):
-        raise WrongStatus(f"{assignment.unit.name} has asked for reassignment of proposal {p.ref} already")
+        raise WrongStatus(N_("%(name)s has asked for reassignment of proposal %(ref)s already",
+                             name=assignment.unit.name, ref=p.ref))
     _guard(node, p, "request_reassignment", _dump(data))
     request = ProposalReassignment(assignment_id=assignment.id, assignment=assignment, reason=reason,
                                    suggested_unit=suggested, requested_by=actor, requested_ms=_touch(node, p))
@@ -583,23 +602,26 @@ def request_reassignment(session: Session, node: NodeContext, ref: Any, data: Pr
 def decide_reassignment(session: Session, node: NodeContext, ref: Any, request_id: int, data: ProposalDecisionIn,
                         who: Who, actor: str) -> Proposal:
     """The office — and only the office — approves a reassignment (the part moves to ``unit``) or refuses it."""
-    _need_office(who, "deciding a reassignment")
+    _need_office(who, N_("deciding a reassignment"))
     p = get_proposal(session, ref, lock=True)
     request = next((r for r in p.reassignments if r.id == request_id), None)
     if request is None:
-        raise NotFound(f"proposal {p.ref} has no reassignment request {request_id}")
+        raise NotFound(N_("proposal %(ref)s has no reassignment request %(request_id)s", ref=p.ref,
+                          request_id=request_id))
     if request.decision is not None:
-        raise WrongStatus(f"reassignment request {request_id} was {request.decision} already")
+        raise WrongStatus(N_("reassignment request %(request_id)s was %(decision)s already", request_id=request_id,
+                             decision=request.decision))
     note = _text(data.note, "note", REASON, required=False) or None
     new_unit = None
     due = None
     if data.decision == "approved":
-        _status(p, ("assigned",), "a reassignment is approved")
+        _status(p, ("assigned",), N_("a reassignment is approved"))
         if not (data.unit or "").strip():
-            raise InputError("approved to which unit? give unit", field="unit")
+            raise InputError(N_("approved to which unit? give unit"), field="unit")
         (new_unit,) = units.resolve(session, [data.unit], field="unit")
         if any(a.unit_id == new_unit.id for a in p.active_assignments()):
-            raise InputError(f"{new_unit.name} is assigned to proposal {p.ref} already", field="unit")
+            raise InputError(N_("%(name)s is assigned to proposal %(ref)s already", name=new_unit.name,
+                                ref=p.ref), field="unit")
         due = deadline_ms(data.deadline, node)
     _guard(node, p, "decide_reassignment", {**_dump(data), "request": request_id})
     now = _touch(node, p)
@@ -618,15 +640,17 @@ def reply(session: Session, node: NodeContext, ref: Any, data: ProposalReplyIn, 
     """An assigned unit's contact user replies (答复), once per unit and round: solved or being solved,
     planned, or cannot be solved now (with its reasons). The lead unit's reply makes the proposal replied."""
     p = get_proposal(session, ref, lock=True)
-    assignment = _assignment_of(session, p, who, "replying")
-    _status(p, ("assigned", "replied"), "a unit replies")
+    assignment = _assignment_of(session, p, who, N_("replying"))
+    _status(p, ("assigned", "replied"), N_("a unit replies"))
     if data.classification not in CLASSIFICATIONS:
-        raise InputError(f"unknown classification {str(data.classification)[:40]!r}; classifications: "
-                         f"{', '.join(CLASSIFICATIONS)}", field="classification")
+        raise InputError(N_("unknown classification %(classification)s; classifications: %(classifications)s",
+                            classification=repr(str(data.classification)[:40]),
+                            classifications=', '.join(CLASSIFICATIONS)), field="classification")
     body = _text(data.text, "text", TEXT)
     reasons = _text(data.reasons, "reasons", TEXT, required=data.classification == "cannot_now") or None
     if any(r.unit_id == assignment.unit_id and r.round == p.round for r in p.replies):
-        raise WrongStatus(f"{assignment.unit.name} has replied to proposal {p.ref} in round {p.round} already")
+        raise WrongStatus(N_("%(name)s has replied to proposal %(ref)s in round %(round)s already",
+                             name=assignment.unit.name, ref=p.ref, round=p.round))
     _guard(node, p, "reply", _dump(data))
     now = _touch(node, p)
     p.replies.append(ProposalReply(unit_id=assignment.unit_id, unit=assignment.unit, role=assignment.role,
@@ -649,22 +673,24 @@ def record_contact(session: Session, node: NodeContext, ref: Any, data: Proposal
     p = get_proposal(session, ref, lock=True)
     unit = None
     if not who.office:
-        unit = _assignment_of(session, p, who, "recording a contact").unit
-    _status(p, ("assigned", "replied", "rated"), "contacts are recorded")
+        unit = _assignment_of(session, p, who, N_("recording a contact")).unit
+    _status(p, ("assigned", "replied", "rated"), N_("contacts are recorded"))
     if data.phase not in PHASES:
-        raise InputError(f"unknown phase {str(data.phase)[:40]!r}; phases: {', '.join(PHASES)}", field="phase")
+        raise InputError(N_("unknown phase %(phase)s; phases: %(phases)s", phase=repr(str(data.phase)[:40]),
+                            phases=', '.join(PHASES)), field="phase")
     if data.kind not in CONTACT_KINDS:
-        raise InputError(f"unknown kind {str(data.kind)[:40]!r}; kinds: {', '.join(CONTACT_KINDS)}", field="kind")
+        raise InputError(N_("unknown kind %(kind)s; kinds: %(contact_kinds)s", kind=repr(str(data.kind)[:40]),
+                            contact_kinds=', '.join(CONTACT_KINDS)), field="kind")
     note = _text(data.note, "note", REASON, required=False)
     at = node.now_ms()
     if (data.date or "").strip():
         raw = data.date.strip()
         if not DATE.fullmatch(raw):
-            raise InputError(f"date {raw[:40]!r} is not a date: write YYYY-MM-DD", field="date")
+            raise InputError(N_("date %(raw)s is not a date: write YYYY-MM-DD", raw=repr(raw[:40])), field="date")
         try:
             at = end_of_day_ms(node.config, dt.date.fromisoformat(raw)) - 86_399_999
         except ValueError:
-            raise InputError(f"date {raw!r} is not a calendar date", field="date") from None
+            raise InputError(N_("date %(raw)s is not a calendar date", raw=repr(raw)), field="date") from None
     _guard(node, p, "contact", _dump(data))
     _touch(node, p)
     p.contacts.append(ProposalContact(unit_id=unit.id if unit else None, unit=unit, phase=data.phase, kind=data.kind,
@@ -682,10 +708,11 @@ def rate(session: Session, node: NodeContext, ref: Any, data: ProposalRatingIn, 
     unsatisfied overall sends it back to its units for another round (re-handling)."""
     p = get_proposal(session, ref, lock=True)
     if not is_proposer(p, who):
-        raise NotProposer(f"only the proposer of proposal {p.ref} rates its handling, not {who.username}")
+        raise NotProposer(N_("only the proposer of proposal %(ref)s rates its handling, not %(username)s", ref=p.ref,
+                             username=who.username))
     if p.status == "forwarded":
         return _rate_upstream(session, node, p, data, actor)
-    _status(p, ("replied",), "the handling is rated")
+    _status(p, ("replied",), N_("the handling is rated"))
     comment = _text(data.comment, "comment", REASON, required=False)
     _guard(node, p, "rate", _dump(data))
     return apply_rating(session, node, p, _dump(data), comment, actor)
@@ -697,7 +724,8 @@ def apply_rating(session: Session, node: NodeContext, p: Proposal, data: Mapping
     now = _touch(node, p)
     for field in (*DIMENSIONS, "overall"):
         if data.get(field) not in SATISFACTION:
-            raise InputError(f"{field} must be one of {', '.join(SATISFACTION)}", field=field)
+            raise InputError(N_("%(field)s must be one of %(satisfaction)s", field=field,
+                                satisfaction=', '.join(SATISFACTION)), field=field)
     p.ratings.append(ProposalRating(round=p.round, **{d: data[d] for d in DIMENSIONS}, overall=data["overall"],
                                     comment=comment, rated_by=actor, rated_ms=now))
     if data["overall"] == "unsatisfied":
@@ -718,12 +746,13 @@ def apply_rating(session: Session, node: NodeContext, p: Proposal, data: Mapping
 def supervise(session: Session, node: NodeContext, ref: Any, data: ProposalSupervisionIn, who: Who,
               actor: str) -> Proposal:
     """督办: a chair supervises a key proposal or one with an overdue unit (recorded by the office)."""
-    _need_office(who, "recording supervision")
+    _need_office(who, N_("recording supervision"))
     p = get_proposal(session, ref, lock=True)
-    _status(p, ("assigned", "replied"), "a proposal is supervised")
+    _status(p, ("assigned", "replied"), N_("a proposal is supervised"))
     overdue = any(a.overdue for a in p.active_assignments())
     if not (overdue or p.key):
-        raise InputError(f"proposal {p.ref} is neither a key proposal nor overdue: chairs supervise those")
+        raise InputError(N_("proposal %(ref)s is neither a key proposal nor overdue: chairs supervise those",
+                            ref=p.ref))
     chair = _text(data.chair, "chair", NAME)
     note = _text(data.note, "note", REASON)
     _guard(node, p, "supervise", _dump(data))
@@ -736,13 +765,13 @@ def supervise(session: Session, node: NodeContext, ref: Any, data: ProposalSuper
 def publish(session: Session, node: NodeContext, ref: Any, data: ProposalPublicationIn, who: Who,
             actor: str) -> Proposal:
     """The office decides what is public: the proposal, and its replies."""
-    _need_office(who, "publication")
+    _need_office(who, N_("publication"))
     p = get_proposal(session, ref, lock=True)
-    _status(p, FILED_STATUSES, "a proposal is published")
+    _status(p, FILED_STATUSES, N_("a proposal is published"))
     if data.reply and not data.proposal:
-        raise InputError("a reply is published with its proposal", field="reply")
+        raise InputError(N_("a reply is published with its proposal"), field="reply")
     if data.reply and not p.replies:
-        raise InputError(f"proposal {p.ref} has no reply to publish", field="reply")
+        raise InputError(N_("proposal %(ref)s has no reply to publish", ref=p.ref), field="reply")
     _guard(node, p, "publish", _dump(data))
     p.public_proposal, p.public_reply = data.proposal, data.reply
     _touch(node, p)
@@ -752,9 +781,9 @@ def publish(session: Session, node: NodeContext, ref: Any, data: ProposalPublica
 
 def close(session: Session, node: NodeContext, ref: Any, data: ProposalCloseIn, who: Who, actor: str) -> Proposal:
     """The office closes (办结) a proposal whose proposer is satisfied or basically satisfied."""
-    _need_office(who, "closing a proposal")
+    _need_office(who, N_("closing a proposal"))
     p = get_proposal(session, ref, lock=True)
-    _status(p, ("rated",), "a proposal is closed")
+    _status(p, ("rated",), N_("a proposal is closed"))
     _text(data.note, "note", REASON, required=False)
     _guard(node, p, "close", _dump(data))
     p.status, p.closed_ms = "closed", _touch(node, p)
@@ -808,14 +837,15 @@ def check_areas(values: Any, field: str = "areas") -> list[str]:
     from shangliang.core import divisions
 
     if not isinstance(values, (list, tuple)):
-        raise InputError(f"{field} is a list of division codes", field=field)
+        raise InputError(N_("%(field)s is a list of division codes", field=field), field=field)
     if len(values) > AREAS_MAX:
-        raise InputError(f"at most {AREAS_MAX} areas", field=field)
+        raise InputError(N_("at most %(areas_max)s areas", areas_max=AREAS_MAX), field=field)
     found = set()
     for value in values:
         value = str(value).strip() if isinstance(value, (str, int)) else ""
         if not divisions.is_standard(value):
-            raise InputError(f"{value[:40]!r} is not a division code (2, 4, 6, 9 or 12 digits)", field=field)
+            raise InputError(N_("%(value)s is not a division code (2, 4, 6, 9 or 12 digits)",
+                                value=repr(value[:40])), field=field)
         found.add(value)
     return sorted(found)
 
@@ -841,16 +871,17 @@ def consent(session: Session, node: NodeContext, ref: Any, data: Any, who: Who, 
     note = _text(getattr(data, "note", "") or "", "note", REASON, required=False)
     if not is_proposer(p, who):
         if not who.office:
-            raise NotProposer(f"only the proposer of proposal {p.ref} (or the office, with their written consent) "
-                              "consents to forwarding it")
+            raise NotProposer(N_("only the proposer of proposal %(ref)s (or the office, with their written consent) "
+                                 "consents to forwarding it", ref=p.ref))
         if not note:
-            raise InputError("the office records the proposer's written consent: say where it is (note)",
+            raise InputError(N_("the office records the proposer's written consent: say where it is (note)"),
                              field="note")
     if p.kind == "forwarded":
-        raise WrongStatus(f"proposal {p.ref} came from {p.origin_node}: it is not forwarded again from here")
-    _status(p, ("submitted",), "the proposer consents to forwarding")
+        raise WrongStatus(N_("proposal %(ref)s came from %(origin_node)s: it is not forwarded again from here",
+                             ref=p.ref, origin_node=p.origin_node))
+    _status(p, ("submitted",), N_("the proposer consents to forwarding"))
     if p.consent_ms is not None:
-        raise WrongStatus(f"the proposer consented to forwarding proposal {p.ref} already")
+        raise WrongStatus(N_("the proposer consented to forwarding proposal %(ref)s already", ref=p.ref))
     _guard(node, p, "consent", {"note": note})
     p.consent_by, p.consent_note, p.consent_ms = actor, note or None, _touch(node, p)
     session.flush()
@@ -863,23 +894,26 @@ def forward(session: Session, node: NodeContext, ref: Any, data: Any, who: Who, 
     in this transaction); the proposal becomes ``forwarded``, read-only here. Returns it and what was sent."""
     from . import messages as federation
 
-    _need_office(who, "forwarding a proposal to the parent node")
+    _need_office(who, N_("forwarding a proposal to the parent node"))
     p = get_proposal(session, ref, lock=True)
     if p.status == "forwarded":
-        raise WrongStatus(f"proposal {p.ref} was forwarded to {p.forwarded_to} already")
+        raise WrongStatus(N_("proposal %(ref)s was forwarded to %(forwarded_to)s already", ref=p.ref,
+                             forwarded_to=p.forwarded_to))
     if p.kind == "forwarded":
-        raise WrongStatus(f"proposal {p.ref} came from {p.origin_node}: it is handled here, not forwarded again")
-    _status(p, ("submitted",), "a proposal is forwarded")
+        raise WrongStatus(N_("proposal %(ref)s came from %(origin_node)s: it is handled here, not forwarded again",
+                             ref=p.ref, origin_node=p.origin_node))
+    _status(p, ("submitted",), N_("a proposal is forwarded"))
     if p.consent_ms is None:
-        raise NoConsent(f"proposal {p.ref} is forwarded only with its proposer's consent: the proposer consents "
-                        "first (or the office records their written consent)")
+        raise NoConsent(N_("proposal %(ref)s is forwarded only with its proposer's consent: the proposer consents "
+                           "first (or the office records their written consent)", ref=p.ref))
     note = _text(getattr(data, "note", "") or "", "note", REASON, required=False)
     areas = getattr(data, "areas", None)
     if areas is not None:
         areas = check_areas(areas)
     parent = federation.parent_peer(session)
     if parent is None:
-        raise NoParent(f"node {node.id} has no parent node paired: there is no one to forward proposal {p.ref} to")
+        raise NoParent(N_("node %(id)s has no parent node paired: there is no one to forward proposal %(ref)s to",
+                          id=node.id, ref=p.ref))
     _guard(node, p, "forward", {"note": note, "areas": areas})
     if areas:
         p.areas = json.dumps(areas)
@@ -897,16 +931,19 @@ def _rate_upstream(session: Session, node: NodeContext, p: Proposal, data: Any, 
 
     upstream = p.upstream() or {}
     if upstream.get("status") != "replied":
-        raise WrongStatus(f"proposal {p.ref} is {upstream.get('status') or 'not yet answered'} at {p.forwarded_to}: "
-                          "its handling is rated once the lead unit there has replied")
+        raise WrongStatus(N_("proposal %(ref)s is %(value)s at %(forwarded_to)s: its handling is rated once the lead "
+                             "unit there has replied", ref=p.ref, value=upstream.get('status') or 'not yet answered',
+                             forwarded_to=p.forwarded_to))
     comment = _text(data.comment, "comment", REASON, required=False)
     fields = _dump(data)
     for field in (*DIMENSIONS, "overall"):
         if fields.get(field) not in SATISFACTION:
-            raise InputError(f"{field} must be one of {', '.join(SATISFACTION)}", field=field)
+            raise InputError(N_("%(field)s must be one of %(satisfaction)s", field=field,
+                                satisfaction=', '.join(SATISFACTION)), field=field)
     rounds = upstream.get("round") or 1
     if any(r.round == rounds for r in p.ratings):
-        raise WrongStatus(f"the proposer rated round {rounds} of proposal {p.ref} already")
+        raise WrongStatus(N_("the proposer rated round %(rounds)s of proposal %(ref)s already", rounds=rounds,
+                             ref=p.ref))
     _guard(node, p, "rate", fields)
     now = _touch(node, p)
     p.ratings.append(ProposalRating(round=rounds, **{d: fields[d] for d in DIMENSIONS}, overall=fields["overall"],
@@ -934,13 +971,14 @@ def from_topic(session: Session, node: NodeContext, data: Any, who: Who, actor: 
     from .errors import NotAClosedTopic
     from .schemas import ProposalIn
 
-    _need_office(who, "making a proposal from a topic's result")
+    _need_office(who, N_("making a proposal from a topic's result"))
     uid = _text(data.topic, "topic", 120)
     topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
     if topic is None:
-        raise NotAClosedTopic(f"no topic {uid!r} on this node", field="topic")
+        raise NotAClosedTopic(N_("no topic %(uid)s on this node", uid=repr(uid)), field="topic")
     if topic.stage != "closed" or not topic.result:
-        raise NotAClosedTopic(f"topic {uid} is {topic.stage}: a proposal is made from a closed topic's result",
+        raise NotAClosedTopic(N_("topic %(uid)s is %(stage)s: a proposal is made from a closed topic's result",
+                                 uid=uid, stage=topic.stage),
                               field="topic")
     result = json.loads(topic.result)
     measures = [m for m in result.get("measures") or [] if isinstance(m, str) and m.strip()]

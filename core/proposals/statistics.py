@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.units.models import HandlingUnit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,9 +64,11 @@ def _whole(value: Any, field: str, low: int, high: int) -> int:
         try:
             value = int(str(value).strip())
         except ValueError:
-            raise InputError(f"{field} must be a whole number, not {str(value)[:20]!r}", field=field) from None
+            raise InputError(N_("%(field)s must be a whole number, not %(value)s", field=field,
+                                value=repr(str(value)[:20])), field=field) from None
     if not low <= value <= high:
-        raise InputError(f"{field} must be between {low} and {high}", field=field)
+        raise InputError(N_("%(field)s must be between %(low)s and %(high)s", field=field, low=low,
+                            high=high), field=field)
     return value
 
 

@@ -14,6 +14,7 @@ from shangliang.core import exports
 from shangliang.core.context import NodeContext, node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import reason
 from shangliang.core.models import Role
 from shangliang.core.units.services import unit_of_user
 from shangliang.core.web import auth
@@ -193,7 +194,7 @@ def page():
         stats = statistics.proposal_statistics(get_session(), node, args.get("year") or None,
                                                args.get("term") or None, args.get("session") or None)
     except InputError as exc:
-        flask.flash(_("Cannot count: %(message)s", message=str(exc)), "error")
+        flask.flash(_("Cannot count: %(message)s", message=reason(exc)), "error")
         return _render(_for(auth.current_user(), statistics.proposal_statistics(get_session(), node)), 400)
     stats = _for(auth.current_user(), stats)
     if args.get("format") == "xlsx":

@@ -19,6 +19,7 @@ from shangliang.core.clock import datetime_of
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import reason
 from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
 
@@ -107,7 +108,7 @@ def _actor() -> str:
 
 
 def _refusal(exc: Exception) -> str:
-    return describe(exc)[0] if isinstance(exc, ValidationError) else str(exc)
+    return describe(exc)[0] if isinstance(exc, ValidationError) else reason(exc)
 
 
 def _items(value: str) -> list[str]:

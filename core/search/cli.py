@@ -8,6 +8,7 @@ from flask import current_app
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
+from shangliang.core.i18n import N_
 
 from . import services
 from .present import present
@@ -58,5 +59,5 @@ def _user(session, username: str):
 
     user = session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
     if user is None or not user.active:
-        raise InputError(f"no active user {username[:80]!r} on this node", field="as")
+        raise InputError(N_("no active user %(username)s on this node", username=repr(username[:80])), field="as")
     return user

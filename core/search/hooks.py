@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 
 @hookimpl
@@ -23,3 +24,6 @@ def register_commands(cli):
 @hookimpl
 def nav_items():
     return [(_l("Search"), "search.index")]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The search feature's built-in plugin: the /search page, GET /api/v1/search and the ``search`` command.")

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.opinions import models as opinion_models
 from shangliang.core.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from shangliang.core.proposals import models as proposal_models
@@ -117,33 +118,37 @@ def parse(q: Any, kind: Any = None, stage: Any = None, area: Any = None, categor
     an empty query, an unknown kind, a stage no searched kind has, an area that is not a division code,
     a year out of range."""
     if q is not None and not isinstance(q, str):
-        raise InputError("the query must be text", field="q")
+        raise InputError(N_("the query must be text"), field="q")
     q = (q or "").strip()
     if not q:
-        raise InputError("the query is empty: give a word to look for", field="q")
+        raise InputError(N_("the query is empty: give a word to look for"), field="q")
     if len(q) > QUERY_MAX:
-        raise InputError(f"the query is longer than {QUERY_MAX} characters", field="q")
+        raise InputError(N_("the query is longer than %(query_max)s characters", query_max=QUERY_MAX), field="q")
     if any(not c.isprintable() and not c.isspace() for c in q):
-        raise InputError("the query holds characters that are not text", field="q")
+        raise InputError(N_("the query holds characters that are not text"), field="q")
     terms = tuple(dict.fromkeys(t for t in SPACE.split(q) if t))
     if len(terms) > TERMS_MAX:
-        raise InputError(f"at most {TERMS_MAX} words in a query", field="q")
+        raise InputError(N_("at most %(terms_max)s words in a query", terms_max=TERMS_MAX), field="q")
     kind = _blank(kind)
     if kind is not None and kind not in KINDS:
-        raise InputError(f"unknown kind {str(kind)[:40]!r}; kinds: {', '.join(KINDS)}", field="kind")
+        raise InputError(N_("unknown kind %(kind)s; kinds: %(kinds)s", kind=repr(str(kind)[:40]),
+                            kinds=', '.join(KINDS)), field="kind")
     kinds = (kind,) if kind else KINDS
     stage = _blank(stage)
     if stage is not None:
         kinds = tuple(k for k in kinds if stage in STAGES[k])
         if not kinds:
             known = sorted({s for k in ((kind,) if kind else KINDS) for s in STAGES[k]})
-            raise InputError(f"unknown stage {str(stage)[:40]!r}; stages: {', '.join(known)}", field="stage")
+            raise InputError(N_("unknown stage %(stage)s; stages: %(known)s", stage=repr(str(stage)[:40]),
+                                known=', '.join(known)), field="stage")
     area = _blank(area)
     if area is not None and not divisions.is_standard(str(area)):
-        raise InputError(f"area {str(area)[:40]!r} is not a division code (2, 4, 6, 9 or 12 digits)", field="area")
+        raise InputError(N_("area %(area)s is not a division code (2, 4, 6, 9 or 12 digits)",
+                            area=repr(str(area)[:40])), field="area")
     category = _blank(category)
     if category is not None and len(category) > CATEGORY_MAX:
-        raise InputError(f"category is longer than {CATEGORY_MAX} characters", field="category")
+        raise InputError(N_("category is longer than %(category_max)s characters",
+                            category_max=CATEGORY_MAX), field="category")
     year = _year(year)
     return Query(terms, kinds, stage, area, category, year)
 
@@ -160,15 +165,16 @@ def _year(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InputError("year must be a year such as 2027", field="year")
+        raise InputError(N_("year must be a year such as 2027"), field="year")
     if isinstance(value, str):
         if not (value.isascii() and value.isdigit()) or len(value) > 6:
-            raise InputError("year must be a year such as 2027", field="year")
+            raise InputError(N_("year must be a year such as 2027"), field="year")
         value = int(value)
     if not isinstance(value, int):
-        raise InputError("year must be a year such as 2027", field="year")
+        raise InputError(N_("year must be a year such as 2027"), field="year")
     if not YEAR_MIN <= value <= YEAR_MAX:
-        raise InputError(f"year is from {YEAR_MIN} to {YEAR_MAX}", field="year")
+        raise InputError(N_("year is from %(year_min)s to %(year_max)s", year_min=YEAR_MIN,
+                            year_max=YEAR_MAX), field="year")
     return value
 
 
@@ -176,7 +182,7 @@ def _limit(limit: Any) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+        raise InputError(N_("limit must be a whole number from 1 to %(max_limit)s", max_limit=MAX_LIMIT), field="limit")
     return limit
 
 

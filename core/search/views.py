@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import reason
 from shangliang.core.opinions.models import STATUSES as OPINION_STATUSES
 from shangliang.core.proposals.models import STATUSES as PROPOSAL_STATUSES
 from shangliang.core.topics.models import STAGES as TOPIC_STAGES
@@ -32,7 +33,7 @@ def refusal(exc: InputError) -> str:
         "year": _("A year is from 1949 to 9999, such as 2027."),
         "cursor": _("This link to more results no longer holds: search again."),
     }
-    return messages.get(getattr(exc, "field", None) or "", str(exc))
+    return messages.get(getattr(exc, "field", None) or "", reason(exc))
 
 
 def _stages() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -13,6 +13,7 @@ from shangliang.core.clitools import _os_user, emit, table, with_appcontext
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 
 from shangliang.core.units.services import unit_of_user
 from shangliang.core.users.models import User
@@ -51,8 +52,8 @@ def stage_code(value: str | None) -> str | None:
             for stage in STAGES:
                 if str(stage_label(stage)).casefold() == wanted:
                     return stage
-    raise InputError(f"unknown stage {value[:40]!r}; give a stage's code ({', '.join(STAGES)}) or its name "
-                     "as the pages show it (确定议题, …)", field="stage")
+    raise InputError(N_("unknown stage %(value)s; give a stage's code (%(stages)s) or its name as the pages show it "
+                        "(确定议题, …)", value=repr(value[:40]), stages=', '.join(STAGES)), field="stage")
 
 
 @click.group()
@@ -89,7 +90,8 @@ def _read(path: Path, config) -> bytes:
     limit = services.attachment_limit(config)
     size = path.stat().st_size
     if size > limit:
-        raise InputError(f"{path.name} is {size} bytes; an attachment may have at most {limit}")
+        raise InputError(N_("%(name)s is %(size)s bytes; an attachment may have at most %(limit)s", name=path.name,
+                            size=size, limit=limit))
     return path.read_bytes()
 
 
@@ -259,7 +261,8 @@ def _user(username: str | None):
         return None
     user = get_session().execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise InputError(f"no user {username[:80]!r} (see: shangliang users list)", field="as")
+        raise InputError(N_("no user %(username)s (see: shangliang users list)",
+                            username=repr(username[:80])), field="as")
     return user
 
 
@@ -270,7 +273,8 @@ def _acting(user) -> str:
 def _assignment_item(text_: str, role: str) -> schemas.AssignmentItem:
     unit, sep, deadline = text_.rpartition("=")
     if not sep or not unit.strip() or not deadline.strip():
-        raise InputError(f"{text_[:80]!r}: give UNIT=DEADLINE, the deadline as working days (20), +N or YYYY-MM-DD",
+        raise InputError(N_("%(text)s: give UNIT=DEADLINE, the deadline as working days (20), +N or YYYY-MM-DD",
+                            text=repr(text_[:80])),
                          field=role)
     deadline = deadline.strip()
     if deadline.isdigit():

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from shangliang.core.settings import Setting, number
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the topic tables)
 from . import tasks
@@ -137,3 +138,6 @@ def workbench_items(session, user, node):
 @hookimpl
 def beat_schedule(config):
     return {"topics.mark_overdue": {"task": tasks.MARK_OVERDUE, "schedule": float(config["TOPICS_OVERDUE_SECONDS"])}}
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The topics feature's built-in plugin: routing by the areas' lowest common parent, the six stages taken")

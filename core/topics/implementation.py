@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.units import services as units
 from shangliang.core.work import count_and_first
 
@@ -45,7 +46,8 @@ def _at_implementing(session: Session, node: NodeContext, uid: str, stages: Iter
     services._accepted(topic)
     stages = tuple(stages)
     if topic.stage not in stages:
-        raise Conflict(f"topic {topic.uid} is {topic.stage}: this is done at the stage {' or '.join(stages)}")
+        raise Conflict(N_("topic %(uid)s is %(stage)s: this is done at the stage %(stages)s", uid=topic.uid,
+                          stage=topic.stage, stages=' or '.join(stages)))
     return topic
 
 
@@ -62,7 +64,7 @@ def _due(node: NodeContext, working_days: Any, due: Any, now: int) -> tuple[int,
     given_days = working_days is not None
     given_due = isinstance(due, str) and due.strip() != ""
     if given_days == given_due:
-        raise InputError("give the deadline either as working days or as a due date (YYYY-MM-DD, +N)",
+        raise InputError(N_("give the deadline either as working days or as a due date (YYYY-MM-DD, +N)"),
                          field="working_days")
     if given_days:
         return due_in_working_days(node.config, working_days, now), working_days
@@ -78,7 +80,7 @@ def assign(session: Session, node: NodeContext, uid: str, items: Iterable[Any], 
     topic = _at_implementing(session, node, uid)
     items = list(items)
     if not items:
-        raise InputError("no unit to assign", field="assignments")
+        raise InputError(N_("no unit to assign"), field="assignments")
     existing = assignments(session, topic)
     taken = {a.unit_id: a for a in existing}
     leads = sum(1 for a in existing if a.role == "lead")
@@ -87,13 +89,15 @@ def assign(session: Session, node: NodeContext, uid: str, items: Iterable[Any], 
     for item in items:
         role = getattr(item, "role", None)
         if role not in ROLES:
-            raise InputError(f"unknown role {str(role)[:40]!r}; roles: {', '.join(ROLES)}", field="role")
+            raise InputError(N_("unknown role %(role)s; roles: %(roles)s", role=repr(str(role)[:40]),
+                                roles=', '.join(ROLES)), field="role")
         (unit,) = units.resolve(session, [getattr(item, "unit", "")], field="unit")
         if unit.id in taken:
-            raise InputError(f"{unit.name} is assigned to topic {topic.uid} already (once per unit)", field="unit")
+            raise InputError(N_("%(name)s is assigned to topic %(uid)s already (once per unit)", name=unit.name,
+                                uid=topic.uid), field="unit")
         due_ms, days = _due(node, getattr(item, "working_days", None), getattr(item, "due", None), now)
         if due_ms <= now:
-            raise InputError("the deadline has passed", field="due")
+            raise InputError(N_("the deadline has passed"), field="due")
         if role == "lead":
             leads += 1
         assignment = Assignment(topic_id=topic.id, unit_id=unit.id, role=role, working_days=days, due_ms=due_ms,
@@ -102,7 +106,8 @@ def assign(session: Session, node: NodeContext, uid: str, items: Iterable[Any], 
         taken[unit.id] = assignment
         made.append(assignment)
     if leads != 1:
-        raise InputError(f"a topic's implementation has exactly one lead unit (牵头单位), not {leads}", field="role")
+        raise InputError(N_("a topic's implementation has exactly one lead unit (牵头单位), not %(leads)s",
+                            leads=leads), field="role")
     for assignment in made:
         session.add(assignment)
         day = due_date(node.config, assignment.due_ms).isoformat()
@@ -125,10 +130,11 @@ def instruct(session: Session, node: NodeContext, uid: str, leader: str, body: s
         try:
             day = dt.date.fromisoformat(str(date).strip())
         except ValueError:
-            raise InputError(f"date {str(date)[:40]!r} is not a date (YYYY-MM-DD)", field="date") from None
+            raise InputError(N_("date %(date)s is not a date (YYYY-MM-DD)",
+                                date=repr(str(date)[:40])), field="date") from None
         if day > current:
-            raise InputError(f"the instruction's date {day.isoformat()} is in the future (today is "
-                             f"{current.isoformat()})", field="date")
+            raise InputError(N_("the instruction's date %(isoformat)s is in the future (today is %(isoformat2)s)",
+                                isoformat=day.isoformat(), isoformat2=current.isoformat()), field="date")
     now = node.now_ms()
     instruction = Instruction(topic_id=topic.id, leader=leader, body=body, given_on=day.isoformat(), recorded_ms=now,
                               recorded_by=actor)
@@ -143,20 +149,23 @@ def file_report(session: Session, node: NodeContext, uid: str, user_id: int | No
     """A unit's contact user files a progress or final report on the unit's own assignment."""
     unit = units.unit_of_user(session, user_id)
     if unit is None:
-        raise NotAssigned("you act for no handling unit: only a unit's contact user files its reports", field="unit")
+        raise NotAssigned(N_("you act for no handling unit: only a unit's contact user files its reports"), field="unit")
     topic = _at_implementing(session, node, uid)
     if kind not in REPORT_KINDS:
-        raise InputError(f"unknown report kind {str(kind)[:40]!r}; kinds: {', '.join(REPORT_KINDS)}", field="kind")
+        raise InputError(N_("unknown report kind %(kind)s; kinds: %(report_kinds)s", kind=repr(str(kind)[:40]),
+                            report_kinds=', '.join(REPORT_KINDS)), field="kind")
     body = services.text(body, "report", REPORT)
     found = assignments(session, topic, unit.id)
     if not found:
-        raise NotAssigned(f"{unit.name} is not assigned to topic {topic.uid}: a unit reports on its own assignment "
-                          "only", field="unit")
+        raise NotAssigned(N_("%(name)s is not assigned to topic %(uid)s: a unit reports on its own assignment only",
+                             name=unit.name, uid=topic.uid), field="unit")
     assignment = found[0]
     if assignment.state == "accepted":
-        raise Conflict(f"the final report of {unit.name} on topic {topic.uid} was accepted already")
+        raise Conflict(N_("the final report of %(name)s on topic %(uid)s was accepted already", name=unit.name,
+                          uid=topic.uid))
     if kind == "final" and assignment.state == "final_reported":
-        raise Conflict(f"the final report of {unit.name} on topic {topic.uid} awaits the office's review")
+        raise Conflict(N_("the final report of %(name)s on topic %(uid)s awaits the office's review", name=unit.name,
+                          uid=topic.uid))
     now = node.now_ms()
     report = Report(kind=kind, body=body, submitted_ms=now, submitted_by=actor, review="pending")
     assignment.reports.append(report)
@@ -176,12 +185,13 @@ def review_report(session: Session, node: NodeContext, uid: str, report_id: int,
     topic = _at_implementing(session, node, uid)
     report = session.get(Report, report_id) if isinstance(report_id, int) else None
     if report is None or report.assignment.topic_id != topic.id:
-        raise NotFound(f"topic {topic.uid} has no report {str(report_id)[:20]}")
+        raise NotFound(N_("topic %(uid)s has no report %(report_id)s", uid=topic.uid, report_id=str(report_id)[:20]))
     if decision not in ("accept", "return"):
-        raise InputError(f"unknown decision {str(decision)[:40]!r}; decisions: accept, return", field="decision")
+        raise InputError(N_("unknown decision %(decision)s; decisions: accept, return",
+                            decision=repr(str(decision)[:40])), field="decision")
     comment = services.text(comment, "comment", COMMENT, required=decision == "return")
     if report.review != "pending":
-        raise Conflict(f"report {report.id} was {report.review} already")
+        raise Conflict(N_("report %(id)s was %(review)s already", id=report.id, review=report.review))
     now = node.now_ms()
     assignment = report.assignment
     report.review = "accepted" if decision == "accept" else "returned"

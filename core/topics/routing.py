@@ -6,8 +6,12 @@ from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from shangliang.core import divisions
+from shangliang.core.i18n import N_
 
 LEVEL_LENGTHS = sorted(divisions.LEVEL_BY_LENGTH)  # 2, 4, 6, 9, 12
+#: The levels as a reason names them (translated where the reason is shown).
+LEVELS = {"province": N_("province"), "city": N_("city"), "county": N_("county"), "township": N_("township"),
+          "village": N_("village")}
 
 
 @dataclass(frozen=True)
@@ -43,18 +47,23 @@ def suggest(node_id: str, areas: Iterable[str]) -> Route:
     areas = sorted(set(areas))
     target = common_parent(areas)
     level = divisions.level_of(target)
+    level = LEVELS.get(level, level)
     if target == node_id:
-        return Route(target, "keep", None, f"all its areas lie within {target} ({level}): it is consulted here")
+        return Route(target, "keep", None, N_("all its areas lie within %(target)s (%(level)s): it is consulted here",
+                                              target=target, level=level))
     if divisions.is_ancestor(node_id, target):
         child_length = next(n for n in LEVEL_LENGTHS if n > len(node_id))
         child = target[:child_length]
         return Route(target, "delegate", child,
-                     f"its areas all lie within {target} ({level}), below this node: delegate it to {child}")
+                     N_("its areas all lie within %(target)s (%(level)s), below this node: delegate it to %(child)s",
+                        target=target, level=level, child=child))
     parent = divisions.parent_of(node_id)
     if parent is None:
-        return Route(target, "keep", None, f"it belongs to {target} ({level}), outside this province; kept here")
+        return Route(target, "keep", None, N_("it belongs to %(target)s (%(level)s), outside this province; kept here",
+                                              target=target, level=level))
     if divisions.is_ancestor(target, node_id):
-        why = f"its areas ({', '.join(areas)}) cross this node's boundary; their common parent is {target} ({level})"
+        why = N_("its areas (%(areas)s) cross this node's boundary; their common parent is %(target)s (%(level)s)",
+                 areas=", ".join(areas), target=target, level=level)
     else:
-        why = f"it belongs to {target} ({level}), which is not below this node"
-    return Route(target, "escalate", parent, f"{why}: escalate it to {parent}")
+        why = N_("it belongs to %(target)s (%(level)s), which is not below this node", target=target, level=level)
+    return Route(target, "escalate", parent, N_("%(why)s: escalate it to %(parent)s", why=why, parent=parent))

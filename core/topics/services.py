@@ -26,6 +26,7 @@ from shangliang.core import divisions
 from shangliang.core.context import NodeContext
 from shangliang.core.db import after_commit
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.plugins import flatten
@@ -54,8 +55,8 @@ PAST = {"escalate": "escalated", "delegate": "delegated", "return": "returned"} 
 
 def _at_most(items: list[Any], field: str, limit: int) -> list[Any]:
     if len(items) > limit:
-        raise InputError(f"{field} holds {len(items)} items; a topic may have at most {limit} (the most a "
-                         "neighbouring node keeps)", field=field)
+        raise InputError(N_("%(field)s holds %(count)s items; a topic may have at most %(limit)s (the most a "
+                            "neighbouring node keeps)", field=field, count=len(items), limit=limit), field=field)
     return items
 
 
@@ -63,16 +64,16 @@ def text(value: Any, name: str, limit: int, required: bool = True) -> str:
     """``value`` stripped, refused when it is not text, empty (if ``required``) or over ``limit`` characters."""
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
-        raise InputError(f"{name} must be text")
+        raise InputError(N_("%(name)s must be text", name=name))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (a JSON \ud800 escape, a command line's undecodable byte)
-        raise InputError(f"{name} holds something that is not a character (a lone surrogate or an undecodable "
-                         "byte)") from None
+        raise InputError(N_("%(name)s holds something that is not a character (a lone surrogate or an undecodable "
+                            "byte)", name=name)) from None
     if required and not value:
-        raise InputError(f"{name} is empty")
+        raise InputError(N_("%(name)s is empty", name=name))
     if len(value) > limit:
-        raise InputError(f"{name} is longer than {limit} characters")
+        raise InputError(N_("%(name)s is longer than %(limit)s characters", name=name, limit=limit))
     return value
 
 
@@ -120,8 +121,8 @@ def get_topic(session: Session, uid: str, lock: bool = False, scope: Scope = EVE
     topic = session.execute(query).scalar_one_or_none()
     if topic is None:
         if scope.unit_only:
-            raise NotFound(f"no topic {uid[:120]!r} among those assigned to your unit")
-        raise NotFound(f"no topic {uid[:120]!r} on this node")
+            raise NotFound(N_("no topic %(uid)s among those assigned to your unit", uid=repr(uid[:120])))
+        raise NotFound(N_("no topic %(uid)s on this node", uid=repr(uid[:120])))
     return topic
 
 
@@ -132,7 +133,8 @@ def list_topics(session: Session, stage: str | None = None, holder: str | None =
     query = scope.admits(select(Topic)).options(selectinload(Topic.attachments))
     if stage is not None:
         if stage not in STAGES:
-            raise InputError(f"unknown stage {stage[:40]!r}; stages: {', '.join(STAGES)}", field="stage")
+            raise InputError(N_("unknown stage %(stage)s; stages: %(stages)s", stage=repr(stage[:40]),
+                                stages=', '.join(STAGES)), field="stage")
         query = query.where(Topic.stage == stage)
     if holder is not None:
         query = query.where(Topic.holder == holder)
@@ -183,12 +185,13 @@ def raised_by_of(user: Any, data: TopicIn) -> tuple[str, str]:
     if user.role == Role.MEMBER.value:
         member = user.member
         if member is None:
-            raise NotLinked(f"user {user.username} is not linked to a member, so cannot raise a topic as a member; "
-                            "the office links users to members", field="raised_by_name")
+            raise NotLinked(N_("user %(username)s is not linked to a member, so cannot raise a topic as a member; "
+                               "the office links users to members", username=user.username), field="raised_by_name")
         return "member", f"{member.name}（{member.member_no}）" if member.member_no else member.name
     if user.role == Role.PUBLIC.value:
         return "public", user.display_name or user.username
-    raise NotAllowed(f"the role {user.role} does not raise topics; the office, members and the public do")
+    raise NotAllowed(N_("the role %(role)s does not raise topics; the office, members and the public do",
+                        role=user.role))
 
 
 def raise_topic(session: Session, node: NodeContext, data: TopicIn, actor: str,
@@ -203,19 +206,21 @@ def raise_topic(session: Session, node: NodeContext, data: TopicIn, actor: str,
     category = text(data.category, "category", limits.CATEGORY)
     raised_by_name = text(data.raised_by_name, "raised-by name", limits.RAISED_BY_NAME)
     if data.raised_by_kind not in RAISED_BY_KINDS:
-        raise InputError(f"raised-by kind {str(data.raised_by_kind)[:40]!r}; kinds: {', '.join(RAISED_BY_KINDS)}")
+        raise InputError(N_("raised-by kind %(raised_by_kind)s; kinds: %(raised_by_kinds)s",
+                            raised_by_kind=repr(str(data.raised_by_kind)[:40]),
+                            raised_by_kinds=', '.join(RAISED_BY_KINDS)))
     areas = list(data.areas)
     if not areas:
-        raise InputError("areas is empty: a topic concerns at least one division code", field="areas")
+        raise InputError(N_("areas is empty: a topic concerns at least one division code"), field="areas")
     _at_most(sorted(set(areas)), "areas", limits.AREAS)
     for area in areas:
         try:
             divisions.validate_code(area, "area")
         except divisions.DivisionCodeError as exc:
-            raise InputError(str(exc).replace(" (setting: area)", "")) from None
+            raise InputError(exc.message, field="areas") from None
     outside = [a for a in areas if a[:2] != node.id[:2]]
     if outside:
-        raise InputError(f"area {outside[0]} is outside this node's province")
+        raise InputError(N_("area %(outside)s is outside this node's province", outside=outside[0]))
     now = node.now_ms()
     topic = Topic(uid=f"{node.id}:{ulid(now)}", title=title, description=description, category=category,
                   areas=json.dumps(sorted(set(areas))), raised_by_kind=data.raised_by_kind,
@@ -272,26 +277,26 @@ def act(session: Session, node: NodeContext, uid: str, action: Any, actor: str) 
         envelope = record_result(session, node, topic, action.kind or "consultation", action.title, action.summary,
                                  action.measures, action.handling_units, actor)
     else:
-        raise InputError(f"unknown action {type(action).__name__}", field="action")
+        raise InputError(N_("unknown action %(name)s", name=type(action).__name__), field="action")
     return Outcome(topic, envelope)
 
 
 def _held_here(node: NodeContext, topic: Topic) -> None:
     if topic.holder != node.id:
-        raise Conflict(f"topic {topic.uid} is held by {topic.holder}, not by this node (it may have been sent on "
-                       "a moment ago)")
+        raise Conflict(N_("topic %(uid)s is held by %(holder)s, not by this node (it may have been sent on a moment "
+                          "ago)", uid=topic.uid, holder=topic.holder))
 
 
 def _accepted(topic: Topic) -> None:
     if topic.accepted_ms is None:
-        raise Conflict(f"topic {topic.uid} was sent here and is not accepted yet: accept it (topics accept) "
-                       "or return it first")
+        raise Conflict(N_("topic %(uid)s was sent here and is not accepted yet: accept it (topics accept) or return "
+                          "it first", uid=topic.uid))
 
 
 def _movable(topic: Topic, verb: str) -> None:
     if topic.stage not in MOVABLE:
-        raise Conflict(f"topic {topic.uid} is {topic.stage}: a topic is {verb} only before research starts "
-                       f"({' or '.join(MOVABLE)})")
+        raise Conflict(N_("topic %(uid)s is %(stage)s: a topic is %(verb)s only before research starts (%(movable)s)",
+                          uid=topic.uid, stage=topic.stage, verb=verb, movable=' or '.join(MOVABLE)))
 
 
 def _guard(node: NodeContext, topic: Topic, from_stage: str, to_stage: str) -> None:
@@ -304,7 +309,8 @@ def _guard(node: NodeContext, topic: Topic, from_stage: str, to_stage: str) -> N
 def _note(value: Any, name: str) -> str:
     note = text(value, name, limits.NOTE)
     if topic_route.split_note("\n" + note)[1]:
-        raise InputError(f"{name} may not end with a line 'stage: …' or 'due_ms: …' (those lines are the node's own)")
+        raise InputError(N_("%(name)s may not end with a line 'stage: …' or 'due_ms: …' (those lines are the node's "
+                            "own)", name=name))
     return note
 
 
@@ -319,15 +325,16 @@ def advance(session: Session, node: NodeContext, topic: Topic, to_stage: str, no
             actor: str = "system") -> Topic:
     """Move a topic held here to ``to_stage``, if no guard objects; the route back is told (``topic.progress``)."""
     if to_stage not in STAGES:
-        raise InputError(f"unknown stage {str(to_stage)[:40]!r}; stages: {', '.join(STAGES)}")
+        raise InputError(N_("unknown stage %(to_stage)s; stages: %(stages)s", to_stage=repr(str(to_stage)[:40]),
+                            stages=', '.join(STAGES)))
     _held_here(node, topic)
     _accepted(topic)
     from_stage = topic.stage
     if to_stage == from_stage:
-        raise Conflict(f"topic {topic.uid} is already {to_stage}")
+        raise Conflict(N_("topic %(uid)s is already %(to_stage)s", uid=topic.uid, to_stage=to_stage))
     if to_stage == "closed":
-        raise InputError(f"topic {topic.uid} closes only with its result: record the consultation's result "
-                         "(topics result), which closes it and sends it back to where it was raised", field="to_stage")
+        raise InputError(N_("topic %(uid)s closes only with its result: record the consultation's result (topics "
+                            "result), which closes it and sends it back to where it was raised", uid=topic.uid), field="to_stage")
     if (from_stage, to_stage) == ("implementing", "feedback"):
         waiting = implementation_pending(session, topic)
         if waiting:
@@ -382,7 +389,7 @@ def escalate(session: Session, node: NodeContext, topic: Topic, note: str, actor
     _movable(topic, "escalated")
     note = _note(note, "note")
     if not node.parent:
-        raise InputError(f"{node.id} has no parent to escalate to")
+        raise InputError(N_("%(id)s has no parent to escalate to", id=node.id))
     peers.require_peer(session, node.parent, "parent")
     return _send_on(session, node, topic, node.parent, "escalate", note, actor, {"topic": snapshot(topic), "reason": note})
 
@@ -395,11 +402,11 @@ def delegate(session: Session, node: NodeContext, topic: Topic, to: str, instruc
     to = text(to, "target node", 40)
     if not (divisions.is_standard(to) and divisions.parent_of(to) == node.id) \
             and peers.relation_of(session, to) != "child":
-        raise InputError(f"{to} is not a child of {node.id}: a topic is delegated one level down")
+        raise InputError(N_("%(to)s is not a child of %(id)s: a topic is delegated one level down", to=to, id=node.id))
     peers.require_peer(session, to, "child")
     instructions = _note(instructions, "instructions")
     if due_ms is not None and due_ms <= node.now_ms():
-        raise InputError("the due date has passed")
+        raise InputError(N_("the due date has passed"))
     body: dict[str, Any] = {"topic": snapshot(topic), "instructions": instructions}
     if due_ms is not None:
         body["due_ms"] = due_ms
@@ -413,7 +420,8 @@ def return_topic(session: Session, node: NodeContext, topic: Topic, reason: str,
     _held_here(node, topic)
     back_to = topic_route.returns_to(topic_route.latest_received(session, topic.uid), node.id)
     if back_to is None:
-        raise InputError(f"topic {topic.uid} was raised here and not sent here since: there is no node to return it to")
+        raise InputError(N_("topic %(uid)s was raised here and not sent here since: there is no node to return it to",
+                            uid=topic.uid))
     _movable(topic, "returned")
     envelope = _send_on(session, node, topic, back_to, "return", _note(reason, "reason"), actor)
     # Nothing is awaited here: the node it goes back to raised it or held it before and holds it again at once,
@@ -429,8 +437,8 @@ def _send_on(session: Session, node: NodeContext, topic: Topic, to: str, action:
     change, so the stage and due date go in our hop's note as trailer lines. Then it is no longer ours."""
     received = topic_route.latest_received(session, topic.uid)
     if received is not None and len(received["hops"]) >= MAX_HOPS:
-        raise InputError(f"the topic's envelope already carries {MAX_HOPS} hops, the most the protocol allows; "
-                         "raise a new topic instead")
+        raise InputError(N_("the topic's envelope already carries %(max_hops)s hops, the most the protocol allows; "
+                            "raise a new topic instead", max_hops=MAX_HOPS))
     if received is None:
         envelope, _ = outbox.originate(session, node, f"topic.{action}", body, to, action, topic=topic.uid, note=note)
     else:
@@ -448,9 +456,9 @@ def accept(session: Session, node: NodeContext, topic: Topic, actor: str) -> dic
     """受理: take responsibility for a topic sent here; the route back to where it was raised is told."""
     _held_here(node, topic)
     if topic.accepted_ms is not None:
-        raise Conflict(f"topic {topic.uid} was already accepted here")
+        raise Conflict(N_("topic %(uid)s was already accepted here", uid=topic.uid))
     if topic.stage == "closed":
-        raise Conflict(f"topic {topic.uid} is closed")
+        raise Conflict(N_("topic %(uid)s is closed", uid=topic.uid))
     now = node.now_ms()
     envelope = answer(session, node, topic, "topic.accept", {"decision": "consult"})
     topic.accepted_ms = now
@@ -465,7 +473,8 @@ def record_result(session: Session, node: NodeContext, topic: Topic, kind: str, 
     _held_here(node, topic)
     _accepted(topic)
     if topic.stage != "feedback":
-        raise Conflict(f"topic {topic.uid} is {topic.stage}: a result is fed back at the feedback stage")
+        raise Conflict(N_("topic %(uid)s is %(stage)s: a result is fed back at the feedback stage", uid=topic.uid,
+                          stage=topic.stage))
     result = {"kind": text(kind, "result kind", limits.RESULT_KIND),
               "title": text(title, "result title", limits.RESULT_TITLE),
               "summary": text(summary, "result summary", limits.RESULT_SUMMARY),
@@ -523,33 +532,35 @@ def read_upload(read: Any, declared: int | None, config: Mapping[str, Any]) -> b
     """An uploaded file's bytes, refused by its declared size before it is read, and by its real size."""
     limit = attachment_limit(config)
     if declared is not None and declared > limit:
-        raise InputError(f"the file is {declared} bytes; an attachment may have at most {limit}")
+        raise InputError(N_("the file is %(declared)s bytes; an attachment may have at most %(limit)s",
+                            declared=declared, limit=limit))
     data = read(limit + 1)
     if len(data) > limit:
-        raise InputError(f"the file is over {limit} bytes, the most an attachment may have")
+        raise InputError(N_("the file is over %(limit)s bytes, the most an attachment may have", limit=limit))
     return data
 
 
 def attachment_path(node: NodeContext, sha256: str) -> Path:
     """Where this node keeps the bytes with this SHA-256 (``<node dir>/attachments/ab/abcd…``)."""
     if not SHA256.fullmatch(sha256):
-        raise InputError(f"{sha256[:70]!r} is not a SHA-256 (64 lower-case hex digits)")
+        raise InputError(N_("%(sha256)s is not a SHA-256 (64 lower-case hex digits)", sha256=repr(sha256[:70])))
     if not node.node_dir:
-        raise InputError("this node has no node directory to keep attachments in")
+        raise InputError(N_("this node has no node directory to keep attachments in"))
     return Path(node.node_dir) / "attachments" / sha256[:2] / sha256
 
 
 def file_name(name: Any) -> str:
     """A file's name as people will see it: its last path part, NFC, no control characters, ≤ 300 characters."""
     if not isinstance(name, str):
-        raise InputError("the file name must be text", field="name")
+        raise InputError(N_("the file name must be text"), field="name")
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1].strip())
     if not name or name in (".", ".."):
-        raise InputError("the file has no name", field="name")
+        raise InputError(N_("the file has no name"), field="name")
     if len(name) > limits.FILE_NAME:
-        raise InputError(f"the file name is longer than {limits.FILE_NAME} characters", field="name")
+        raise InputError(N_("the file name is longer than %(file_name)s characters",
+                            file_name=limits.FILE_NAME), field="name")
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name):
-        raise InputError("the file name holds control characters or no characters at all (lone surrogates)",
+        raise InputError(N_("the file name holds control characters or no characters at all (lone surrogates)"),
                          field="name")
     return name
 
@@ -577,19 +588,22 @@ def add_attachment(session: Session, node: NodeContext, topic: Topic, name: Any,
     node. Checked before anything is written; the same bytes twice on one topic are refused."""
     _held_here(node, topic)
     if topic.stage == "closed":
-        raise InputError(f"topic {topic.uid} is closed")
+        raise InputError(N_("topic %(uid)s is closed", uid=topic.uid))
     name = file_name(name)
     limit = attachment_limit(node.config)
     if not data:
-        raise InputError(f"{name} is empty")
+        raise InputError(N_("%(name)s is empty", name=name))
     if len(data) > limit:
-        raise InputError(f"{name} is {len(data)} bytes; an attachment may have at most {limit}")
+        raise InputError(N_("%(name)s is %(count)s bytes; an attachment may have at most %(limit)s", name=name,
+                            count=len(data), limit=limit))
     if len(topic.attachments) >= limits.ATTACHMENTS:
-        raise InputError(f"topic {topic.uid} already has {limits.ATTACHMENTS} attachments, the most it may have")
+        raise InputError(N_("topic %(uid)s already has %(attachments)s attachments, the most it may have",
+                            uid=topic.uid, attachments=limits.ATTACHMENTS))
     digest = hashlib.sha256(data).hexdigest()
     same = next((a for a in topic.attachments if a.sha256 == digest), None)
     if same is not None:
-        raise InputError(f"these bytes are already attached to topic {topic.uid} as {same.name}")
+        raise InputError(N_("these bytes are already attached to topic %(uid)s as %(name)s", uid=topic.uid,
+                            name=same.name))
     path = attachment_path(node, digest)
     if not path.exists():  # content-addressed: bytes kept once, whichever topic names them
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -616,11 +630,11 @@ def attachment_file(session: Session, node: NodeContext, uid: str, sha256: str,
     topic = get_topic(session, uid, scope=scope)
     found = next((a for a in topic.attachments if a.sha256 == sha256), None)
     if found is None:
-        raise NotFound(f"topic {topic.uid} has no attachment with SHA-256 {sha256[:70]}")
+        raise NotFound(N_("topic %(uid)s has no attachment with SHA-256 %(sha256)s", uid=topic.uid, sha256=sha256[:70]))
     path = attachment_path(node, sha256)
     if not path.is_file():
-        raise NotFound(f"the file {found.name} is kept at {topic.raised_at}, where the topic was raised; this node "
-                       "has its name, size and SHA-256 only")
+        raise NotFound(N_("the file %(name)s is kept at %(raised_at)s, where the topic was raised; this node has its "
+                          "name, size and SHA-256 only", name=found.name, raised_at=topic.raised_at))
     return found, path
 
 

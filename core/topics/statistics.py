@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.units.models import HandlingUnit
 from shangliang.federation import peers
 from sqlalchemy import func, select
@@ -71,9 +72,11 @@ def check_year(year: Any) -> int:
         try:
             year = int(str(year).strip())
         except ValueError:
-            raise InputError(f"year must be a whole number, not {str(year)[:20]!r}", field="year") from None
+            raise InputError(N_("year must be a whole number, not %(year)s",
+                                year=repr(str(year)[:20])), field="year") from None
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InputError(f"year must be between {FIRST_YEAR} and {LAST_YEAR}", field="year")
+        raise InputError(N_("year must be between %(first_year)s and %(last_year)s", first_year=FIRST_YEAR,
+                            last_year=LAST_YEAR), field="year")
     return year
 
 

@@ -15,6 +15,7 @@ from shangliang.core import exports
 from shangliang.core.context import NodeContext, node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import reason
 from shangliang.core.models import Role
 from shangliang.core.units.services import unit_of_user
 from shangliang.core.web import auth
@@ -209,7 +210,7 @@ def page():
     try:
         stats = _for(auth.current_user(), statistics.topic_statistics(get_session(), node, args.get("year") or None))
     except InputError as exc:
-        flask.flash(_("Cannot count: %(message)s", message=str(exc)), "error")
+        flask.flash(_("Cannot count: %(message)s", message=reason(exc)), "error")
         stats = _for(auth.current_user(), statistics.topic_statistics(get_session(), node))
         return render_template("topics/statistics.html", stats=stats, charts=charts(stats, node)), 400
     if args.get("format") == "xlsx":

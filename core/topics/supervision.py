@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from shangliang.core.calendar import WorkingCalendar
 from shangliang.core.clock import datetime_of, now_ms as _now_ms
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.notifications import notify
 
 from .models import Assignment, Topic
@@ -41,7 +42,7 @@ def _zone(config: Mapping[str, Any]) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InputError(f"unknown time zone {str(name)[:60]!r} (setting: timezone)") from None
+        raise InputError(N_("unknown time zone %(name)s (setting: timezone)", name=repr(str(name)[:60]))) from None
 
 
 def today(config: Mapping[str, Any], now_ms: int | None = None) -> dt.date:
@@ -68,11 +69,12 @@ def due_date(config: Mapping[str, Any], due_ms: int) -> dt.date:
 def due_in_working_days(config: Mapping[str, Any], days: int, now_ms: int | None = None) -> int:
     """The end of the day ``days`` working days after today (today does not count), in epoch ms."""
     if not isinstance(days, int) or isinstance(days, bool):
-        raise InputError("the number of working days must be a whole number")
+        raise InputError(N_("the number of working days must be a whole number"))
     if days < 1:
-        raise InputError(f"a due date is at least 1 working day away, not {days}")
+        raise InputError(N_("a due date is at least 1 working day away, not %(days)s", days=days))
     if days > MAX_WORKING_DAYS:
-        raise InputError(f"a due date is at most {MAX_WORKING_DAYS} working days away, not {days}")
+        raise InputError(N_("a due date is at most %(max_working_days)s working days away, not %(days)s",
+                            max_working_days=MAX_WORKING_DAYS, days=days))
     day = WorkingCalendar.from_config(config).add_working_days(today(config, now_ms), days)
     return end_of_day_ms(config, day)
 
@@ -84,10 +86,10 @@ def parse_due(text: str, config: Mapping[str, Any], now_ms: int | None = None) -
     calendar, 1 ≤ N ≤ 365). Full-width characters (＋５, ２０２６－１０－０９) are read as their ASCII forms.
     """
     if not isinstance(text, str):
-        raise InputError(f"a due date must be text: {FORMATS}")
+        raise InputError(N_("a due date must be text: %(formats)s", formats=FORMATS))
     value = unicodedata.normalize("NFKC", text).strip()
     if not value:
-        raise InputError(f"the due date is empty; give {FORMATS}")
+        raise InputError(N_("the due date is empty; give %(formats)s", formats=FORMATS))
     now = _now_ms() if now_ms is None else now_ms
     match = _WORKING_DAYS.fullmatch(value)
     if match:
@@ -96,12 +98,13 @@ def parse_due(text: str, config: Mapping[str, Any], now_ms: int | None = None) -
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
-            raise InputError(f"due date {text[:40]!r} is not a calendar date") from None
+            raise InputError(N_("due date %(text)s is not a calendar date", text=repr(text[:40]))) from None
         current = today(config, now)
         if day < current:
-            raise InputError(f"due date {day.isoformat()} has passed (today is {current.isoformat()})")
+            raise InputError(N_("due date %(isoformat)s has passed (today is %(isoformat2)s)",
+                                isoformat=day.isoformat(), isoformat2=current.isoformat()))
         return end_of_day_ms(config, day)
-    raise InputError(f"due date {text[:40]!r} is not understood; give {FORMATS}")
+    raise InputError(N_("due date %(text)s is not understood; give %(formats)s", text=repr(text[:40]), formats=FORMATS))
 
 
 def mark_overdue(session: Session, config: Mapping[str, Any], now_ms: int | None = None,
@@ -219,12 +222,12 @@ def as_of_ms(config: Mapping[str, Any], day: str, now_ms: int | None = None) -> 
     try:
         date = dt.date.fromisoformat(str(day).strip())
     except ValueError:
-        raise InputError(f"{str(day)[:40]!r} is not a date (YYYY-MM-DD)", field="as_of") from None
+        raise InputError(N_("%(day)s is not a date (YYYY-MM-DD)", day=repr(str(day)[:40])), field="as_of") from None
     now = _now_ms() if now_ms is None else now_ms
     current = today(config, now)
     if date < current:
-        raise InputError(f"{date.isoformat()} has passed (today is {current.isoformat()}): supervision runs as of "
-                         "today or a later day", field="as_of")
+        raise InputError(N_("%(isoformat)s has passed (today is %(isoformat2)s): supervision runs as of today or a "
+                            "later day", isoformat=date.isoformat(), isoformat2=current.isoformat()), field="as_of")
     if date == current:
         return now
     return end_of_day_ms(config, date - dt.timedelta(days=1)) + 1

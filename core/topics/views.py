@@ -17,6 +17,7 @@ from shangliang.core.clock import datetime_of
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import reason
 from shangliang.core.web import auth, forms
 from shangliang.core.web.api import describe
 from shangliang.core.web.views import level_label
@@ -171,7 +172,7 @@ def _actor() -> str:
 
 
 def _refusal(exc: Exception) -> str:
-    return describe(exc)[0] if isinstance(exc, ValidationError) else str(exc)
+    return describe(exc)[0] if isinstance(exc, ValidationError) else reason(exc)
 
 
 def _lines(text: str) -> list[str]:
@@ -427,7 +428,7 @@ def attach(uid: str):
     except NotFound:
         abort(404)
     except (InputError, Conflict) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(here, 303)
 
 

@@ -9,6 +9,7 @@ import click
 from shangliang.core.clitools import _os_user, emit, rehearsable, table, with_appcontext
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 
 from . import services
 from .models import KINDS
@@ -99,7 +100,7 @@ def units_import(csv_file: Path, as_json) -> None:
     Columns: name, kind (required); phone, contacts (user names separated by ;).
     """
     if not csv_file.is_file():
-        raise InputError(f"no such file: {csv_file}")
+        raise InputError(N_("no such file: %(csv_file)s", csv_file=csv_file))
     with transaction(_actor()) as session:
         rows = [services.detail(u) for u in services.import_units(session, csv_file)]
     emit({"imported": len(rows), "units": rows}, as_json, lambda d: f"imported {d['imported']} units from {csv_file}")

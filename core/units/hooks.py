@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from shangliang.core.plugins import hookimpl
+from shangliang.core.i18n import N_
 
 from . import models  # noqa: F401  (the unit tables)
 
@@ -25,3 +26,6 @@ def register_commands(cli):
 @hookimpl
 def nav_items():
     return [(_l("Units"), "units.index")]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The handling units feature's built-in plugin: its tables, pages, API and commands.")

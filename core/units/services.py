@@ -16,6 +16,7 @@ from typing import Any
 from shangliang.core import audit
 from shangliang.core.clock import now_ms
 from shangliang.core.errors import ImportRowError, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
 from shangliang.core.users.models import User
@@ -60,49 +61,55 @@ def _clean(value: Any) -> str | None:
 def _name(value: Any) -> str:
     name = _clean(value)
     if not name:
-        raise InputError("a unit's name is empty", field="name")
+        raise InputError(N_("a unit's name is empty"), field="name")
     if len(name) > MAX_NAME:
-        raise InputError(f"a unit's name is longer than {MAX_NAME} characters", field="name")
+        raise InputError(N_("a unit's name is longer than %(max_name)s characters", max_name=MAX_NAME), field="name")
     if name.isdigit():
-        raise InputError(f"a unit's name cannot be only digits ({name[:20]!r}): a number refers to a unit's id",
+        raise InputError(N_("a unit's name cannot be only digits (%(name)s): a number refers to a unit's id",
+                            name=repr(name[:20])),
                          field="name")
     if not name.isprintable():
-        raise InputError("a unit's name holds a control character", field="name")
+        raise InputError(N_("a unit's name holds a control character"), field="name")
     return name
 
 
 def _kind(value: Any) -> str:
     kind = _clean(value)
     if kind not in KINDS:
-        raise InputError(f"unknown unit kind {str(value)[:40]!r}; kinds: {', '.join(KINDS)}", field="kind")
+        raise InputError(N_("unknown unit kind %(value)s; kinds: %(kinds)s", value=repr(str(value)[:40]),
+                            kinds=', '.join(KINDS)), field="kind")
     return kind
 
 
 def _phone(value: Any) -> str | None:
     phone = _clean(value)
     if phone and len(phone) > MAX_PHONE:
-        raise InputError(f"a phone number is longer than {MAX_PHONE} characters", field="phone")
+        raise InputError(N_("a phone number is longer than %(max_phone)s characters",
+                            max_phone=MAX_PHONE), field="phone")
     return phone
 
 
 def _contacts(session: Session, usernames: Iterable[str], unit: HandlingUnit | None) -> list[User]:
     names = [n for n in (_clean(u) for u in usernames) if n]
     if len(names) > MAX_CONTACTS:
-        raise InputError(f"a unit has at most {MAX_CONTACTS} contacts, not {len(names)}", field="contacts")
+        raise InputError(N_("a unit has at most %(max_contacts)s contacts, not %(count)s", max_contacts=MAX_CONTACTS,
+                            count=len(names)), field="contacts")
     users = []
     for username in dict.fromkeys(names):
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
-            raise InputError(f"no user {username[:80]!r}", field="contacts")
+            raise InputError(N_("no user %(username)s", username=repr(username[:80])), field="contacts")
         if not user.active:
-            raise InputError(f"user {username!r} is deactivated: a unit's contact must be able to sign in",
+            raise InputError(N_("user %(username)s is deactivated: a unit's contact must be able to sign in",
+                                username=repr(username)),
                              field="contacts")
         if user.role != Role.HANDLING_UNIT.value:
-            raise InputError(f"user {username!r} has the role {user.role}, not handling_unit: only a handling "
-                             "unit's own staff act for it", field="contacts")
+            raise InputError(N_("user %(username)s has the role %(role)s, not handling_unit: only a handling unit's "
+                                "own staff act for it", username=repr(username), role=user.role), field="contacts")
         other = session.execute(select(UnitContact).where(UnitContact.user_id == user.id)).scalar_one_or_none()
         if other is not None and (unit is None or other.unit_id != unit.id):
-            raise InputError(f"user {username!r} already acts for {other.unit.name}", field="contacts")
+            raise InputError(N_("user %(username)s already acts for %(name)s", username=repr(username),
+                                name=other.unit.name), field="contacts")
         users.append(user)
     return users
 
@@ -112,7 +119,7 @@ def add_unit(session: Session, name: str, kind: str, phone: str | None = None,
     """Add a handling unit; its name is unique on the node, its contacts users with the ``handling_unit`` role."""
     name, kind, phone = _name(name), _kind(kind), _phone(phone)
     if session.execute(select(HandlingUnit.id).where(HandlingUnit.name == name)).first():
-        raise InputError(f"a unit named {name!r} exists already", field="name")
+        raise InputError(N_("a unit named %(name)s exists already", name=repr(name)), field="name")
     users = _contacts(session, contacts, None)
     unit = HandlingUnit(name=name, kind=kind, phone=phone, active=True, created_ms=now_ms())
     session.add(unit)
@@ -131,7 +138,7 @@ def update_unit(session: Session, ref: str | int, name: str | None = None, kind:
     if name is not None:
         new = _name(name)
         if new != unit.name and session.execute(select(HandlingUnit.id).where(HandlingUnit.name == new)).first():
-            raise InputError(f"a unit named {new!r} exists already", field="name")
+            raise InputError(N_("a unit named %(new)s exists already", new=repr(new)), field="name")
         unit.name = new
     if kind is not None:
         unit.kind = _kind(kind)
@@ -154,7 +161,7 @@ def import_units(session: Session, path: Path) -> list[HandlingUnit]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(N_("cannot read %(path)s: %(strerror)s", path=path, strerror=exc.strerror)) from None
     return import_units_text(session, data, str(path))
 
 
@@ -168,11 +175,12 @@ def import_units_text(session: Session, data: bytes | str, source: str = "units.
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"{source} is not UTF-8 (byte {exc.start})", field="file") from None
+            raise InputError(N_("%(source)s is not UTF-8 (byte %(start)s)", source=source,
+                                start=exc.start), field="file") from None
     else:
         text = data.removeprefix("\ufeff")
     if "\x00" in text:
-        raise InputError(f"{source} holds a NUL character: it is not a CSV text file", field="file")
+        raise InputError(N_("%(source)s holds a NUL character: it is not a CSV text file", source=source), field="file")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = reader.fieldnames or []
@@ -196,16 +204,16 @@ def import_units_text(session: Session, data: bytes | str, source: str = "units.
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append((reader.line_num, f"not CSV: {exc}"))
+            problems.append((reader.line_num, N_("not CSV: %(exc)s", exc=str(exc))))
             break
         rows += 1
         line = reader.line_num
         if None in row:
-            problems.append((line, f"more fields than the {len(header)} columns of the header"))
+            problems.append((line, N_("more fields than the %(count)s columns of the header", count=len(header))))
             continue
         name = _clean(row.get("name"))
         if name and name in seen:
-            problems.append((line, f"unit {name[:100]!r} repeats line {seen[name]}"))
+            problems.append((line, N_("unit %(name)s repeats line %(line)s", name=repr(name[:100]), line=seen[name])))
             continue
         if name:
             seen[name] = line
@@ -213,7 +221,7 @@ def import_units_text(session: Session, data: bytes | str, source: str = "units.
             units.append(add_unit(session, row.get("name"), row.get("kind"), row.get("phone"),
                                   (row.get("contacts") or "").split(";")))
         except InputError as exc:
-            problems.append((line, str(exc)))
+            problems.append((line, exc.args[0] if len(exc.args) == 1 else str(exc)))
     if problems:
         raise UnitImportError(source, problems)
     if not rows:
@@ -244,7 +252,7 @@ def get_unit(session: Session, ref: str | int) -> HandlingUnit:
     """The unit with this id (a number of ASCII digits) or this name; ``NotFound`` otherwise."""
     unit = None
     if isinstance(ref, bool) or not isinstance(ref, (int, str)):
-        raise InputError("a unit is named by its id or its name", field="unit")
+        raise InputError(N_("a unit is named by its id or its name"), field="unit")
     text = str(ref).strip()
     if isinstance(ref, int) or (text.isascii() and text.isdigit()):
         number = int(text) if len(text) <= 12 else MAX_ID + 1
@@ -253,7 +261,7 @@ def get_unit(session: Session, ref: str | int) -> HandlingUnit:
     elif text and len(text) <= MAX_NAME and text.isprintable():
         unit = session.execute(select(HandlingUnit).where(HandlingUnit.name == text)).scalar_one_or_none()
     if unit is None:
-        raise NotFound(f"no handling unit {str(ref)[:100]!r}")
+        raise NotFound(N_("no handling unit %(ref)s", ref=repr(str(ref)[:100])))
     return unit
 
 
@@ -265,10 +273,11 @@ def resolve(session: Session, refs: Iterable[str | int], field: str = "units") -
         try:
             unit = get_unit(session, ref)
         except NotFound:
-            raise InputError(f"no handling unit {str(ref)[:100]!r} on this node (see: shangliang units list)",
+            raise InputError(N_("no handling unit %(ref)s on this node (see: shangliang units list)",
+                                ref=repr(str(ref)[:100])),
                              field=field) from None
         if not unit.active:
-            raise InputError(f"handling unit {unit.name!r} is inactive", field=field)
+            raise InputError(N_("handling unit %(name)s is inactive", name=repr(unit.name)), field=field)
         if unit not in units:
             units.append(unit)
     return units

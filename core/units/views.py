@@ -13,6 +13,8 @@ from flask import abort, flash, render_template, url_for
 from flask_babel import gettext as _
 from shangliang.core.db import get_session
 from shangliang.core.errors import InputError, NotFound
+from shangliang.core.i18n import reason
+from shangliang.core.i18n import N_
 from shangliang.core.web import auth, forms
 
 from . import services
@@ -68,7 +70,7 @@ def create():
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not added: %(message)s", message=str(exc)), "error")
+        flash(_("Not added: %(message)s", message=reason(exc)), "error")
         return _index_page(form, status=400)
 
 
@@ -91,11 +93,11 @@ def import_csv():
 
     try:
         if not data:
-            raise InputError("choose a CSV file or paste its text", field="file")
+            raise InputError(N_("choose a CSV file or paste its text"), field="file")
         return forms.run_once(_actor(), work)
     except InputError as exc:
         problems = getattr(exc, "problems", None) or []
-        flash(_("Not imported: %(message)s", message=str(exc)), "error")
+        flash(_("Not imported: %(message)s", message=reason(exc)), "error")
         return _index_page(problems=problems, csv_text=text, status=400)
 
 
@@ -135,5 +137,5 @@ def update(ref: str):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not changed: %(message)s", message=str(exc)), "error")
+        flash(_("Not changed: %(message)s", message=reason(exc)), "error")
         return _show_page(str(unit_id), form, 400)

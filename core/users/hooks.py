@@ -6,6 +6,7 @@ from __future__ import annotations
 from shangliang.core.clock import now_ms
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session
+from shangliang.core.i18n import N_
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
 
@@ -60,3 +61,6 @@ def register_blueprints(app):
     from .blueprint import api, pages
 
     return [api, pages]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The users feature's built-in plugin: who signs in (``load_user``, ``check_credentials``), who a")

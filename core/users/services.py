@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.i18n import N_
 from shangliang.core.members.models import Member
 from shangliang.core.models import Role
 from shangliang.core.pagination import Page, page
@@ -30,21 +31,23 @@ class UnknownRole(InputError):
     """A role that is not one of the node's roles."""
 
     def __init__(self, role: str):
-        super().__init__(f"unknown role {str(role)[:40]!r}; roles: {', '.join(ROLES)}", field="role")
+        super().__init__(N_("unknown role %(role)s; roles: %(roles)s", role=repr(str(role)[:40]),
+                            roles=', '.join(ROLES)), field="role")
 
 
 class DuplicateUser(InputError):
     """A user name already taken on this node."""
 
     def __init__(self, username: str):
-        super().__init__(f"user {username!r} already exists", field="username")
+        super().__init__(N_("user %(username)s already exists", username=repr(username)), field="username")
 
 
 class LastAdmin(Conflict):
     """The change would leave the node without an active administrator (no one could manage it from the web)."""
 
     def __init__(self, username: str):
-        super().__init__(f"{username} is the last active admin: add or enable another admin first")
+        super().__init__(N_("%(username)s is the last active admin: add or enable another admin first",
+                            username=username))
 
 
 def check_hash_method(value) -> str | None:
@@ -63,18 +66,20 @@ def check_hash_method(value) -> str | None:
 def add_user(session: Session, username: str, role: str, password: str | None, display_name: str | None = None,
              member_no: str | None = None, method: str = DEFAULT_HASH_METHOD) -> User:
     if not USERNAME.fullmatch(username or ""):
-        raise InputError(f"user name {username[:40]!r} must be 2-80 letters, digits or . _ @ -", field="username")
+        raise InputError(N_("user name %(username)s must be 2-80 letters, digits or . _ @ -",
+                            username=repr(username[:40])), field="username")
     if role not in ROLES:
         raise UnknownRole(role)
     if password is not None and len(password) < MIN_PASSWORD:
-        raise InputError(f"the password must be at least {MIN_PASSWORD} characters", field="password")
+        raise InputError(N_("the password must be at least %(min_password)s characters",
+                            min_password=MIN_PASSWORD), field="password")
     if session.execute(select(User.id).where(User.username == username)).first():
         raise DuplicateUser(username)
     member_id = None
     if member_no is not None:
         member_id = session.execute(select(Member.id).where(Member.member_no == member_no)).scalar()
         if member_id is None:
-            raise InputError(f"no member with number {member_no!r}", field="member_no")
+            raise InputError(N_("no member with number %(member_no)s", member_no=repr(member_no)), field="member_no")
     user = User(username=username, display_name=display_name or username, role=role, member_id=member_id,
                 password_hash=generate_password_hash(password, method=method) if password else None)
     session.add(user)
@@ -174,17 +179,18 @@ def end_session(session: Session, session_id: str) -> None:
 
 def get_user(session: Session, username: str) -> User:
     if not USERNAME.fullmatch(username or ""):  # no such name can exist; not asked of the database
-        raise NotFound(f"no user {str(username)[:80]!r} on this node")
+        raise NotFound(N_("no user %(username)s on this node", username=repr(str(username)[:80])))
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"no user {username[:80]!r} on this node")
+        raise NotFound(N_("no user %(username)s on this node", username=repr(username[:80])))
     return user
 
 
 def set_password(session: Session, username: str, password: str, method: str = DEFAULT_HASH_METHOD) -> int:
     """A new password for ``username``; every session signed in with the old one ends. How many ended."""
     if len(password or "") < MIN_PASSWORD:
-        raise InputError(f"the password must be at least {MIN_PASSWORD} characters", field="password")
+        raise InputError(N_("the password must be at least %(min_password)s characters",
+                            min_password=MIN_PASSWORD), field="password")
     user = get_user(session, username)
     user.password_hash = generate_password_hash(password, method=method)
     return end_sessions(session, user)

@@ -12,6 +12,7 @@ from flask import current_app, flash, render_template, url_for
 from flask_babel import gettext as _
 from shangliang.core.db import get_session
 from shangliang.core.errors import ShangliangError
+from shangliang.core.i18n import reason
 from shangliang.core.web import auth, forms
 
 from . import services
@@ -47,7 +48,7 @@ def _run(action: str, username: str | None, work, refused: Callable[[str], str])
     try:
         return forms.run_once(_actor(), work)
     except ShangliangError as exc:  # InputError (400) and LastAdmin (a Conflict) alike: shown beside the form
-        flash(refused(str(exc)), "error")
+        flash(refused(reason(exc)), "error")
         typed = {key: value for key, value in form.items() if key != "password"}
         return _page({**typed, "action": action, "username_of": username}, exc, 400)
 

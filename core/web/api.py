@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, InputError, NotFound, PluginFailed
+from ..i18n import N_
 from . import auth
 
 PREFIX = "/api/v1"
@@ -147,20 +148,46 @@ def describe(exc: ValidationError) -> tuple[str, str | None]:
     where = ".".join(names)
     if kind in ("union_tag_not_found",):
         name = str(ctx.get("discriminator", "")).strip("'")
-        return f"missing field: {name}", name
+        return N_("missing field: %(name)s", name=name), name
     if kind == "union_tag_invalid":
         name = str(ctx.get("discriminator", "")).strip("'")
         expected = str(ctx.get("expected_tags", "")).replace("'", "")
-        return f"unknown {name} {str(ctx.get('tag'))[:40]!r}; {name}s: {expected}", name
+        return N_("unknown %(name)s %(tag)s; %(name)ss: %(expected)s", name=name, tag=repr(str(ctx.get("tag"))[:40]),
+                  expected=expected), name
     if not where:
-        return "the request body must be a JSON object", None
+        return N_("the request body must be a JSON object"), None
     if kind == "missing":
-        return f"missing field: {where}", field
+        return N_("missing field: %(where)s", where=where), field
     if kind == "list_type" or (kind == "string_type" and any(isinstance(p, int) for p in loc)):
-        return f"field {where} must be a list of text", field
+        return N_("field %(where)s must be a list of text", where=where), field
     if kind == "string_type":
-        return f"field {where} must be text", field
-    return f"field {where}: {problem['msg']}", field
+        return N_("field %(where)s must be text", where=where), field
+    # The commonest limits in words of their own (pydantic's text is English only).
+    if kind == "string_too_long" and "max_length" in ctx:
+        return N_("field %(where)s: at most %(limit)s characters", where=where, limit=ctx["max_length"]), field
+    if kind == "string_too_short" and "min_length" in ctx:
+        return N_("field %(where)s: at least %(limit)s characters", where=where, limit=ctx["min_length"]), field
+    if kind in ("too_long",) and "max_length" in ctx:
+        return N_("field %(where)s: at most %(limit)s items", where=where, limit=ctx["max_length"]), field
+    if kind in ("greater_than_equal", "greater_than") and ("ge" in ctx or "gt" in ctx):
+        bound = ctx.get("ge", ctx.get("gt"))
+        if kind == "greater_than":
+            return N_("field %(where)s must be greater than %(bound)s", where=where, bound=bound), field
+        return N_("field %(where)s must be at least %(bound)s", where=where, bound=bound), field
+    if kind in ("less_than_equal", "less_than") and ("le" in ctx or "lt" in ctx):
+        bound = ctx.get("le", ctx.get("lt"))
+        if kind == "less_than":
+            return N_("field %(where)s must be less than %(bound)s", where=where, bound=bound), field
+        return N_("field %(where)s must be at most %(bound)s", where=where, bound=bound), field
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return N_("field %(where)s must be a whole number", where=where), field
+    if kind in ("bool_parsing", "bool_type"):
+        return N_("field %(where)s must be true or false", where=where), field
+    if kind == "string_pattern_mismatch":
+        return N_("field %(where)s is not in the expected form", where=where), field
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return N_("field %(where)s must be one of %(expected)s", where=where, expected=ctx["expected"]), field
+    return N_("field %(where)s: %(problem)s", where=where, problem=problem["msg"]), field
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import flask
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
+from shangliang.core.i18n import N_
+from shangliang.core.i18n import reason
 
 from .. import config as node_config
 from ..errors import ConfigError, ShangliangError
@@ -31,7 +33,7 @@ def node_dir() -> Path:
     """The node directory the app was made from; a refusal when it was made without one (a test app)."""
     found = current_app.config.get("NODE_DIR")
     if not found:
-        raise ConfigError("this node was started without a node directory, so its node.toml cannot be edited",
+        raise ConfigError(N_("this node was started without a node directory, so its node.toml cannot be edited"),
                           "NODE_DIR")
     return Path(found)
 
@@ -93,7 +95,7 @@ def _set_enabled(name: str, enable: bool):
     try:
         changed = set_plugin_enabled(node_dir(), name, enable, actor=_actor())
     except ShangliangError as exc:
-        flash(_("Not changed: %(reason)s", reason=str(exc)), "error")
+        flash(_("Not changed: %(reason)s", reason=reason(exc)), "error")
         return redirect(url_for("plugin_admin.index"), 303)
     if not changed:
         flash(_("Plugin %(name)s was already enabled.", name=name) if enable
@@ -130,7 +132,7 @@ def configure(name: str):
         changed = set_plugin_settings(node_dir(), name, values, actor=_actor())
     except ShangliangError as exc:
         typed = {key[len("setting-"):]: value for key, value in request.form.items() if key.startswith("setting-")}
-        return index(400, failed=name, error=_("Settings not saved: %(reason)s", reason=str(exc)), typed=typed)
+        return index(400, failed=name, error=_("Settings not saved: %(reason)s", reason=reason(exc)), typed=typed)
     if changed:
         flash(_("Plugin %(name)s: %(keys)s changed in node.toml. Restart the node's processes to apply it.",
                 name=name, keys=", ".join(changed)), "success")
@@ -215,7 +217,7 @@ def _toggle(name: str, enable: bool):
     from ..plugins import installed_plugins
 
     if name not in installed_plugins():
-        raise NotFound(f"no installed plugin is named {name!r}")
+        raise NotFound(N_("no installed plugin is named %(name)s", name=repr(name)))
     changed = set_plugin_enabled(node_dir(), name, enable, actor=_api_actor())
     row = _one(name)
     return json_response({"plugin": row, "changed": changed, "restart_needed": row["running"] != row["enabled"]})

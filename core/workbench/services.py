@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.models import Notification
 from shangliang.core.notifications import inbox, mark_read, unread_count
 from shangliang.core.users.models import User
@@ -26,7 +27,7 @@ def user_named(session: Session, username: str) -> Any:
     """The active user ``username`` (a command's ``--as``); a named error when there is none."""
     user = session.execute(select(User).where(User.username == str(username).strip())).scalar_one_or_none()
     if user is None or not user.active:
-        raise InputError(f"no active user {str(username)[:80]!r} on this node", field="as")
+        raise InputError(N_("no active user %(username)s on this node", username=repr(str(username)[:80])), field="as")
     return user
 
 

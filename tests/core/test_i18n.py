@@ -8,12 +8,13 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "core" / "translations"
-METHODS = [("core/**.py", "python"), ("plugins/**.py", "python"), ("core/**/templates/**.html", "jinja2"),
+METHODS = [("core/**.py", "python"), ("plugins/**.py", "python"), ("federation/**.py", "python"), ("core/**/templates/**.html", "jinja2"),
            ("plugins/**/templates/**.html", "jinja2")]
-# Babel's default keywords and the lazy ones (``lazy_gettext as _l``), as ``make translations`` extracts them.
+# Babel's default keywords, the lazy ones (``lazy_gettext as _l``) and refusals (``N_``, core/i18n.py), as
+# ``make translations`` extracts them.
 from babel.messages.extract import DEFAULT_KEYWORDS  # noqa: E402
 
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 
 
 def _source_messages() -> set[str]:

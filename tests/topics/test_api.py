@@ -106,7 +106,7 @@ def test_a_read_only_role_cannot_write(app, client):
         ({**ROAD, "areas": []}, "areas", "areas is empty"),
         ({**ROAD, "category": 7}, "category", "category must be text"),
         ({**ROAD, "title": "  "}, None, "title is empty"),
-        ({**ROAD, "areas": ["6203021"]}, None, "7 digits"),
+        ({**ROAD, "areas": ["6203021"]}, "areas", "7 digits"),
         ({**ROAD, "areas": ["320703"]}, None, "outside this node's province"),
         ({**ROAD, "raised_by_kind": "alien"}, None, "raised-by kind"),
         (["not", "an", "object"], None, "JSON object"),

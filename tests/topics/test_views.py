@@ -45,7 +45,8 @@ def test_raising_through_the_form_shows_the_suggestion(app, client):
     assert response.status_code == 303 and "raised=" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "议题已提出" in page and ROAD["title"] in page
-    assert "流转建议" in page and "上交至 620302" in page and "escalate it to 620302" in page  # the reason, as routed
+    assert "流转建议" in page and "上交至 620302" in page and "：上交至 620302" in page  # the reason, as routed
+    assert "escalate it to" not in page and "cross this node" not in page  # in the page's language
     topics = client.get("/api/v1/topics", headers=basic("li")).get_json()["topics"]
     assert len(topics) == 1 and topics[0]["areas"] == ["620302001", "620302002"]
     assert topics[0]["raised_by"] == {"kind": "public", "name": "村民代表"}
@@ -56,7 +57,7 @@ def test_a_refused_raise_keeps_the_form_and_stores_nothing(app, client):
     before = counts(app)
     response = client.post("/topics", data={**ROAD, "areas": "320703"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "未能提出" in page and "outside this node&#39;s province" in page
+    assert response.status_code == 400 and "未能提出" in page and "区域 320703 不在本节点所在省份内" in page
     assert 'value="两镇之间道路维修"' in page  # what the person typed is kept
     assert counts(app) == before
 
@@ -69,7 +70,7 @@ def test_a_read_only_user_sees_no_forms_and_cannot_post(app, client):
     assert ROAD["title"] in page and 'id="actions"' not in page
     before = counts(app)
     refused = client.post("/topics", data=ROAD)
-    assert refused.status_code == 403 and "not linked to a member" in refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "未关联委员" in refused.get_data(as_text=True)
     assert client.post(f"/topics/{uid}/act", data={"action": "advance", "to_stage": "determined"}).status_code == 403
     assert counts(app) == before
 
@@ -137,7 +138,7 @@ def test_form_actions_move_the_topic_to_its_result(client):
     assert 'id="form-result"' in page and 'id="form-advance"' not in page
     closing = client.post(f"/topics/{uid}/act", data={"action": "advance", "to_stage": "closed", "note": ""},
                           follow_redirects=True).get_data(as_text=True)
-    assert "closes only with its result" in closing
+    assert "只能随成果办结" in closing
     done = client.post(f"/topics/{uid}/act", data={
         "action": "result", "kind": "协商意见", "title": "道路维修纳入年度计划", "summary": "镇政府列入计划",
         "measures": "三月底前完成勘测\n\n汛期前完工\n", "handling_units": "镇政府"}, follow_redirects=True)

@@ -1,6 +1,8 @@
 """Four ones (四个一, Tongling, seed 003): one proposal, one social-opinion report, one development idea and one good deed per member per year."""
 
 # The entry point names this package and pluggy registers it: the hook implementations are its attributes.
+from shangliang.core.i18n import N_
+
 from .hooks import assessment_rules, node_configured
 from .services import CONFIG_DEFAULTS, NAME
 
@@ -8,3 +10,7 @@ from .services import CONFIG_DEFAULTS, NAME
 REQUIRES_CORE = ">=0.1,<1"
 
 __all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "assessment_rules", "node_configured"]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("Four ones (四个一, Tongling, seed 003): one proposal, one social-opinion report, one development idea "
+             "and one good deed per member per year.")

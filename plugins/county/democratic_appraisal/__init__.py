@@ -2,6 +2,8 @@
 
 # The entry point names this package and pluggy registers it: the hook implementations are its attributes.
 # NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from shangliang.core.i18n import N_
+
 from .hooks import appraisal_subject_candidates, node_configured, register_commands
 from .services import CONFIG_DEFAULTS, NAME
 
@@ -9,3 +11,7 @@ from .services import CONFIG_DEFAULTS, NAME
 REQUIRES_CORE = ">=0.1,<1"
 
 __all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "appraisal_subject_candidates", "node_configured", "register_commands"]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("民主评议 democratic appraisal (county 000, Jiaxing 003): last year's key topics become this year's "
+             "appraisal subjects, proposed to the office for confirmation.")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shangliang.core.activities.models import Activity
+from shangliang.core.i18n import N_
 from shangliang.core.plans.forms import PlanCheck
 from shangliang.core.plans.models import Plan
 from shangliang.core.topics.models import RAISED_BY_KINDS, Topic
@@ -199,7 +200,7 @@ def guard(session_of: Any, activity: Mapping[str, Any], action: str, config: Map
 # What the year's plan needs
 
 
-MONTHS = {1: "January-March", 2: "April-June", 3: "July-September", 4: "October-December"}
+MONTHS = {1: N_("January-March"), 2: N_("April-June"), 3: N_("July-September"), 4: N_("October-December")}
 
 
 def plan_checks(plan: Mapping[str, Any], config: Mapping[str, Any]) -> list[PlanCheck]:
@@ -212,7 +213,9 @@ def plan_checks(plan: Mapping[str, Any], config: Mapping[str, Any]) -> list[Plan
                                               if i.get("form") == FORM and i.get("planned_month") in months]
         titles = [i.get("topic_title") or i.get("topic_uid") for i in found]
         checks.append(PlanCheck(
-            f"季协商座谈会 quarterly forum Q{quarter} ({MONTHS[quarter]})", bool(titles),
-            f"{len(titles)} planned: {', '.join(titles)}" if titles else f"no forum planned in Q{quarter}",
+            N_("季协商座谈会 quarterly forum Q%(quarter)s (%(months)s)", quarter=quarter, months=MONTHS[quarter]),
+            bool(titles),
+            N_("%(count)s planned: %(titles)s", count=len(titles), titles=", ".join(titles)) if titles
+            else N_("no forum planned in Q%(quarter)s", quarter=quarter),
             blocks, NAME))
     return checks

@@ -15,6 +15,7 @@ from shangliang.core.activities import services as activities
 from shangliang.core.activities.models import Activity, ActivityTopic, Research
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import Conflict, InputError
+from shangliang.core.i18n import N_
 from shangliang.core.topics import services as topics
 
 NAME = "six_step"
@@ -170,18 +171,21 @@ def record(session: Session, node: NodeContext, uid: str, what: str, note: str, 
     """Record a stage's record on a topic held here (``decision``, ``research``, ``minutes`` or ``feedback``) as a
     topic event; the note says who, when and what (e.g. "主席会议 2027-03-02 决定"). Returns the event."""
     if what not in RECORDS:
-        raise InputError(f"unknown record {str(what)[:40]!r}; records: {', '.join(RECORDS)}", field="what")
+        raise InputError(N_("unknown record %(what)s; records: %(records)s", what=repr(str(what)[:40]),
+                            records=', '.join(RECORDS)), field="what")
     note = str(note or "").strip()
     if not note:
-        raise InputError(f"a {what} record needs a note saying who, when and what", field="note")
+        raise InputError(N_("a %(what)s record needs a note saying who, when and what", what=what), field="note")
     if len(note) > NOTE_MAX:
-        raise InputError(f"the note is {len(note)} characters, more than {NOTE_MAX}", field="note")
+        raise InputError(N_("the note is %(count)s characters, more than %(note_max)s", count=len(note),
+                            note_max=NOTE_MAX), field="note")
     topic = topics.get_topic(session, uid, lock=True)
     if topic.holder != node.id:
-        raise Conflict(f"topic {topic.uid} is held by {topic.holder}, not by this node")
+        raise Conflict(N_("topic %(uid)s is held by %(holder)s, not by this node", uid=topic.uid, holder=topic.holder))
     action, stage = RECORDS[what]
     if topic.stage != stage:
-        raise Conflict(f"topic {topic.uid} is {topic.stage}: a {what} record belongs to the {stage} stage")
+        raise Conflict(N_("topic %(uid)s is %(stage)s: a %(what)s record belongs to the %(stage2)s stage",
+                          uid=topic.uid, stage=topic.stage, what=what, stage2=stage))
     event = topic.record(action, actor, node.id, node.now_ms(), note)
     session.flush()
     return {"uid": topic.uid, "stage": topic.stage, "action": event.action, "actor": event.actor,

@@ -2,6 +2,8 @@
 
 # The entry point names this package and pluggy registers it: the hook implementations are its attributes.
 # NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from shangliang.core.i18n import N_
+
 from .hooks import activity_guard, beat_schedule, consultation_forms, node_configured, register_blueprints
 from .services import CONFIG_DEFAULTS, NAME
 
@@ -10,3 +12,7 @@ REQUIRES_CORE = ">=0.1,<1"
 
 __all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "activity_guard", "beat_schedule", "consultation_forms", "node_configured",
            "register_blueprints"]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("协商民主之家 consultation homes (Lianyungang, seed 002): at least 3 members and a lead each, one "
+             "consultation a quarter.")

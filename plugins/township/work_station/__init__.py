@@ -2,6 +2,8 @@
 
 # The entry point names this package and pluggy registers it: the hook implementations are its attributes.
 # NAME and CONFIG_DEFAULTS live in services.py (no module of the package imports the package itself).
+from shangliang.core.i18n import N_
+
 from .hooks import node_configured, register_blueprints, register_commands
 from .services import CONFIG_DEFAULTS, NAME
 
@@ -9,3 +11,6 @@ from .services import CONFIG_DEFAULTS, NAME
 REQUIRES_CORE = ">=0.1,<1"
 
 __all__ = ["REQUIRES_CORE", "CONFIG_DEFAULTS", "NAME", "node_configured", "register_blueprints", "register_commands"]
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("委员工作站 member work station (Gansu, seed 004): a head (deputy party secretary) and 1-2 member deputies.")
