@@ -120,6 +120,12 @@ def export(session: Session, node: NodeContext, to: str, again: bool = False) ->
     return Exported(data, manifest, [row.id for row in live], expired, more)
 
 
+def file_name(exported: Exported) -> str:
+    """The file name a download of the bundle suggests: from, to and its id."""
+    manifest = exported.manifest
+    return f"{manifest['from']}-to-{manifest['to']}-{manifest['bundle']}.bundle"
+
+
 # -- import ---------------------------------------------------------------------------------------------------
 
 
