@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from .errors import (BundleBadSignature, BundleForAnotherNode, BundleMalformed, 
                      BundleTampered, ProtocolError)
 from .ids import MESSAGE_ID, now_ms, ulid
 from .inbox import receive
+from .kinds import TOPIC_UID
 from .models import OutboxMessage
 from .peers import PinnedPeers, require_peer
 from .signing import KEY_ID, verify as verify_signature
@@ -32,7 +34,6 @@ VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 #: At most this many messages go in one bundle; the rest wait for the next export.
 MAX_MESSAGES = 2000
-_SHA256 = 64
 _FIELDS = frozenset({"format", "v", "manifest", "sig", "messages"})
 _MANIFEST_FIELDS = frozenset({"format", "v", "bundle", "from", "to", "created_ms", "messages"})
 _ENTRY_FIELDS = frozenset({"transfer", "origin", "id", "kind", "topic", "sha256"})
@@ -140,6 +141,33 @@ def _refuse_constant(text: str):
     raise BundleMalformed(f"the bundle holds {text}, which JSON does not allow")
 
 
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_KIND = re.compile(r"^[a-z0-9_.-]{1,100}$")
+
+
+def _encodable(text: str) -> bool:
+    """No lone surrogate (JSON's ``\\ud800``): the text has UTF-8 bytes to hash and to hand to the inbox."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _entry_ok(entry: Any) -> bool:
+    """A manifest entry of the right shape, every text one this node can echo in a report."""
+    if not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS:
+        return False
+    texts = [entry[f] for f in ("transfer", "origin", "id", "kind", "sha256")]
+    if not all(isinstance(t, str) for t in texts):
+        return False
+    topic = entry["topic"]
+    return (bool(_HEX64.fullmatch(entry["transfer"])) and bool(_HEX64.fullmatch(entry["sha256"]))
+            and bool(divisions.NODE_ID.fullmatch(entry["origin"])) and bool(MESSAGE_ID.fullmatch(entry["id"]))
+            and bool(_KIND.fullmatch(entry["kind"])) and (topic is None or (isinstance(topic, str)
+                                                                            and bool(TOPIC_UID.fullmatch(topic)))))
+
+
 def read(data: bytes) -> dict[str, Any]:
     """The bundle document, its shape checked; ``BundleMalformed`` otherwise (nothing is looked up yet)."""
     if not isinstance(data, (bytes, bytearray)):
@@ -173,16 +201,13 @@ def read(data: bytes) -> dict[str, Any]:
     if not isinstance(entries, list) or len(entries) > MAX_MESSAGES:
         raise BundleMalformed(f"manifest.messages is a list of at most {MAX_MESSAGES} entries")
     for index, entry in enumerate(entries):
-        if (not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS
-                or not all(isinstance(entry[f], str) for f in ("transfer", "origin", "id", "kind", "sha256"))
-                or not (entry["topic"] is None or isinstance(entry["topic"], str))
-                or len(entry["sha256"]) != _SHA256):
-            raise BundleMalformed(f"manifest.messages[{index}] is not an entry "
-                                  f"({', '.join(sorted(_ENTRY_FIELDS))}; sha256 in hex)")
+        if not _entry_ok(entry):
+            raise BundleMalformed(f"manifest.messages[{index}] is not an entry: {', '.join(sorted(_ENTRY_FIELDS))}, "
+                                  "with a node id, a message id, a kind, a topic uid or null, and hex SHA-256s")
     if (not isinstance(sig, dict) or set(sig) != {"key", "value"} or not isinstance(sig["key"], str)
             or not KEY_ID.fullmatch(sig["key"]) or not isinstance(sig["value"], str)):
         raise BundleMalformed("the bundle's sig is not {key, value}")
-    if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+    if not isinstance(messages, list) or not all(isinstance(m, str) and _encodable(m) for m in messages):
         raise BundleMalformed("the bundle's messages are a list of texts")
     return document
 

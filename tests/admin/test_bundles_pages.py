@@ -80,6 +80,12 @@ def test_bundles_api_exports_imports_and_refuses_by_name(app, client, township, 
     tampered = at.post("/api/v1/bundles/import", data=json.dumps(altered, ensure_ascii=False).encode(),
                        content_type="application/json", headers=basic("zhou"))
     assert tampered.status_code == 401 and tampered.get_json()["error"]["code"] == "bundle_tampered"
+    # Not a bundle this node could read: a float for a version; a lone surrogate (the API's JSON check says so).
+    for odd, code in ((json.dumps(dict(bundle, v=1.0)), "bundle_malformed"),
+                      (json.dumps(dict(bundle, messages=["\ud800"])), "invalid_input")):
+        malformed = at.post("/api/v1/bundles/import", data=odd.encode(), content_type="application/json",
+                            headers=basic("zhou"))
+        assert malformed.status_code == 400 and malformed.get_json()["error"]["code"] == code, odd[:80]
     assert count(township, InboxTransfer) == 0
 
     imported = at.post("/api/v1/bundles/import", data=data, content_type="application/json", headers=basic("zhou"))

@@ -201,6 +201,10 @@ def test_altered_misaddressed_and_foreign_bundles_are_refused_whole(pair, tmp_pa
     junk = tmp_path / "junk.bundle"
     junk.write_bytes(b"\x89PNG not a bundle")
     assert refused(township, junk)[0]["error"]["code"] == "bundle_malformed"
+    lone = tmp_path / "surrogate.bundle"  # a message with a lone surrogate: no UTF-8 bytes to hash or verify
+    document = json.loads(good.read_text(encoding="utf-8"))
+    lone.write_text(json.dumps(dict(document, messages=["\ud800"])), encoding="ascii")  # escaped as JSON allows
+    assert refused(township, lone)[0]["error"]["code"] == "bundle_malformed"
 
     # Nothing of any of them was applied: the township has not heard of the topic; the good bundle still imports.
     assert state(township) == before
