@@ -77,22 +77,25 @@ class Exported:
 def export(session: Session, node: NodeContext, to: str, again: bool = False) -> Exported:
     """Write the messages waiting in the outbox for neighbour ``to`` into one signed bundle and mark them handed
     over (``sent``, ``bundled_ms``); with ``again`` also those handed over in an earlier bundle and not expired.
-    A message whose transfer expired is dead-lettered as the worker would, not exported. The caller commits
-    and only then hands the bytes on (a failed write leaves the rows as they were)."""
+    A message whose transfer expired is dead-lettered as the worker would, not exported. The marks belong to the
+    caller's unit of work: the command line writes the file before it commits (a failed write leaves the messages
+    waiting); the page and the API answer the bytes once committed. The rows are locked (PostgreSQL) so that two
+    exports at once do not both hand the same message over."""
     require_peer(session, to)
     now = now_ms()
     waiting = OutboxMessage.status == "pending"
     if again:
         waiting = or_(waiting, and_(OutboxMessage.status == "sent", OutboxMessage.bundled_ms.is_not(None)))
     expired = list(session.execute(
-        select(OutboxMessage.id).where(OutboxMessage.destination == to, waiting, OutboxMessage.expires_ms <= now)
+        select(OutboxMessage.id).where(OutboxMessage.destination == to, OutboxMessage.status == "pending",
+                                       OutboxMessage.expires_ms <= now).with_for_update()
     ).scalars())
     if expired:
         session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(expired), OutboxMessage.status == "pending")
                         .values(status="dead", last_error="the transfer expired before it was handed over in a bundle"))
     live = list(session.execute(
         select(OutboxMessage).where(OutboxMessage.destination == to, waiting, OutboxMessage.expires_ms > now)
-        .order_by(OutboxMessage.id).limit(MAX_MESSAGES + 1)
+        .order_by(OutboxMessage.id).limit(MAX_MESSAGES + 1).with_for_update()
     ).scalars())
     more = len(live) > MAX_MESSAGES
     live = live[:MAX_MESSAGES]

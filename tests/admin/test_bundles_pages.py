@@ -10,6 +10,7 @@ import json
 import pytest
 from shangliang.core.app import create_app
 from shangliang.core.db import get_session
+from shangliang.core.models import AuditEvent
 from shangliang.federation.models import InboxTransfer, OutboxMessage, Peer
 from sqlalchemy import func, select
 
@@ -68,6 +69,7 @@ def test_bundles_api_exports_imports_and_refuses_by_name(app, client, township, 
     assert bundle["manifest"]["to"] == CHILD and bundle["manifest"]["from"] == COUNTY
     assert [m["kind"] for m in bundle["manifest"]["messages"]] == ["topic.delegate"]
     assert count(app, OutboxMessage, OutboxMessage.status == "sent", OutboxMessage.bundled_ms.is_not(None)) == 1
+    assert count(app, AuditEvent, AuditEvent.action == "bundle.export") == 1
     nothing = client.post("/api/v1/bundles/export", json={"to": CHILD}, headers=basic("root"))
     assert nothing.status_code == 400 and "no message waits" in nothing.get_json()["error"]["message"]
 
@@ -97,6 +99,8 @@ def test_bundles_api_exports_imports_and_refuses_by_name(app, client, township, 
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "bundle_replayed"
     assert again.get_json()["report"]["messages"][0]["status"] == "duplicate"
     assert count(township, InboxTransfer) == 1
+    assert count(township, AuditEvent, AuditEvent.action == "bundle.import") == 1
+    assert count(township, AuditEvent, AuditEvent.action == "bundle.replayed") == 1
 
     # The OpenAPI document describes both operations and the peer's delivery.
     document = client.get("/api/v1/openapi.json").get_json()
@@ -148,3 +152,25 @@ def test_bundles_page_downloads_and_uploads_with_a_report(app, client, township,
     switched = root.post(f"/admin/peers/{CHILD}/delivery", data={"delivery": "http"})
     assert switched.status_code == 303
     assert count(app, Peer, Peer.delivery == "http") == 1
+
+
+def test_an_expired_message_is_dead_lettered_not_exported(app, client, township, runner, county):
+    from shangliang.core.context import node_context
+    from shangliang.core.db import transaction
+    from shangliang.federation import outbox
+
+    pin_by_bundle(client, township, runner)
+    with app.app_context():
+        with transaction("test") as session:
+            _envelope, row = outbox.originate(session, node_context(), "x-test.note", {"text": "过期"}, CHILD,
+                                              "forward")
+            row.expires_ms = 1  # its transfer's lifetime is over
+        get_session().close()
+    refused = client.post("/api/v1/bundles/export", json={"to": CHILD}, headers=basic("root"))
+    assert refused.status_code == 400 and "no message waits" in refused.get_json()["error"]["message"]
+    # The refusal came after the dead-lettering was committed: the message is a dead letter, saying why.
+    with app.app_context():
+        dead = get_session().scalar(select(OutboxMessage))
+        assert dead.status == "dead" and "expired" in dead.last_error and dead.bundled_ms is None
+    stranger = client.post("/api/v1/bundles/export", json={"to": "6203"}, headers=basic("root"))
+    assert stranger.status_code == 400 and "not a peer" in stranger.get_json()["error"]["message"]
