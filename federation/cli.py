@@ -259,6 +259,7 @@ def bundle() -> None:
 def bundle_export(destination: str, again: bool, as_json: bool, file: str) -> None:
     """Write the messages waiting for neighbour --to into FILE ('-': standard output), signed by this node;
     they are marked handed over."""
+    import contextlib
     import os
     import tempfile
 
@@ -278,7 +279,8 @@ def bundle_export(destination: str, again: bool, as_json: bool, file: str) -> No
                         out.write(exported.data)
                     os.replace(temporary, file)
                 except BaseException:
-                    os.unlink(temporary) if os.path.exists(temporary) else None
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(temporary)
                     raise
     if exported.empty:
         raise exported.nothing_waits(again)
