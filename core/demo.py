@@ -2,7 +2,9 @@
 
 The nodes — province 62, city 6203, county 620302, townships 620302001 and 620302002 — are each
 made with ``shangliang init``, paired with ``keys show`` / ``peers add`` and run with ``serve`` (its
-own process, database and worker), exactly as people at five committee offices would. The scenario
+own process, database and worker), exactly as people at five committee offices would. A sixth, the
+village 620302001201, has no network: it is paired with its township by bundle files only
+(``peers add --bundle``, docs/bundles.md) and not served. The scenario
 then uses the same ``topics`` commands staff would type, printing each one, and checks every step
 against what the nodes report: where the topic is, at which stage, with what result, and whether
 every hop of its route verifies. ``--once`` stops after the scenario and exits 0 only if every step
@@ -75,7 +77,7 @@ OTHER_MEMBER = ("wangzhiqiang", "王志强", "JC003")
 WAIT_SECONDS = 60.0
 #: The scenario's stories, in the order they are played (``shangliang demo --only`` names some of them).
 STORIES = ("road_repair", "delegation", "returned", "the_year", "consultation_home", "city_plan", "proposal",
-           "opinion")
+           "opinion", "village_bundle")
 
 
 @dataclass
@@ -95,7 +97,11 @@ NODES = (  # id, name, level as the interface says it
     ("620302", "金川区政协", "县级 county"),
     ("620302001", "宁远堡镇政协委员工作站", "乡镇 township"),
     ("620302002", "双湾镇政协委员工作站", "乡镇 township"),
+    ("620302001201", "宁远堡村政协委员联络点", "村 village"),
 )
+#: Nodes with no network route to their neighbours (docs/bundles.md): made and paired with ``peers add --bundle``,
+#: reached by bundle files carried by hand, and not served (their commands run on the node directory).
+OFFLINE = frozenset({"620302001201"})
 
 
 class StepFailed(Exception):
@@ -269,7 +275,8 @@ def _set_up(nodes: list[DemoNode]) -> None:
             if related and (node in made or other in made):
                 known = {p["id"] for p in json.loads(_run(node, "peers", "list", "--json", echo=False))}
                 if other.id not in known:
-                    _run(node, "peers", "add", *lines[other.id])
+                    by_bundle = ["--bundle"] if node.id in OFFLINE or other.id in OFFLINE else []
+                    _run(node, "peers", "add", *by_bundle, *lines[other.id])
 
 
 def _set_up_implementation(county: DemoNode) -> None:
@@ -301,6 +308,7 @@ def _set_up_implementation(county: DemoNode) -> None:
 
 
 def _start(nodes: list[DemoNode], log_dir: Path) -> None:
+    nodes = [node for node in nodes if node.id not in OFFLINE]
     for node in nodes:
         port = node.url.rsplit(":", 1)[1]
         click.echo(click.style(f"$ shangliang --node {node.dir} serve --port {port} --workers 1 &", fg="cyan"))
@@ -320,7 +328,7 @@ def _start(nodes: list[DemoNode], log_dir: Path) -> None:
         if waiting and time.time() > deadline:
             raise StepFailed(f"not healthy within {WAIT_SECONDS:.0f} s: {', '.join(n.id for n in waiting)}")
         time.sleep(0.3)
-    click.echo("all five nodes are up, each with its worker")
+    click.echo(f"all {len(nodes)} served nodes are up, each with its worker")
 
 
 def _stop(nodes: list[DemoNode]) -> None:
@@ -1047,6 +1055,49 @@ class Scenario:
                    "城区老旧小区改造" in page and "第一评议小组" in page)
         return int(aid)
 
+    def village_bundle(self) -> str:
+        click.echo(click.style("\n## 10. 山区村没有网络: a village's topic goes to its township and its result comes back "
+                               "in bundle files carried by hand", bold=True))
+        village, township = "620302001201", "620302001"
+        carried = self.node[village].dir.parent / "bundles"
+        carried.mkdir(exist_ok=True)
+        uid = self.add(village, "两村之间灌溉水渠维修", [village, "620302001202"], "public", "宁远堡村村民代表", "农业农村",
+                       "两村共用的灌溉水渠渗漏严重,春灌前需要维修。")
+        self.do(village, "topics", "escalate", uid, "--note", "涉及两村,提请镇政协委员工作站协调")
+        waiting = [r for r in _json(self.node[village], "outbox", "list") if r["to"] == township]
+        health = {r["id"]: r for r in _json(self.node[village], "peers", "health")}[township]
+        self.check("the escalation waits in the village's outbox, never tried over the network",
+                   any(r["topic"] == uid and r["status"] == "pending" for r in waiting) and health["failures"] == 0,
+                   str(health))
+        up = carried / f"{uid.replace(':', '_')}-up.bundle"
+        self.do(village, "bundle", "export", "--to", township, str(up))
+        report = _json(self.node[township], "bundle", "import", str(up), echo=True, quiet=True)
+        click.echo(f"    {report['accepted']} accepted, {report['duplicate']} duplicate, {report['refused']} refused")
+        self.check("the township imports the bundle: the escalation is accepted",
+                   any(m["topic"] == uid and m["status"] == "accepted" for m in report["messages"]), str(report))
+        self.refused(township, "the same bundle imported again is recognised, nothing applied twice", "bundle_replayed",
+                     "bundle", "import", str(up))
+        self.refused(village, "a bundle meant for another node is refused", "bundle_for_another_node",
+                     "bundle", "import", str(up))
+        self.do(township, "topics", "accept", uid)
+        for stage in ("determined", "researching", "consulting", "implementing", "feedback"):
+            self.do(township, "topics", "advance", uid, "--to", stage, "--note", "工作站组织两村协商")
+        self.do(township, "topics", "result", uid, "--kind", "协商意见", "--title", "水渠维修春灌前完成",
+                "--summary", "两村按受益面积分摊,镇政府补助材料费,春灌前完成维修。", "--handling-unit", "宁远堡镇人民政府")
+        down = carried / f"{uid.replace(':', '_')}-down.bundle"
+        self.do(township, "bundle", "export", "--to", village, str(down))
+        answers = _json(self.node[village], "bundle", "import", str(down), echo=True, quiet=True)
+        click.echo(f"    {answers['accepted']} accepted, {answers['duplicate']} duplicate, {answers['refused']} refused")
+        mine = [m for m in answers["messages"] if m["topic"] == uid]
+        self.check("the village imports the answers: acceptance, five stage changes and the result",
+                   len(mine) == 7 and all(m["status"] == "accepted" for m in mine), str(mine))
+        home = _json(self.node[village], "topics", "show", uid)
+        self.check("the topic is closed in the village with the township's result",
+                   home["stage"] == "closed" and (home["result"] or {}).get("title") == "水渠维修春灌前完成",
+                   f"{home['stage']} {home['result']}")
+        self.verified_route(village, uid)
+        return uid
+
     def play(self, only: tuple[str, ...] = ()) -> bool:
         """Play every story, in order (``only``: just those named, for development)."""
         for story in (getattr(self, name) for name in STORIES if not only or name in only):
@@ -1097,7 +1148,8 @@ def run_demo(base: Path, port: int, once: bool, only: tuple[str, ...] = ()) -> i
         ok = Scenario(nodes).play(only)
         click.echo("")
         for node in nodes:
-            click.echo(f"  {node.level:<16} {node.id:<10} {node.name:<12} {node.url}/")
+            where = "(offline: bundle files only)" if node.id in OFFLINE else f"{node.url}/"
+            click.echo(f"  {node.level:<16} {node.id:<12} {node.name:<12} {where}")
         click.echo(f"  sign in on any node: admin / {DEMO_PASSWORD}")
         if once:
             return 0 if ok else 1

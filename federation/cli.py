@@ -1,4 +1,4 @@
-"""Federation commands: ``keys``, ``peers``, ``inbox``, ``outbox``."""
+"""Federation commands: ``keys``, ``peers``, ``inbox``, ``outbox``, ``bundle``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import sys
 
 import click
+from flask import current_app
 
 from shangliang.core.clitools import emit, table, with_appcontext
 from shangliang.core.context import node_context
@@ -67,13 +68,30 @@ def peers() -> None:
 @click.argument("name", required=False)
 @click.option("--parent", "relation", flag_value="parent", help="For a non-standard id: it is our parent.")
 @click.option("--child", "relation", flag_value="child", help="For a non-standard id: it is our child.")
+@click.option("--bundle", "by_bundle", is_flag=True,
+              help="No network route: reach it by bundle files only (`bundle export`), never over HTTP.")
 @with_appcontext
-def peers_add(node_id: str, url: str, public_key: str, name: str | None, relation: str | None) -> None:
+def peers_add(node_id: str, url: str, public_key: str, name: str | None, relation: str | None,
+              by_bundle: bool) -> None:
     """Pin a neighbour: ID URL PUBLIC_KEY [NAME], as the neighbour's `keys show` prints them (NAME, its
     committee's name, is what this node's pages show beside its id)."""
     with transaction() as session:
-        peer = node_peers.add_peer(session, node_context().id, node_id, url, public_key, relation, name)
-    click.echo(f"peer {peer.node_id}{f' ({peer.name})' if peer.name else ''} ({peer.relation}) pinned at {peer.url}")
+        peer = node_peers.add_peer(session, node_context().id, node_id, url, public_key, relation, name,
+                                   "bundle" if by_bundle else "http")
+    where = "reached by bundle files" if peer.delivery == "bundle" else f"pinned at {peer.url}"
+    click.echo(f"peer {peer.node_id}{f' ({peer.name})' if peer.name else ''} ({peer.relation}) {where}")
+
+
+@peers.command("delivery")
+@click.argument("node_id")
+@click.argument("mode", type=click.Choice(node_peers.DELIVERY_MODES))
+@with_appcontext
+def peers_delivery(node_id: str, mode: str) -> None:
+    """How messages reach a pinned neighbour: http (the worker POSTs them to its URL) or bundle (files carried
+    by hand: `bundle export`; never tried over HTTP)."""
+    with transaction() as session:
+        peer = node_peers.set_delivery(session, node_id, mode)
+    click.echo(f"peer {peer.node_id} is reached " + ("by bundle files" if mode == "bundle" else f"at {peer.url}"))
 
 
 @peers.command("name")
@@ -94,8 +112,8 @@ def peers_list(as_json: bool) -> None:
     """Peers with their pinned key and delivery health."""
     rows = [node_peers.peer_dict(p) for p in node_peers.list_peers(get_session())]
     emit(rows, as_json, lambda rs: table(
-        [[r["id"], r["name"] or "-", r["relation"], r["url"], _ms(r["last_success_ms"]), r["failures"],
-          _ms(r["held_until_ms"])] for r in rs],
+        [[r["id"], r["name"] or "-", r["relation"], r["url"] if r["delivery"] == "http" else "(bundle files)",
+          _ms(r["last_success_ms"]), r["failures"], _ms(r["held_until_ms"])] for r in rs],
         ["id", "name", "relation", "url", "last success", "failures", "held until"]))
 
 
@@ -222,6 +240,94 @@ def outbox_send(kind: str, destination: str, body_json: str, topic: str | None, 
         envelope, row = node_outbox.originate(session, node_context(), kind, body, destination, kinds[kind].action,
                                               topic=topic, note=note)
     click.echo(f"queued {envelope['origin']}/{envelope['id']} for {destination} (outbox {row.id})")
+
+
+# -- bundle files (docs/bundles.md) ----------------------------------------------------------------------------
+
+
+@click.group()
+def bundle() -> None:
+    """Bundle files: messages for a neighbour with no network route, carried by hand."""
+
+
+@bundle.command("export")
+@click.option("--to", "destination", required=True, help="The neighbour the bundle is for.")
+@click.option("--again", is_flag=True, help="Also the messages already handed over in an earlier bundle.")
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@with_appcontext
+def bundle_export(destination: str, again: bool, as_json: bool, file: str) -> None:
+    """Write the messages waiting for neighbour --to into FILE ('-': standard output), signed by this node;
+    they are marked handed over."""
+    import contextlib
+    import os
+    import tempfile
+
+    from . import bundles
+
+    with transaction() as session:
+        exported = bundles.export(session, node_context(), destination, again)
+        if not exported.empty:
+            # Written (whole, then renamed into place) before the rows are committed as handed over.
+            if file == "-":
+                click.get_binary_stream("stdout").write(exported.data)
+            else:
+                folder = os.path.dirname(os.path.abspath(file))
+                handle, temporary = tempfile.mkstemp(prefix=".bundle-", dir=folder)
+                try:
+                    with os.fdopen(handle, "wb") as out:
+                        out.write(exported.data)
+                    os.replace(temporary, file)
+                except BaseException:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(temporary)
+                    raise
+    if exported.empty:
+        raise exported.nothing_waits(again)
+    summary = exported.summary()
+    if file == "-":
+        click.echo(f"bundle {summary['bundle']}: {summary['messages']} message(s) for {destination}", err=True)
+        return
+    emit({**summary, "file": file}, as_json, lambda d: (
+        f"bundle {d['bundle']}: {d['messages']} message(s) for {d['to']} written to {d['file']}"
+        + (f"; {len(d['expired'])} expired, dead-lettered" if d["expired"] else "")
+        + ("; more wait for the next bundle" if d["more_waiting"] else "")))
+
+
+def _report_text(report: dict) -> str:
+    lines = [f"bundle {report['bundle']} from {report['from']}: {report['accepted']} accepted, "
+             f"{report['duplicate']} duplicate, {report['refused']} refused"]
+    for item in report["messages"]:
+        line = f"  {item['status']:<9} {item['kind']} {item['origin']}/{item['id']}"
+        if item["topic"]:
+            line += f" ({item['topic']})"
+        if item["status"] == "refused":
+            line += f": {item['code']}: {item['message']}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@bundle.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def bundle_import(file, as_json: bool) -> None:
+    """Import a bundle FILE ('-': standard input) from a neighbour: every message goes through the inbox's
+    checks, and is reported accepted, duplicate or refused with its code. A bundle for another node, not from a
+    neighbour, with a broken signature or altered is refused whole (exit 2); one imported before, too."""
+    from . import bundles
+    from .errors import BundleRefused
+
+    data = file.read(bundles.MAX_BYTES + 1)
+    try:
+        report = bundles.import_bundle(current_app._get_current_object(), get_session(), data)
+    except BundleRefused as exc:
+        if as_json:
+            click.echo(json.dumps(exc.as_body(), ensure_ascii=False, indent=2))
+        elif exc.report is not None:
+            click.echo(_report_text(exc.report))
+        raise InputError(f"{exc.code}: {exc.message}") from None
+    emit(report, as_json, _report_text)
 
 
 # -- audit anchors (shangliang audit anchor / children) --------------------------------------------------

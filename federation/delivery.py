@@ -63,6 +63,8 @@ def deliver(outbox_id: int) -> str:
     peer = session.get(Peer, row.destination)
     if peer is None:
         return _finish(outbox_id, "dead", None, f"{row.destination} is no longer a peer")
+    if peer.delivery == "bundle":
+        return "by bundle"  # it waits for `bundle export` (docs/bundles.md)
     if peer.held_until_ms and peer.held_until_ms > now:
         return "held"
     if row.next_attempt_ms > now or _blocked(session, row):
@@ -186,6 +188,7 @@ def pump() -> int:
     session = get_session()
     now = now_ms()
     held = set(session.execute(select(Peer.node_id).where(Peer.held_until_ms > now)).scalars())
+    held |= set(session.execute(select(Peer.node_id).where(Peer.delivery == "bundle")).scalars())  # bundle files only
     due = session.execute(
         select(OutboxMessage.id, OutboxMessage.destination, OutboxMessage.topic)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_ms <= now)

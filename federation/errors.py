@@ -100,3 +100,63 @@ def echo(value: object, limit: int = 60) -> str:
     """A piece of input fit to quote in an error message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- bundle files (docs/bundles.md): a whole bundle refused before any of its messages is looked at -----------
+
+from shangliang.core.errors import InputError  # noqa: E402  (core sits below the federation)
+
+
+class BundleRefused(InputError):
+    """A bundle file refused as a whole: nothing of it was applied. ``code`` names the reason."""
+
+    code = "bundle_malformed"
+    status = 400
+
+    def __init__(self, message: str, report: dict | None = None):
+        super().__init__(message[:MAX_ECHO * 2], field="bundle")
+        self.message = str(self)
+        self.report = report
+
+    def as_body(self) -> dict:
+        body: dict = {"error": {"code": self.code, "message": self.message}}
+        if self.report is not None:
+            body["report"] = self.report
+        return body
+
+
+class BundleMalformed(BundleRefused):
+    """Not a bundle file: not JSON, another format or version, fields missing or of the wrong type."""
+
+    code, status = "bundle_malformed", 400
+
+
+class BundleForAnotherNode(BundleRefused):
+    """The manifest's ``to`` is not this node."""
+
+    code, status = "bundle_for_another_node", 403
+
+
+class BundleNotFromAPeer(BundleRefused):
+    """The manifest's ``from`` is not a pinned neighbour of this node."""
+
+    code, status = "bundle_not_from_a_peer", 403
+
+
+class BundleBadSignature(BundleRefused):
+    """The manifest's signature does not verify with the sender's pinned key (or names a key not pinned)."""
+
+    code, status = "bundle_bad_signature", 401
+
+
+class BundleTampered(BundleRefused):
+    """A message's SHA-256 differs from the manifest's, or the messages are not the manifest's list."""
+
+    code, status = "bundle_tampered", 401
+
+
+class BundleReplayed(BundleRefused):
+    """Every message of the bundle was accepted here before: it was imported already (``report`` says so per
+    message); nothing was applied again."""
+
+    code, status = "bundle_replayed", 409

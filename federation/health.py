@@ -83,6 +83,7 @@ def peer_health(session: Session, peer: Peer, now_ms: int, counts: dict[tuple[st
         problems.append("clock_skew")
     return {
         "id": peer.node_id, "name": peer.name, "relation": peer.relation, "url": peer.url,
+        "delivery": peer.delivery or "http",
         "last_received_ms": received, "last_delivered_ms": delivered,
         "last_contact_ms": max(contacts) if contacts else None,
         "pending": pending, "dead": dead, "sent": counts.get((peer.node_id, "sent"), 0),

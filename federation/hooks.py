@@ -54,9 +54,9 @@ def register_blueprints(app):
 
 @hookimpl
 def register_commands(cli):
-    from .cli import inbox, keys, outbox, peers
+    from .cli import bundle, inbox, keys, outbox, peers
 
-    return [keys, peers, inbox, outbox]
+    return [keys, peers, inbox, outbox, bundle]
 
 
 @hookimpl

@@ -32,6 +32,9 @@ class Peer(Base):
     url: Mapped[str] = mapped_column(String(300))
     relation: Mapped[str] = mapped_column(String(10))  # parent or child
     name: Mapped[str | None] = mapped_column(String(200))  # its committee's name, as its `keys show` gives it
+    # "http": the delivery worker POSTs to ``url``; "bundle": reached only by bundle files (docs/bundles.md), never
+    # tried over HTTP, its messages wait in the outbox for `bundle export`.
+    delivery: Mapped[str] = mapped_column(String(10), default="http", server_default="http")
     added_ms: Mapped[int] = mapped_column(BigInteger)
     last_success_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_failure_ms: Mapped[int | None] = mapped_column(BigInteger)
@@ -100,6 +103,7 @@ class OutboxMessage(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_ms: Mapped[int | None] = mapped_column(BigInteger)
+    bundled_ms: Mapped[int | None] = mapped_column(BigInteger)  # last written into a bundle file (docs/bundles.md)
 
 
 class FederationAlert(Base):

@@ -37,6 +37,17 @@ def infer_relation(own_id: str, node_id: str) -> str | None:
 
 
 NAME_MAX = 200
+#: How messages reach a neighbour: ``http`` (the delivery worker POSTs them to its URL) or ``bundle`` (files carried
+#: by hand, docs/bundles.md: never tried over HTTP).
+DELIVERY_MODES = ("http", "bundle")
+
+
+def delivery_mode(mode: str | None) -> str:
+    if mode is None:
+        return "http"
+    if mode not in DELIVERY_MODES:
+        raise InputError(f"delivery {str(mode)[:20]!r} is not one of {', '.join(DELIVERY_MODES)}", field="delivery")
+    return mode
 
 
 def peer_name(name: str | None) -> str | None:
@@ -54,9 +65,11 @@ def peer_name(name: str | None) -> str | None:
 
 
 def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: str,
-             relation: str | None = None, name: str | None = None) -> Peer:
+             relation: str | None = None, name: str | None = None, delivery: str | None = None) -> Peer:
+    """Pin a neighbour; ``delivery`` ``bundle`` for one reached by bundle files only (its URL is then only noted)."""
     divisions.validate_node_id(node_id, "peer id")
     name = peer_name(name)
+    delivery = delivery_mode(delivery)
     if node_id == own_id:
         raise InputError("a node is not its own peer")
     parts = urlsplit(url)
@@ -80,7 +93,7 @@ def add_peer(session: Session, own_id: str, node_id: str, url: str, public_key: 
         raise InputError(f"{node_id} is already a peer; remove it first to pin another key")
     key_id, public = parse_public_key(public_key)
     peer = Peer(node_id=node_id, url=url.rstrip("/"), relation=relation, name=name, added_ms=now_ms(), failures=0,
-                hold_window_ms=0)
+                hold_window_ms=0, delivery=delivery)
     peer.keys.append(PeerKey(key_id=key_id, public=public, expired_ms=None))
     session.add(peer)
     session.flush()
@@ -111,10 +124,10 @@ def parse_pairing(line: str) -> tuple[str, str, str, str | None]:
 
 
 def add_from_pairing(session: Session, own_id: str, line: str, relation: str | None = None,
-                     name: str | None = None) -> Peer:
+                     name: str | None = None, delivery: str | None = None) -> Peer:
     """Pin the neighbour a pasted pairing line names (``name``, when given, instead of the line's)."""
     node_id, url, key, named = parse_pairing(line)
-    return add_peer(session, own_id, node_id, url, key, relation, name or named)
+    return add_peer(session, own_id, node_id, url, key, relation, name or named, delivery)
 
 
 def _lookup(session: Session, node_id: str) -> Peer | None:
@@ -199,7 +212,7 @@ def peer_dict(peer: Peer) -> dict:
         "key": f"{current.key_id}:{current.public}" if current else None,
         "old_keys": [{"id": k.key_id, "expired_ms": k.expired_ms} for k in peer.keys if k.expired_ms is not None],
         "last_success_ms": peer.last_success_ms, "last_failure_ms": peer.last_failure_ms,
-        "failures": peer.failures, "held_until_ms": peer.held_until_ms,
+        "failures": peer.failures, "held_until_ms": peer.held_until_ms, "delivery": peer.delivery or "http",
     }
 
 
@@ -207,6 +220,17 @@ def set_name(session: Session, node_id: str, name: str | None) -> Peer:
     """Name (or, with None, unname) a pinned neighbour: how people read its id on this node's pages."""
     peer = require_peer(session, node_id)
     peer.name = peer_name(name)
+    return peer
+
+
+def set_delivery(session: Session, node_id: str, mode: str) -> Peer:
+    """Reach a pinned neighbour over HTTP or by bundle files only. Switching to ``http`` hands the messages
+    waiting for it to the delivery worker."""
+    peer = require_peer(session, node_id)
+    mode = delivery_mode(mode)
+    if peer.delivery != mode:
+        peer.delivery = mode
+        session.flush()
     return peer
 
 

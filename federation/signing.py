@@ -24,7 +24,8 @@ from .errors import BadSignature, Malformed, echo
 
 PREFIX = b"shangliang/v1/"
 # "anchor": a parent's receipt of a child's audit anchor (docs/protocol.md, "Audit anchors"), an addition to §2.
-PURPOSES = frozenset({"envelope", "hop", "node", "rotate", "anchor"})
+# "bundle": a bundle file's manifest, signed by the node that wrote it (docs/bundles.md), another addition.
+PURPOSES = frozenset({"envelope", "hop", "node", "rotate", "anchor", "bundle"})
 # Use fullmatch: with match, "$" also matches before a trailing newline ("ed25519:k1\n").
 KEY_ID = re.compile(r"^ed25519:[A-Za-z0-9_]{1,32}$")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")

@@ -1,4 +1,4 @@
-"""The administration JSON API: /api/v1/peers, /api/v1/outbox and /api/v1/audit. Each handler takes the
+"""The administration JSON API: /api/v1/peers, /api/v1/outbox, /api/v1/bundles and /api/v1/audit. Each handler takes the
 validated request, calls one service and answers JSON; the URL table is in ``blueprint.py``."""
 
 from __future__ import annotations
@@ -6,17 +6,21 @@ from __future__ import annotations
 from shangliang.core import audit
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
-from shangliang.core.web.api import actor, json_response
-from shangliang.federation import outbox, peers
+import flask
+from shangliang.core.web.api import actor, error_response, json_response
+from shangliang.federation import bundles, outbox, peers
+from shangliang.federation.errors import BundleRefused
 
 from . import services
 from .schemas import (
     AuditQuery,
+    BundleExportIn,
     AuditVerifyQuery,
     OutboxPath,
     OutboxQuery,
     PeerIn,
     PeerPath,
+    PeerDelivery,
     PeerRename,
 )
 
@@ -50,7 +54,7 @@ def add_peer(body: PeerIn):
     its key `ed25519:<id>:<base64url>`.
     """
     with transaction(actor()) as session:
-        peer = services.add_peer(session, node_context(), body.pairing, body.relation, body.name)
+        peer = services.add_peer(session, node_context(), body.pairing, body.relation, body.name, body.delivery)
         data = peers.peer_dict(peer)
     return json_response({"peer": data}, 201)
 
@@ -62,6 +66,18 @@ def rename_peer(path: PeerPath, body: PeerRename):
     """
     with transaction(actor()) as session:
         peer = peers.set_name(session, path.node_id, body.name)
+        data = peers.peer_dict(peer)
+    return json_response({"peer": data})
+
+
+def set_peer_delivery(path: PeerPath, body: PeerDelivery):
+    """Reach a neighbour over HTTP or by bundle files.
+
+    `http`: the delivery worker POSTs its messages to its URL; `bundle`: never tried over HTTP, its messages
+    wait for a bundle export (`shangliang peers delivery`, docs/bundles.md).
+    """
+    with transaction(actor()) as session:
+        peer = peers.set_delivery(session, path.node_id, body.delivery)
         data = peers.peer_dict(peer)
     return json_response({"peer": data})
 
@@ -104,6 +120,45 @@ def retry_outbox(path: OutboxPath):
     with transaction(actor()) as session:
         outbox.retry(session, path.outbox_id)
     return json_response({"message": services.message(get_session(), path.outbox_id)})
+
+
+def export_bundle(body: BundleExportIn):
+    """Write a bundle file.
+
+    The messages waiting in the outbox for the neighbour `to` (with `again`, also those handed over in an
+    earlier bundle), in one file signed by this node (`shangliang bundle export`, docs/bundles.md); they are
+    marked handed over. The answer is the file itself (`Content-Disposition: attachment`). Refused (400) when no
+    message waits.
+    """
+    with transaction(actor()) as session:
+        exported = bundles.export(session, node_context(), body.to, body.again)
+    if exported.empty:
+        raise exported.nothing_waits(body.again)
+    return flask.Response(exported.data, 200, mimetype="application/json",
+                          headers={"Content-Disposition": f'attachment; filename="{bundles.file_name(exported)}"'})
+
+
+def import_bundle():
+    """Import a bundle file.
+
+    The body is a bundle file (`shangliang bundle import`, docs/bundles.md). Refused whole, nothing applied,
+    with a named code: `bundle_malformed` (400), `bundle_for_another_node`, `bundle_not_from_a_peer` (403),
+    `bundle_bad_signature`, `bundle_tampered` (401), `bundle_replayed` (409, every message imported before;
+    `report` beside the error). Otherwise every message goes through the inbox and the report says of each:
+    accepted, duplicate (nothing applied again) or refused with its protocol error code.
+    """
+    session = get_session()
+    session.info["actor"] = actor()
+    try:
+        report = bundles.import_bundle(flask.current_app._get_current_object(), session, flask.request.get_data())
+    except BundleRefused as exc:
+        response = error_response(exc.status, exc.code, exc.message, "bundle")
+        if exc.report is not None:
+            body = response.get_json()
+            body["report"] = exc.report
+            return json_response(body, exc.status)
+        return response
+    return json_response(report)
 
 
 def list_audit(query: AuditQuery):

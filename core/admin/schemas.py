@@ -24,6 +24,12 @@ class PeerIn(Request):
                                      "ID URL PUBLIC_KEY [NAME] (the name quoted when it holds a space)")
     relation: str | None = Field(None, description="parent or child: only for a non-standard id")
     name: str | None = Field(None, description="its committee's name, instead of the line's")
+    delivery: str | None = Field(None, description="http (the default) or bundle: reached by bundle files only "
+                                                   "(docs/bundles.md)")
+
+
+class PeerDelivery(Request):
+    delivery: str = Field(description="http (the worker POSTs to its URL) or bundle (bundle files only)")
 
 
 class PeerRename(Request):
@@ -69,6 +75,7 @@ class PeerView(BaseModel):
     last_failure_ms: int | None
     failures: int
     held_until_ms: int | None
+    delivery: str = Field(description="http (the worker POSTs to its URL) or bundle (bundle files only)")
 
 
 class PeerOwn(BaseModel):
@@ -105,6 +112,7 @@ class PeerHealthView(BaseModel):
     name: str | None
     relation: str
     url: str
+    delivery: str = Field(description="http (the worker POSTs to its URL) or bundle (bundle files only)")
     last_received_ms: int | None = Field(description="the last transfer received from it")
     last_delivered_ms: int | None = Field(description="the last message delivered to it")
     last_contact_ms: int | None
@@ -179,3 +187,70 @@ class AuditVerified(BaseModel):
     seq: int | None = Field(description="the first row found wrong")
     problem: str | None
     anchor: dict[str, Any] | None = Field(description="the head the parent keeps, when checked against it")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundle files (docs/bundles.md)
+
+
+class BundleExportIn(Request):
+    """Write the messages waiting for a neighbour into a bundle file."""
+
+    to: str = Field(max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$", description="the neighbour the bundle is for")
+    again: bool = Field(False, description="also the messages handed over in an earlier bundle (not expired)")
+
+
+class BundleEntry(BaseModel):
+    transfer: str = Field(description="the transfer id: hex SHA-256 of the message's last hop")
+    origin: str
+    id: str
+    kind: str
+    topic: str | None
+    sha256: str = Field(description="hex SHA-256 of the message's UTF-8 bytes")
+
+
+class BundleManifest(BaseModel):
+    format: str = Field(description="shangliang-bundle")
+    v: int
+    bundle: str = Field(description="the bundle's id (a ULID)")
+    from_: str = Field(alias="from", description="the node that wrote it")
+    to: str = Field(description="the neighbour it is for")
+    created_ms: int
+    messages: list[BundleEntry]
+
+
+class BundleSig(BaseModel):
+    key: str
+    value: str = Field(description="Ed25519 signature of the canonical manifest, purpose bundle, base64url")
+
+
+class BundleFile(BaseModel):
+    """A bundle file, as `shangliang bundle export` writes it."""
+
+    format: str
+    v: int
+    manifest: BundleManifest
+    sig: BundleSig
+    messages: list[str] = Field(description="each message's envelope with its hops, canonical JSON as text")
+
+
+class BundleMessageReport(BaseModel):
+    origin: str
+    id: str
+    kind: str
+    topic: str | None
+    transfer: str
+    status: str = Field(description="accepted, duplicate (accepted before: nothing applied again) or refused")
+    code: str | None = Field(None, description="for a refused message: the protocol's error code")
+    message: str | None = Field(None, description="for a refused message: why")
+
+
+class BundleReport(BaseModel):
+    bundle: str
+    from_: str = Field(alias="from")
+    to: str
+    created_ms: int
+    accepted: int
+    duplicate: int
+    refused: int
+    messages: list[BundleMessageReport]

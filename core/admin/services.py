@@ -26,12 +26,13 @@ def own_pairing(session: Session, node: NodeContext) -> dict[str, Any]:
 
 
 def add_peer(session: Session, node: NodeContext, line: str, relation: str | None = None,
-             name: str | None = None):
-    """Pin the neighbour of a pasted pairing line (the same rules as ``shangliang peers add``)."""
+             name: str | None = None, delivery: str | None = None):
+    """Pin the neighbour of a pasted pairing line (the same rules as ``shangliang peers add``); ``delivery``
+    ``bundle`` for one reached by bundle files only."""
     if relation not in (None, "", "parent", "child"):
         raise InputError(N_("relation %(relation)s is parent or child",
                             relation=repr(str(relation)[:20])), field="relation")
-    return peers.add_from_pairing(session, node.id, line, relation or None, name or None)
+    return peers.add_from_pairing(session, node.id, line, relation or None, name or None, delivery or None)
 
 
 def peers_health(session: Session) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Administration pages (/admin): the index of every administration page, the neighbours (this node's pairing
-line, pinning one from its pasted line, naming and removing one, each one's health), the outbox and its dead
-letters (inspect, retry), and the audit log (browse, verify). Each handler parses the form, calls one service
+line, pinning one from its pasted line, naming and removing one, reaching one by bundle files, each one's health),
+the outbox and its dead letters (inspect, retry), bundle files (download one for a neighbour, import one), and the audit log (browse, verify). Each handler parses the form, calls one service
 and redirects with a flashed message; a refused form is shown again with what was typed and the reason (400)."""
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from flask import abort, flash, render_template, url_for
 from flask_babel import gettext as _
 from shangliang.core import audit
 from shangliang.core.context import node_context
-from shangliang.core.db import get_session
+from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError, NotFound, ShangliangError
 from shangliang.core.i18n import reason
 from shangliang.core.i18n import N_
 from shangliang.core.web import auth, forms
-from shangliang.federation import outbox, peers
+from shangliang.federation import bundles, outbox, peers
+from shangliang.federation.errors import BundleRefused
 
 from . import services
 
@@ -106,7 +107,7 @@ def peers_add():
 
     def work(session):
         peer = services.add_peer(session, node_context(), form.get("pairing", ""), form.get("relation") or None,
-                                 form.get("name") or None)
+                                 form.get("name") or None, "bundle" if form.get("bundle") == "on" else None)
         return "success", _("Neighbour pinned: %(id)s", id=peer.node_id), url_for("admin.peers")
 
     try:
@@ -144,6 +145,71 @@ def peers_remove(node_id: str):
     except InputError as exc:
         flash(_("Not removed: %(message)s", message=reason(exc)), "error")
         return _peers_page({**form, "action": "remove", "node_id": node_id}, exc, 400)
+
+
+def peers_delivery(node_id: str):
+    form = flask.request.form
+
+    def work(session):
+        peer = peers.set_delivery(session, node_id, form.get("delivery") or "")
+        message = (_("Neighbour %(id)s is now reached by bundle files.", id=peer.node_id) if peer.delivery == "bundle"
+                   else _("Neighbour %(id)s is now reached over the network.", id=peer.node_id))
+        return "success", message, url_for("admin.peers")
+
+    try:
+        return forms.run_once(_actor(), work)
+    except InputError as exc:
+        flash(_("Not changed: %(message)s", message=str(exc)), "error")
+        return _peers_page({**form, "action": "delivery", "node_id": node_id}, exc, 400)
+
+
+# -- /admin/bundles (docs/bundles.md) ----------------------------------------------------------------------
+
+
+def _bundles_page(report: Mapping[str, Any] | None = None, error: ShangliangError | None = None, status: int = 200,
+                  form: Mapping[str, Any] | None = None):
+    return render_template("admin/bundles.html", rows=services.peers_health(get_session()), report=report,
+                           error=error, form=form or {}), status
+
+
+def bundles_index():
+    return _bundles_page()
+
+
+def bundles_export():
+    """The bundle for a neighbour, as a download; the messages in it are marked handed over."""
+    form = flask.request.form
+    to, again = form.get("to") or "", form.get("again") == "on"
+    try:
+        with transaction(_actor()) as session:
+            exported = bundles.export(session, node_context(), to, again)
+        if exported.empty:
+            raise exported.nothing_waits(again)
+    except InputError as exc:
+        flash(_("No bundle written: %(message)s", message=str(exc)), "error")
+        return _bundles_page(error=exc, status=400, form={**form, "action": "export"})
+    return flask.Response(exported.data, 200, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{bundles.file_name(exported)}"'})
+
+
+def bundles_import():
+    """Import an uploaded bundle and show what became of each of its messages."""
+    upload = flask.request.files.get("bundle")
+    if upload is None or not upload.filename:
+        exc = InputError(_("choose a bundle file to import"), field="bundle")
+        return _bundles_page(error=exc, status=400, form={"action": "import"})
+    session = get_session()
+    session.info["actor"] = _actor()
+    try:
+        report = bundles.import_bundle(flask.current_app._get_current_object(), session,
+                                       upload.read(bundles.MAX_BYTES + 1))
+    except BundleRefused as exc:
+        flash(_("Bundle refused (%(code)s): %(message)s", code=exc.code, message=exc.message), "error")
+        return _bundles_page(exc.report, exc, 400, {"action": "import"})
+    flash(_("Bundle imported: %(accepted)s accepted, %(duplicate)s duplicate, %(refused)s refused.",
+            accepted=report["accepted"], duplicate=report["duplicate"], refused=report["refused"]),
+          "success" if not report["refused"] else "error")
+    return _bundles_page(report)
 
 
 # -- /admin/outbox ------------------------------------------------------------------------------------------
