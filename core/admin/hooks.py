@@ -1,13 +1,24 @@
 """The administration feature's built-in plugin: the /admin pages (index, peers, outbox, audit log) and their API
-(/api/v1/peers, /api/v1/outbox, /api/v1/audit)."""
+(/api/v1/peers, /api/v1/outbox, /api/v1/audit), and the Prometheus metrics at /metrics."""
 
 from __future__ import annotations
 
 from shangliang.core.plugins import hookimpl
+from shangliang.core.settings import Setting
+
+from .metrics import LOOPBACK, check_allow
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("metrics", "allow", LOOPBACK, "the addresses or networks that may read /metrics without a token "
+                "(SHANGLIANG_METRICS_TOKEN); [] turns /metrics off for them", check_allow),
+    ]
 
 
 @hookimpl
 def register_blueprints(app):
-    from .blueprint import audit_api, outbox_api, pages, peers_api
+    from .blueprint import audit_api, metrics_bp, outbox_api, pages, peers_api
 
-    return [pages, peers_api, outbox_api, audit_api]
+    return [pages, peers_api, outbox_api, audit_api, metrics_bp]
