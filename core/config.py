@@ -136,6 +136,9 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
             if not isinstance(value, dict):
                 raise ConfigError("must be a table", key, source)
             for skey, svalue in value.items():
+                if any(word in skey.lower() for word in SECRET_WORDS):  # [metrics] token = … is no better
+                    raise ConfigError("secrets do not belong in node.toml: set them in the environment "
+                                      "(e.g. SHANGLIANG_METRICS_TOKEN)", f"{key}.{skey}", source)
                 if skey not in sections[key]:
                     raise ConfigError(f"unknown setting; known: {', '.join(sections[key])}", f"{key}.{skey}", source)
                 config[sections[key][skey].key] = svalue

@@ -14,7 +14,8 @@ import ipaddress
 from typing import Any, Callable, Iterator
 
 import flask
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -169,7 +170,8 @@ def refusal(config: Any, request: flask.Request) -> tuple[int, str] | None:
 
 
 def metrics():
-    """``GET /metrics``: the Prometheus text format, or 401/403 in plain text."""
+    """``GET /metrics``: the Prometheus text format (OpenMetrics when the scraper asks for it), or 401/403 in plain
+    text."""
     from shangliang.core.context import node_context
     from shangliang.core.db import get_db
 
@@ -182,7 +184,9 @@ def metrics():
         return response
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NodeCollector(get_db().new_session, node_context(), core_version()))
-    response = flask.Response(generate_latest(registry), status=200)
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    # the text format Prometheus asks for in Accept (OpenMetrics, or the classic text format otherwise)
+    encode, content_type = choose_encoder(flask.request.headers.get("Accept", ""))
+    response = flask.Response(encode(registry), status=200)
+    response.headers["Content-Type"] = content_type
     response.headers["Cache-Control"] = "no-store"
     return response
