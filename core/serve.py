@@ -64,6 +64,29 @@ def gunicorn_options(host: str, port: int, workers: int, name: str, log_format: 
     }
 
 
+#: Where gunicorn's workers keep their request metrics for /metrics to sum (prometheus-client's multiprocess
+#: mode, core/admin/metrics.py); emptied at every start, so the counts are those since ``serve`` started.
+METRICS_DIRECTORY = "metrics"
+
+
+def prepare_metrics_directory(ctx) -> None:
+    """Empty the node directory's ``metrics/`` and name it in ``PROMETHEUS_MULTIPROC_DIR``, for this process and
+    the gunicorn workers it forks; before the app is built, since prometheus-client reads it once, on import.
+    A directory the environment names already is left to whoever named it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from . import config as node_config
+
+    node_dir = node_config.resolve_node_dir(ctx.find_root().params.get("node"))
+    if node_dir is None or not (node_dir / node_config.NODE_FILE).is_file():
+        return  # the app will say what is wrong
+    directory = node_dir / METRICS_DIRECTORY
+    directory.mkdir(mode=0o700, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _create_app(node_dir: str):
     from .app import create_app
 

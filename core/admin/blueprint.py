@@ -75,3 +75,5 @@ pages.add_url_rule("/audit/verify", "audit_verify", reader(views.audit_verify), 
 
 metrics_bp = Blueprint("metrics", __name__)
 metrics_bp.add_url_rule("/metrics", "metrics", metrics.metrics)
+metrics_bp.before_app_request(metrics.request_started)
+metrics_bp.after_app_request(metrics.request_answered)

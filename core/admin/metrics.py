@@ -3,6 +3,11 @@ destination and status, the inbox, the topics by stage and the node's own facts,
 scrape time. Nothing is counted in memory: a node runs several gunicorn workers, and whichever one answers a
 scrape reads the same rows.
 
+Request counts and durations are the exception, kept by each process: they are recorded and exported only in
+prometheus-client's multiprocess mode, which ``shangliang serve`` sets up for its gunicorn workers
+(``PROMETHEUS_MULTIPROC_DIR``, core/serve.py), so that a scrape sums every worker's files; elsewhere (one app in
+a test, a command) there are none rather than one worker's share.
+
 Who may scrape: with ``SHANGLIANG_METRICS_TOKEN`` set, whoever sends ``Authorization: Bearer <token>``;
 without it, only a direct request (no ``X-Forwarded-For`` or ``Forwarded``: a reverse proxy on the same host
 would make every visitor look local) from an address in ``[metrics] allow`` (loopback by default)."""
@@ -11,10 +16,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
+import time
 from typing import Any, Callable, Iterator
 
 import flask
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, values
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -32,6 +39,7 @@ OUTBOX_STATUSES = ("pending", "sent", "dead")
 #: ``[metrics] allow`` by default: the node's own host.
 LOOPBACK = ["127.0.0.1/8", "::1/128"]
 PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _seconds(ms: int | None) -> float | None:
@@ -131,6 +139,45 @@ class NodeCollector(Collector):
         yield topics
 
 
+# -- requests, across gunicorn's worker processes ---------------------------------------------------------------
+
+
+def multiprocess_mode() -> bool:
+    """Whether this process writes its request metrics where every worker's are summed: the directory is set,
+    and prometheus-client was imported after it was (it chooses how values are kept once, on import)."""
+    return bool(os.environ.get(MULTIPROC_ENV)) and values.ValueClass is not values.MutexValue
+
+
+_REQUEST_METRICS: dict[str, Any] = {}
+
+
+def _request_metrics() -> tuple[Counter, Histogram]:
+    if not _REQUEST_METRICS:  # registered nowhere: a scrape reads them from the directory
+        _REQUEST_METRICS["count"] = Counter("shangliang_http_requests", "Requests answered by the web app, by "
+                                            "method, URL rule (endpoint; none for a URL that matches none) and "
+                                            "status.", ["method", "endpoint", "status"], registry=None)
+        _REQUEST_METRICS["duration"] = Histogram("shangliang_http_request_duration_seconds", "How long the web "
+                                                 "app took to answer, by method and URL rule.",
+                                                 ["method", "endpoint"], registry=None)
+    return _REQUEST_METRICS["count"], _REQUEST_METRICS["duration"]
+
+
+def request_started() -> None:
+    flask.g.metrics_started = time.perf_counter()
+
+
+def request_answered(response: flask.Response) -> flask.Response:
+    started = flask.g.get("metrics_started")
+    if started is None or not multiprocess_mode():
+        return response
+    rule = flask.request.url_rule
+    endpoint = rule.endpoint if rule is not None else "none"
+    count, duration = _request_metrics()
+    count.labels(flask.request.method, endpoint, str(response.status_code)).inc()
+    duration.labels(flask.request.method, endpoint).observe(time.perf_counter() - started)
+    return response
+
+
 # -- who may scrape -----------------------------------------------------------------------------------------
 
 
@@ -184,6 +231,8 @@ def metrics():
         return response
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NodeCollector(get_db().new_session, node_context(), core_version()))
+    if multiprocess_mode():
+        multiprocess.MultiProcessCollector(registry)  # every gunicorn worker's request metrics, summed
     # the text format Prometheus asks for in Accept (OpenMetrics, or the classic text format otherwise)
     encode, content_type = choose_encoder(flask.request.headers.get("Accept", ""))
     response = flask.Response(encode(registry), status=200)
