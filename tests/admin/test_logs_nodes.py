@@ -24,7 +24,10 @@ JSON_LOGS = {**FAST, "SHANGLIANG_LOG_FORMAT": "json"}
 def log_lines(node) -> list[dict]:
     """The node's serve.log, each line parsed; fails naming the first line that is not a JSON object."""
     lines = []
-    for line in node.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+    text = node.log_path.read_text(encoding="utf-8", errors="replace")
+    if not text.endswith("\n"):  # a line still being written: read it next time
+        text = text[:text.rfind("\n") + 1]
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
