@@ -21,18 +21,23 @@ import time
 from typing import Any, Callable, Iterator
 
 import flask
-from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, values
-from prometheus_client.exposition import choose_encoder
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from shangliang.core.context import NodeContext
 from shangliang.core.plugins import core_version
 from shangliang.federation.health import health
 from shangliang.federation.ids import now_ms
 from shangliang.federation.models import FederationAlert, InboxTransfer, OutboxMessage
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 #: The statuses an outbox row has (federation/models.py); each neighbour gets all three, 0 when it has none.
 OUTBOX_STATUSES = ("pending", "sent", "dead")
