@@ -59,9 +59,12 @@ def create_app(node_dir: str | os.PathLike | None = None, test_config: Mapping[s
     # 1. Configuration: defaults -> node.toml -> SHANGLIANG_* environment -> test config.
     app.config.update(node_config.build_config(node_path, test_config))
 
-    # 2. Extensions. The request-size check runs before CSRF's, which reads the form.
+    # 2. Logging (log_format), then the extensions. Each request is timed from before any other check;
+    #    the request-size check runs before CSRF's, which reads the form.
+    from . import logs
     from .web import auth, forms, security, throttle
 
+    logs.init_app(app)
     auth.init_app(app)
     forms.init_app(app)
     security.init_app(app)

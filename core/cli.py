@@ -137,8 +137,9 @@ def init(directory: Path, node_id: str, name: str, url: str, level: str | None, 
               help="Also run a Celery worker and beat (default: on with the embedded broker, off otherwise).")
 def serve(host: str, port: int | None, workers: int, with_worker: bool | None) -> None:
     """Serve the node's web app with gunicorn (and, on the embedded defaults, its worker and beat)."""
-    from .serve import serve_node
+    from .serve import prepare_metrics_directory, serve_node
 
+    prepare_metrics_directory(click.get_current_context())  # before the app, which imports prometheus-client
     app = get_app()
     serve_node(app, host=host, port=port, workers=workers, with_worker=with_worker)
 

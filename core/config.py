@@ -22,6 +22,7 @@ from .settings import Setting
 NODE_FILE = "node.toml"
 SECRET_FILE = "secret_key"
 SUPPORTED_LOCALES = ("zh_CN", "en")
+LOG_FORMATS = ("text", "json")
 
 DEFAULTS: dict[str, Any] = {
     "NODE_DIR": None,
@@ -46,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     # its own requests (core.web.auth.request_limit).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SECRET_KEY": None,
+    "METRICS_TOKEN": None,  # environment only (SHANGLIANG_METRICS_TOKEN): the bearer token /metrics asks for
+    "LOG_FORMAT": "text",  # text (as gunicorn and Celery print) or json (one object a line, core/logs.py)
 }
 
 # node.toml key -> config key. Sections [plugins] and [calendar] are handled below.
@@ -62,6 +65,7 @@ TOML_KEYS = {
     "timezone": "TIMEZONE",
     "heartbeat_seconds": "HEARTBEAT_SECONDS",
     "max_request_bytes": "MAX_CONTENT_LENGTH",
+    "log_format": "LOG_FORMAT",
 }
 CALENDAR_KEYS = {"holidays": "HOLIDAYS", "workdays": "EXTRA_WORKDAYS", "weekend": "WEEKEND"}
 SECRET_WORDS = ("secret", "password", "passphrase", "private_key", "token")
@@ -135,6 +139,9 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
             if not isinstance(value, dict):
                 raise ConfigError(N_("must be a table"), key, source)
             for skey, svalue in value.items():
+                if any(word in skey.lower() for word in SECRET_WORDS):  # [metrics] token = … is no better
+                    raise ConfigError("secrets do not belong in node.toml: set them in the environment "
+                                      "(e.g. SHANGLIANG_METRICS_TOKEN)", f"{key}.{skey}", source)
                 if skey not in sections[key]:
                     raise ConfigError(N_("unknown setting; known: %(sections)s",
                                          sections=', '.join(sections[key])), f"{key}.{skey}", source)
@@ -256,6 +263,15 @@ def finalize(config: dict[str, Any]) -> None:
         raise ConfigError(N_("must be a number of bytes from 1024 to 1073741824, not %(limit)s",
                              limit=repr(str(limit)[:40])),
                           "max_request_bytes")
+
+    if config.get("LOG_FORMAT") not in LOG_FORMATS:
+        raise ConfigError(f"unknown log format {str(config.get('LOG_FORMAT'))[:20]!r}; known: "
+                          f"{', '.join(LOG_FORMATS)}", "log_format")
+    token = config.get("METRICS_TOKEN")
+    if isinstance(token, int) and not isinstance(token, bool):  # an environment value of digits only
+        token = config["METRICS_TOKEN"] = str(token)
+    if token is not None and (not isinstance(token, str) or len(token.strip()) < 16):
+        raise ConfigError("must be at least 16 characters (e.g. openssl rand -hex 32)", "SHANGLIANG_METRICS_TOKEN")
 
     for setting in declared_settings().values():
         value = config.get(setting.key, setting.default)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import migrate
+from . import logs, migrate
 from .supervisor import WorkerSupervisor, _die_with_parent, supervise  # noqa: F401  (serve's own names)
 from .celery_app import EXTENSION as CELERY, check_broker
 from .config import is_embedded_broker
@@ -42,8 +43,13 @@ class NodeApplication(BaseApplication):
         return self.factory()
 
 
-def gunicorn_options(host: str, port: int, workers: int, name: str) -> dict:
-    """How a node runs under gunicorn: threaded workers, logs to standard output."""
+def gunicorn_options(host: str, port: int, workers: int, name: str, log_format: str = "text",
+                     node_id: str = "") -> dict:
+    """How a node runs under gunicorn: threaded workers, logs to standard output; with ``log_format = "json"``
+    gunicorn's own lines in JSON (core/logs.py) and no access log (the app logs each request itself)."""
+    if log_format == "json":
+        return {**gunicorn_options(host, port, workers, name), "accesslog": None,
+                "logconfig_dict": logs.dict_config(node_id)}
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -56,6 +62,29 @@ def gunicorn_options(host: str, port: int, workers: int, name: str) -> dict:
         "loglevel": "info",
         "proc_name": name,
     }
+
+
+#: Where gunicorn's workers keep their request metrics for /metrics to sum (prometheus-client's multiprocess
+#: mode, core/admin/metrics.py); emptied at every start, so the counts are those since ``serve`` started.
+METRICS_DIRECTORY = "metrics"
+
+
+def prepare_metrics_directory(ctx) -> None:
+    """Empty the node directory's ``metrics/`` and name it in ``PROMETHEUS_MULTIPROC_DIR``, for this process and
+    the gunicorn workers it forks; before the app is built, since prometheus-client reads it once, on import.
+    A directory the environment names already is left to whoever named it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from . import config as node_config
+
+    node_dir = node_config.resolve_node_dir(ctx.find_root().params.get("node"))
+    if node_dir is None or not (node_dir / node_config.NODE_FILE).is_file():
+        return  # the app will say what is wrong
+    directory = node_dir / METRICS_DIRECTORY
+    directory.mkdir(mode=0o700, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def _create_app(node_dir: str):
@@ -81,9 +110,14 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
         # (core/supervisor.py imports the standard library only: the supervisor costs no second app import)
         supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from shangliang.core.supervisor import "
                                        "supervise; supervise(sys.argv[1:])", *worker], preexec_fn=_die_with_parent)
-    options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}")
-    print(f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at http://{host}:{port}/"
-          + (" with a worker and beat" if with_worker else ""), flush=True)
+    options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}", config["LOG_FORMAT"],
+                               config["NODE_ID"])
+    serving = (f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at "
+               f"http://{host}:{port}/" + (" with a worker and beat" if with_worker else ""))
+    if config["LOG_FORMAT"] == "json":
+        logging.getLogger("shangliang.serve").info(serving)
+    else:
+        print(serving, flush=True)
     try:
         NodeApplication(functools.partial(_create_app, node_dir), options).run()
     finally:
@@ -104,12 +138,17 @@ def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:
             "--without-mingle"]
     if beat:
         argv += ["--beat", f"--schedule={_schedule_file(app)}"]
-    app.extensions[CELERY].worker_main(argv)
+    app.extensions[CELERY].worker_main(_quiet(app) + argv)
 
 
 def run_beat(app: Flask, loglevel: str) -> None:
     _preflight(app)
-    app.extensions[CELERY].start(["beat", f"--loglevel={loglevel}", f"--schedule={_schedule_file(app)}"])
+    app.extensions[CELERY].start(_quiet(app) + ["beat", f"--loglevel={loglevel}", f"--schedule={_schedule_file(app)}"])
+
+
+def _quiet(app: Flask) -> list[str]:
+    """Celery's start-up banner is printed, not logged: left out when the node logs JSON."""
+    return ["--quiet"] if app.config["LOG_FORMAT"] == "json" else []
 
 
 def _schedule_file(app: Flask) -> str:

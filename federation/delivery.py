@@ -138,8 +138,13 @@ def _finish(outbox_id: int, status: str, http_status: int | None, error: str | N
                 peer.last_success_ms, peer.failures, peer.held_until_ms, peer.hold_window_ms = now_ms(), 0, None, 0
         elif peer is not None:
             peer.last_failure_ms = now_ms()
+        event = {"event": "federation.delivery", "outbox_id": outbox_id, "message_id": row.message_id,
+                 "transfer_id": row.transfer_id, "kind": row.kind, "peer": row.destination, "outcome": status,
+                 "http_status": http_status, "attempts": row.attempts}
     if status == "dead":
-        log.warning("outbox %s dead-lettered: %s %s", outbox_id, http_status, error)
+        log.warning("outbox %s dead-lettered: %s %s", outbox_id, http_status, error, extra={**event, "error": error})
+    else:
+        log.info("outbox %s delivered to %s", outbox_id, event["peer"], extra=event)
     if status == "sent":
         _kick_next(outbox_id)
     return status
@@ -165,6 +170,14 @@ def _failed(outbox_id: int, http_status: int | None, error: str, retry_after: st
             start, cap = int(_setting("FEDERATION_HOLD_START_SECONDS") * 1000), int(_setting("FEDERATION_HOLD_MAX_SECONDS") * 1000)
             peer.hold_window_ms = min(max(peer.hold_window_ms * 2, start), cap)
             peer.held_until_ms = now + peer.hold_window_ms
+        outcome = "dead" if row.status == "dead" else "retry"
+        event = {"event": "federation.delivery", "outbox_id": outbox_id, "message_id": row.message_id,
+                 "transfer_id": row.transfer_id, "kind": row.kind, "peer": row.destination, "outcome": outcome,
+                 "http_status": http_status, "attempts": row.attempts, "error": row.last_error}
+    if outcome == "dead":
+        log.warning("outbox %s dead-lettered: %s %s", outbox_id, http_status, event["error"], extra=event)
+    else:
+        log.info("outbox %s to %s failed, retrying: %s %s", outbox_id, event["peer"], http_status, error, extra=event)
     return "retry"
 
 

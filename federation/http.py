@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
@@ -16,6 +17,7 @@ from .errors import Busy, Malformed, ProtocolError, TooLarge
 from .inbox import receive
 
 bp = Blueprint("federation", __name__, url_prefix="/federation/v1")
+log = logging.getLogger("shangliang.federation")
 
 
 def _json(body: dict, status: int, headers: dict | None = None) -> Response:
@@ -101,6 +103,7 @@ def _bucket(data: bytes) -> str:
 
 @bp.post("/inbox")
 def inbox() -> Response:
+    data = b""
     try:
         if request.content_length is not None and request.content_length > canonical.MAX_BYTES:
             raise TooLarge(f"a message is at most {canonical.MAX_BYTES} bytes")
@@ -115,7 +118,16 @@ def inbox() -> Response:
         answer = receive(current_app, get_session(), data)
         return _json(answer.body, answer.status)
     except Busy as exc:
+        _refused(exc, data)
         return _json(exc.as_body(), exc.status, {"Retry-After": str(exc.retry_after)})
     except ProtocolError as exc:
         get_session().rollback()
+        _refused(exc, data)
         return _json(exc.as_body(), exc.status)
+
+
+def _refused(exc: ProtocolError, data: bytes) -> None:
+    """A refused message, logged with the peer it claims to come from (one of ours, or ``?``)."""
+    log.info("inbox: refused (%s): %s", exc.code, exc, extra={
+        "event": "federation.inbox", "outcome": "refused", "code": exc.code, "status": exc.status,
+        "peer": _bucket(data) if data else "?"})

@@ -52,9 +52,13 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
                                               InboxTransfer.message_id == envelope["id"]).limit(1)
     ).scalar()
     verdict = judge_repeat(seen, known, verified.core_hash)
+    event = {"event": "federation.inbox", "message_id": envelope["id"], "origin": envelope["origin"],
+             "transfer_id": verified.transfer_id, "kind": envelope["kind"], "peer": verified.sender}
     if verdict == "duplicate":
         _inbound_success(session, verified.sender, now_ms())
         session.commit()
+        log.info("inbox: %s/%s from %s again (duplicate)", envelope["origin"], envelope["id"], verified.sender,
+                 extra={**event, "outcome": "duplicate"})
         return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
     if verdict == "conflict":
         session.rollback()
@@ -88,6 +92,8 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
     except ProtocolError:
         session.rollback()
         raise
+    log.info("inbox: %s %s/%s accepted from %s", envelope["kind"], envelope["origin"], envelope["id"], verified.sender,
+             extra={**event, "outcome": "accepted"})
     return Answer(202, {"status": "accepted", "transfer": verified.transfer_id})
 
 

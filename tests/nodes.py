@@ -147,15 +147,15 @@ class Node:
     # -- the process --
 
     def start(self, with_worker: bool = True, env: Mapping[str, str] | None = None,
-              timeout: float = START_TIMEOUT) -> "Node":
-        """Run ``serve --workers 1`` (and a worker with beat unless ``with_worker`` is false) and wait
-        until ``/healthz`` answers for this node; fail the test with the log's tail otherwise.
+              timeout: float = START_TIMEOUT, workers: int = 1) -> "Node":
+        """Run ``serve --workers 1`` (or ``workers``; and a worker with beat unless ``with_worker`` is false)
+        and wait until ``/healthz`` answers for this node; fail the test with the log's tail otherwise.
 
         ``env`` is added to the process's environment: ``SHANGLIANG_<KEY>`` overrides a setting.
         """
         if self.running:
             raise RuntimeError(f"{self} is already running")
-        args = [self.python, "-m", "shangliang.core", "--node", str(self.dir), "serve", "--workers", "1",
+        args = [self.python, "-m", "shangliang.core", "--node", str(self.dir), "serve", "--workers", str(workers),
                 "--with-worker" if with_worker else "--no-worker"]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=self._env(env),

@@ -10,7 +10,7 @@ from shangliang.core.web.api import api_blueprint, errors, raw_body, roles
 from shangliang.federation import bundles
 
 from . import api as handlers
-from . import services, views
+from . import metrics, services, views
 from .schemas import (
     AuditList,
     AuditVerified,
@@ -90,3 +90,10 @@ pages.add_url_rule("/outbox/<int:outbox_id>", "outbox_show", reader(views.outbox
 pages.add_url_rule("/outbox/<int:outbox_id>/retry", "outbox_retry", admin(views.outbox_retry), methods=["POST"])
 pages.add_url_rule("/audit", "audit", reader(views.audit_index))
 pages.add_url_rule("/audit/verify", "audit_verify", reader(views.audit_verify), methods=["POST"])
+
+# -- /metrics (Prometheus; neither signed in nor CSRF-checked: its own rule, core/admin/metrics.py) --------
+
+metrics_bp = Blueprint("metrics", __name__)
+metrics_bp.add_url_rule("/metrics", "metrics", metrics.metrics)
+metrics_bp.before_app_request(metrics.request_started)
+metrics_bp.after_app_request(metrics.request_answered)
