@@ -140,8 +140,8 @@ def toml_to_config(data: dict[str, Any], source: str = NODE_FILE) -> dict[str, A
                 raise ConfigError(N_("must be a table"), key, source)
             for skey, svalue in value.items():
                 if any(word in skey.lower() for word in SECRET_WORDS):  # [metrics] token = … is no better
-                    raise ConfigError("secrets do not belong in node.toml: set them in the environment "
-                                      "(e.g. SHANGLIANG_METRICS_TOKEN)", f"{key}.{skey}", source)
+                    raise ConfigError(N_("secrets do not belong in node.toml: set them in the environment (e.g. "
+                                         "SHANGLIANG_METRICS_TOKEN)"), f"{key}.{skey}", source)
                 if skey not in sections[key]:
                     raise ConfigError(N_("unknown setting; known: %(sections)s",
                                          sections=', '.join(sections[key])), f"{key}.{skey}", source)
@@ -265,13 +265,13 @@ def finalize(config: dict[str, Any]) -> None:
                           "max_request_bytes")
 
     if config.get("LOG_FORMAT") not in LOG_FORMATS:
-        raise ConfigError(f"unknown log format {str(config.get('LOG_FORMAT'))[:20]!r}; known: "
-                          f"{', '.join(LOG_FORMATS)}", "log_format")
+        raise ConfigError(N_("unknown log format %(value)s; known: %(log_formats)s",
+                             value=repr(str(config.get('LOG_FORMAT'))[:20]), log_formats=', '.join(LOG_FORMATS)), "log_format")
     token = config.get("METRICS_TOKEN")
     if isinstance(token, int) and not isinstance(token, bool):  # an environment value of digits only
         token = config["METRICS_TOKEN"] = str(token)
     if token is not None and (not isinstance(token, str) or len(token.strip()) < 16):
-        raise ConfigError("must be at least 16 characters (e.g. openssl rand -hex 32)", "SHANGLIANG_METRICS_TOKEN")
+        raise ConfigError(N_("must be at least 16 characters (e.g. openssl rand -hex 32)"), "SHANGLIANG_METRICS_TOKEN")
 
     for setting in declared_settings().values():
         value = config.get(setting.key, setting.default)
