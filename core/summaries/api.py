@@ -12,7 +12,7 @@ from . import services
 
 @roles("office", "admin")
 def subtree():
-    """This node's subtree: its own figures and every node's under it.
+    """The subtree of this node: its own figures and those of every node under it.
 
     This node's own figures (counted now, for its current year) and the latest figures each node under it
     reported through its children (`x-summaries.report`), summed in `totals`; each node with its overdue
