@@ -269,3 +269,27 @@ def test_page_xlsx_and_api_show_the_subtree_to_the_office_only(app, client, know
     with app.app_context():
         row = get_session().execute(select(OutboxMessage)).scalar_one()
         assert row.destination == "6203"
+
+
+# -- periodic sending --------------------------------------------------------------------------------------------
+
+
+def test_beat_sends_the_summary_every_configured_interval_and_the_task_sends_to_the_parent(make_node):
+    from shangliang.core.summaries.tasks import SEND, send_task
+    from shangliang.federation.models import OutboxMessage
+
+    node_dir = make_node(node_id=COUNTY, name="金川区政协", extra_toml="\n[summaries]\nsend_seconds = 120\n")
+    app = make_app(node_dir)
+    try:
+        entry = app.extensions["celery"].conf.beat_schedule["summaries.send"]
+        assert entry["task"] == SEND and entry["schedule"] == 120.0
+        with app.app_context():
+            assert send_task.run() is None  # no parent paired: nothing sent
+            assert get_session().scalar(select(func.count()).select_from(OutboxMessage)) == 0
+            with transaction("test") as session:
+                peers.add_peer(session, COUNTY, "6203", "http://127.0.0.1:5996", KEY)
+            message = send_task.run()
+            row = get_session().execute(select(OutboxMessage)).scalar_one()
+            assert row.message_id == message and row.kind == services.REPORT and row.destination == "6203"
+    finally:
+        app.extensions["shangliang.db"].engine.dispose()
