@@ -57,7 +57,7 @@ def charts(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
     def bar(key, title, header, counts, label, kind="bar"):
         labels, data = _series(counts or {}, label)
         specs[key] = {"type": kind, "title": title, "label_header": header, "labels": labels,
-                      "series": [{"name": _("Number"), "data": data}]}
+                      "series": [{"name": _("Count"), "data": data}]}
 
     bar("by_stage", _("Topics held in the subtree by stage"), _("Stage"), t.get("topics", {}).get("by_stage"),
         stage_label)
@@ -83,7 +83,7 @@ def charts(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def headers() -> list[str]:
     return [_("Node"), _("Name"), _("Level"), _("As of"), _("Stale"), _("Topics held"), _("Overdue"),
-            _("Overdue share"), _("Results"), _("Proposals"), _("Reports written"), _("Reports adopted"),
+            _("Overdue share"), _("Results recorded"), _("Proposals"), _("Reports written"), _("Reports adopted"),
             _("Activities held")]
 
 
@@ -104,7 +104,7 @@ def sheets(tree: dict[str, Any]) -> list[Sheet]:
     for spec in charts(tree).values():
         if spec["label_header"] == _("Node"):
             continue
-        books.append(Sheet(spec["title"], [spec["label_header"], _("Number")],
+        books.append(Sheet(spec["title"], [spec["label_header"], _("Count")],
                            [[label, value] for label, value in zip(spec["labels"], spec["series"][0]["data"])]))
     return books
 
