@@ -293,3 +293,39 @@ def test_beat_sends_the_summary_every_configured_interval_and_the_task_sends_to_
             assert row.message_id == message and row.kind == services.REPORT and row.destination == "6203"
     finally:
         app.extensions["shangliang.db"].engine.dispose()
+
+
+# -- on the wire: the kind's body check and the inbox's refusals, by name ------------------------------------------
+
+
+def test_the_kind_refuses_bodies_that_do_not_fit_by_name():
+    from shangliang.core.summaries.federation import KINDS, SummaryOutsideSubtree
+    from shangliang.federation.errors import InvalidBody
+
+    (kind,) = KINDS
+    assert (kind.name, kind.action, kind.about_topic) == ("x-summaries.report", "reply", False)
+    kind.validate(_report(TOWNSHIP, 5))
+    stray = {"node": "620302002001", "name": "别镇的村", "level": "village", "parent": TOWNSHIP, "as_of_ms": 1,
+             "figures": _figures()}
+    with pytest.raises(SummaryOutsideSubtree) as refused:
+        kind.validate(_report(TOWNSHIP, 5, stray))
+    assert refused.value.code == "invalid_body" and refused.value.status == 422
+    for body in ({"nodes": []}, {"as_of_ms": 5, "nodes": []}, _report(TOWNSHIP, 5, figures={"topics": {"total": -1}})):
+        with pytest.raises(InvalidBody):
+            kind.validate(body)
+
+
+def test_the_inbox_effect_refuses_a_report_from_a_non_child_and_stores_nothing(app):
+    from shangliang.core.summaries.federation import SummaryNotFromChild, apply_received
+    from shangliang.federation.errors import InvalidBody
+
+    _pair_children(app)
+    with app.app_context():
+        now = node_context().now_ms()
+        envelope = {"kind": "x-summaries.report", "origin": "6203", "hops": [{}], "body": _report("6203", now)}
+        with pytest.raises(SummaryNotFromChild, match="not a paired child"), transaction("test") as session:
+            apply_received(session, node_context(), envelope, {"received_ms": now})
+        relayed = {**envelope, "origin": TOWNSHIP, "body": _report(TOWNSHIP, now), "hops": [{}, {}]}
+        with pytest.raises(InvalidBody, match="one hop"), transaction("test") as session:
+            apply_received(session, node_context(), relayed, {"received_ms": now})
+    assert _rows(app) == {}
