@@ -186,15 +186,46 @@ def subtree(session: Session, node: NodeContext) -> dict[str, Any]:
 # Sending
 
 
-def report_body(session: Session, node: NodeContext) -> dict[str, Any]:
-    """The body of this node's ``x-summaries.report``: its own figures first, then every descendant's latest."""
+#: The room for a report's ``nodes`` in one envelope: what a new envelope may be (``outbox.MAX_START_BYTES``), less
+#: the envelope's own fields and its first hop.
+BODY_BUDGET = outbox.MAX_START_BYTES - 8192
+
+
+def _entries(session: Session, node: NodeContext) -> list[dict[str, Any]]:
     now = node.now_ms()
     nodes = [{"node": node.id, "name": node.name, "level": node.level, "parent": node.parent, "as_of_ms": now,
               "figures": own_figures(session, node)}]
     for row in session.execute(select(NodeSummary).order_by(NodeSummary.node_id)).scalars():
         nodes.append({"node": row.node_id, "name": row.name, "level": row.level, "parent": row.parent_id,
                       "as_of_ms": row.as_of_ms, "figures": json.loads(row.figures)})
-    return {"as_of_ms": now, "nodes": nodes[:MAX_NODES]}
+    return nodes
+
+
+def report_bodies(session: Session, node: NodeContext, budget: int = BODY_BUDGET) -> list[dict[str, Any]]:
+    """The bodies of this node's ``x-summaries.report``: its own figures first, then every descendant's latest,
+    by node id (a parent before the nodes under it) — in as many reports as the envelope's size limit needs
+    (a city's few hundred townships fit in one; each further report starts with this node's entry again)."""
+    from shangliang.federation import canonical
+
+    own, *rest = _entries(session, node)
+    bodies: list[dict[str, Any]] = []
+    chunk: list[dict[str, Any]] = [own]
+    used = len(canonical.dumps(own))
+    for entry in rest:
+        size = len(canonical.dumps(entry)) + 1
+        if used + size > budget or len(chunk) >= MAX_NODES:
+            bodies.append({"as_of_ms": own["as_of_ms"], "nodes": chunk})
+            chunk, used = [own], len(canonical.dumps(own))
+        chunk.append(entry)
+        used += size
+    bodies.append({"as_of_ms": own["as_of_ms"], "nodes": chunk})
+    return bodies
+
+
+def report_body(session: Session, node: NodeContext) -> dict[str, Any]:
+    """This node's report as one body (every node, whatever its size): what ``show`` and the tests read."""
+    entries = _entries(session, node)
+    return {"as_of_ms": entries[0]["as_of_ms"], "nodes": entries}
 
 
 def parent_id(session: Session) -> str | None:
@@ -202,16 +233,19 @@ def parent_id(session: Session) -> str | None:
     return found[0] if found else None
 
 
-def send(session: Session, node: NodeContext) -> dict[str, Any]:
+def send(session: Session, node: NodeContext, budget: int = BODY_BUDGET) -> dict[str, Any]:
     """Send this node's summary to its parent now, in the caller's transaction (the outbox delivers it after
-    the commit). ``InputError`` when no parent is paired."""
+    the commit, the reports in the order written). ``InputError`` when no parent is paired."""
     parent = parent_id(session)
     if parent is None:
         raise InputError("this node has no paired parent to send its summary to (shangliang peers add)",
                          field="parent")
-    body = report_body(session, node)
-    envelope, row = outbox.originate(session, node, REPORT, body, parent, "reply")
-    return {"kind": REPORT, "id": envelope["id"], "to": parent, "outbox": row.id, "nodes": len(body["nodes"])}
+    sent = []
+    for body in report_bodies(session, node, budget):
+        envelope, row = outbox.originate(session, node, REPORT, body, parent, "reply")
+        sent.append({"id": envelope["id"], "outbox": row.id, "nodes": len(body["nodes"])})
+    return {"kind": REPORT, "id": sent[0]["id"], "to": parent, "outbox": sent[0]["outbox"],
+            "nodes": sum(s["nodes"] for s in sent) - (len(sent) - 1), "messages": sent}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,10 +276,12 @@ def _text(entry: Mapping[str, Any], field: str, where: str, limit: int, optional
     return value
 
 
-def check_report(origin: str, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+def check_report(origin: str, body: Mapping[str, Any], known: set[str] | None = None) -> list[dict[str, Any]]:
     """The node entries of a report from child ``origin``, checked: the first is ``origin`` itself, every other
-    one a node under it (by division code where both are standard codes, and by a ``parent`` that is listed
-    before it), each named once; ``OutsideSubtree`` or ``SummaryError`` otherwise."""
+    one a node under it (by division code where both are standard codes, and by a ``parent`` listed before it or
+    in ``known``, the nodes this node already holds under ``origin``; with ``known`` None, as the body check
+    without a database, the parent is not looked for), each named once; ``OutsideSubtree`` or ``SummaryError``
+    otherwise."""
     nodes = body.get("nodes")
     if not isinstance(nodes, list) or not 1 <= len(nodes) <= MAX_NODES:
         raise SummaryError(f"nodes must list 1 to {MAX_NODES} nodes", field="nodes")
@@ -272,7 +308,8 @@ def check_report(origin: str, body: Mapping[str, Any]) -> list[dict[str, Any]]:
                 raise SummaryError(f"the first node of a report is its sender {origin}, not {node_id}", field=where)
         else:
             standard = divisions.is_standard(origin) and divisions.is_standard(node_id)
-            if (standard and not divisions.is_ancestor(origin, node_id)) or parent not in seen:
+            linked = parent in seen or known is None or parent in known
+            if (standard and not divisions.is_ancestor(origin, node_id)) or not linked:
                 raise OutsideSubtree(f"node {node_id} is not under {origin}, the child that sent the report",
                                      field=where)
         seen.add(node_id)
@@ -287,7 +324,8 @@ def receive(session: Session, node: NodeContext, origin: str, body: Mapping[str,
     stored) for a report that does not fit. Returns how many rows were written."""
     if peers.relation_of(session, origin) != "child":
         raise NotAChild(f"a summary comes from a child of this node; {origin} is not a paired child", field="origin")
-    entries = check_report(origin, body)
+    held = set(session.execute(select(NodeSummary.node_id).where(NodeSummary.via == origin)).scalars())
+    entries = check_report(origin, body, held)
     written = 0
     for entry in entries:
         row = session.get(NodeSummary, entry["node"], with_for_update=True)

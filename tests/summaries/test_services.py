@@ -329,3 +329,42 @@ def test_the_inbox_effect_refuses_a_report_from_a_non_child_and_stores_nothing(a
         with pytest.raises(InvalidBody, match="one hop"), transaction("test") as session:
             apply_received(session, node_context(), relayed, {"received_ms": now})
     assert _rows(app) == {}
+
+
+# -- a subtree larger than one envelope ---------------------------------------------------------------------------
+
+
+def test_a_large_subtree_travels_in_several_reports_received_in_order(app, make_node):
+    """A county's report split to fit the envelope: each part starts with the county; at the city a part whose
+    nodes hang under a node of an earlier part is refused until that part arrived, then all are kept."""
+    _pair_children(app)
+    villages = [{"node": f"620302001{n:03d}", "name": f"村{n}", "level": "village", "parent": TOWNSHIP,
+                 "as_of_ms": 7, "figures": _figures(n, 0)} for n in range(1, 31)]
+    with app.app_context(), transaction("test") as session:
+        now = node_context().now_ms()
+        assert services.receive(session, node_context(), TOWNSHIP, _report(TOWNSHIP, now, *villages), now) == 31
+        bodies = services.report_bodies(session, node_context(), budget=4000)
+    assert len(bodies) >= 3 and all(b["nodes"][0]["node"] == COUNTY for b in bodies)
+    assert sorted(n["node"] for b in bodies for n in b["nodes"][1:]) == sorted([TOWNSHIP] + [v["node"] for v in villages])
+    with app.app_context():  # as the city's own send would split it, with the real limit: one report
+        assert len(services.report_bodies(get_session(), node_context())) == 1
+
+    city_dir = make_node(node_id="6203", name="金昌市政协")
+    city = make_app(city_dir)
+    try:
+        with city.app_context():
+            with transaction("test") as session:
+                peers.add_peer(session, "6203", COUNTY, "http://127.0.0.1:5995", KEY)
+            now = node_context().now_ms()
+            with pytest.raises(services.OutsideSubtree, match="not under 620302"), transaction("test") as session:
+                services.receive(session, node_context(), COUNTY, bodies[1], now)
+            for body in bodies:
+                with transaction("test") as session:
+                    services.receive(session, node_context(), COUNTY, body, now)
+            tree = services.subtree(get_session(), node_context())
+        assert len(tree["nodes"]) == 1 + 1 + 1 + 30
+        assert tree["totals"]["topics"]["total"] == 2 + sum(range(1, 31))  # the township's and the villages'
+        village = {n["node"]: n for n in tree["nodes"]}["620302001030"]
+        assert village["figures"]["topics"]["total"] == 30 and village["parent"] == TOWNSHIP
+    finally:
+        city.extensions["shangliang.db"].engine.dispose()
