@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from shangliang.core.i18n import N_
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
 
@@ -66,3 +67,7 @@ def federation_message_accepted(session, envelope, transfer, node):
     from .federation import apply_received
 
     apply_received(session, node, envelope, transfer)
+
+
+SUMMARY = N_("The summaries feature's built-in plugin: a level sees its subtree — the figures each node sends its "
+             "parent, the /summaries page, GET /api/v1/summaries and the ``summaries`` command.")

@@ -35,6 +35,7 @@ from shangliang.core.activities.models import STATUSES as ACTIVITY_STATUSES
 from shangliang.core.activities.models import Activity
 from shangliang.core.context import NodeContext
 from shangliang.core.errors import InputError
+from shangliang.core.i18n import N_
 from shangliang.core.opinions.models import SocialOpinion
 from shangliang.core.opinions.statistics import COUNTS as OPINION_COUNTS
 from shangliang.core.opinions.statistics import outcome
@@ -238,7 +239,7 @@ def send(session: Session, node: NodeContext, budget: int = BODY_BUDGET) -> dict
     the commit, the reports in the order written). ``InputError`` when no parent is paired."""
     parent = parent_id(session)
     if parent is None:
-        raise InputError("this node has no paired parent to send its summary to (shangliang peers add)",
+        raise InputError(N_("this node has no paired parent to send its summary to (shangliang peers add)"),
                          field="parent")
     sent = []
     for body in report_bodies(session, node, budget):
@@ -255,16 +256,17 @@ def send(session: Session, node: NodeContext, budget: int = BODY_BUDGET) -> dict
 def check_figures(value: Any, where: str = "figures", depth: int = 0) -> None:
     """Figures are objects of short ASCII keys whose leaves are non-negative counts; ``SummaryError`` else."""
     if not isinstance(value, Mapping):
-        raise SummaryError(f"{where} must be an object", field=where)
+        raise SummaryError(N_("%(where)s must be an object", where=where), field=where)
     if depth >= MAX_DEPTH or len(value) > MAX_KEYS:
-        raise SummaryError(f"{where} is nested too deep or holds too many keys", field=where)
+        raise SummaryError(N_("%(where)s is nested too deep or holds too many keys", where=where), field=where)
     for key, item in value.items():
         if not isinstance(key, str) or not key or len(key) > MAX_KEY or not key.isascii() or not key.isprintable():
-            raise SummaryError(f"{where} holds a key that is not a short name", field=where)
+            raise SummaryError(N_("%(where)s holds a key that is not a short name", where=where), field=where)
         if isinstance(item, Mapping):
             check_figures(item, f"{where}.{key}", depth + 1)
         elif isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= MAX_COUNT:
-            raise SummaryError(f"{where}.{key} must be a count (a whole number, not negative)", field=where)
+            raise SummaryError(N_("%(where)s.%(key)s must be a count (a whole number, not negative)", where=where, key=key),
+                               field=where)
 
 
 def _text(entry: Mapping[str, Any], field: str, where: str, limit: int, optional: bool = False) -> str | None:
@@ -272,7 +274,8 @@ def _text(entry: Mapping[str, Any], field: str, where: str, limit: int, optional
     if value is None and optional:
         return None
     if not isinstance(value, str) or len(value) > limit or not value.isprintable():
-        raise SummaryError(f"{where}.{field} must be a text of at most {limit} characters", field=where)
+        raise SummaryError(N_("%(where)s.%(field)s must be a text of at most %(limit)s characters", where=where,
+                              field=field, limit=limit), field=where)
     return value
 
 
@@ -284,34 +287,35 @@ def check_report(origin: str, body: Mapping[str, Any], known: set[str] | None = 
     otherwise."""
     nodes = body.get("nodes")
     if not isinstance(nodes, list) or not 1 <= len(nodes) <= MAX_NODES:
-        raise SummaryError(f"nodes must list 1 to {MAX_NODES} nodes", field="nodes")
+        raise SummaryError(N_("nodes must list 1 to %(most)s nodes", most=MAX_NODES), field="nodes")
     seen: set[str] = set()
     checked = []
     for index, entry in enumerate(nodes):
         where = f"nodes[{index}]"
         if not isinstance(entry, Mapping):
-            raise SummaryError(f"{where} must be an object", field=where)
+            raise SummaryError(N_("%(where)s must be an object", where=where), field=where)
         node_id = _text(entry, "node", where, 40)
         if not divisions.NODE_ID.fullmatch(node_id):
-            raise SummaryError(f"{where}.node is not a node id", field=where)
+            raise SummaryError(N_("%(where)s.node is not a node id", where=where), field=where)
         name = _text(entry, "name", where, 200)
         level = _text(entry, "level", where, 20, optional=True)
         parent = _text(entry, "parent", where, 40, optional=True)
         as_of = entry.get("as_of_ms")
         if isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of <= MAX_COUNT:
-            raise SummaryError(f"{where}.as_of_ms must be a time in milliseconds", field=where)
+            raise SummaryError(N_("%(where)s.as_of_ms must be a time in milliseconds", where=where), field=where)
         check_figures(entry.get("figures"), f"{where}.figures")
         if node_id in seen:
-            raise SummaryError(f"{where}: node {node_id} is listed twice", field=where)
+            raise SummaryError(N_("%(where)s: node %(node)s is listed twice", where=where, node=node_id), field=where)
         if index == 0:
             if node_id != origin:
-                raise SummaryError(f"the first node of a report is its sender {origin}, not {node_id}", field=where)
+                raise SummaryError(N_("the first node of a report is its sender %(origin)s, not %(node)s", origin=origin,
+                                       node=node_id), field=where)
         else:
             standard = divisions.is_standard(origin) and divisions.is_standard(node_id)
             linked = parent in seen or known is None or parent in known
             if (standard and not divisions.is_ancestor(origin, node_id)) or not linked:
-                raise OutsideSubtree(f"node {node_id} is not under {origin}, the child that sent the report",
-                                     field=where)
+                raise OutsideSubtree(N_("node %(node)s is not under %(origin)s, the child that sent the report", node=node_id,
+                                        origin=origin), field=where)
         seen.add(node_id)
         checked.append({"node": node_id, "name": name, "level": level, "parent": parent, "as_of_ms": as_of,
                         "figures": dict(entry["figures"])})
@@ -323,7 +327,8 @@ def receive(session: Session, node: NodeContext, origin: str, body: Mapping[str,
     are newer (``as_of_ms``), older ones ignored. ``NotAChild``, ``OutsideSubtree`` or ``SummaryError`` (nothing
     stored) for a report that does not fit. Returns how many rows were written."""
     if peers.relation_of(session, origin) != "child":
-        raise NotAChild(f"a summary comes from a child of this node; {origin} is not a paired child", field="origin")
+        raise NotAChild(N_("a summary comes from a child of this node; %(origin)s is not a paired child", origin=origin),
+                        field="origin")
     held = set(session.execute(select(NodeSummary.node_id).where(NodeSummary.via == origin)).scalars())
     entries = check_report(origin, body, held)
     written = 0
