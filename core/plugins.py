@@ -48,6 +48,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.workbench.hooks",
     "shangliang.core.admin.hooks",
     "shangliang.core.search.hooks",
+    "shangliang.core.summaries.hooks",
 )
 
 

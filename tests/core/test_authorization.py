@@ -386,6 +386,10 @@ TABLE: dict[tuple[str, str], Entry] = {
     # search: any signed-in user, finding what their lists show
     ("GET", "/search"): Entry(PAGE_READ, 200, lambda m: Call("/search?q=%E9%81%93%E8%B7%AF")),
     ("GET", "/api/v1/search"): Entry(API_READ, 200, lambda m: Call("/api/v1/search?q=%E9%81%93%E8%B7%AF")),
+    # summaries (a level sees its subtree): the office and admin only
+    ("GET", "/summaries"): Entry(PAGE_ROLES, 200, lambda m: Call("/summaries"), allowed=WRITERS),
+    ("GET", "/summaries.xlsx"): Entry(PAGE_ROLES, 200, lambda m: Call("/summaries.xlsx"), allowed=WRITERS),
+    ("GET", "/api/v1/summaries"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/summaries"), allowed=WRITERS),
     # the workbench's inbox: any signed-in user, their own notifications (and their role's)
     ("GET", "/inbox"): Entry(PAGE_READ, 200, lambda m: Call("/inbox")),
     ("POST", "/inbox/read"): Entry(PAGE_ROLES, 302, lambda m: Call("/inbox/read", form=_csrf_form(m, {"id": "all"})),
