@@ -114,10 +114,10 @@ def convert(path: Path, classes: set[str]) -> tuple[int, list[str]]:
         line = source.splitlines(keepends=True)[lineno - 1]
         return offsets[lineno - 1] + len(line.encode()[:col].decode())
 
-    def consider(call: ast.Call, where: str) -> None:
-        if not call.args:
+    def consider(call: ast.Call, where: str, index: int = 0) -> None:
+        if len(call.args) <= index:
             return
-        arg = call.args[0]
+        arg = call.args[index]
         if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "N_":
             return
         found = template_of(arg, source)
@@ -147,7 +147,8 @@ def convert(path: Path, classes: set[str]) -> tuple[int, list[str]]:
                 name = exc.func.id if isinstance(exc.func, ast.Name) else (
                     exc.func.attr if isinstance(exc.func, ast.Attribute) else None)
                 if name in classes:
-                    consider(exc, f"raise {name}")
+                    # ImportRowError(path, line, message): the message is the third
+                    consider(exc, f"raise {name}", 2 if name == "ImportRowError" else 0)
             self.generic_visit(node)
 
         def visit_Call(self, node: ast.Call) -> None:

@@ -102,13 +102,14 @@ def import_members_text(session: Session, data: bytes | str, source: str = "memb
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
-        raise ImportRowError(str(path), 1, f"not CSV: {exc}") from None
+        raise ImportRowError(str(path), 1, N_("not CSV: %(exc)s", exc=exc)) from None
     unknown = [col for col in header if col not in CSV_COLUMNS]
     if unknown:
-        raise ImportRowError(str(path), 1, f"unknown column {unknown[0]!r}; columns: {', '.join(CSV_COLUMNS)}")
+        raise ImportRowError(str(path), 1, N_("unknown column %(unknown)s; columns: %(csv_columns)s",
+                                              unknown=repr(unknown[0]), csv_columns=', '.join(CSV_COLUMNS)))
     missing = [col for col in REQUIRED if col not in header]
     if missing:
-        raise ImportRowError(str(path), 1, f"the header lacks the column {missing[0]!r}")
+        raise ImportRowError(str(path), 1, N_("the header lacks the column %(missing)s", missing=repr(missing[0])))
     members = []
     seen_numbers: dict[str, int] = {}
     while True:
@@ -117,21 +118,23 @@ def import_members_text(session: Session, data: bytes | str, source: str = "memb
         except StopIteration:
             break
         except csv.Error as exc:
-            raise ImportRowError(str(path), reader.line_num, f"not CSV: {exc}") from None
+            raise ImportRowError(str(path), reader.line_num, N_("not CSV: %(exc)s", exc=exc)) from None
         line = reader.line_num
         if None in row:
-            raise ImportRowError(str(path), line, f"more fields than the {len(header)} columns of the header")
+            raise ImportRowError(str(path), line, N_("more fields than the %(count)s columns of the header",
+                                                     count=len(header)))
         number = _clean(row.get("member_no"))
         if number and number in seen_numbers:
-            raise ImportRowError(str(path), line, f"member number {number!r} repeats line {seen_numbers[number]}")
+            raise ImportRowError(str(path), line, N_("member number %(number)s repeats line %(seen_numbers)s",
+                                                     number=repr(number), seen_numbers=seen_numbers[number]))
         if number:
             seen_numbers[number] = line
         try:
             members.append(add_member(session, **{col: row.get(col) for col in CSV_COLUMNS}))
         except InputError as exc:
-            raise ImportRowError(str(path), line, str(exc)) from None
+            raise ImportRowError(str(path), line, exc.args[0] if len(exc.args) == 1 else str(exc)) from None
     if not members:
-        raise ImportRowError(str(path), 2, "no member rows after the header")
+        raise ImportRowError(str(path), 2, N_("no member rows after the header"))
     audit.record(session, "members.import", "members", Path(str(path)).name[:200], {"rows": len(members)})
     return members
 

@@ -185,15 +185,16 @@ def import_units_text(session: Session, data: bytes | str, source: str = "units.
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
-        raise ImportRowError(source, 1, f"not CSV: {exc}") from None
+        raise ImportRowError(source, 1, N_("not CSV: %(exc)s", exc=exc)) from None
     header = [col.strip() for col in header]
     reader.fieldnames = header
     unknown = [col for col in header if col not in CSV_COLUMNS]
     if unknown:
-        raise ImportRowError(source, 1, f"unknown column {unknown[0][:40]!r}; columns: {', '.join(CSV_COLUMNS)}")
+        raise ImportRowError(source, 1, N_("unknown column %(unknown)s; columns: %(csv_columns)s",
+                                           unknown=repr(unknown[0][:40]), csv_columns=', '.join(CSV_COLUMNS)))
     missing = [col for col in REQUIRED if col not in header]
     if missing:
-        raise ImportRowError(source, 1, f"the header lacks the column {missing[0]!r}")
+        raise ImportRowError(source, 1, N_("the header lacks the column %(missing)s", missing=repr(missing[0])))
     units: list[HandlingUnit] = []
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
@@ -225,7 +226,7 @@ def import_units_text(session: Session, data: bytes | str, source: str = "units.
     if problems:
         raise UnitImportError(source, problems)
     if not rows:
-        raise ImportRowError(source, 2, "no unit rows after the header")
+        raise ImportRowError(source, 2, N_("no unit rows after the header"))
     audit.record(session, "units.import", "handling_units", Path(source).name[:100], {"rows": len(units)})
     return units
 

@@ -32,7 +32,7 @@ def test_bad_input_is_flashed_by_name_and_nothing_stored(app, client):
     before = rows(app)
     answer = client.post("/activities", data={**FORUM, "topics": topic, "ends": "2026-06-10 08:00"})
     assert answer.status_code == 400
-    assert "the activity ends before it starts" in answer.get_data(as_text=True)
+    assert "协商活动的结束时间早于开始时间" in answer.get_data(as_text=True)
     assert rows(app) == before
 
 
@@ -43,7 +43,7 @@ def test_attendance_of_someone_not_invited_is_flashed_and_nothing_stored(app, cl
     before = snapshot(client, uid)
     answer = client.post(f"/activities/{uid}/act", data={"action": "attend", "present": "李强\n路人甲"},
                          follow_redirects=True)
-    assert "路人甲 was not invited" in answer.get_data(as_text=True)
+    assert "路人甲 未受邀参加协商活动" in answer.get_data(as_text=True)
     assert snapshot(client, uid) == before
     answer = client.post(f"/activities/{uid}/act", data={"action": "attend", "present": "李强"}, follow_redirects=True)
     assert snapshot(client, uid)["invitations"][0]["attended"] is True
@@ -55,7 +55,7 @@ def test_a_member_posts_online_only_while_the_window_is_open(app, client):
     html = client.get(f"/activities/{uid}").get_data(as_text=True)
     assert f'action="/activities/{uid}/opinions"' not in html  # no window: no form
     answer = client.post(f"/activities/{uid}/opinions", data={"text": "修路"}, follow_redirects=True)
-    assert "has no online window" in answer.get_data(as_text=True)
+    assert "没有网络协商窗口" in answer.get_data(as_text=True)
     ok(act(client, uid, "open_window", closes=FUTURE))
     html = client.get(f"/activities/{uid}").get_data(as_text=True)
     assert f'action="/activities/{uid}/opinions"' in html

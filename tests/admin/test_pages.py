@@ -73,19 +73,19 @@ def test_a_refused_user_form_keeps_what_was_typed_and_says_why(app):
                                               "password": "long-enough-1"})
     text = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "already exists" in text and 'value="重名的人"' in text and 'value="wang"' in text
+    assert "已存在" in text and 'value="重名的人"' in text and 'value="wang"' in text
     assert "long-enough-1" not in text  # a password is never drawn back
     assert count(app, User) == before
     short = root.post("/admin/users", data={"username": "zhou", "role": "member", "password": "short"})
-    assert short.status_code == 400 and "at least 8" in short.get_data(as_text=True)
+    assert short.status_code == 400 and "至少需要 8 个字符" in short.get_data(as_text=True)
 
 
 def test_the_last_admin_is_refused_on_the_page_and_in_the_api(app, client):
     root = signed_in(app, "root")
     refused = root.post("/admin/users/root/active", data={})
-    assert refused.status_code == 400 and "last active admin" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "最后一个在用的 admin" in refused.get_data(as_text=True)
     demoted = root.post("/admin/users/root/role", data={"role": "office"})
-    assert demoted.status_code == 400 and "last active admin" in demoted.get_data(as_text=True)
+    assert demoted.status_code == 400 and "最后一个在用的 admin" in demoted.get_data(as_text=True)
     answer = client.patch("/api/v1/users/root", json={"active": False}, headers=basic("root"))
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "conflict"
     assert user(app, "root") == ("admin", True)
@@ -130,7 +130,7 @@ def test_a_bad_file_is_refused_with_its_line_and_nothing_imported(app):
     refused = office.post("/admin/members/import", data={"file": (io.BytesIO(bad), "委员.csv")},
                           content_type="multipart/form-data")
     text = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "line 3" in text and "sector is empty" in text
+    assert refused.status_code == 400 and "第 3 行" in text and "sector 不能为空" in text
     assert count(app, Member) == 0
     typed = office.post("/admin/members", data={"name": "", "sector": "经济界", "phone": "138"})
     assert typed.status_code == 400 and 'value="经济界"' in typed.get_data(as_text=True)

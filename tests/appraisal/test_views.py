@@ -52,14 +52,14 @@ def test_a_refused_step_says_why_and_stores_nothing(app, client):
     follow(office, office.post("/appraisal", data={"year": str(YEAR), "kind": "departments", "title": "评议"}))
     before = rows(app)
     text = follow(office, office.post("/appraisal/1", data={"action": "subject", "unit": "没有的局"}))
-    assert "no handling unit" in text
+    assert "没有承办单位" in text
     text = follow(office, office.post("/appraisal/1", data={"action": "report", "body": "x", "recipients": "区委"}))
-    assert "no confirmed subject" in text
+    assert "没有可报告的已确认评议对象" in text
     text = follow(office, office.post("/appraisal/1", data={"action": "group", "name": "x", "leader": "J001",
                                                             "subjects": "one"}))
-    assert "must be a number" in text
+    assert "必须是数字" in text
     text = follow(office, office.post("/appraisal", data={"year": "soon", "kind": "departments", "title": "x"}))
-    assert "must be a number" in text
+    assert "必须是数字" in text
     assert rows(app) == before
     assert office.get("/appraisal/99").status_code == 404
 
@@ -92,7 +92,7 @@ def test_a_unit_sees_and_reports_on_its_own_rectifications_only(app, client):
     before = rows(app)
     assert unit.post(f"/appraisal/rectifications/{theirs}", data={"kind": "final", "body": "x"}).status_code == 404
     text = follow(unit, unit.post(f"/appraisal/rectifications/{mine}", data={"kind": "final", "body": "再报"}))
-    assert "awaits the office" in text
+    assert "正等待政协办公室审核" in text
     assert rows(app) == before
 
 

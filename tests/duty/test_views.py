@@ -76,7 +76,7 @@ def test_the_report_form_shows_with_a_parent_and_refuses_without_one(client, app
             "date": f"{YEAR}-05-01"}
     assert 'action="/duty/reports"' not in client.get("/duty").get_data(as_text=True)
     refused = client.post("/duty/reports", data=form, follow_redirects=True)
-    assert "no paired parent" in refused.get_data(as_text=True)
+    assert "本节点没有配对的上级节点" in refused.get_data(as_text=True)
     result = invoke(runner, county, "peers", "add", "6203", "http://127.0.0.1:9",
                     f"ed25519:parent:{b64u_encode(public_from_seed(bytes(range(1, 33))))}")
     assert result.exit_code == 0, result.output

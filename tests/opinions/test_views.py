@@ -39,7 +39,7 @@ def test_the_office_decides_edits_and_compiles_on_the_pages(client, app):
     assert 'id="office"' in page and 'value="forwarded"' not in page  # no parent paired: no forward offered
     refused = client.post(f"/opinions/{o['id']}/decide", data={"decision": "not_used"})
     assert refused.status_code == 303
-    assert "text is empty" in client.get(f"/opinions/{o['id']}").get_data(as_text=True)
+    assert "text 不能为空" in client.get(f"/opinions/{o['id']}").get_data(as_text=True)
     client.post(f"/opinions/{o['id']}/decide", data={"decision": "instruction", "leader": "张书记",
                                                     "text": "请卫健局研究", "date": "2026-03-02"})
     client.post(f"/opinions/{o['id']}/edit", data={"category": "医疗卫生"})

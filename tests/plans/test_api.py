@@ -116,10 +116,12 @@ def test_a_year_no_plan_can_have_is_not_found_and_never_reaches_the_database(cli
     for method, path, body in (("get", f"/{huge}", None), ("post", f"/{huge}/items", ITEM),
                                ("post", f"/{huge}/steps", {"step": "chair_meeting", "approver": "x",
                                                            "decision": "approved"}),
+                               ("get", "/3000", None), ("post", "/2147483647/items", ITEM),
                                ("post", "/1948/publish", {})):
         answer = getattr(client, method)(PLANS + path, headers=basic("wang"), **({"json": body} if body is not None else {}))
         assert answer.status_code == 404, (path, answer.get_data(as_text=True))
-        assert "plans are for the years 1949 to 2999" in answer.get_json()["error"]["message"]
+        if huge not in path:  # beyond a database integer no URL rule matches (core/web/rules.py): plain not found
+            assert "plans are for the years 1949 to 2999" in answer.get_json()["error"]["message"]
     listed = client.get(PLANS + f"?year={huge}", headers=basic("wang"))
     assert listed.status_code == 200 and listed.get_json()["plans"] == []
     assert counts(app) == before

@@ -56,14 +56,14 @@ def test_a_bad_form_flashes_a_named_error_and_stores_nothing(app, client):
     follow(client, client.post("/plans", data={"year": "2027"}))
     before = counts(app)
     page = follow(client, client.post("/plans/2027/items", data={**ITEM_FORM, "planned_month": "13"}))
-    assert "操作被拒绝" in page and "planned month must be a whole number from 1 to 12" in page
+    assert "操作被拒绝" in page and "计划月份必须是 1 到 12 之间的整数" in page
     page = follow(client, client.post("/plans/2027/items", data={**ITEM_FORM, "planned_month": "三月"}))
     assert "planned_month" in page
     page = follow(client, client.post("/plans/2027/steps", data={"step": "standing_committee", "approver": "x",
                                                                  "decision": "approved"}))
-    assert "out of order" in page
+    assert "顺序不对" in page
     response = client.post("/plans", data={"year": "2027"})
-    assert response.status_code == 400 and "already has a plan for 2027" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "本节点已有 2027 年协商计划" in response.get_data(as_text=True)
     assert counts(app) == before
     assert client.post("/plans/2031/publish", data={}).status_code == 404
     assert client.get("/plans/2031").status_code == 404
@@ -81,7 +81,7 @@ def test_an_amendment_without_approval_is_flashed_and_nothing_stored(app, client
     page = follow(client, client.post("/plans/2027/amendments", data={
         "kind": "add", "reason": "新增", "approved_by": "", "reference": "纪要6号",
         **{f"item_{k}": v for k, v in ITEM_FORM.items()}}))
-    assert "approved_by is empty" in page
+    assert "approved_by 不能为空" in page
     assert counts(app) == before
 
 

@@ -32,7 +32,7 @@ def test_bad_input_is_flashed_by_name_and_nothing_stored(app, client):
     before = rows(app)
     answer = client.post("/proposals", data={**{k: str(v) for k, v in ROAD.items()}, "cosigners": "J999"})
     assert answer.status_code == 400
-    assert "&#39;J999&#39; is not a member" in answer.get_data(as_text=True)
+    assert "&#39;J999&#39; 不是本节点的委员" in answer.get_data(as_text=True)
     assert rows(app) == before
 
 
@@ -46,7 +46,7 @@ def test_the_office_reviews_and_assigns_from_the_page(app, client):
     before = rows(app)
     refused = client.post("/proposals/2027-1-0001/office", data={"action": "assign", "lead": "交通局",
                                                                 "deadline": "2020-01-01"}, follow_redirects=True)
-    assert "has passed" in refused.get_data(as_text=True)
+    assert "已过" in refused.get_data(as_text=True)
     assert rows(app) == before
     client.post("/proposals/2027-1-0001/office", data={"action": "assign", "lead": "交通局"})
     assert "交通局" in client.get("/proposals/2027-1-0001").get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_the_proposer_rates_from_the_page_and_another_member_is_refused(app, cli
     refused = client.post(f"/proposals/{p['number']}/proposer", data={"action": "rate", **SATISFIED})
     assert refused.status_code == 303
     with client.session_transaction() as session:
-        assert any("only the proposer" in message for _, message in session["_flashes"])
+        assert any("只有提案" in message for _, message in session["_flashes"])
     assert rows(app) == before
     client.post("/logout")
     sign_in(client, "li")

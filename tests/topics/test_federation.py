@@ -114,7 +114,7 @@ def test_a_delegated_topic_arrives_with_its_instructions_and_due_date(pair):
     before = counts(county_app)
     refused = county.post(f"/topics/{uid}/act", data={"action": "delegate", "to": TOWNSHIP, "instructions": "请镇里牵头",
                                                       "due": "next week"}, follow_redirects=True)
-    assert "操作被拒绝" in refused.get_data(as_text=True) and "not understood" in refused.get_data(as_text=True)
+    assert "操作被拒绝" in refused.get_data(as_text=True) and "无法识别办理期限" in refused.get_data(as_text=True)
     assert counts(county_app) == before
     done = county.post(f"/topics/{uid}/act", data={"action": "delegate", "to": TOWNSHIP, "instructions": "请镇里牵头协商",
                                                    "due": "+3"}, follow_redirects=True).get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_a_delegation_against_the_routing_suggestion_is_asked_again_and_a_refusa
     # a refusal shows the form again with what was typed and the reason, and stores nothing
     refused = county.post(f"/topics/{uid}/act", data={**typed, "due": "next week", "confirm_against": "1"})
     page = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and 'id="refusal"' in page and "not understood" in page
+    assert refused.status_code == 400 and 'id="refusal"' in page and "无法识别办理期限" in page
     assert 'value="next week"' in page and "请镇里先行调研" in page
     assert counts(county_app) == before
     done = county.post(f"/topics/{uid}/act", data={**typed, "confirm_against": "1"})

@@ -25,7 +25,7 @@ def test_the_office_assigns_instructs_and_reviews_on_the_topic_page(unit_app, cl
     before = implementation_rows(unit_app)
     refused = office.post(f"/topics/{uid}/implementation/assign",
                           data={"unit": OTHER, "role": "participating", "deadline": "5"}, follow_redirects=True)
-    assert "操作被拒绝" in refused.get_data(as_text=True) and "exactly one lead unit" in refused.get_data(as_text=True)
+    assert "操作被拒绝" in refused.get_data(as_text=True) and "只能有一个牵头单位" in refused.get_data(as_text=True)
     assert implementation_rows(unit_app) == before
     done = office.post(f"/topics/{uid}/implementation/assign", data={"unit": LEAD, "role": "lead", "deadline": "10"},
                        follow_redirects=True).get_data(as_text=True)
@@ -50,7 +50,7 @@ def test_the_office_assigns_instructs_and_reviews_on_the_topic_page(unit_app, cl
     report_id = re.search(r'id="form-review-(\d+)"', page).group(1)
     returned = office.post(f"/topics/{uid}/implementation/reports/{report_id}/review", data={"decision": "return"},
                            follow_redirects=True).get_data(as_text=True)
-    assert "操作被拒绝" in returned and "comment is empty" in returned
+    assert "操作被拒绝" in returned and "comment 不能为空" in returned
     accepted = office.post(f"/topics/{uid}/implementation/reports/{report_id}/review", data={"decision": "accept"},
                            follow_redirects=True).get_data(as_text=True)
     assert f'id="form-review-{report_id}"' not in accepted and 'data-state="accepted"' in accepted
@@ -66,7 +66,7 @@ def test_a_unit_not_assigned_has_no_report_form_and_is_refused(unit_app, client)
     before = implementation_rows(unit_app)
     refused = idle.post(f"/topics/{uid}/implementation/report", data={"kind": "final", "body": "完成"},
                         follow_redirects=True)
-    assert refused.request.path == "/topics/assignments" and f"{IDLE} is not assigned" in refused.get_data(as_text=True)
+    assert refused.request.path == "/topics/assignments" and f"{IDLE} 未承办议题" in refused.get_data(as_text=True)
     assert implementation_rows(unit_app) == before
     assert signed_in(unit_app, "li").post(f"/topics/{uid}/implementation/report",
                                           data={"kind": "final", "body": "完成"}).status_code == 403

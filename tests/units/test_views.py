@@ -39,14 +39,14 @@ def test_a_refused_form_keeps_what_was_typed_and_says_why(client):
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
     assert 'value="2027"' in text and 'value="0935-88"' in text and 'value="li"' in text
-    assert "only digits" in text
+    assert "不能全为数字" in text
     assert unit_count(client.application) == 0
     office.post("/units", data={"name": "交通局", "kind": "government"})
     edit = office.post("/units/交通局", data={"name": "交通局", "kind": "government", "phone": "0935-9",
                                             "contacts": "li", "active": "on"})
     assert edit.status_code == 400
     text = edit.get_data(as_text=True)
-    assert "not handling_unit" in text and 'value="0935-9"' in text and 'value="li"' in text
+    assert "不是 handling_unit" in text and 'value="0935-9"' in text and 'value="li"' in text
 
 
 def test_import_by_file_or_pasted_text_lists_bad_lines_and_keeps_the_text(client):
