@@ -1,0 +1,403 @@
+"""Similar matters, merged upward (集中的问题): the rules of finding topics held here with similar content from
+different places, suggesting them as one matter, and the staff's decision — merge, keep separate, dismiss —
+for pages, the API, commands and tasks alike.
+
+Matching (docs/similar.md): a topic's keywords are jieba's TF-IDF keywords of its title (counted twice) and
+text; a MinHash of the keywords (datasketch) is cut into LSH bands, each band a bucket key stored in
+``similar_buckets``; topics sharing a bucket are candidates, scored by rapidfuzz's ``token_set_ratio`` over the
+keywords (0–100). A candidate at or over the node's threshold, held here, open, and from another place (another
+sender or other areas) joins the topic in a suggestion. Each topic is indexed once, as it arrives: raised here
+(the beat task and every listing catch up on topics not yet indexed) or accepted from a neighbour (in the
+inbox's transaction).
+
+Every function takes a session and the node's context and either returns a value or raises a named error
+(``InputError``, ``NotFound``, ``Conflict``, ``NotHeldHere``); the caller's transaction stores all of a change or
+none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shangliang.core.context import NodeContext
+from shangliang.core.errors import Conflict, InputError, NotFound
+from shangliang.core.models import Role
+from shangliang.core.topics import services as topics
+from shangliang.core.topics.models import Topic
+
+from .models import STATES, Bucket, IndexedTopic, Member, Merged, Suggestion
+
+#: Who decides on suggestions: the office (and admins). Every signed-in user of those roles may read them.
+DECIDERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
+#: Keywords kept per topic.
+KEYWORDS = 16
+#: MinHash permutations and the LSH bands cut from them (rows per band = NUM_PERM // BANDS): with 2 rows a band,
+#: two topics whose keyword sets overlap by a Jaccard of 0.25 share a bucket with probability 1 - (1 - 0.25²)³²
+#: ≈ 0.87, by 0.1 with 0.27, by 0.05 with 0.08.
+NUM_PERM = 64
+BANDS = 32
+#: The default similarity (rapidfuzz token_set_ratio of the keywords, 0–100) at which topics are suggested.
+DEFAULT_THRESHOLD = 55.0
+#: The most candidates from the buckets scored for one topic (the most recently indexed first).
+MAX_CANDIDATES = 2000
+#: The most topics in one suggestion.
+MAX_MEMBERS = 50
+NOTE = 2000
+
+log = logging.getLogger("shangliang.similar")
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+class NotHeldHere(Conflict):
+    """A merge names a topic this node does not hold (sent on, or only passed through here): nothing is merged."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Keywords, signatures and scores
+
+
+def _analyse():
+    """jieba's keyword extraction, its dictionary loaded once per process (about half a second)."""
+    global _jieba_ready
+    import jieba
+    import jieba.analyse
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba_ready = True
+    return jieba.analyse
+
+
+def keywords(title: str, description: str = "") -> list[str]:
+    """The topic's keywords, the most telling first: jieba's TF-IDF ranking of its title (counted twice: a title
+    names the matter) and its text. Latin words are lower-cased."""
+    words = _analyse().extract_tags(f"{title}。{title}。{description}", topK=KEYWORDS)
+    return [w.lower() for w in words if w.strip()]
+
+
+def bucket_keys(words: Iterable[str]) -> list[int]:
+    """The LSH bucket keys of a keyword set: a MinHash of the words (datasketch, ``NUM_PERM`` permutations, a
+    fixed seed so every node and process agrees), cut into ``BANDS`` bands; each band's key a signed 64-bit
+    hash of its number and its values. No words, no keys."""
+    from datasketch import MinHash
+
+    words = sorted(set(words))
+    if not words:
+        return []
+    mh = MinHash(num_perm=NUM_PERM, seed=1)
+    mh.update_batch([w.encode("utf-8") for w in words])
+    rows = NUM_PERM // BANDS
+    keys = []
+    for band in range(BANDS):
+        digest = hashlib.blake2b(band.to_bytes(2, "big") + mh.hashvalues[band * rows:(band + 1) * rows].tobytes(),
+                                 digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "big", signed=True))
+    return keys
+
+
+def _joined(words: Sequence[str]) -> str:
+    return " ".join(sorted(set(words)))
+
+
+def scores(words: Sequence[str], others: Sequence[Sequence[str]]) -> list[float]:
+    """How similar ``words`` is to each keyword list of ``others``, 0–100: rapidfuzz's ``token_set_ratio`` of the
+    sorted keywords (one call for all, in rapidfuzz's C++)."""
+    if not others:
+        return []
+    from rapidfuzz import fuzz, process
+
+    matrix = process.cdist([_joined(words)], [_joined(o) for o in others], scorer=fuzz.token_set_ratio,
+                           dtype="float32")
+    return [float(s) for s in matrix[0]]
+
+
+def similarity(a: Topic, b: Topic) -> float:
+    """How similar two topics are, 0–100 (what a suggestion's reasons show)."""
+    return scores(keywords(a.title, a.description), [keywords(b.title, b.description)])[0]
+
+
+def threshold(node: NodeContext) -> float:
+    return float(node.config.get("SIMILAR_THRESHOLD", DEFAULT_THRESHOLD))
+
+
+# ---------------------------------------------------------------------------------------------
+# Indexing and suggesting, as topics arrive
+
+
+def _areas(topic: Topic) -> list[str]:
+    return json.loads(topic.areas)
+
+
+def _source(topic: Topic) -> tuple[str, tuple[str, ...]]:
+    """Where a topic comes from: the node that sent it here (or raised it) and its areas."""
+    return topic.upstream or topic.raised_at, tuple(_areas(topic))
+
+
+def _different_places(a: Topic, b: Topic) -> bool:
+    """Topics from different children, or raised about different areas below this node."""
+    (sender_a, areas_a), (sender_b, areas_b) = _source(a), _source(b)
+    return sender_a != sender_b or areas_a != areas_b
+
+
+def _open(topic: Topic, node: NodeContext) -> bool:
+    return topic.holder == node.id and topic.stage != "closed"
+
+
+def _merged_away(session: Session, topic_ids: Iterable[int]) -> set[int]:
+    ids = list(topic_ids)
+    if not ids:
+        return set()
+    return set(session.execute(select(Merged.topic_id).where(Merged.topic_id.in_(ids))).scalars())
+
+
+def index_topic(session: Session, node: NodeContext, topic: Topic) -> Suggestion | None:
+    """Index a topic held here once (its keywords and buckets) and suggest grouping it with similar topics held
+    here from other places: it joins an open suggestion that holds one of them, or starts a new one. Returns
+    the suggestion it is in (None when nothing similar is held here, or it was indexed before)."""
+    if session.get(IndexedTopic, topic.id) is not None:
+        return None
+    words = keywords(topic.title, topic.description)
+    keys = bucket_keys(words)
+    session.add(IndexedTopic(topic_id=topic.id, keywords=" ".join(words), indexed_ms=node.now_ms()))
+    session.add_all(Bucket(key=k, topic_id=topic.id) for k in keys)
+    session.flush()
+    if not _open(topic, node) or not keys:
+        return None
+    return _suggest(session, node, topic, words, keys)
+
+
+def candidates(session: Session, node: NodeContext, topic: Topic, keys: list[int]) -> list[tuple[Topic, list[str]]]:
+    """Topics held here, open and not merged into another, sharing at least one bucket with ``topic``; with
+    their keywords."""
+    ids = (select(Bucket.topic_id).where(Bucket.key.in_(keys), Bucket.topic_id != topic.id).distinct()
+           .order_by(Bucket.topic_id.desc()).limit(MAX_CANDIDATES))
+    rows = session.execute(
+        select(Topic, IndexedTopic.keywords).join(IndexedTopic, IndexedTopic.topic_id == Topic.id)
+        .where(Topic.id.in_(ids), Topic.holder == node.id, Topic.stage != "closed",
+               Topic.id.not_in(select(Merged.topic_id)))).all()
+    return [(t, kw.split()) for t, kw in rows]
+
+
+def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str], keys: list[int]) -> Suggestion | None:
+    found = [(t, kw) for t, kw in candidates(session, node, topic, keys) if _different_places(topic, t)]
+    limit = threshold(node)
+    matches = sorted(((s, t, kw) for (t, kw), s in zip(found, scores(words, [kw for _t, kw in found]))
+                      if s >= limit), key=lambda m: (-m[0], m[1].id))
+    if not matches:
+        return None
+    now = node.now_ms()
+    matched_ids = [t.id for _s, t, _kw in matches]
+    suggestion = session.execute(
+        select(Suggestion).join(Member).where(Suggestion.state == "open", Member.topic_id.in_(matched_ids))
+        .order_by(Suggestion.id).limit(1)).scalars().first()
+    if suggestion is None:
+        best_score, best, _kw = matches[0]
+        suggestion = Suggestion(state="open", score=best_score, created_ms=now, updated_ms=now, note="")
+        suggestion.members.append(Member(topic=best, matched=None, score=None, shared="[]"))
+        session.add(suggestion)
+    present = {m.topic_id for m in suggestion.members}
+    best_score, best, best_kw = matches[0]
+    if len(suggestion.members) < MAX_MEMBERS:
+        suggestion.members.append(Member(topic=topic, matched=best, score=best_score,
+                                         shared=json.dumps(sorted(set(words) & set(best_kw)), ensure_ascii=False)))
+        present.add(topic.id)
+    for score, other, other_kw in matches[1:]:  # others as similar to this topic join the same matter
+        if other.id not in present and len(suggestion.members) < MAX_MEMBERS:
+            suggestion.members.append(Member(topic=other, matched=topic, score=score,
+                                             shared=json.dumps(sorted(set(words) & set(other_kw)), ensure_ascii=False)))
+            present.add(other.id)
+    suggestion.score = max(suggestion.score or 0.0, best_score)
+    suggestion.updated_ms = now
+    session.flush()
+    return suggestion
+
+
+def index_pending(session: Session, node: NodeContext, limit: int | None = None) -> int:
+    """Index the topics held here not yet indexed (raised here since the last look), oldest first; how many."""
+    query = (select(Topic).where(Topic.holder == node.id, Topic.stage != "closed",
+                                 Topic.id.not_in(select(IndexedTopic.topic_id))).order_by(Topic.id))
+    if limit is not None:
+        query = query.limit(limit)
+    done = 0
+    for topic in session.execute(query).scalars().all():
+        index_topic(session, node, topic)
+        done += 1
+    return done
+
+
+def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any]) -> None:
+    """A neighbour's message was accepted (the inbox's transaction): a topic passed here is indexed; a result
+    for a merged matter that was passed on reaches its originals here too."""
+    uid = envelope.get("topic")
+    if not uid:
+        return
+    topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
+    if topic is None:
+        return
+    if envelope["kind"] in ("topic.escalate", "topic.delegate") and topic.holder == node.id:
+        index_topic(session, node, topic)
+    elif envelope["kind"] == "topic.result" and topic.result:
+        share_result(session, node, topic, json.loads(topic.result), f"node:{envelope['origin']}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def get_suggestion(session: Session, suggestion_id: int, lock: bool = False) -> Suggestion:
+    query = select(Suggestion).where(Suggestion.id == suggestion_id).options(
+        selectinload(Suggestion.members).selectinload(Member.topic))
+    if lock:
+        query = query.with_for_update(of=Suggestion)
+    found = session.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no suggestion {suggestion_id} on this node")
+    return found
+
+
+def list_suggestions(session: Session, node: NodeContext, state: str | None = "open", limit: int = 100) -> list[Suggestion]:
+    """Suggestions, the most recently changed first; ``state`` None for every state. Topics raised here since the
+    last look are indexed first."""
+    if state is not None and state not in STATES:
+        raise InputError(f"unknown state {str(state)[:20]!r}; states: {', '.join(STATES)}", field="state")
+    if not 1 <= limit <= 1000:
+        raise InputError("limit is from 1 to 1000", field="limit")
+    index_pending(session, node)
+    query = select(Suggestion).options(selectinload(Suggestion.members).selectinload(Member.topic))
+    if state is not None:
+        query = query.where(Suggestion.state == state)
+    return list(session.execute(query.order_by(Suggestion.updated_ms.desc(), Suggestion.id.desc())
+                                .limit(limit)).scalars())
+
+
+def merged_matter(session: Session, topic: Topic) -> dict[str, Any] | None:
+    """For a topic's page: the merged matter it belongs to — its primary and the originals merged into it."""
+    link = session.get(Merged, topic.id)
+    primary = link.primary if link else topic
+    originals = list(session.execute(select(Merged).where(Merged.primary_id == primary.id)
+                                     .order_by(Merged.merged_ms, Merged.topic_id)).scalars())
+    if not originals:
+        return None
+    return {"primary": {"uid": primary.uid, "title": primary.title, "areas": _areas(primary), "stage": primary.stage},
+            "is_primary": link is None,
+            "originals": [{"uid": m.topic.uid, "title": m.topic.title, "areas": _areas(m.topic),
+                           "from": m.topic.upstream or m.topic.raised_at, "stage": m.topic.stage,
+                           "merged_ms": m.merged_ms, "merged_by": m.merged_by} for m in originals]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff decide
+
+
+def _decidable(suggestion: Suggestion) -> None:
+    if suggestion.state != "open":
+        raise Conflict(f"suggestion {suggestion.id} was already decided: {suggestion.state}")
+
+
+def _note(note: Any) -> str:
+    return topics.text(note, "note", NOTE, required=False)
+
+
+def merge(session: Session, node: NodeContext, suggestion_id: int, actor: str, primary: str | None = None,
+          uids: Sequence[str] | None = None, note: str = "") -> Suggestion:
+    """Merge the suggestion's topics (or ``uids``: some of them, or others held here too) into one matter held
+    here: ``primary`` (by default a topic that is already a merged matter's primary, else the first of the
+    suggestion) stays, every other is linked as merged into it; topics not yet accepted here are accepted (the
+    route to each raiser hears so). Every topic must be held here, open and not merged into another already;
+    ``NotHeldHere`` (or another named error) otherwise, and nothing is merged."""
+    suggestion = get_suggestion(session, suggestion_id, lock=True)
+    _decidable(suggestion)
+    note = _note(note)
+    wanted = list(dict.fromkeys(uids)) if uids else [m.topic.uid for m in suggestion.members]
+    if len(wanted) > MAX_MEMBERS:
+        raise InputError(f"a merged matter has at most {MAX_MEMBERS} topics", field="topics")
+    chosen: list[Topic] = []
+    for uid in wanted:
+        if not isinstance(uid, str) or not uid.strip():
+            raise InputError("a topic is named by its uid", field="topics")
+        chosen.append(topics.get_topic(session, uid.strip(), lock=True))
+    if len(chosen) < 2:
+        raise InputError("a merge needs at least two topics", field="topics")
+    for topic in chosen:
+        if topic.holder != node.id:
+            raise NotHeldHere(f"topic {topic.uid} is held by {topic.holder}, not by this node: only topics held "
+                              "here can be merged into a matter held here")
+        if topic.stage == "closed":
+            raise Conflict(f"topic {topic.uid} is closed: its result is recorded already")
+    away = _merged_away(session, [t.id for t in chosen])
+    if away:
+        uid = next(t.uid for t in chosen if t.id in away)
+        raise Conflict(f"topic {uid} is merged into another matter already")
+    primaries = {t.id for t in chosen} & set(session.execute(select(Merged.primary_id)).scalars())
+    if primary is None:
+        lead = next((t for t in chosen if t.id in primaries), chosen[0])
+    else:
+        lead = next((t for t in chosen if t.uid == primary.strip()), None)
+        if lead is None:
+            raise InputError(f"the primary topic {primary[:120]!r} is not among the topics merged", field="primary")
+    now = node.now_ms()
+    for topic in [lead] + [t for t in chosen if t is not lead]:
+        if topic.accepted_ms is None:
+            topics.accept(session, node, topic, actor)
+    present = {m.topic_id for m in suggestion.members}
+    for topic in chosen:
+        if topic.id not in present:  # named by staff beyond the suggestion
+            suggestion.members.append(Member(topic=topic, matched=None, score=None, shared="[]"))
+        if topic is lead:
+            continue
+        session.add(Merged(topic_id=topic.id, primary_id=lead.id, suggestion_id=suggestion.id, merged_ms=now,
+                           merged_by=actor))
+        topic.record("merged", actor, node.id, now, f"merged into {lead.uid}" + (f": {note}" if note else ""))
+        lead.record("merged", actor, node.id, now, f"{topic.uid} ({', '.join(_areas(topic))}) merged into this matter")
+    # originals of a matter merged now into another follow it
+    for link in session.execute(select(Merged).where(Merged.primary_id.in_([t.id for t in chosen if t is not lead]))
+                                ).scalars():
+        link.primary_id = lead.id
+    suggestion.state, suggestion.primary_id = "merged", lead.id
+    suggestion.decided_ms, suggestion.decided_by, suggestion.note, suggestion.updated_ms = now, actor, note, now
+    session.flush()
+    return suggestion
+
+
+def decide(session: Session, node: NodeContext, suggestion_id: int, decision: str, actor: str,
+           note: str = "") -> Suggestion:
+    """Keep the suggestion's topics separate (``separate``: different matters) or ``dismiss`` it (not worth
+    grouping); the topics are not changed."""
+    if decision not in ("separate", "dismissed"):
+        raise InputError("the decision is separate or dismissed", field="decision")
+    suggestion = get_suggestion(session, suggestion_id, lock=True)
+    _decidable(suggestion)
+    now = node.now_ms()
+    suggestion.state, suggestion.decided_ms, suggestion.decided_by = decision, now, actor
+    suggestion.note, suggestion.updated_ms = _note(note), now
+    session.flush()
+    return suggestion
+
+
+# ---------------------------------------------------------------------------------------------
+# The merged matter's result reaches every original's raiser
+
+
+def share_result(session: Session, node: NodeContext, primary: Topic, result: dict[str, Any], actor: str) -> list[str]:
+    """Give the result of a merged matter to every original merged into it and held here: each is closed with
+    it and the result travels back along that original's own route (``topic.result``). The uids answered."""
+    answered = []
+    for link in session.execute(select(Merged).where(Merged.primary_id == primary.id)
+                                .order_by(Merged.topic_id)).scalars().all():
+        original = link.topic
+        if original.holder != node.id or original.stage == "closed":
+            continue
+        topics.feed_back_shared_result(session, node, original, result, actor, f"merged into {primary.uid}")
+        answered.append(original.uid)
+    return answered
