@@ -71,11 +71,11 @@ def workbench_items(session, user, node):
 
     from shangliang.core.work import WorkEntry, WorkItem
 
-    from .models import Suggestion
+    from .models import SimilarSuggestion
 
-    count = session.execute(select(func.count()).select_from(Suggestion).where(Suggestion.state == "open")).scalar_one()
-    first = session.execute(select(Suggestion).where(Suggestion.state == "open")
-                            .order_by(Suggestion.updated_ms.desc()).limit(3)).scalars().all()
+    count = session.execute(select(func.count()).select_from(SimilarSuggestion).where(SimilarSuggestion.state == "open")).scalar_one()
+    first = session.execute(select(SimilarSuggestion).where(SimilarSuggestion.state == "open")
+                            .order_by(SimilarSuggestion.updated_ms.desc()).limit(3)).scalars().all()
     return [WorkItem("similar.open", _("Similar matters to decide"), count, url_for("similar.index"),
                      [WorkEntry(" / ".join(m.topic.title for m in s.members[:3]), url_for("similar.index") + f"#s{s.id}",
                                 _("%(n)s topics", n=len(s.members))) for s in first])]

@@ -16,7 +16,7 @@ from shangliang.core.topics.models import Topic
 STATES = ("open", "merged", "separate", "dismissed")
 
 
-class IndexedTopic(Base):
+class SimilarIndexed(Base):
     """A topic held here as the matcher knows it: its keywords (jieba's TF-IDF extraction of title and text)."""
 
     __tablename__ = "similar_indexed"
@@ -26,7 +26,7 @@ class IndexedTopic(Base):
     indexed_ms: Mapped[int] = mapped_column(BigInteger)
 
 
-class Bucket(Base):
+class SimilarBucket(Base):
     """One LSH band of a topic's MinHash signature: topics sharing a bucket key are candidates for matching."""
 
     __tablename__ = "similar_buckets"
@@ -36,7 +36,7 @@ class Bucket(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
 
 
-class Suggestion(Base):
+class SimilarSuggestion(Base):
     """A suggestion to group similar topics held here into one matter, with the reasons."""
 
     __tablename__ = "similar_suggestions"
@@ -52,7 +52,7 @@ class Suggestion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     primary_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
 
-    members: Mapped[list[Member]] = relationship(back_populates="suggestion", order_by="Member.id",
+    members: Mapped[list[SimilarMember]] = relationship(back_populates="suggestion", order_by="SimilarMember.id",
                                                  cascade="all, delete-orphan")
     primary: Mapped[Topic | None] = relationship(foreign_keys=[primary_id])
 
@@ -63,7 +63,7 @@ class Suggestion(Base):
                 "topics": [m.as_dict() for m in self.members]}
 
 
-class Member(Base):
+class SimilarMember(Base):
     """A topic in a suggestion, with why: how similar it is to the topic it matched and the keywords they share."""
 
     __tablename__ = "similar_members"
@@ -77,7 +77,7 @@ class Member(Base):
     score: Mapped[float | None] = mapped_column(Float)  # similarity to ``matched`` (None for the first topic)
     shared: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of the keywords shared with ``matched``
 
-    suggestion: Mapped[Suggestion] = relationship(back_populates="members")
+    suggestion: Mapped[SimilarSuggestion] = relationship(back_populates="members")
     topic: Mapped[Topic] = relationship(foreign_keys=[topic_id])
     matched: Mapped[Topic | None] = relationship(foreign_keys=[matched_id])
 
@@ -89,7 +89,7 @@ class Member(Base):
                 "score": None if self.score is None else round(self.score, 1), "shared": json.loads(self.shared)}
 
 
-class Merged(Base):
+class SimilarMerged(Base):
     """An original topic merged into a primary one held here: the primary's result is the original's."""
 
     __tablename__ = "similar_merged"

@@ -32,17 +32,17 @@ from shangliang.core.models import Role
 from shangliang.core.topics import services as topics
 from shangliang.core.topics.models import Topic
 
-from .models import STATES, Bucket, IndexedTopic, Member, Merged, Suggestion
+from .models import STATES, SimilarBucket, SimilarIndexed, SimilarMember, SimilarMerged, SimilarSuggestion
 
 #: Who decides on suggestions: the office (and admins). Every signed-in user of those roles may read them.
 DECIDERS = frozenset({Role.ADMIN.value, Role.OFFICE.value})
 #: Keywords kept per topic.
-KEYWORDS = 16
+KEYWORDS = 12
 #: MinHash permutations and the LSH bands cut from them (rows per band = NUM_PERM // BANDS): with 2 rows a band,
-#: two topics whose keyword sets overlap by a Jaccard of 0.25 share a bucket with probability 1 - (1 - 0.25²)³²
-#: ≈ 0.87, by 0.1 with 0.27, by 0.05 with 0.08.
-NUM_PERM = 64
-BANDS = 32
+#: two topics whose keyword sets overlap by a Jaccard of 0.25 share a bucket with probability 1 - (1 - 0.25²)⁶⁴
+#: ≈ 0.98, by 0.15 with 0.76, by 0.05 with 0.15.
+NUM_PERM = 128
+BANDS = 64
 #: The default similarity (rapidfuzz token_set_ratio of the keywords, 0–100) at which topics are suggested.
 DEFAULT_THRESHOLD = 55.0
 #: The most candidates from the buckets scored for one topic (the most recently indexed first).
@@ -53,7 +53,6 @@ NOTE = 2000
 
 log = logging.getLogger("shangliang.similar")
 _jieba_lock = threading.Lock()
-_jieba_ready = False
 
 
 class NotHeldHere(Conflict):
@@ -64,19 +63,30 @@ class NotHeldHere(Conflict):
 # Keywords, signatures and scores
 
 
-def _analyse():
-    """jieba's keyword extraction, its dictionary loaded once per process (about half a second)."""
-    global _jieba_ready
-    import jieba
-    import jieba.analyse
+#: Words a complaint or suggestion says whatever it is about (who asks, how urgently, how badly): left out of the
+#: keywords, on top of jieba's own stop words, so that two topics match by what they are about.
+STOP_WORDS = frozenset("""群众 村民 居民 希望 尽快 请求 建议 要求 反映 问题 情况 严重 困难 常年 每逢 无人 没人 一下
+很多 不便 方便 相关 部门 进一步 加强 及时 目前 存在 导致 造成 影响 增加 解决 长期 多年 有关 一些 由于 已经 能够 可以 没有
+非常 比较 半年 村里""".split())
+_extractor = None
 
-    if not _jieba_ready:
+
+def _analyse():
+    """A jieba TF-IDF keyword extractor with :data:`STOP_WORDS`, its dictionary loaded once per process (about
+    half a second)."""
+    global _extractor
+    if _extractor is None:
         with _jieba_lock:
-            if not _jieba_ready:
+            if _extractor is None:
+                import jieba
+                import jieba.analyse
+
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
-                _jieba_ready = True
-    return jieba.analyse
+                extractor = jieba.analyse.TFIDF()
+                extractor.stop_words = set(extractor.stop_words) | STOP_WORDS
+                _extractor = extractor
+    return _extractor
 
 
 def keywords(title: str, description: str = "") -> list[str]:
@@ -158,19 +168,19 @@ def _merged_away(session: Session, topic_ids: Iterable[int]) -> set[int]:
     ids = list(topic_ids)
     if not ids:
         return set()
-    return set(session.execute(select(Merged.topic_id).where(Merged.topic_id.in_(ids))).scalars())
+    return set(session.execute(select(SimilarMerged.topic_id).where(SimilarMerged.topic_id.in_(ids))).scalars())
 
 
-def index_topic(session: Session, node: NodeContext, topic: Topic) -> Suggestion | None:
+def index_topic(session: Session, node: NodeContext, topic: Topic) -> SimilarSuggestion | None:
     """Index a topic held here once (its keywords and buckets) and suggest grouping it with similar topics held
     here from other places: it joins an open suggestion that holds one of them, or starts a new one. Returns
     the suggestion it is in (None when nothing similar is held here, or it was indexed before)."""
-    if session.get(IndexedTopic, topic.id) is not None:
+    if session.get(SimilarIndexed, topic.id) is not None:
         return None
     words = keywords(topic.title, topic.description)
     keys = bucket_keys(words)
-    session.add(IndexedTopic(topic_id=topic.id, keywords=" ".join(words), indexed_ms=node.now_ms()))
-    session.add_all(Bucket(key=k, topic_id=topic.id) for k in keys)
+    session.add(SimilarIndexed(topic_id=topic.id, keywords=" ".join(words), indexed_ms=node.now_ms()))
+    session.add_all(SimilarBucket(key=k, topic_id=topic.id) for k in keys)
     session.flush()
     if not _open(topic, node) or not keys:
         return None
@@ -180,16 +190,16 @@ def index_topic(session: Session, node: NodeContext, topic: Topic) -> Suggestion
 def candidates(session: Session, node: NodeContext, topic: Topic, keys: list[int]) -> list[tuple[Topic, list[str]]]:
     """Topics held here, open and not merged into another, sharing at least one bucket with ``topic``; with
     their keywords."""
-    ids = (select(Bucket.topic_id).where(Bucket.key.in_(keys), Bucket.topic_id != topic.id).distinct()
-           .order_by(Bucket.topic_id.desc()).limit(MAX_CANDIDATES))
+    ids = (select(SimilarBucket.topic_id).where(SimilarBucket.key.in_(keys), SimilarBucket.topic_id != topic.id).distinct()
+           .order_by(SimilarBucket.topic_id.desc()).limit(MAX_CANDIDATES))
     rows = session.execute(
-        select(Topic, IndexedTopic.keywords).join(IndexedTopic, IndexedTopic.topic_id == Topic.id)
+        select(Topic, SimilarIndexed.keywords).join(SimilarIndexed, SimilarIndexed.topic_id == Topic.id)
         .where(Topic.id.in_(ids), Topic.holder == node.id, Topic.stage != "closed",
-               Topic.id.not_in(select(Merged.topic_id)))).all()
+               Topic.id.not_in(select(SimilarMerged.topic_id)))).all()
     return [(t, kw.split()) for t, kw in rows]
 
 
-def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str], keys: list[int]) -> Suggestion | None:
+def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str], keys: list[int]) -> SimilarSuggestion | None:
     found = [(t, kw) for t, kw in candidates(session, node, topic, keys) if _different_places(topic, t)]
     limit = threshold(node)
     matches = sorted(((s, t, kw) for (t, kw), s in zip(found, scores(words, [kw for _t, kw in found]))
@@ -199,22 +209,22 @@ def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str]
     now = node.now_ms()
     matched_ids = [t.id for _s, t, _kw in matches]
     suggestion = session.execute(
-        select(Suggestion).join(Member).where(Suggestion.state == "open", Member.topic_id.in_(matched_ids))
-        .order_by(Suggestion.id).limit(1)).scalars().first()
+        select(SimilarSuggestion).join(SimilarMember).where(SimilarSuggestion.state == "open", SimilarMember.topic_id.in_(matched_ids))
+        .order_by(SimilarSuggestion.id).limit(1)).scalars().first()
     if suggestion is None:
         best_score, best, _kw = matches[0]
-        suggestion = Suggestion(state="open", score=best_score, created_ms=now, updated_ms=now, note="")
-        suggestion.members.append(Member(topic=best, matched=None, score=None, shared="[]"))
+        suggestion = SimilarSuggestion(state="open", score=best_score, created_ms=now, updated_ms=now, note="")
+        suggestion.members.append(SimilarMember(topic=best, matched=None, score=None, shared="[]"))
         session.add(suggestion)
     present = {m.topic_id for m in suggestion.members}
     best_score, best, best_kw = matches[0]
     if len(suggestion.members) < MAX_MEMBERS:
-        suggestion.members.append(Member(topic=topic, matched=best, score=best_score,
+        suggestion.members.append(SimilarMember(topic=topic, matched=best, score=best_score,
                                          shared=json.dumps(sorted(set(words) & set(best_kw)), ensure_ascii=False)))
         present.add(topic.id)
     for score, other, other_kw in matches[1:]:  # others as similar to this topic join the same matter
         if other.id not in present and len(suggestion.members) < MAX_MEMBERS:
-            suggestion.members.append(Member(topic=other, matched=topic, score=score,
+            suggestion.members.append(SimilarMember(topic=other, matched=topic, score=score,
                                              shared=json.dumps(sorted(set(words) & set(other_kw)), ensure_ascii=False)))
             present.add(other.id)
     suggestion.score = max(suggestion.score or 0.0, best_score)
@@ -226,7 +236,7 @@ def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str]
 def index_pending(session: Session, node: NodeContext, limit: int | None = None) -> int:
     """Index the topics held here not yet indexed (raised here since the last look), oldest first; how many."""
     query = (select(Topic).where(Topic.holder == node.id, Topic.stage != "closed",
-                                 Topic.id.not_in(select(IndexedTopic.topic_id))).order_by(Topic.id))
+                                 Topic.id.not_in(select(SimilarIndexed.topic_id))).order_by(Topic.id))
     if limit is not None:
         query = query.limit(limit)
     done = 0
@@ -255,18 +265,18 @@ def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any])
 # Reading
 
 
-def get_suggestion(session: Session, suggestion_id: int, lock: bool = False) -> Suggestion:
-    query = select(Suggestion).where(Suggestion.id == suggestion_id).options(
-        selectinload(Suggestion.members).selectinload(Member.topic))
+def get_suggestion(session: Session, suggestion_id: int, lock: bool = False) -> SimilarSuggestion:
+    query = select(SimilarSuggestion).where(SimilarSuggestion.id == suggestion_id).options(
+        selectinload(SimilarSuggestion.members).selectinload(SimilarMember.topic))
     if lock:
-        query = query.with_for_update(of=Suggestion)
+        query = query.with_for_update(of=SimilarSuggestion)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no suggestion {suggestion_id} on this node")
     return found
 
 
-def list_suggestions(session: Session, node: NodeContext, state: str | None = "open", limit: int = 100) -> list[Suggestion]:
+def list_suggestions(session: Session, node: NodeContext, state: str | None = "open", limit: int = 100) -> list[SimilarSuggestion]:
     """Suggestions, the most recently changed first; ``state`` None for every state. Topics raised here since the
     last look are indexed first."""
     if state is not None and state not in STATES:
@@ -274,19 +284,19 @@ def list_suggestions(session: Session, node: NodeContext, state: str | None = "o
     if not 1 <= limit <= 1000:
         raise InputError("limit is from 1 to 1000", field="limit")
     index_pending(session, node)
-    query = select(Suggestion).options(selectinload(Suggestion.members).selectinload(Member.topic))
+    query = select(SimilarSuggestion).options(selectinload(SimilarSuggestion.members).selectinload(SimilarMember.topic))
     if state is not None:
-        query = query.where(Suggestion.state == state)
-    return list(session.execute(query.order_by(Suggestion.updated_ms.desc(), Suggestion.id.desc())
+        query = query.where(SimilarSuggestion.state == state)
+    return list(session.execute(query.order_by(SimilarSuggestion.updated_ms.desc(), SimilarSuggestion.id.desc())
                                 .limit(limit)).scalars())
 
 
 def merged_matter(session: Session, topic: Topic) -> dict[str, Any] | None:
     """For a topic's page: the merged matter it belongs to — its primary and the originals merged into it."""
-    link = session.get(Merged, topic.id)
+    link = session.get(SimilarMerged, topic.id)
     primary = link.primary if link else topic
-    originals = list(session.execute(select(Merged).where(Merged.primary_id == primary.id)
-                                     .order_by(Merged.merged_ms, Merged.topic_id)).scalars())
+    originals = list(session.execute(select(SimilarMerged).where(SimilarMerged.primary_id == primary.id)
+                                     .order_by(SimilarMerged.merged_ms, SimilarMerged.topic_id)).scalars())
     if not originals:
         return None
     return {"primary": {"uid": primary.uid, "title": primary.title, "areas": _areas(primary), "stage": primary.stage},
@@ -300,7 +310,7 @@ def merged_matter(session: Session, topic: Topic) -> dict[str, Any] | None:
 # Staff decide
 
 
-def _decidable(suggestion: Suggestion) -> None:
+def _decidable(suggestion: SimilarSuggestion) -> None:
     if suggestion.state != "open":
         raise Conflict(f"suggestion {suggestion.id} was already decided: {suggestion.state}")
 
@@ -310,7 +320,7 @@ def _note(note: Any) -> str:
 
 
 def merge(session: Session, node: NodeContext, suggestion_id: int, actor: str, primary: str | None = None,
-          uids: Sequence[str] | None = None, note: str = "") -> Suggestion:
+          uids: Sequence[str] | None = None, note: str = "") -> SimilarSuggestion:
     """Merge the suggestion's topics (or ``uids``: some of them, or others held here too) into one matter held
     here: ``primary`` (by default a topic that is already a merged matter's primary, else the first of the
     suggestion) stays, every other is linked as merged into it; topics not yet accepted here are accepted (the
@@ -339,7 +349,7 @@ def merge(session: Session, node: NodeContext, suggestion_id: int, actor: str, p
     if away:
         uid = next(t.uid for t in chosen if t.id in away)
         raise Conflict(f"topic {uid} is merged into another matter already")
-    primaries = {t.id for t in chosen} & set(session.execute(select(Merged.primary_id)).scalars())
+    primaries = {t.id for t in chosen} & set(session.execute(select(SimilarMerged.primary_id)).scalars())
     if primary is None:
         lead = next((t for t in chosen if t.id in primaries), chosen[0])
     else:
@@ -353,15 +363,15 @@ def merge(session: Session, node: NodeContext, suggestion_id: int, actor: str, p
     present = {m.topic_id for m in suggestion.members}
     for topic in chosen:
         if topic.id not in present:  # named by staff beyond the suggestion
-            suggestion.members.append(Member(topic=topic, matched=None, score=None, shared="[]"))
+            suggestion.members.append(SimilarMember(topic=topic, matched=None, score=None, shared="[]"))
         if topic is lead:
             continue
-        session.add(Merged(topic_id=topic.id, primary_id=lead.id, suggestion_id=suggestion.id, merged_ms=now,
+        session.add(SimilarMerged(topic_id=topic.id, primary_id=lead.id, suggestion_id=suggestion.id, merged_ms=now,
                            merged_by=actor))
         topic.record("merged", actor, node.id, now, f"merged into {lead.uid}" + (f": {note}" if note else ""))
         lead.record("merged", actor, node.id, now, f"{topic.uid} ({', '.join(_areas(topic))}) merged into this matter")
     # originals of a matter merged now into another follow it
-    for link in session.execute(select(Merged).where(Merged.primary_id.in_([t.id for t in chosen if t is not lead]))
+    for link in session.execute(select(SimilarMerged).where(SimilarMerged.primary_id.in_([t.id for t in chosen if t is not lead]))
                                 ).scalars():
         link.primary_id = lead.id
     suggestion.state, suggestion.primary_id = "merged", lead.id
@@ -371,7 +381,7 @@ def merge(session: Session, node: NodeContext, suggestion_id: int, actor: str, p
 
 
 def decide(session: Session, node: NodeContext, suggestion_id: int, decision: str, actor: str,
-           note: str = "") -> Suggestion:
+           note: str = "") -> SimilarSuggestion:
     """Keep the suggestion's topics separate (``separate``: different matters) or ``dismiss`` it (not worth
     grouping); the topics are not changed."""
     if decision not in ("separate", "dismissed"):
@@ -393,8 +403,8 @@ def share_result(session: Session, node: NodeContext, primary: Topic, result: di
     """Give the result of a merged matter to every original merged into it and held here: each is closed with
     it and the result travels back along that original's own route (``topic.result``). The uids answered."""
     answered = []
-    for link in session.execute(select(Merged).where(Merged.primary_id == primary.id)
-                                .order_by(Merged.topic_id)).scalars().all():
+    for link in session.execute(select(SimilarMerged).where(SimilarMerged.primary_id == primary.id)
+                                .order_by(SimilarMerged.topic_id)).scalars().all():
         original = link.topic
         if original.holder != node.id or original.stage == "closed":
             continue
