@@ -31,7 +31,7 @@ def show_suggestion(path: SimilarPath):
 
 
 def merge(path: SimilarPath, body: SimilarMergeIn):
-    """Merge a suggestion's topics into one matter.
+    """Merge the topics of a suggestion into one matter.
 
     The primary topic stays as the merged matter held here; every other is linked as merged into it, and topics
     not yet accepted are accepted. When the merged matter's result is recorded, every original is closed with it

@@ -25,7 +25,7 @@ def _actor() -> str:
 
 
 def state_label(state: str) -> str:
-    return {"open": _("Waiting for a decision"), "merged": _("SimilarMerged"), "separate": _("Kept separate"),
+    return {"open": _("Waiting for a decision"), "merged": _("Merged"), "separate": _("Kept separate"),
             "dismissed": _("Dismissed")}.get(state, state)
 
 
@@ -51,7 +51,7 @@ def decide(suggestion_id: int):
         if decision == "merge":
             found = services.merge(session, node, suggestion_id, _actor(), form.get("primary") or None,
                                    form.getlist("topics") or None, note)
-            return "success", _("SimilarMerged into one matter: %(uid)s", uid=found.primary.uid), \
+            return "success", _("Merged into one matter: %(uid)s", uid=found.primary.uid), \
                 url_for("topics.show", uid=found.primary.uid)
         services.decide(session, node, suggestion_id, "separate" if decision == "separate" else "dismissed"
                         if decision == "dismiss" else decision, _actor(), note)
