@@ -37,10 +37,11 @@ class SimilarBucket(Base):
 
 
 class SimilarSuggestion(Base):
-    """A suggestion to group similar topics held here into one matter, with the reasons."""
+    """A suggestion to group similar topics held here into one matter, with the reasons. Made by the node, not by
+    a person, so not in the audit log; a decision is recorded here (``decided_by``, ``decided_ms``) and a merge in
+    each topic's history and in ``similar_merged`` (audited)."""
 
     __tablename__ = "similar_suggestions"
-    __audited__ = True
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(20), default="open", index=True)
@@ -67,7 +68,6 @@ class SimilarMember(Base):
     """A topic in a suggestion, with why: how similar it is to the topic it matched and the keywords they share."""
 
     __tablename__ = "similar_members"
-    __audited__ = True
     __table_args__ = (UniqueConstraint("suggestion_id", "topic_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -21,9 +21,10 @@ import hashlib
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
@@ -43,10 +44,13 @@ KEYWORDS = 12
 #: ≈ 0.98, by 0.15 with 0.76, by 0.05 with 0.15.
 NUM_PERM = 128
 BANDS = 64
+#: datasketch's hashing scheme, named so that the stored bucket keys stay valid whatever a later version defaults to
+#: (a change of scheme, permutations or bands needs every topic indexed again: delete ``similar_indexed`` rows).
+SCHEME = "affine32"
 #: The default similarity (rapidfuzz token_set_ratio of the keywords, 0–100) at which topics are suggested.
 DEFAULT_THRESHOLD = 55.0
-#: The most candidates from the buckets scored for one topic (the most recently indexed first).
-MAX_CANDIDATES = 2000
+#: The most candidates from the buckets scored for one topic (those sharing the most bands first).
+MAX_CANDIDATES = 200
 #: The most topics in one suggestion.
 MAX_MEMBERS = 50
 NOTE = 2000
@@ -69,6 +73,7 @@ STOP_WORDS = frozenset("""群众 村民 居民 希望 尽快 请求 建议 要�
 很多 不便 方便 相关 部门 进一步 加强 及时 目前 存在 导致 造成 影响 增加 解决 长期 多年 有关 一些 由于 已经 能够 可以 没有
 非常 比较 半年 村里""".split())
 _extractor = None
+_permutations = None
 
 
 def _analyse():
@@ -105,7 +110,10 @@ def bucket_keys(words: Iterable[str]) -> list[int]:
     words = sorted(set(words))
     if not words:
         return []
-    mh = MinHash(num_perm=NUM_PERM, seed=1)
+    global _permutations
+    if _permutations is None:  # made once: datasketch would draw them again for every MinHash
+        _permutations = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+    mh = MinHash(num_perm=NUM_PERM, seed=1, permutations=_permutations, scheme=SCHEME)
     mh.update_batch([w.encode("utf-8") for w in words])
     rows = NUM_PERM // BANDS
     keys = []
@@ -154,12 +162,6 @@ def _source(topic: Topic) -> tuple[str, tuple[str, ...]]:
     return topic.upstream or topic.raised_at, tuple(_areas(topic))
 
 
-def _different_places(a: Topic, b: Topic) -> bool:
-    """Topics from different children, or raised about different areas below this node."""
-    (sender_a, areas_a), (sender_b, areas_b) = _source(a), _source(b)
-    return sender_a != sender_b or areas_a != areas_b
-
-
 def _open(topic: Topic, node: NodeContext) -> bool:
     return topic.holder == node.id and topic.stage != "closed"
 
@@ -187,49 +189,86 @@ def index_topic(session: Session, node: NodeContext, topic: Topic) -> SimilarSug
     return _suggest(session, node, topic, words, keys)
 
 
-def candidates(session: Session, node: NodeContext, topic: Topic, keys: list[int]) -> list[tuple[Topic, list[str]]]:
-    """Topics held here, open and not merged into another, sharing at least one bucket with ``topic``; with
-    their keywords."""
-    ids = (select(SimilarBucket.topic_id).where(SimilarBucket.key.in_(keys), SimilarBucket.topic_id != topic.id).distinct()
-           .order_by(SimilarBucket.topic_id.desc()).limit(MAX_CANDIDATES))
+@dataclass(frozen=True)
+class Candidate:
+    """A topic held here sharing buckets with the one being indexed: what the matching needs of it."""
+
+    id: int
+    uid: str
+    upstream: str | None
+    areas: str
+    keywords: list[str]
+    bands: int  # how many of the LSH bands it shares: the more, the more similar its keywords
+
+    @property
+    def source(self) -> tuple[str, tuple[str, ...]]:
+        return self.upstream or self.uid.split(":", 1)[0], tuple(json.loads(self.areas))
+
+
+def candidates(session: Session, node: NodeContext, topic: Topic, keys: list[int]) -> list[Candidate]:
+    """Topics held here, open and not merged into another, sharing at least one bucket with ``topic``; the
+    ``MAX_CANDIDATES`` sharing the most bands (LSH's estimate of how alike their keywords are) first."""
+    # The buckets first (their key index), grouped by topic; then the topics among them held here: a planner that
+    # started from the topics held here would read every one's buckets.
+    shared = (select(SimilarBucket.topic_id, func.count(SimilarBucket.id).label("bands"))
+              .where(SimilarBucket.key.in_(keys), SimilarBucket.topic_id != topic.id)
+              .group_by(SimilarBucket.topic_id).subquery())
     rows = session.execute(
-        select(Topic, SimilarIndexed.keywords).join(SimilarIndexed, SimilarIndexed.topic_id == Topic.id)
-        .where(Topic.id.in_(ids), Topic.holder == node.id, Topic.stage != "closed",
-               Topic.id.not_in(select(SimilarMerged.topic_id)))).all()
-    return [(t, kw.split()) for t, kw in rows]
+        select(Topic.id, Topic.uid, Topic.upstream, Topic.areas, SimilarIndexed.keywords, shared.c.bands)
+        .select_from(shared).join(Topic, Topic.id == shared.c.topic_id)
+        .join(SimilarIndexed, SimilarIndexed.topic_id == Topic.id)
+        .where(Topic.holder == node.id, Topic.stage != "closed", Topic.id.not_in(select(SimilarMerged.topic_id)))
+        .order_by(shared.c.bands.desc(), Topic.id.desc()).limit(MAX_CANDIDATES)).all()
+    return [Candidate(r.id, r.uid, r.upstream, r.areas, r.keywords.split(), r.bands) for r in rows]
 
 
 def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str], keys: list[int]) -> SimilarSuggestion | None:
-    found = [(t, kw) for t, kw in candidates(session, node, topic, keys) if _different_places(topic, t)]
+    here = _source(topic)
+    found = [c for c in candidates(session, node, topic, keys) if c.source != here]
     limit = threshold(node)
-    matches = sorted(((s, t, kw) for (t, kw), s in zip(found, scores(words, [kw for _t, kw in found]))
-                      if s >= limit), key=lambda m: (-m[0], m[1].id))
+    matches = sorted(((s, c) for c, s in zip(found, scores(words, [c.keywords for c in found])) if s >= limit),
+                     key=lambda m: (-m[0], -m[1].id))[:MAX_MEMBERS]
     if not matches:
         return None
     now = node.now_ms()
-    matched_ids = [t.id for _s, t, _kw in matches]
-    suggestion = session.execute(
-        select(SimilarSuggestion).join(SimilarMember).where(SimilarSuggestion.state == "open", SimilarMember.topic_id.in_(matched_ids))
-        .order_by(SimilarSuggestion.id).limit(1)).scalars().first()
-    if suggestion is None:
-        best_score, best, _kw = matches[0]
+    joinable = session.execute(
+        select(SimilarMember.suggestion_id, func.count(SimilarMember.id))
+        .where(SimilarMember.suggestion_id.in_(
+            select(SimilarMember.suggestion_id).join(SimilarSuggestion)
+            .where(SimilarSuggestion.state == "open", SimilarMember.topic_id.in_([c.id for _s, c in matches]))))
+        .group_by(SimilarMember.suggestion_id).order_by(SimilarMember.suggestion_id)).all()
+    room = next((sid for sid, count in joinable if count < MAX_MEMBERS), None)
+    best_score, best = matches[0]
+    if room is None:  # a new suggestion (those it would join, if any, are full)
         suggestion = SimilarSuggestion(state="open", score=best_score, created_ms=now, updated_ms=now, note="")
-        suggestion.members.append(SimilarMember(topic=best, matched=None, score=None, shared="[]"))
         session.add(suggestion)
-    present = {m.topic_id for m in suggestion.members}
-    best_score, best, best_kw = matches[0]
-    if len(suggestion.members) < MAX_MEMBERS:
-        suggestion.members.append(SimilarMember(topic=topic, matched=best, score=best_score,
-                                         shared=json.dumps(sorted(set(words) & set(best_kw)), ensure_ascii=False)))
-        present.add(topic.id)
-    for score, other, other_kw in matches[1:]:  # others as similar to this topic join the same matter
-        if other.id not in present and len(suggestion.members) < MAX_MEMBERS:
-            suggestion.members.append(SimilarMember(topic=other, matched=topic, score=score,
-                                             shared=json.dumps(sorted(set(words) & set(other_kw)), ensure_ascii=False)))
+        session.flush()
+        session.add(SimilarMember(suggestion_id=suggestion.id, topic_id=best.id, matched_id=None, score=None,
+                                  shared="[]"))
+        present, size = {best.id}, 1
+    else:
+        suggestion = session.get(SimilarSuggestion, room)
+        present = set(session.execute(select(SimilarMember.topic_id)
+                                      .where(SimilarMember.suggestion_id == room)).scalars())
+        size = len(present)
+
+    def shared(keywords: list[str]) -> str:
+        return json.dumps(sorted(set(words) & set(keywords)), ensure_ascii=False)
+
+    session.add(SimilarMember(suggestion_id=suggestion.id, topic_id=topic.id, matched_id=best.id, score=best_score,
+                              shared=shared(best.keywords)))
+    present.add(topic.id)
+    size += 1
+    for score, other in matches[1:]:  # others as similar to this topic join the same matter
+        if other.id not in present and size < MAX_MEMBERS:
+            session.add(SimilarMember(suggestion_id=suggestion.id, topic_id=other.id, matched_id=topic.id,
+                                      score=score, shared=shared(other.keywords)))
             present.add(other.id)
+            size += 1
     suggestion.score = max(suggestion.score or 0.0, best_score)
     suggestion.updated_ms = now
     session.flush()
+    session.expire(suggestion, ["members"])
     return suggestion
 
 
