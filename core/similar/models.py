@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shangliang.core.models import Base
@@ -30,9 +30,11 @@ class SimilarBucket(Base):
     """One LSH band of a topic's MinHash signature: topics sharing a bucket key are candidates for matching."""
 
     __tablename__ = "similar_buckets"
+    # (key, topic_id): a bucket's newest topics read from the index alone
+    __table_args__ = (Index("ix_similar_buckets_key_topic", "key", "topic_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[int] = mapped_column(BigInteger, index=True)
+    key: Mapped[int] = mapped_column(BigInteger)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), index=True)
 
 

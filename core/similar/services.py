@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
@@ -51,6 +51,8 @@ SCHEME = "affine32"
 DEFAULT_THRESHOLD = 55.0
 #: The most candidates from the buckets scored for one topic (those sharing the most bands first).
 MAX_CANDIDATES = 200
+#: The most topics read from one bucket (its newest).
+BUCKET_READ = 100
 #: The most topics in one suggestion.
 MAX_MEMBERS = 50
 NOTE = 2000
@@ -206,20 +208,27 @@ class Candidate:
 
 
 def candidates(session: Session, node: NodeContext, topic: Topic, keys: list[int]) -> list[Candidate]:
-    """Topics held here, open and not merged into another, sharing at least one bucket with ``topic``; the
-    ``MAX_CANDIDATES`` sharing the most bands (LSH's estimate of how alike their keywords are) first."""
-    # The buckets first (their key index), grouped by topic; then the topics among them held here: a planner that
-    # started from the topics held here would read every one's buckets.
-    shared = (select(SimilarBucket.topic_id, func.count(SimilarBucket.id).label("bands"))
-              .where(SimilarBucket.key.in_(keys), SimilarBucket.topic_id != topic.id)
-              .group_by(SimilarBucket.topic_id).subquery())
+    """Topics held here, open and not merged into another, among the newest ``BUCKET_READ`` of each bucket of
+    ``topic``; the ``MAX_CANDIDATES`` sharing the most bands (LSH's estimate of how alike their keywords are)."""
+    # Each bucket's newest BUCKET_READ topics, read from the (key, topic_id) index alone, counted per topic: the work
+    # is bounded however crowded a bucket grows (a topic as alike as that shares other, less crowded buckets too).
+    reads = [select(SimilarBucket.topic_id).where(SimilarBucket.key == key, SimilarBucket.topic_id != topic.id)
+             .order_by(SimilarBucket.topic_id.desc()).limit(BUCKET_READ).subquery() for key in sorted(set(keys))]
+    found = union_all(*(select(r.c.topic_id) for r in reads)).subquery()
+    bands = dict(session.execute(select(found.c.topic_id, func.count()).group_by(found.c.topic_id)
+                                 .order_by(func.count().desc(), found.c.topic_id.desc())
+                                 .limit(MAX_CANDIDATES * 4)).all())
+    if not bands:
+        return []
+    # Then those of them held here and open: by their primary keys (a planner starting from the topics held here
+    # would read them all).
     rows = session.execute(
-        select(Topic.id, Topic.uid, Topic.upstream, Topic.areas, SimilarIndexed.keywords, shared.c.bands)
-        .select_from(shared).join(Topic, Topic.id == shared.c.topic_id)
+        select(Topic.id, Topic.uid, Topic.upstream, Topic.areas, SimilarIndexed.keywords)
         .join(SimilarIndexed, SimilarIndexed.topic_id == Topic.id)
-        .where(Topic.holder == node.id, Topic.stage != "closed", Topic.id.not_in(select(SimilarMerged.topic_id)))
-        .order_by(shared.c.bands.desc(), Topic.id.desc()).limit(MAX_CANDIDATES)).all()
-    return [Candidate(r.id, r.uid, r.upstream, r.areas, r.keywords.split(), r.bands) for r in rows]
+        .where(Topic.id.in_(list(bands)), Topic.holder == node.id, Topic.stage != "closed",
+               Topic.id.not_in(select(SimilarMerged.topic_id)))).all()
+    rows = sorted(rows, key=lambda r: (-bands[r.id], -r.id))[:MAX_CANDIDATES]
+    return [Candidate(r.id, r.uid, r.upstream, r.areas, r.keywords.split(), bands[r.id]) for r in rows]
 
 
 def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str], keys: list[int]) -> SimilarSuggestion | None:

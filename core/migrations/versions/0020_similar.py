@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('similar_buckets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_similar_buckets_key'), ['key'], unique=False)
+        batch_op.create_index('ix_similar_buckets_key_topic', ['key', 'topic_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_similar_buckets_topic_id'), ['topic_id'], unique=False)
 
     op.create_table('similar_indexed',
@@ -103,6 +103,6 @@ def downgrade() -> None:
     op.drop_table('similar_indexed')
     with op.batch_alter_table('similar_buckets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_similar_buckets_topic_id'))
-        batch_op.drop_index(batch_op.f('ix_similar_buckets_key'))
+        batch_op.drop_index('ix_similar_buckets_key_topic')
 
     op.drop_table('similar_buckets')
