@@ -1068,7 +1068,8 @@ class Scenario:
         self.check("with the reasons: which topics, from which townships, how similar, the keywords they share",
                    {t["from"] for t in offered["topics"]} >= {t1, t2} and second["score"] >= 55
                    and "排水沟" in second["shared"], json.dumps(offered, ensure_ascii=False)[:300])
-        merged = _json(self.node[county], "similar", "merge", str(offered["id"]), "--primary", a, "--note",
+        merged = _json(self.node[county], "similar", "merge", str(offered["id"]), "--primary", a, "--topic", a,
+                       "--topic", b, "--note",
                        "两镇反映的是同一排水问题,合并协商", echo=True)
         self.check("merged: one matter held by the county, the other linked into it",
                    merged["state"] == "merged" and merged["primary"] == a)
