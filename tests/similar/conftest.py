@@ -24,10 +24,10 @@ def ok(response, status: int = 200) -> dict:
     return response.get_json()
 
 
-def raise_topic(client, text: dict, area: str, user: str = "wang") -> dict:
+def raise_topic(web, text: dict, area: str, user: str = "wang") -> dict:
     body = {**text, "category": "城乡建设", "areas": [area], "raised_by_kind": "public", "raised_by_name": "村民代表"}
-    return ok(client.post("/api/v1/topics", json=body, headers=basic(user)), 201)["topic"]
+    return ok(web.post("/api/v1/topics", json=body, headers=basic(user)), 201)["topic"]
 
 
-def suggestions(client, state: str = "open", user: str = "wang") -> list[dict]:
-    return ok(client.get("/api/v1/similar", query_string={"state": state}, headers=basic(user)))["suggestions"]
+def suggestions(web, state: str = "open", user: str = "wang") -> list[dict]:
+    return ok(web.get("/api/v1/similar", query_string={"state": state}, headers=basic(user)))["suggestions"]
