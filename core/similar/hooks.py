@@ -42,6 +42,17 @@ def topic_result_recorded(session, node, topic, result, actor):
 
 
 @hookimpl
+def topic_transition_guard(topic, from_stage, to_stage):
+    """A topic merged into another here moves only with it: its stages and result are the merged matter's."""
+    merged = [e for e in topic.get("events", []) if e["action"] == "merged" and e["node"] == topic["holder"]
+              and e["note"].startswith("merged into ")]
+    if merged:
+        into = merged[-1]["note"].removeprefix("merged into ").split(":", 2)[:2]
+        return [f"the topic is merged into {':'.join(into)}: it is consulted as that matter and gets its result"]
+    return None
+
+
+@hookimpl
 def register_blueprints(app):
     from .blueprint import api, pages
 

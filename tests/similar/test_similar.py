@@ -72,6 +72,10 @@ def test_merge_then_the_result_reaches_every_original(client, app):
     page = client.get(f"/topics/{b['uid']}")
     assert page.status_code == 200 and 'id="merged-matter"' in page.get_data(as_text=True)
     assert a["uid"] in page.get_data(as_text=True)
+    # the original moves only with the merged matter
+    refused = client.post(f"/api/v1/topics/{b['uid']}/actions", json={"action": "advance", "to_stage": "determined"},
+                          headers=basic("wang"))
+    expect_error(refused, 400, "invalid_input", f"merged into {a['uid']}")
     # a decided suggestion is decided
     expect_error(client.post(f"/api/v1/similar/{sid}/dismiss", json={}, headers=basic("wang")), 409, "conflict",
                  "already decided")
