@@ -413,7 +413,7 @@ def audit_list(limit: int, as_json: bool) -> None:
 @click.option("--once", is_flag=True, help="Play the scenario and stop; exit 0 only if every step verified.")
 @click.option("--only", default="", metavar="STORY[,STORY]",
               help="For development: after set-up, play only these stories (road_repair, delegation, returned, "
-                   "the_year, consultation_home, city_plan, proposal, opinion, subtree).")
+                   "the_year, consultation_home, city_plan, proposal, opinion, drainage, village_bundle, subtree).")
 def demo(base: Path, port: int, once: bool, only: str) -> None:
     """Five nodes (province, city, county, two townships) on loopback ports PORT…PORT+4, each its own
     process on the embedded defaults; play the scenario, then serve until Ctrl-C."""

@@ -77,7 +77,7 @@ OTHER_MEMBER = ("wangzhiqiang", "王志强", "JC003")
 WAIT_SECONDS = 60.0
 #: The scenario's stories, in the order they are played (``shangliang demo --only`` names some of them).
 STORIES = ("road_repair", "delegation", "returned", "the_year", "consultation_home", "city_plan", "proposal",
-           "opinion", "village_bundle", "subtree")
+           "opinion", "drainage", "village_bundle", "subtree")
 
 
 @dataclass
@@ -1144,6 +1144,50 @@ class Scenario:
         self.check(f"the page {served['62'].url}/summaries shows every node in the tree view",
                    all(f'data-node="{n}"' in page and served[n].name in page for n in served))
         _run(served["62"], "summaries", "show")
+
+    def drainage(self) -> str:
+        click.echo(click.style("\n## 集中的问题: two townships raise the same drainage complaint in different words; the "
+                               "county merges them into one matter and its result reaches both", bold=True))
+        county, t1, t2 = "620302", "620302001", "620302002"
+        a = self.add(t1, "东街村排水沟堵塞，雨天积水严重", [t1], "public", "东街村村民", "城乡建设",
+                     "村里排水沟常年堵塞没人清理，每逢下雨路面积水，群众出行困难，希望尽快疏通排水沟。")
+        b = self.add(t2, "雨天道路积水，排水沟淤堵无人疏通", [t2], "public", "西村村民", "城乡建设",
+                     "西村主干道两侧的排水沟被淤泥堵死，一下雨道路积水严重，村民出行很不方便，请求清淤疏通。")
+        self.do(t1, "topics", "escalate", a, "--note", "汛期将至,排水问题请区政协协调")
+        self.do(t2, "topics", "escalate", b, "--note", "排水沟清淤需区里统筹,提请区政协协商")
+        for uid in (a, b):
+            self.wait(county, uid, f"the county received {uid}", lambda d: d["holder"] == county)
+        rows = self.poll("the county is offered one matter grouping the two complaints",
+                         lambda: _json(self.node[county], "similar", "list"),
+                         lambda rows: any({a, b} <= {t["uid"] for t in r["topics"]} for r in rows))
+        offered = next(r for r in rows if {a, b} <= {t["uid"] for t in r["topics"]})
+        _run(self.node[county], "similar", "list")
+        second = next(t for t in offered["topics"] if t["matched"])
+        self.check("with the reasons: which topics, from which townships, how similar, the keywords they share",
+                   {t["from"] for t in offered["topics"]} >= {t1, t2} and second["score"] >= 55
+                   and "排水沟" in second["shared"], json.dumps(offered, ensure_ascii=False)[:300])
+        merged = _json(self.node[county], "similar", "merge", str(offered["id"]), "--primary", a, "--topic", a,
+                       "--topic", b, "--note",
+                       "两镇反映的是同一排水问题,合并协商", echo=True)
+        self.check("merged: one matter held by the county, the other linked into it",
+                   merged["state"] == "merged" and merged["primary"] == a)
+        self.wait(t2, b, "the second township hears that the county accepted its topic (受理)",
+                  lambda d: d["holder"] == county and not d["awaiting_acceptance"])
+        for stage, note in (("determined", "列入协商议题"), ("researching", "实地查看两镇排水沟"),
+                            ("consulting", "召开排水问题专题协商会"), ("implementing", "交区住建局办理"),
+                            ("feedback", "办理结果向两镇群众反馈")):
+            self.do(county, "topics", "advance", a, "--to", stage, "--note", note)
+        title = "两镇排水沟汛前清淤疏通"
+        self.do(county, "topics", "result", a, "--kind", "协商意见", "--title", title,
+                "--summary", "区住建局会同两镇政府汛前完成主干道两侧排水沟清淤疏通。",
+                "--measure", "5月底前完成清淤", "--handling-unit", "金川区住房和城乡建设局")
+        for node_id, uid in ((t1, a), (t2, b)):
+            self.wait(node_id, uid, f"the merged matter's result reached {node_id}, which raised {uid}",
+                      lambda d: d["stage"] == "closed" and (d["result"] or {}).get("title") == title)
+        page = _page(self.node[county], f"/topics/{b}")
+        self.check(f"the topic page {self.node[county].url}/topics/{b} shows the matter it was merged into",
+                   'id="merged-matter"' in page and a in page)
+        return a
 
     def play(self, only: tuple[str, ...] = ()) -> bool:
         """Play every story, in order (``only``: just those named, for development)."""

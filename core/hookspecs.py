@@ -370,6 +370,23 @@ def topic_stage_changed(topic: Mapping[str, Any], from_stage: str, to_stage: str
     """
 
 
+@hookspec
+def topic_result_recorded(session: Session, node: NodeContext, topic: Any, result: Mapping[str, Any],
+                          actor: str) -> None:
+    """A consultation's result was recorded for a topic held here (反馈), in the transaction that records it.
+
+    :param session: the transaction's session: what an implementation writes is stored with the result, or
+        (on a refusal it raises) nothing is.
+    :param node: this node's context.
+    :param topic: the ``Topic`` row, closed with its result.
+    :param result: the result as recorded (kind, title, summary, measures, handling_units).
+    :param actor: who recorded it.
+    :return: ignored.
+
+    All implementations are called.
+    """
+
+
 # -------------------------------------------------------------------------
 # Annual plans (年度协商计划) and consultation forms (协商形式)
 # -------------------------------------------------------------------------

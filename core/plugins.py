@@ -39,6 +39,7 @@ BUILTIN_PLUGINS = (
     "shangliang.core.users.hooks",
     "shangliang.core.units.hooks",
     "shangliang.core.topics.hooks",
+    "shangliang.core.similar.hooks",
     "shangliang.core.plans.hooks",
     "shangliang.core.activities.hooks",
     "shangliang.core.proposals.hooks",

@@ -491,6 +491,27 @@ def record_result(session: Session, node: NodeContext, topic: Topic, kind: str, 
     topic.result, topic.stage, topic.closed_ms, topic.overdue = json.dumps(result, ensure_ascii=False), "closed", now, False
     session.flush()
     _stage_changed(session, node, topic, "feedback", "closed", actor)
+    # In this transaction: topics that share this one's result (similar matters merged into it) are answered too.
+    node.pm.hook.topic_result_recorded(session=session, node=node, topic=topic, result=result, actor=actor)
+    return envelope
+
+
+def feed_back_shared_result(session: Session, node: NodeContext, topic: Topic, result: Mapping[str, Any],
+                            actor: str, note: str) -> dict[str, Any] | None:
+    """反馈 of a topic held here whose matter was consulted as part of another (a merged matter): record
+    ``result`` (already checked, the other topic's), close the topic from whatever stage it is at and send
+    the result back along this topic's own route, as :func:`record_result` does."""
+    _held_here(node, topic)
+    if topic.stage == "closed":
+        raise Conflict(N_("topic %(uid)s is closed", uid=topic.uid))
+    from_stage, now = topic.stage, node.now_ms()
+    envelope = answer(session, node, topic, "topic.result", {"result": dict(result), "closed_ms": now})
+    topic.record("result", actor, node.id, now, f"{result['title']} ({note})", to_stage="closed")
+    topic.result, topic.stage, topic.closed_ms, topic.overdue = json.dumps(result, ensure_ascii=False), "closed", now, False
+    if topic.accepted_ms is None:
+        topic.accepted_ms = now
+    session.flush()
+    _stage_changed(session, node, topic, from_stage, "closed", actor)
     return envelope
 
 

@@ -822,6 +822,23 @@ TABLE: dict[tuple[str, str], Entry] = {
         "/api/v1/appraisals/{}/rectifications".format(m.fresh_appraisal("reported")[0]), json={
             "subject": m.last_subject, "requirements": "加强养护", "working_days": 10}),
         _appraisal_has(rectifications=1), writes=True),
+    # similar matters (/similar, issue 15): suggestions read and decided by admin and office
+    ("GET", "/similar"): Entry(PAGE_ROLES, 200, lambda m: Call("/similar"), allowed=WRITERS),
+    ("POST", "/similar/<int:suggestion_id>/decide"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        f"/similar/{m.fresh_suggestion()}/decide", form=_csrf_form(m, {"decision": "dismiss"})),
+        lambda m, call, r: m.suggestion_state() == "dismissed", writes=True, allowed=WRITERS),
+    ("GET", "/api/v1/similar"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/similar"), allowed=WRITERS),
+    ("GET", "/api/v1/similar/<int:suggestion_id>"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/similar/{m.fresh_suggestion()}"), allowed=WRITERS),
+    ("POST", "/api/v1/similar/<int:suggestion_id>/merge"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/similar/{m.fresh_suggestion()}/merge", json={}),
+        lambda m, call, r: m.suggestion_state() == "merged", writes=True, allowed=WRITERS),
+    ("POST", "/api/v1/similar/<int:suggestion_id>/separate"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/similar/{m.fresh_suggestion()}/separate", json={}),
+        lambda m, call, r: m.suggestion_state() == "separate", writes=True, allowed=WRITERS),
+    ("POST", "/api/v1/similar/<int:suggestion_id>/dismiss"): Entry(API_ROLES, 200, lambda m: Call(
+        f"/api/v1/similar/{m.fresh_suggestion()}/dismiss", json={}),
+        lambda m, call, r: m.suggestion_state() == "dismissed", writes=True, allowed=WRITERS),
     # administration (/admin, issue 16): the index, peers, outbox and audit pages read by admin and office; every
     # change (a neighbour pinned, renamed or removed; a dead letter retried) by the admin only
     ("GET", "/admin"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin"), allowed=WRITERS),
@@ -1024,6 +1041,8 @@ class Matrix:
     last_unit: str = ""
     last_phone: str = ""
     units_made: int = 0
+    suggestions_made: int = 0
+    last_suggestion: int = 0
     proposal: str = ""
     duty_before: int = 0
     opinion: str = ""
@@ -1407,6 +1426,34 @@ class Matrix:
             peer = get_session().get(Peer, node_id)
             return None if peer is None else peer.name
 
+    def fresh_suggestion(self) -> int:
+        """An open suggestion of two new topics held here: the same drainage complaint from two townships."""
+        from shangliang.core.similar import services as similar
+        from shangliang.core.topics.schemas import TopicIn
+        from shangliang.core.topics import services as topics
+
+        self.suggestions_made += 1
+        n = self.suggestions_made
+        with self.app.app_context(), transaction("matrix") as session:
+            made = []
+            for area, title, text in (("620302001", f"东街{n}村排水沟堵塞，雨天积水严重",
+                                       "村里排水沟常年堵塞没人清理，每逢下雨路面积水，希望尽快疏通排水沟。"),
+                                      ("620302002", f"雨天道路积水，西{n}村排水沟淤堵无人疏通",
+                                       "主干道两侧的排水沟被淤泥堵死，一下雨道路积水严重，请求清淤疏通。")):
+                topic, _route = topics.raise_topic(session, node_context(), TopicIn(
+                    title=title, description=text, category="城乡建设", areas=[area], raised_by_kind="public",
+                    raised_by_name="村民"), "matrix")
+                made.append(similar.index_topic(session, node_context(), topic))
+            self.last_suggestion = made[-1].id
+        return self.last_suggestion
+
+    def suggestion_state(self) -> str | None:
+        from shangliang.core.similar.models import SimilarSuggestion
+
+        with self.app.app_context():
+            return get_session().execute(select(SimilarSuggestion.state)
+                                         .where(SimilarSuggestion.id == self.last_suggestion)).scalar()
+
     def fresh_dead(self) -> int:
         """A message to the matrix node's child that delivery gave up on."""
         from shangliang.federation import outbox
@@ -1484,7 +1531,18 @@ class Matrix:
                          for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
                                        Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
                                        Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES)) \
-                + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),) + self.admin_state()
+                + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),) + self.admin_state() \
+                + self.similar_state()
+
+    def similar_state(self) -> tuple:
+        """What deciding on similar matters changes: each suggestion's state, the topics merged."""
+        from shangliang.core.similar.models import SimilarMerged, SimilarSuggestion
+
+        with self.app.app_context():
+            session = get_session()
+            return (tuple(session.execute(select(SimilarSuggestion.id, SimilarSuggestion.state)
+                                          .order_by(SimilarSuggestion.id)).all()),
+                    session.execute(select(func.count()).select_from(SimilarMerged)).scalar())
 
     def client(self, who: Who, fresh: bool = False):
         """A test client for ``who`` (signed in through /login for a session), the headers it sends and its
