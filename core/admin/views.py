@@ -17,8 +17,7 @@ from shangliang.core import audit
 from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import InputError, NotFound, ShangliangError
-from shangliang.core.i18n import reason
-from shangliang.core.i18n import N_
+from shangliang.core.i18n import N_, reason
 from shangliang.core.web import auth, forms
 from shangliang.federation import bundles, outbox, peers
 from shangliang.federation.errors import BundleRefused
@@ -159,7 +158,7 @@ def peers_delivery(node_id: str):
     try:
         return forms.run_once(_actor(), work)
     except InputError as exc:
-        flash(_("Not changed: %(message)s", message=str(exc)), "error")
+        flash(_("Not changed: %(message)s", message=reason(exc)), "error")
         return _peers_page({**form, "action": "delivery", "node_id": node_id}, exc, 400)
 
 
@@ -186,7 +185,7 @@ def bundles_export():
         if exported.empty:
             raise exported.nothing_waits(again)
     except InputError as exc:
-        flash(_("No bundle written: %(message)s", message=str(exc)), "error")
+        flash(_("No bundle written: %(message)s", message=reason(exc)), "error")
         return _bundles_page(error=exc, status=400, form={**form, "action": "export"})
     return flask.Response(exported.data, 200, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{bundles.file_name(exported)}"'})

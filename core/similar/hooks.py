@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from shangliang.core.i18n import N_
 from shangliang.core.plugins import hookimpl
 from shangliang.core.settings import Setting, number
 
@@ -96,3 +97,8 @@ def workbench_items(session, user, node):
 def beat_schedule(config):
     return {"similar.index_pending": {"task": tasks.INDEX_PENDING,
                                       "schedule": float(config["SIMILAR_INDEX_SECONDS"])}}
+
+
+#: The plugin's line on the plugins page, in the page's language.
+SUMMARY = N_("The similar-matters feature's built-in plugin: topics indexed as they arrive, suggestions to group "
+             "similar topics from different places, merging them into one matter")

@@ -13,6 +13,7 @@ from shangliang.core.context import node_context
 from shangliang.core.db import get_session, transaction
 from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.topics.services import get_topic
+from shangliang.core.i18n import reason
 from shangliang.core.web import auth, forms
 from shangliang.federation import peers
 
@@ -63,7 +64,7 @@ def decide(suggestion_id: int):
     except NotFound:
         abort(404)
     except (InputError, Conflict) as exc:
-        flash(_("Refused: %(message)s", message=str(exc)), "error")
+        flash(_("Refused: %(message)s", message=reason(exc)), "error")
         return redirect(url_for("similar.index") + f"#s{suggestion_id}", 303)
 
 

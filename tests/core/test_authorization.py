@@ -851,6 +851,15 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/admin/peers/<node_id>/remove"): Entry(PAGE_ROLES, 303, lambda m: Call(
         f"/admin/peers/{m.fresh_peer()}/remove", form=_csrf_form(m, {"confirm": m.last_peer})), _peer_removed,
         writes=True, allowed=ADMIN),
+    ("POST", "/admin/peers/<node_id>/delivery"): Entry(PAGE_ROLES, 303, lambda m: Call(
+        "/admin/peers/620302001/delivery", form=_csrf_form(m, {"delivery": "http"})), allowed=ADMIN),
+    # bundles: an allowed export to a node that is no neighbour and an import with no file are named refusals
+    ("GET", "/admin/bundles"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/bundles"), allowed=WRITERS),
+    ("POST", "/admin/bundles/export"): Entry(PAGE_ROLES, 400, lambda m: Call(
+        "/admin/bundles/export", form=_csrf_form(m, {"to": "620302009"})), writes=True, allowed=ADMIN),
+    ("POST", "/admin/bundles/import"): Entry(PAGE_ROLES, 400, lambda m: Call(
+        "/admin/bundles/import", form=_csrf_form(m, {})), writes=True, allowed=ADMIN),
+    ("GET", "/metrics"): Entry(OPEN, 200, lambda m: Call("/metrics")),  # from this host: no token needed
     ("GET", "/admin/outbox"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/outbox?status=dead"), allowed=WRITERS),
     ("GET", "/admin/outbox/<int:outbox_id>"): Entry(PAGE_ROLES, 200, lambda m: Call(
         f"/admin/outbox/{m.fresh_dead()}"), allowed=WRITERS),
@@ -860,6 +869,12 @@ TABLE: dict[tuple[str, str], Entry] = {
     ("POST", "/admin/audit/verify"): Entry(PAGE_ROLES, 200, lambda m: Call("/admin/audit/verify", form=_csrf_form(
         m, {})), allowed=WRITERS),
     ("GET", "/api/v1/peers"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/peers"), allowed=WRITERS),
+    ("PUT", "/api/v1/peers/<node_id>/delivery"): Entry(API_ROLES, 200, lambda m: Call(
+        "/api/v1/peers/620302001/delivery", json={"delivery": "http"}), allowed=ADMIN),
+    ("POST", "/api/v1/bundles/export"): Entry(API_ROLES, 400, lambda m: Call(
+        "/api/v1/bundles/export", json={"to": "620302009"}), writes=True, allowed=ADMIN),
+    ("POST", "/api/v1/bundles/import"): Entry(API_ROLES, 400, lambda m: Call(
+        "/api/v1/bundles/import", data=b"{}", content_type="application/json"), writes=True, allowed=ADMIN),
     ("GET", "/api/v1/peers/health"): Entry(API_ROLES, 200, lambda m: Call("/api/v1/peers/health"), allowed=WRITERS),
     ("POST", "/api/v1/peers"): Entry(API_ROLES, 201, lambda m: Call("/api/v1/peers", json={
         "pairing": m.new_peer_line()}), _peer_pinned, writes=True, allowed=ADMIN),
