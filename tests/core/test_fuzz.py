@@ -84,6 +84,7 @@ def test_every_operation_answers_as_the_document_says(live_node, capsys):
     assert len(operations) >= 6, [op.label for op in operations]
     counts: collections.Counter[str] = collections.Counter()
     statuses: collections.Counter[int] = collections.Counter()
+    unsendable: collections.Counter[str] = collections.Counter()
     failures: dict[tuple[str, str], dict] = {}
     started = time.monotonic()
 
@@ -96,6 +97,12 @@ def test_every_operation_answers_as_the_document_says(live_node, capsys):
             try:
                 response = case.call_and_validate(base_url=node.url, session=session, checks=CHECKS)
                 statuses[response.status_code] += 1
+            except (ValueError, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL) as exc:
+                # a case the HTTP client cannot even send (seen: a generated header that makes the cookie jar's
+                # URL parsing fail with "Invalid IPv6 URL"): the node never saw it; counted, and bounded below
+                if isinstance(exc, BaseExceptionGroup):
+                    raise
+                unsendable[f"{operation.label}: {type(exc).__name__}: {str(exc)[:80]}"] += 1
             except BaseExceptionGroup as group:  # schemathesis' FailureGroup: one or more checks failed
                 for failure in group.exceptions:
                     key = (operation.label, f"{type(failure).__name__}: {str(failure).splitlines()[0][:160]}")
@@ -118,6 +125,7 @@ def test_every_operation_answers_as_the_document_says(live_node, capsys):
     report = "\n\n".join(f"{label} ({found['mode']}, {found['count']} cases): {what}\n{found['example'][:3000]}"
                          for (label, what), found in failures.items())
     assert not failures, f"{len(failures)} distinct failures in {total} cases:\n\n{report}"
+    assert sum(unsendable.values()) <= total // 50, f"too many cases the client could not send: {unsendable}"
     assert total >= MIN_CASES, f"only {total} cases ran; at least {MIN_CASES} were asked for"
     assert statuses[200] and statuses[201] and statuses[400], statuses  # the fuzzer reached past validation
 
