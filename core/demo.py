@@ -1213,6 +1213,11 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _all_serving(nodes: list[DemoNode]) -> bool:
+    """Every served node's process still runs (the village, reached by bundle files only, has none)."""
+    return all(n.process.poll() is None for n in nodes if n.process is not None)
+
+
 def run_demo(base: Path, port: int, once: bool, only: tuple[str, ...] = ()) -> int:
     nodes = _nodes(base, port)
     base.mkdir(parents=True, exist_ok=True)
@@ -1245,7 +1250,7 @@ def run_demo(base: Path, port: int, once: bool, only: tuple[str, ...] = ()) -> i
         if once:
             return 0 if ok else 1
         click.echo("\nserving until Ctrl-C")
-        while all(n.process.poll() is None for n in nodes):
+        while _all_serving(nodes):
             time.sleep(1)
         return 1
     except KeyboardInterrupt:

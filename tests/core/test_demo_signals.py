@@ -110,3 +110,19 @@ def test_a_repeated_signal_to_the_demos_group_stops_every_node(tmp_path, monkeyp
     assert "Traceback" not in output and "Aborted" not in output, output[-3000:]
     assert not any(serving(port + i) for i in range(5))
     assert survivors(directory) == []
+
+
+def test_serving_watches_the_served_nodes_and_not_the_offline_village(tmp_path):
+    """After the scenario the demo serves until a node stops; the village (bundle files only) has no process,
+    which once ended the serving loop at once with an AttributeError ("Aborted!")."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        served = demo_module.DemoNode("620302001", "镇", "township", tmp_path / "t", "http://127.0.0.1:9/", sleeper)
+        village = demo_module.DemoNode("620302001201", "村", "village", tmp_path / "v", "", None)
+        assert demo_module._all_serving([served, village])
+        sleeper.terminate()
+        sleeper.wait(timeout=30)
+        assert not demo_module._all_serving([served, village])
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
