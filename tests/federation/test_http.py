@@ -785,20 +785,21 @@ def test_the_descriptor_is_signed_by_the_pinned_key(net):
 
 
 def test_a_peer_over_its_rate_is_told_to_retry_later(net):
-    # A county of its own allowing 20 messages a minute (one every 3 s) in bursts of 3, paired with
-    # the township; the other tests' county is unlimited.
+    # A county of its own allowing 6 messages a minute (one every 10 s) in bursts of 3, paired with
+    # the township; the other tests' county is unlimited. (At 20 a minute, four posts on a loaded machine
+    # took over the 3 s that refill a token, and the fourth was taken.)
     node = Node(net.factory(node_id=COUNTY, name="限流测试", url=f"http://127.0.0.1:{free_port()}"))
     added = node.invoke("peers", "add", *net.nodes[TOWN].pairing)
     assert added.returncode == 0, added.stderr
-    node.start(with_worker=False, env={"SHANGLIANG_FEDERATION_RATE_PER_MINUTE": "20",
+    node.start(with_worker=False, env={"SHANGLIANG_FEDERATION_RATE_PER_MINUTE": "6",
                                        "SHANGLIANG_FEDERATION_BURST": "3"})
     try:
         burst = [canonical.dumps(escalation(net)) for _ in range(4)]
-        answers = [node.post(INBOX, data) for data in burst]  # as fast as it goes: well within 3 s
+        answers = [node.post(INBOX, data) for data in burst]  # as fast as it goes: well within 10 s
         assert [a.status_code for a in answers[:3]] == [202, 202, 202], [a.text for a in answers]
         error_of(answers[3], 429, "busy")
         retry_after = int(answers[3].headers["Retry-After"])
-        assert 1 <= retry_after <= 3
+        assert 1 <= retry_after <= 10
         assert len(inbox(node)) == 3  # the fourth was not stored
         # The limit is per peer: the city's bucket is untouched (the city is no peer of this node: 403).
         error_of(post(node, escalation(net, sender=CITY, to=COUNTY)), 403, "not_a_peer")
