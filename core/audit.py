@@ -81,33 +81,52 @@ def _identity(obj: Base) -> str:
 
 
 def record(session: Session, action: str, entity: str, entity_id: str = "", data: Any = None) -> None:
-    """Append one event for a change that is not a model row (a plugin enabled, a file imported…)."""
-    _append(session, [(action, entity, entity_id, data if data is not None else {})])
+    """Append one event for a change that is not a model row (a plugin enabled, a file imported…), chained when
+    the unit of work commits."""
+    _pending(session, [(action, entity, entity_id, data if data is not None else {})])
 
 
 def _append(session: Session, events: list[tuple[str, str, str, Any]]) -> None:
+    """Chain ``events`` now, in this transaction: one locked read of the head, then one write (PostgreSQL)."""
     if not events:
         return
     connection = session.connection()
     # The head row is locked for the rest of the transaction, so two writers cannot fork the chain
-    # (PostgreSQL row lock; SQLite already serialises writers).
+    # (PostgreSQL row lock; SQLite already serialises writers). A unit of work's events are chained when
+    # it commits (``_before_commit``), so the lock is held from there to COMMIT, not for the whole of it.
     head = connection.execute(
         select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
     ).one()
     seq, prev_hash = head.seq, head.hash
     actor = str(session.info.get("actor") or "system")[:200]
     at_ms = now_ms()
-    recorded = session.info.setdefault("audit_recorded", [])
+    rows = []
     for action, entity, entity_id, data in events:
         seq += 1
         data_text = canonical(data)
         digest = row_hash(seq, at_ms, actor, action, entity, entity_id, data_text, prev_hash)
-        row = dict(seq=seq, at_ms=at_ms, actor=actor, action=action, entity=entity, entity_id=entity_id,
-                   data=data_text, prev_hash=prev_hash, hash=digest)
-        connection.execute(insert(AuditEvent).values(**row))
-        recorded.append(row)
+        rows.append(dict(seq=seq, at_ms=at_ms, actor=actor, action=action, entity=entity, entity_id=entity_id,
+                         data=data_text, prev_hash=prev_hash, hash=digest))
         prev_hash = digest
-    connection.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev_hash))
+    session.info.setdefault("audit_recorded", []).extend(rows)
+    move = update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev_hash)
+    if connection.dialect.name == "postgresql":
+        # One statement: the rows inserted by a data-modifying WITH, the head moved by the UPDATE it leads.
+        connection.execute(move.add_cte(insert(AuditEvent).values(rows).cte("audit_rows")))
+    else:
+        connection.execute(insert(AuditEvent), rows)
+        connection.execute(move)
+
+
+def _pending(session: Session, events: list[tuple[str, str, str, Any]]) -> None:
+    """Events of this unit of work, chained when it commits; inside a savepoint, chained at once (a savepoint
+    rolled back takes its rows and the head's move with it)."""
+    if not events:
+        return
+    if session.in_nested_transaction():
+        _append(session, events)
+    else:
+        session.info.setdefault("audit_pending", []).extend(events)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -123,7 +142,13 @@ def _after_flush(session: Session, _context) -> None:
     for obj in session.deleted:
         if getattr(obj, "__audited__", False):
             events.append(("delete", obj.__tablename__, _identity(obj), _values(obj)))
-    _append(session, events)
+    _pending(session, events)
+
+
+def _before_commit(session: Session) -> None:
+    # SQLAlchemy flushes after this event: flush here, so the last changes' events are chained too.
+    session.flush()
+    _append(session, session.info.pop("audit_pending", []))
 
 
 def _after_commit(session: Session) -> None:
@@ -140,15 +165,19 @@ def _after_commit(session: Session) -> None:
         pm.hook.audit_event_recorded(event=event_view)
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, transaction) -> None:
+    if transaction.nested:
+        return  # a savepoint: what it chained went with it; the unit of work's pending events stay
     session.info.pop("audit_recorded", None)
+    session.info.pop("audit_pending", None)
 
 
 def install(factory: sessionmaker) -> None:
     """Write audit rows from every session this factory makes."""
     event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "before_commit", _before_commit)
     event.listen(factory, "after_commit", _after_commit)
-    event.listen(factory, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+    event.listen(factory, "after_soft_rollback", _after_rollback)
 
 
 def latest(session: Session, limit: int = 20) -> list[AuditEvent]:

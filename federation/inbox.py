@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import exists, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,35 +37,31 @@ class Answer:
 
 
 def receive(app: Flask, session: Session, data: bytes) -> Answer:
-    """Verify ``data`` and accept it once; raise ``ProtocolError`` (nothing stored) when it is refused."""
+    """Verify ``data`` and accept it once; raise ``ProtocolError`` (nothing stored) when it is refused.
+
+    An accepted transfer costs three statements besides its effect: the peers with their keys (one
+    join), the effect's own, and one ``INSERT … SELECT … WHERE NOT EXISTS (another core) ON CONFLICT
+    DO NOTHING RETURNING`` that stores the transfer only if it is new and its ``(origin, id)`` not
+    known with other content. When that insert stores nothing, the effect is rolled back and the
+    repeat judged (duplicate or conflict) by reading what is held."""
     pm = get_plugin_manager(app)
     kinds = app.extensions.get("shangliang.federation.kinds")
     if kinds is None:
         kinds = app.extensions["shangliang.federation.kinds"] = registry(pm)
     receiver = app.config["NODE_ID"]
-    verified = verify(data, receiver, PinnedPeers(session), kinds)
+    # PostgreSQL locks nothing to begin a transaction: the peers are read in the one that writes. SQLite's
+    # BEGIN IMMEDIATE takes the database's write lock, so there it begins after the signatures are checked.
+    early = session.get_bind().dialect.name != "sqlite"
+    if early:
+        begin_write(session)
+    pinned = PinnedPeers(session)
+    verified = verify(data, receiver, pinned, kinds)
     envelope = verified.envelope
     check_body(verified)
-
-    begin_write(session)  # on SQLite, hold the write lock from the duplicate check to the commit
-    seen = session.get(InboxTransfer, verified.transfer_id) is not None
-    known = None if seen else session.execute(
-        select(InboxTransfer.core_hash).where(InboxTransfer.origin == envelope["origin"],
-                                              InboxTransfer.message_id == envelope["id"]).limit(1)
-    ).scalar()
-    verdict = judge_repeat(seen, known, verified.core_hash)
+    if not early:
+        begin_write(session)  # on SQLite, hold the write lock from the effect to the commit
     event = {"event": "federation.inbox", "message_id": envelope["id"], "origin": envelope["origin"],
              "transfer_id": verified.transfer_id, "kind": envelope["kind"], "peer": verified.sender}
-    if verdict == "duplicate":
-        _inbound_success(session, verified.sender, now_ms())
-        session.commit()
-        log.info("inbox: %s/%s from %s again (duplicate)", envelope["origin"], envelope["id"], verified.sender,
-                 extra={**event, "outcome": "duplicate"})
-        return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
-    if verdict == "conflict":
-        session.rollback()
-        _alert(session, "conflict", verified, "same (origin, id) with different content")
-        raise Conflict(f"message {envelope['origin']}/{envelope['id']} is known with other content")
 
     received = now_ms()
     transfer = {"transfer_id": verified.transfer_id, "sender": verified.sender, "kind": envelope["kind"],
@@ -75,26 +73,71 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
             anchors.store(session, node_context(app), envelope, transfer)
         pm.hook.federation_message_accepted(session=session, envelope=envelope, transfer=transfer,
                                             node=node_context(app))
-        session.add(InboxTransfer(
-            transfer_id=verified.transfer_id, origin=envelope["origin"], message_id=envelope["id"],
-            core_hash=verified.core_hash, kind=envelope["kind"], topic=envelope["topic"], sender=verified.sender,
-            received_ms=received, expires_ms=envelope["hops"][-1]["expires_ms"],
-            envelope=canonical.dumps(envelope).decode("utf-8"),
-        ))
-        _inbound_success(session, verified.sender, received)
-        session.commit()
-    except IntegrityError:
-        # The same transfer, accepted by another process a moment ago.
+        stored = _store(session, verified, received)
+    except (IntegrityError, ProtocolError) as exc:
+        # The effect refused it, or met what another process accepted a moment ago: a repeat is answered as one.
         session.rollback()
-        if session.get(InboxTransfer, verified.transfer_id) is not None:
-            return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
-        raise
-    except ProtocolError:
-        session.rollback()
-        raise
+        repeat = _repeat(app, session, verified, event)
+        if repeat is not None:
+            return repeat
+        raise exc
+    if not stored:
+        session.rollback()  # the effect is undone: this transfer, or this message with other content, is held
+        repeat = _repeat(app, session, verified, event)
+        if repeat is not None:
+            return repeat
+        raise RuntimeError(f"inbox: transfer {verified.transfer_id} was neither stored nor found held")
+    _inbound_success(session, verified.sender, pinned.held(verified.sender) or not early)
+    session.commit()
     log.info("inbox: %s %s/%s accepted from %s", envelope["kind"], envelope["origin"], envelope["id"], verified.sender,
              extra={**event, "outcome": "accepted"})
     return Answer(202, {"status": "accepted", "transfer": verified.transfer_id})
+
+
+def _store(session: Session, verified: Verified, received: int) -> bool:
+    """Insert the transfer unless it is held, or its ``(origin, id)`` is held with another core: one statement."""
+    envelope = verified.envelope
+    text = (verified.received or canonical.dumps(envelope)).decode("utf-8")
+    values = {"transfer_id": verified.transfer_id, "origin": envelope["origin"], "message_id": envelope["id"],
+              "core_hash": verified.core_hash, "kind": envelope["kind"], "topic": envelope["topic"],
+              "sender": verified.sender, "received_ms": received, "expires_ms": envelope["hops"][-1]["expires_ms"],
+              "envelope": text}
+    table = InboxTransfer.__table__
+    other_core = select(table.c.transfer_id).where(
+        table.c.origin == envelope["origin"], table.c.message_id == envelope["id"],
+        table.c.core_hash != verified.core_hash)
+    source = select(*[literal(value, table.c[name].type).label(name) for name, value in values.items()]) \
+        .where(~exists(other_core))
+    dialect = session.get_bind().dialect.name
+    insert_ = sqlite_insert if dialect == "sqlite" else pg_insert
+    statement = insert_(table).from_select(list(values), source) \
+        .on_conflict_do_nothing(index_elements=[table.c.transfer_id]).returning(table.c.transfer_id)
+    return session.execute(statement).first() is not None
+
+
+def _repeat(app: Flask, session: Session, verified: Verified, event: dict) -> Answer | None:
+    """After a rollback: the answer to a transfer already held (200), a ``Conflict`` (raised, alert kept) for
+    its message held with other content, or None when it is neither."""
+    envelope = verified.envelope
+    seen = session.get(InboxTransfer, verified.transfer_id) is not None
+    known = None if seen else session.execute(
+        select(InboxTransfer.core_hash).where(InboxTransfer.origin == envelope["origin"],
+                                              InboxTransfer.message_id == envelope["id"],
+                                              InboxTransfer.core_hash != verified.core_hash).limit(1)
+    ).scalar()
+    verdict = judge_repeat(seen, known, verified.core_hash)
+    if verdict == "duplicate":
+        begin_write(session)
+        _inbound_success(session, verified.sender, True)
+        session.commit()
+        log.info("inbox: %s/%s from %s again (duplicate)", envelope["origin"], envelope["id"], verified.sender,
+                 extra={**event, "outcome": "duplicate"})
+        return Answer(200, {"status": "duplicate", "transfer": verified.transfer_id})
+    if verdict == "conflict":
+        session.rollback()
+        _alert(session, "conflict", verified, "same (origin, id) with different content")
+        raise Conflict(f"message {envelope['origin']}/{envelope['id']} is known with other content")
+    return None
 
 
 def check_body(verified: Verified) -> None:
@@ -117,12 +160,13 @@ def judge_repeat(seen: bool, known_core_hash: str | bytes | None, core_hash: str
     return None
 
 
-def _inbound_success(session: Session, sender: str, at: int) -> None:
-    """A valid message from a peer lifts any hold on deliveries to it (§7)."""
-    peer = session.get(Peer, sender)
-    if peer is not None and (peer.held_until_ms or peer.hold_window_ms):
-        peer.held_until_ms = None
-        peer.hold_window_ms = 0
+def _inbound_success(session: Session, sender: str, maybe_held: bool) -> None:
+    """A valid message from a peer lifts any hold on deliveries to it (§7): one UPDATE, only when the peers read
+    in this transaction showed a hold (``maybe_held``; always True when they were read before it)."""
+    if maybe_held:
+        session.execute(update(Peer).where(Peer.node_id == sender, or_(Peer.held_until_ms.is_not(None),
+                                                                      Peer.hold_window_ms != 0))
+                        .values(held_until_ms=None, hold_window_ms=0))
 
 
 def _pin_rotated_key(session: Session, verified: Verified) -> None:

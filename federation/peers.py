@@ -176,15 +176,28 @@ def list_peers(session: Session) -> list[Peer]:
 
 
 class PinnedPeers:
-    """The receiver's view of its peers for verification (``verify.Peers``), read once per message."""
+    """The receiver's view of its peers for verification (``verify.Peers``), read once per message in one
+    statement (peers joined with their keys, columns only); a key is decoded when it is first asked for."""
 
     def __init__(self, session: Session):
         self._relations: dict[str, str] = {}
-        self._keys: dict[tuple[str, str], tuple[bytes, int | None]] = {}
-        for peer in list_peers(session):
-            self._relations[peer.node_id] = peer.relation
-            for key in peer.keys:
-                self._keys[(peer.node_id, key.key_id)] = (b64u_decode(key.public, "pinned key", 32), key.expired_ms)
+        self._held: set[str] = set()
+        self._keys: dict[tuple[str, str], tuple[str | bytes, int | None]] = {}
+        rows = session.execute(
+            select(Peer.node_id, Peer.relation, Peer.held_until_ms, Peer.hold_window_ms,
+                   PeerKey.key_id, PeerKey.public, PeerKey.expired_ms)
+            .outerjoin(PeerKey, PeerKey.node_id == Peer.node_id).order_by(Peer.node_id, PeerKey.key_id)
+        )
+        for node_id, relation, held_until, hold_window, key_id, public, expired_ms in rows:
+            self._relations[node_id] = relation
+            if held_until or hold_window:
+                self._held.add(node_id)
+            if key_id is not None:
+                self._keys[(node_id, key_id)] = (public, expired_ms)
+
+    def held(self, node: str) -> bool:
+        """Whether deliveries to ``node`` were held (or had a hold window) when the peers were read."""
+        return node in self._held
 
     def relation(self, node: str) -> str | None:
         return self._relations.get(node)
@@ -196,13 +209,19 @@ class PinnedPeers:
         public, expired_ms = found
         if expired_ms is not None and expired_ms <= at_ms:
             return None
-        return public
+        return self._decoded(node, key_id, public, expired_ms)
 
     def current(self, node: str) -> tuple[str, bytes] | None:
-        for (peer, key_id), (public, expired_ms) in self._keys.items():
+        for (peer, key_id), (public, expired_ms) in list(self._keys.items()):
             if peer == node and expired_ms is None:
-                return key_id, public
+                return key_id, self._decoded(peer, key_id, public, expired_ms)
         return None
+
+    def _decoded(self, node: str, key_id: str, public: str | bytes, expired_ms: int | None) -> bytes:
+        if isinstance(public, str):
+            public = b64u_decode(public, "pinned key", 32)
+            self._keys[(node, key_id)] = (public, expired_ms)
+        return public
 
 
 def peer_dict(peer: Peer) -> dict:

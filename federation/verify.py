@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 from shangliang.core import divisions
@@ -39,6 +39,8 @@ class Verified:
     transfer_id: str  # hex SHA-256 of the last hop
     core_hash: str  # hex SHA-256 of the canonical core
     sender: str  # the last hop's from
+    # the bytes as received, when they were canonical (the fast path): stored as they are; not part of the answer
+    received: bytes | None = field(default=None, compare=False, repr=False)
 
 
 def parse(data: bytes | str) -> dict[str, Any]:
@@ -211,7 +213,8 @@ def verify(data: bytes | str | Mapping[str, Any], receiver: str, peers: Peers, k
 
     # 4. the route.
     check_route(envelope, kind, peers)
-    return Verified(envelope, kind, hashlib.sha256(hop_bytes).hexdigest(), hashlib.sha256(core_bytes).hexdigest(), sender)
+    return Verified(envelope, kind, hashlib.sha256(hop_bytes).hexdigest(), hashlib.sha256(core_bytes).hexdigest(), sender,
+                    data if fast is not None else None)
 
 
 def _check(public: bytes, message: bytes, signature: Any, index: int | None) -> None:

@@ -24,10 +24,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, insert, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
+from shangliang.core.db import after_commit
 from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.i18n import N_
 from shangliang.core.models import Role
@@ -185,8 +186,9 @@ def index_topic(session: Session, node: NodeContext, topic: Topic) -> SimilarSug
     words = keywords(topic.title, topic.description)
     keys = bucket_keys(words)
     session.add(SimilarIndexed(topic_id=topic.id, keywords=" ".join(words), indexed_ms=node.now_ms()))
-    session.add_all(SimilarBucket(key=k, topic_id=topic.id) for k in keys)
     session.flush()
+    if keys:  # one bulk statement (executemany, no RETURNING), not one INSERT per band
+        session.execute(insert(SimilarBucket), [{"key": k, "topic_id": topic.id} for k in keys])
     if not _open(topic, node) or not keys:
         return None
     return _suggest(session, node, topic, words, keys)
@@ -284,8 +286,10 @@ def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str]
 
 def index_pending(session: Session, node: NodeContext, limit: int | None = None) -> int:
     """Index the topics held here not yet indexed (raised here since the last look), oldest first; how many."""
+    # Two indexers at once (a worker's kick, a listing) each take the topics the other has not locked.
     query = (select(Topic).where(Topic.holder == node.id, Topic.stage != "closed",
-                                 Topic.id.not_in(select(SimilarIndexed.topic_id))).order_by(Topic.id))
+                                 Topic.id.not_in(select(SimilarIndexed.topic_id))).order_by(Topic.id)
+             .with_for_update(skip_locked=True, of=Topic))
     if limit is not None:
         query = query.limit(limit)
     done = 0
@@ -293,6 +297,12 @@ def index_pending(session: Session, node: NodeContext, limit: int | None = None)
         index_topic(session, node, topic)
         done += 1
     return done
+
+
+def _kick_indexing() -> None:
+    from .tasks import index_pending_task
+
+    index_pending_task.delay()
 
 
 def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any]) -> None:
@@ -305,7 +315,9 @@ def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any])
     if topic is None:
         return
     if envelope["kind"] in ("topic.escalate", "topic.delegate") and topic.holder == node.id:
-        index_topic(session, node, topic)
+        # Indexed by a worker as soon as the inbox commits (jieba, MinHash and the candidates' reads would
+        # otherwise lengthen every accepted escalation); beat and every listing index what a kick missed.
+        after_commit(session, _kick_indexing)
     elif envelope["kind"] == "topic.result" and topic.result:
         share_result(session, node, topic, json.loads(topic.result), f"node:{envelope['origin']}")
 

@@ -195,3 +195,32 @@ def test_delivery_bookkeeping_on_a_peer_is_not_audited_but_its_pinning_is(app, m
         with transaction(actor="office") as session:
             session.get(Peer, "6203").url = "http://127.0.0.1:6000"
         assert count() == before + 1
+
+
+def test_the_chain_is_written_at_commit_and_a_savepoint_rolled_back_leaves_no_row(app, runner):
+    """A unit of work's events are chained when it commits (the head is not locked while it works); a savepoint
+    rolled back inside it takes its own rows with it and leaves the unit of work's other events in place."""
+    from shangliang.core.db import get_session
+    from shangliang.core.models import AuditEvent
+
+    with app.app_context():
+        before = audit.head(get_session())
+        get_session().rollback()
+        with transaction(actor="office:wang") as session:
+            add_member(session, "丙", "农业界")
+            session.flush()
+            # flushed, not committed: nothing chained yet, so the head (read in this very transaction) has not moved
+            assert audit.head(session) == before
+            savepoint = session.begin_nested()
+            add_member(session, "丁", "农业界")
+            session.flush()
+            savepoint.rollback()
+            audit.record(session, "note", "members", "", {"why": "kept"})
+        session = get_session()
+        rows = session.execute(sa.select(AuditEvent).where(AuditEvent.seq > before[0])
+                               .order_by(AuditEvent.seq)).scalars().all()
+        names = [json.loads(row.data).get("name") for row in rows if row.entity == "members" and row.action == "insert"]
+        assert names == ["丙"]
+        assert ("note", "members") in [(row.action, row.entity) for row in rows]
+        assert audit.head(session) == (rows[-1].seq, rows[-1].hash)
+        assert audit.verify(session).ok
