@@ -1,5 +1,5 @@
-"""The similar-matters feature's built-in plugin: topics indexed as they arrive (accepted from a neighbour, in
-the inbox's transaction; raised here, by beat and at every listing), suggestions to group similar topics held
+"""The similar-matters feature's built-in plugin: topics indexed as they arrive (accepted from a neighbour, by a
+worker kicked when the inbox commits; raised here, by beat and at every listing), suggestions to group similar topics held
 here, the merged matter's result shared with every original, its settings, pages, API, command and schedule."""
 
 from __future__ import annotations

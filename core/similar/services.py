@@ -7,8 +7,8 @@ text; a MinHash of the keywords (datasketch) is cut into LSH bands, each band a 
 ``similar_buckets``; topics sharing a bucket are candidates, scored by rapidfuzz's ``token_set_ratio`` over the
 keywords (0–100). A candidate at or over the node's threshold, held here, open, and from another place (another
 sender or other areas) joins the topic in a suggestion. Each topic is indexed once, as it arrives: raised here
-(the beat task and every listing catch up on topics not yet indexed) or accepted from a neighbour (in the
-inbox's transaction).
+(the beat task and every listing catch up on topics not yet indexed) or accepted from a neighbour (a worker
+kicked when the inbox's transaction commits).
 
 Every function takes a session and the node's context and either returns a value or raises a named error
 (``InputError``, ``NotFound``, ``Conflict``, ``NotHeldHere``); the caller's transaction stores all of a change or
@@ -306,8 +306,8 @@ def _kick_indexing() -> None:
 
 
 def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any]) -> None:
-    """A neighbour's message was accepted (the inbox's transaction): a topic passed here is indexed; a result
-    for a merged matter that was passed on reaches its originals here too."""
+    """A neighbour's message was accepted (the inbox's transaction): a topic passed here is queued for indexing; a
+    result for a merged matter that was passed on reaches its originals here too."""
     uid = envelope.get("topic")
     if not uid:
         return
