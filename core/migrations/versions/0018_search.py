@@ -56,6 +56,10 @@ def _sqlite_down() -> None:
 
 def _postgres_up() -> None:
     bind = op.get_bind()
+    # Nodes that share a database (a schema each) may be initialised at the same moment: two CREATE EXTENSION IF
+    # NOT EXISTS at once both find it absent and the second fails ("duplicate key … pg_extension_name_index").
+    # A transaction-level advisory lock lets the second wait for the first's commit, and then find it.
+    bind.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('shangliang.migration.pg_trgm'))"))
     bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     # The operator class is named with the extension's schema: a node whose search_path leaves it out
     # (a schema of its own) still finds it.
