@@ -12,6 +12,7 @@ import concurrent.futures
 import ctypes
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -68,19 +69,21 @@ def bench_keys() -> dict[str, Any]:
     return {node: NodeKey(f"ed25519:k{node}", os.urandom(32)) for node in ROUTE}
 
 
-def three_hop_envelope(keys: dict[str, Any], at_ms: int | None = None) -> dict[str, Any]:
+def three_hop_envelope(keys: dict[str, Any], at_ms: int | None = None,
+                       kind: str = "topic.escalate") -> dict[str, Any]:
     """A ``topic.escalate`` written by the township and escalated twice: three hops, the last to the province.
 
     Built with ``envelope.create`` and ``hops.append`` exactly as the outbox does; each relay attests
-    the key it verified its predecessor with (``prev_key``).
+    the key it verified its predecessor with (``prev_key``). Another ``kind`` (P2's
+    ``x-bench.transfer``, bench/transfer_kind.py) gets the same body and hops, and no ``topic``.
     """
     from shangliang.federation import envelope, hops
     from shangliang.federation.ids import now_ms, ulid
 
     now = at_ms or now_ms()
     uid = f"{TOWNSHIP}:{ulid(now)}"
-    env = envelope.create(keys[TOWNSHIP], TOWNSHIP, "topic.escalate", topic_body(uid, now - 86_400_000), topic=uid,
-                          created_ms=now)
+    env = envelope.create(keys[TOWNSHIP], TOWNSHIP, kind, topic_body(uid, now - 86_400_000),
+                          topic=uid if kind == "topic.escalate" else None, created_ms=now)
     env = hops.append(env, keys[TOWNSHIP], TOWNSHIP, COUNTY, "escalate", at_ms=now)
 
     def attest(node: str) -> dict[str, str]:
@@ -234,6 +237,39 @@ def run_parallel(commands: Iterable[list[str]], env: dict[str, str] | None = Non
 
 def shangliang(*args: str) -> list[str]:
     return [PYTHON, "-m", "shangliang.core", *args]
+
+
+def load(port: int, path: Path, concurrency: int, seconds: float, url_path: str | None = None,
+         headers: Iterable[str] = (), accept: int | None = None) -> dict:
+    """bench/loadgen.py in a process of its own: each request of ``path`` once, its JSON report."""
+    args = [PYTHON, str(BENCH / "loadgen.py"), "--port", str(port), "--file", str(path),
+            "--concurrency", str(concurrency), "--seconds", str(seconds)]
+    if url_path:
+        args += ["--path", url_path]
+    for header in headers:
+        args += ["--header", header]
+    if accept is not None:
+        args += ["--accept", str(accept)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, env=clean_env())
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen failed: {out.stderr[-800:]}")
+    return json.loads(out.stdout)
+
+
+_WRITES = re.compile(r'\b(INSERT\s+INTO|(?<!FOR\s)(?<!DO\s)UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][\w.]*)"?', re.I)
+
+
+def tables_written(statement: str) -> list[str]:
+    """``INSERT table``, ``UPDATE table``, ``DELETE table`` for every write in a SQL statement, a CTE's too
+    (``WITH … INSERT INTO``); not ``ON CONFLICT DO UPDATE`` or ``FOR UPDATE``."""
+    return [f"{verb.split()[0].upper()} {table.split('.')[-1]}" for verb, table in _WRITES.findall(statement)
+            if table.upper() != "SET"]
+
+
+def median(values: Iterable[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 # -- nodes -------------------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
-"""Start a bench node's web app (gunicorn) or Celery worker with extra plugin objects, or P2's bare inbox.
+"""Start a bench node's web app (gunicorn) or Celery worker with extra plugin objects, or a bare baseline app.
 
 ``shangliang serve`` and ``shangliang worker`` load only entry-point plugins; the benchmarks need
-``bench/autoforward.py`` registered without installing it, so this launcher builds the app with
-``create_app(node_dir, plugins=[autoforward])`` and otherwise runs what those commands run: the
-gunicorn options of ``core/serve.py`` (gthread, 4 threads, access log) and the worker arguments of
-``run_worker`` (thread pool, the node's queue, beat embedded).
+``bench/autoforward.py`` (P3) or ``bench/transfer_kind.py`` (P2) registered without installing
+them, so this launcher builds the app with ``create_app(node_dir, plugins=[...])`` and otherwise
+runs what those commands run: the gunicorn options of ``core/serve.py`` (gthread, 4 threads,
+access log) and the worker arguments of ``run_worker`` (thread pool, the node's queue, beat
+embedded). ``--metrics`` also does what ``serve`` does before it builds the app: the node's
+``metrics/`` directory emptied and named in ``PROMETHEUS_MULTIPROC_DIR`` (each request's metrics
+are then written there); P2 uses it, so its node differs from ``shangliang serve --no-worker`` only
+by the extra kind. The baselines (bench/bare_app.py) run under the same gunicorn options.
 
-    python bench/launch.py web NODE_DIR --port P [--workers N] [--autoforward]
+    python bench/launch.py web NODE_DIR --port P [--workers N] [--plugin autoforward|transfer_kind]... [--metrics]
     python bench/launch.py worker NODE_DIR [--concurrency N] [--beat] [--autoforward]
     python bench/launch.py bare --port P --conninfo URL --pinned BASE64URL [--workers N]
+    python bench/launch.py bare-api --port P --conninfo URL [--workers N]
+
+(``--autoforward`` is ``--plugin autoforward``.)
 
 ``--trace FILE`` (P3) appends one JSON line per inbox request (start, end, transfer id) or per
 delivery (task start, POST start and end, task end, outbox id): wall-clock marks that split the
@@ -91,12 +98,33 @@ def trace_deliveries(path: str) -> None:
     requests.post = traced_post
 
 
-def plugins(args) -> list:
-    if not args.autoforward:
-        return []
-    import autoforward
+PLUGINS = ("autoforward", "transfer_kind")  # bench/<name>.py
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # core/admin/metrics.py's MULTIPROC_ENV
 
-    return [autoforward]
+
+def plugins(args) -> list:
+    import importlib
+
+    names = list(getattr(args, "plugin", None) or [])
+    if args.autoforward and "autoforward" not in names:
+        names.append("autoforward")
+    return [importlib.import_module(name) for name in names]
+
+
+def metrics_directory(node_dir: str) -> None:
+    """What ``serve`` does first (``core/serve.py``, ``prepare_metrics_directory``): an empty ``metrics/`` in the
+    node directory, named in ``PROMETHEUS_MULTIPROC_DIR`` before the app imports prometheus-client."""
+    import os
+
+    from shangliang.core.serve import METRICS_DIRECTORY  # (core/admin/metrics.py would import prometheus-client)
+
+    if os.environ.get(MULTIPROC_ENV):
+        return
+    directory = Path(node_dir) / METRICS_DIRECTORY
+    directory.mkdir(mode=0o700, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(directory)
 
 
 def main() -> None:
@@ -107,6 +135,8 @@ def main() -> None:
     web.add_argument("--port", type=int, required=True)
     web.add_argument("--workers", type=int, default=2)
     web.add_argument("--autoforward", action="store_true")
+    web.add_argument("--plugin", action="append", choices=PLUGINS, help="a bench plugin to register (repeatable)")
+    web.add_argument("--metrics", action="store_true", help="the metrics directory, as serve makes it")
     web.add_argument("--trace")
     worker = sub.add_parser("worker")
     worker.add_argument("node_dir")
@@ -119,9 +149,15 @@ def main() -> None:
     bare.add_argument("--workers", type=int, default=2)
     bare.add_argument("--conninfo", required=True)
     bare.add_argument("--pinned", required=True)
+    bare_api = sub.add_parser("bare-api")
+    bare_api.add_argument("--port", type=int, required=True)
+    bare_api.add_argument("--workers", type=int, default=2)
+    bare_api.add_argument("--conninfo", required=True)
     args = parser.parse_args()
 
     if args.what == "web":
+        if args.metrics:
+            metrics_directory(args.node_dir)
         from shangliang.core.app import create_app
 
         extra = plugins(args)
@@ -147,11 +183,16 @@ def main() -> None:
         if args.beat:
             argv += ["--beat", f"--schedule={Path(config['NODE_DIR']) / 'celerybeat-schedule'}"]
         app.extensions["celery"].worker_main(argv)
-    else:
+    elif args.what == "bare":
         import bare_app
 
         NodeApplication(lambda: bare_app.create_app(args.conninfo, args.pinned),
                         gunicorn_options("127.0.0.1", args.port, args.workers, "bench-bare")).run()
+    else:
+        import bare_app
+
+        NodeApplication(lambda: bare_app.create_api_app(args.conninfo),
+                        gunicorn_options("127.0.0.1", args.port, args.workers, "bench-bare-api")).run()
 
 
 if __name__ == "__main__":
