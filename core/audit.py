@@ -81,9 +81,10 @@ def _identity(obj: Base) -> str:
 
 
 def record(session: Session, action: str, entity: str, entity_id: str = "", data: Any = None) -> None:
-    """Append one event for a change that is not a model row (a plugin enabled, a file imported…), chained when
-    the unit of work commits."""
-    _pending(session, [(action, entity, entity_id, data if data is not None else {})])
+    """Append one event for a change that is not a model row (a plugin enabled, a file imported…), chained at once:
+    the session may be a plain one on a connection whose transaction its caller ends (``core/nodedir.py``), with
+    none of the factory's listeners to chain it at commit."""
+    _append(session, [(action, entity, entity_id, data if data is not None else {})])
 
 
 def _append(session: Session, events: list[tuple[str, str, str, Any]]) -> None:

@@ -29,9 +29,12 @@ def declare_settings():
 def federation_message_accepted(session, envelope, transfer, node):
     """After the topics feature has kept the topic (trylast): index a topic passed here and suggest grouping it;
     a result for a merged matter reaches its originals."""
+    from shangliang.core.db import after_commit
+
     from .services import topic_arrived
 
-    topic_arrived(session, node, envelope)
+    if topic_arrived(session, node, envelope):
+        after_commit(session, tasks.index_pending_task.delay)
 
 
 @hookimpl

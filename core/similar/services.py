@@ -24,11 +24,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, insert, select, union_all
+from sqlalchemy import func, insert, select, text, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
-from shangliang.core.db import after_commit
 from shangliang.core.errors import Conflict, InputError, NotFound
 from shangliang.core.i18n import N_
 from shangliang.core.models import Role
@@ -286,10 +285,13 @@ def _suggest(session: Session, node: NodeContext, topic: Topic, words: list[str]
 
 def index_pending(session: Session, node: NodeContext, limit: int | None = None) -> int:
     """Index the topics held here not yet indexed (raised here since the last look), oldest first; how many."""
-    # Two indexers at once (a worker's kick, a listing) each take the topics the other has not locked.
+    # One indexer at a time (a worker's kick, beat, a listing): two at once would each miss the other's topic
+    # among the candidates, its buckets not yet committed, and two similar topics arriving together would never
+    # be matched. SQLite's write transaction serialises them already; on PostgreSQL a transaction-level lock.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('shangliang.similar.index'))"))
     query = (select(Topic).where(Topic.holder == node.id, Topic.stage != "closed",
-                                 Topic.id.not_in(select(SimilarIndexed.topic_id))).order_by(Topic.id)
-             .with_for_update(skip_locked=True, of=Topic))
+                                 Topic.id.not_in(select(SimilarIndexed.topic_id))).order_by(Topic.id))
     if limit is not None:
         query = query.limit(limit)
     done = 0
@@ -299,27 +301,23 @@ def index_pending(session: Session, node: NodeContext, limit: int | None = None)
     return done
 
 
-def _kick_indexing() -> None:
-    from .tasks import index_pending_task
-
-    index_pending_task.delay()
-
-
-def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any]) -> None:
+def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any]) -> bool:
     """A neighbour's message was accepted (the inbox's transaction): a topic passed here is queued for indexing; a
-    result for a merged matter that was passed on reaches its originals here too."""
+    result for a merged matter that was passed on reaches its originals here too. True when a topic now held
+    here waits to be indexed: the caller has a worker index it once the inbox's transaction commits (jieba,
+    MinHash and the candidates' reads would otherwise lengthen every accepted escalation); beat and every
+    listing index what a kick missed."""
     uid = envelope.get("topic")
     if not uid:
-        return
+        return False
     topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
     if topic is None:
-        return
+        return False
     if envelope["kind"] in ("topic.escalate", "topic.delegate") and topic.holder == node.id:
-        # Indexed by a worker as soon as the inbox commits (jieba, MinHash and the candidates' reads would
-        # otherwise lengthen every accepted escalation); beat and every listing index what a kick missed.
-        after_commit(session, _kick_indexing)
-    elif envelope["kind"] == "topic.result" and topic.result:
+        return True
+    if envelope["kind"] == "topic.result" and topic.result:
         share_result(session, node, topic, json.loads(topic.result), f"node:{envelope['origin']}")
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
