@@ -62,9 +62,9 @@ def create_table(conninfo: str, name: str, ddl: str) -> None:
         conn.execute(ddl)
 
 
-def create_app(conninfo: str, pinned_public_b64: str) -> Flask:
-    app = Flask("bare_inbox")
-    pinned = _b64(pinned_public_b64)
+def _bare(name: str, conninfo: str, table: str, ddl: str):
+    """A bare Flask app with ``/healthz``, its table made, and a psycopg connection per thread (autocommit)."""
+    app = Flask(name)
     local = threading.local()
 
     def connection() -> psycopg.Connection:
@@ -73,11 +73,18 @@ def create_app(conninfo: str, pinned_public_b64: str) -> Flask:
             conn = local.conn = psycopg.connect(conninfo, autocommit=True)
         return conn
 
-    create_table(conninfo, TABLE, CREATE)
+    create_table(conninfo, table, ddl)
 
     @app.get("/healthz")
     def healthz() -> Response:
         return Response("ok", 200, mimetype="text/plain")
+
+    return app, connection
+
+
+def create_app(conninfo: str, pinned_public_b64: str) -> Flask:
+    app, connection = _bare("bare_inbox", conninfo, TABLE, CREATE)
+    pinned = _b64(pinned_public_b64)
 
     @app.post("/federation/v1/inbox")
     def inbox() -> Response:
@@ -115,20 +122,7 @@ class TopicBody(BaseModel):
 
 
 def create_api_app(conninfo: str) -> Flask:
-    app = Flask("bare_api")
-    local = threading.local()
-
-    def connection() -> psycopg.Connection:
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = psycopg.connect(conninfo, autocommit=True)
-        return conn
-
-    create_table(conninfo, API_TABLE, API_CREATE)
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        return Response("ok", 200, mimetype="text/plain")
+    app, connection = _bare("bare_api", conninfo, API_TABLE, API_CREATE)
 
     @app.post("/api/v1/topics")
     def create_topic() -> Response:
