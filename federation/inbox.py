@@ -39,8 +39,8 @@ class Answer:
 def receive(app: Flask, session: Session, data: bytes) -> Answer:
     """Verify ``data`` and accept it once; raise ``ProtocolError`` (nothing stored) when it is refused.
 
-    An accepted transfer costs three statements besides its effect: the peers with their keys (one
-    join), the effect's own, and one ``INSERT … SELECT … WHERE NOT EXISTS (another core) ON CONFLICT
+    An accepted transfer costs two statements besides its effect's own: the peers with their keys (one
+    join) and one ``INSERT … SELECT … WHERE NOT EXISTS (another core) ON CONFLICT
     DO NOTHING RETURNING`` that stores the transfer only if it is new and its ``(origin, id)`` not
     known with other content. When that insert stores nothing, the effect is rolled back and the
     repeat judged (duplicate or conflict) by reading what is held."""
@@ -74,16 +74,16 @@ def receive(app: Flask, session: Session, data: bytes) -> Answer:
         pm.hook.federation_message_accepted(session=session, envelope=envelope, transfer=transfer,
                                             node=node_context(app))
         stored = _store(session, verified, received)
-    except (IntegrityError, ProtocolError) as exc:
+    except (IntegrityError, ProtocolError):
         # The effect refused it, or met what another process accepted a moment ago: a repeat is answered as one.
         session.rollback()
-        repeat = _repeat(app, session, verified, event)
+        repeat = _repeat(session, verified, event)
         if repeat is not None:
             return repeat
-        raise exc
+        raise
     if not stored:
         session.rollback()  # the effect is undone: this transfer, or this message with other content, is held
-        repeat = _repeat(app, session, verified, event)
+        repeat = _repeat(session, verified, event)
         if repeat is not None:
             return repeat
         raise RuntimeError(f"inbox: transfer {verified.transfer_id} was neither stored nor found held")
@@ -115,7 +115,7 @@ def _store(session: Session, verified: Verified, received: int) -> bool:
     return session.execute(statement).first() is not None
 
 
-def _repeat(app: Flask, session: Session, verified: Verified, event: dict) -> Answer | None:
+def _repeat(session: Session, verified: Verified, event: dict) -> Answer | None:
     """After a rollback: the answer to a transfer already held (200), a ``Conflict`` (raised, alert kept) for
     its message held with other content, or None when it is neither."""
     envelope = verified.envelope
