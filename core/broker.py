@@ -4,14 +4,29 @@ URL form ``embedded+sqlite:////path/to/broker.sqlite``. Two things differ from k
 ``sqla+`` transport: the polling interval comes from the transport option ``polling_interval`` (the
 stock transport hands every option to ``create_engine``, which refuses it), SQLite runs in WAL
 mode with a busy timeout, so the web processes and the worker share the file without locking errors,
-and a worker asked to stop (SIGTERM, Ctrl-C) stops waiting for messages within ``STOP_CHECK_SECONDS``
-instead of finishing Celery's two-second poll (``drain_events``) first.
+a worker asked to stop (SIGTERM, Ctrl-C) stops waiting for messages within ``STOP_CHECK_SECONDS``
+instead of finishing Celery's two-second poll (``drain_events``) first, and a message sent wakes the
+waiting worker at once instead of at its next poll.
+
+The wake-up: the process that waits for messages (the worker) binds a Unix datagram socket in Linux's
+abstract namespace, named after the broker file (:func:`wake_address`); whoever sends a message, once
+it is committed, sends that socket one byte, and the worker's wait between polls is a ``select`` on it
+rather than a sleep. A wake-up sent between the worker's empty poll and its ``select`` waits in the
+socket's buffer, so none is lost; a wake-up that cannot be sent (no worker bound, its buffer full,
+another system) costs nothing, and the worker still polls every ``polling_interval``. A second process
+waiting on the same broker file cannot bind the address and only polls.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
+import select
 import socket
 import sqlite3
+import sys
+import threading
 from queue import Empty
 from time import monotonic
 
@@ -23,6 +38,74 @@ from sqlalchemy.engine import make_url
 SCHEME = "embedded"
 ENGINE_OPTIONS_IGNORED = {"polling_interval", "queue_tablename", "message_tablename"}
 STOP_CHECK_SECONDS = 0.2  # how often a worker's wait for messages looks whether it has been asked to stop
+
+
+def wake_address(database: str) -> bytes | None:
+    """The abstract Unix socket address a worker of the broker file ``database`` waits on (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    digest = hashlib.sha256(os.path.abspath(database).encode()).hexdigest()[:24]
+    return b"\0shangliang-broker-" + digest.encode()
+
+
+_sender: socket.socket | None = None
+_sender_pid: int | None = None
+_sender_lock = threading.Lock()
+
+
+def wake(address: bytes | None) -> None:
+    """Tell the worker waiting on ``address`` that a message is there; nothing when none waits."""
+    global _sender, _sender_pid
+    if address is None:
+        return
+    with _sender_lock:
+        if _sender is None or _sender_pid != os.getpid():
+            _sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            _sender.setblocking(False)
+            _sender_pid = os.getpid()
+        sender = _sender
+    try:
+        sender.sendto(b"!", address)
+    except OSError as e:  # no worker bound (ECONNREFUSED), its buffer full (EAGAIN): its poll finds the message
+        if e.errno not in (errno.ECONNREFUSED, errno.ENOENT, errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS):
+            raise
+
+
+class _Waiter:
+    """The worker's side of the wake-up: the bound socket, or a plain sleep where it cannot be bound (another
+    process of this broker holds the address, or not Linux)."""
+
+    def __init__(self, address: bytes | None) -> None:
+        self.socket: socket.socket | None = None
+        if address is None:
+            return
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(address)
+        except OSError:
+            sock.close()
+            return
+        sock.setblocking(False)
+        self.socket = sock
+
+    def wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.socket is None:
+            select.select([], [], [], seconds)
+            return
+        readable, _, _ = select.select([self.socket], [], [], seconds)
+        if readable:
+            try:
+                while self.socket.recv(64):  # every wake-up sent so far: one poll looks for all their messages
+                    pass
+            except BlockingIOError:
+                pass
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+            self.socket = None
 
 
 def _worker_stopping() -> bool:
@@ -47,10 +130,20 @@ class Channel(kombu_sqla.Channel):
 
     _probe_connection: sqlite3.Connection | None = None
     _empty_since: dict | None = None  # queue → the data_version at which it was last found empty
+    _wake_address: bytes | None | bool = False  # False: not yet worked out
+
+    def _database(self) -> str:
+        return make_url(self.connection.client.hostname).database
+
+    def _put(self, queue, payload, **kwargs):
+        super()._put(queue, payload, **kwargs)  # committed when it returns
+        if self._wake_address is False:
+            self._wake_address = wake_address(self._database())
+        wake(self._wake_address)
 
     def _probe(self) -> sqlite3.Connection:
         if self._probe_connection is None:
-            path = make_url(self.connection.client.hostname).database
+            path = self._database()
             self._probe_connection = sqlite3.connect(path, timeout=30, isolation_level=None,
                                                      check_same_thread=False)
             self._empty_since = {}
@@ -92,24 +185,39 @@ class Transport(kombu_sqla.Transport):
     driver_type = "sql"
     driver_name = "sqlite"
 
+    _waiter: "_Waiter | None" = None
+
     def drain_events(self, connection, timeout=None):
-        """Wait up to ``timeout`` seconds for a message, as kombu does, but in slices of
-        ``STOP_CHECK_SECONDS``, giving up (``socket.timeout``) as soon as the worker is asked to stop.
+        """Wait up to ``timeout`` seconds for a message, polling every ``polling_interval`` as kombu does, but
+        woken at once by a message sent (the wake-up above), and giving up (``socket.timeout``) within
+        ``STOP_CHECK_SECONDS`` of the worker being asked to stop.
 
         Celery's worker loop for this transport waits two seconds at a time and looks at its stop flag
-        only between waits; without this a SIGTERM took up to that long before the warm shutdown began.
+        only between waits; without the check a SIGTERM took up to that long before the warm shutdown began.
         """
-        if timeout is None:
-            return super().drain_events(connection, timeout)
-        deadline = monotonic() + timeout
+        if self._waiter is None:
+            self._waiter = _Waiter(wake_address(make_url(self.client.hostname).database))
+        get = self.cycle.get
+        deadline = None if timeout is None else monotonic() + timeout
         while True:
-            remaining = deadline - monotonic()
-            if remaining <= 0 or _worker_stopping():
-                raise socket.timeout()
             try:
-                return super().drain_events(connection, timeout=min(remaining, STOP_CHECK_SECONDS))
-            except socket.timeout:
-                continue
+                get(self._deliver, timeout=timeout)
+                return
+            except Empty:
+                pass
+            pause = self.polling_interval or STOP_CHECK_SECONDS
+            if deadline is not None:
+                remaining = deadline - monotonic()
+                if remaining <= 0 or _worker_stopping():
+                    raise socket.timeout()
+                pause = min(pause, remaining)
+            self._waiter.wait(min(pause, STOP_CHECK_SECONDS))
+
+    def close_connection(self, connection):
+        if self._waiter is not None:
+            self._waiter.close()
+            self._waiter = None
+        super().close_connection(connection)
 
 
 TRANSPORT_ALIASES.setdefault(SCHEME, "shangliang.core.broker:Transport")

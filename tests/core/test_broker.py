@@ -50,3 +50,31 @@ def test_a_message_sent_between_two_polls_is_received(url):
             message.ack()
             with pytest.raises(queue.Empty):
                 queue.get(block=False)
+
+
+def test_a_message_sent_wakes_the_waiting_worker_and_no_wake_up_is_lost(tmp_path, url):
+    """The worker's wait between polls ends when a message is committed (core/broker.py's wake-up), even when the
+    message was sent before the wait began; without the wake-up each of these waits would last its full 30 s."""
+    import time
+
+    from shangliang.core import broker
+
+    address = broker.wake_address(str(tmp_path / "broker.sqlite"))
+    if address is None:
+        pytest.skip("the wake-up uses Linux's abstract Unix sockets; elsewhere the worker only polls")
+    waiter = broker._Waiter(address)
+    try:
+        assert waiter.socket is not None
+        assert broker._Waiter(address).socket is None  # a second waiter on the same broker file only polls
+        with Connection(url) as sender:
+            for _ in range(2):
+                sender.SimpleQueue("q").put({"n": 1})  # sent before the wait begins: the wake-up waits for it
+                started = time.monotonic()
+                waiter.wait(30)
+                assert time.monotonic() - started < 10
+        started = time.monotonic()
+        waiter.wait(0.3)  # every earlier wake-up was read: this wait is a full one
+        assert time.monotonic() - started >= 0.25
+    finally:
+        waiter.close()
+    broker.wake(address)  # no one waits: nothing happens
