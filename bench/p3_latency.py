@@ -207,6 +207,17 @@ def main() -> None:
         for _ in range(args.warmup - 1):
             sample(args.timeout)
             time.sleep(args.spacing)
+        # Warm means every relay's worker has indexed a topic for similar matters (core/similar): its first run
+        # loads jieba's dictionary, about half a second in which that worker's other threads (its deliveries)
+        # wait for the interpreter lock, once per worker process. The relays index a second after a topic
+        # arrives ([similar] arrival_delay_seconds), so the warm-up waits for that first run's row.
+        indexed = text("SELECT count(*) FROM similar_indexed")
+        deadline = time.time() + 60
+        for node in (COUNTY, CITY):
+            with readers[node].connect() as conn:
+                while not conn.execute(indexed).scalar() and time.time() < deadline:
+                    conn.rollback()
+                    time.sleep(0.1)
 
         log(f"P3 {backend}: {args.samples} samples")
         results, lost = [], 0

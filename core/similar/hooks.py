@@ -1,8 +1,12 @@
 """The similar-matters feature's built-in plugin: topics indexed as they arrive (accepted from a neighbour, by a
-worker kicked when the inbox commits; raised here, by beat and at every listing), suggestions to group similar topics held
-here, the merged matter's result shared with every original, its settings, pages, API, command and schedule."""
+worker kicked a moment after the inbox commits; raised here, by beat and at every listing), suggestions to group similar
+topics held here, the merged matter's result shared with every original, its settings, pages, API, command and
+schedule."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +26,41 @@ def declare_settings():
                 "token_set_ratio of their keywords) to be suggested as one matter", number(1, 100)),
         Setting("similar", "index_seconds", 60, "how often beat indexes topics raised here since the last look",
                 number(1, 86400, unit="seconds")),
+        Setting("similar", "arrival_delay_seconds", 1.0, "how long after a topic arrives from a neighbour its "
+                "indexing starts: the topics arriving meanwhile are indexed in the same run, and the delivery the "
+                "same commit started is not slowed by it (0: at once)", number(0, 60, unit="seconds")),
     ]
+
+
+class _Kicks:
+    """At most one indexing run waiting per process: a topic arriving while one is due is indexed by it.
+
+    The kick is queued after the inbox's COMMIT with a countdown; a later arrival whose COMMIT is done before
+    the queued run is due adds nothing (that run's query starts after it, so it sees the topic). Beat indexes
+    whatever a kick that failed to queue left behind."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due = 0.0  # time.time() at which the queued run starts; 0 when none is queued
+
+    def kick(self, delay: float) -> None:
+        now = time.time()
+        with self._lock:
+            if now < self._due:
+                return
+            self._due = now + delay
+        try:
+            if delay > 0:
+                tasks.index_pending_task.apply_async(countdown=delay)
+            else:
+                tasks.index_pending_task.delay()
+        except Exception:
+            with self._lock:
+                self._due = 0.0  # not queued: the next arrival tries again (and beat looks meanwhile)
+            raise
+
+
+_kicks = _Kicks()
 
 
 @hookimpl(trylast=True)
@@ -34,7 +72,8 @@ def federation_message_accepted(session, envelope, transfer, node):
     from .services import topic_arrived
 
     if topic_arrived(session, node, envelope):
-        after_commit(session, tasks.index_pending_task.delay)
+        delay = float(node.config.get("SIMILAR_ARRIVAL_DELAY_SECONDS", 1.0))
+        after_commit(session, lambda: _kicks.kick(delay))
 
 
 @hookimpl
