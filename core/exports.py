@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from shangliang.core.i18n import N_
 
 from .errors import InputError
@@ -81,6 +78,12 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
     """The .xlsx file of ``sheets``: headers bold and frozen, columns as wide as their widest cell."""
     if not sheets:
         raise InputError(N_("an export needs at least one sheet"), field="sheets")
+    # Imported here, as python-docx is below: openpyxl takes longer to import than the rest of a node's web
+    # process, which every node process would otherwise pay at start-up for the few that export.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()

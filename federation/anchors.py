@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-import requests
 from celery import shared_task
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -68,6 +67,8 @@ def fetch(session: Session, node: NodeContext) -> dict[str, Any] | None:
         return None
     parent = peers.require_peer(session, node.parent, "parent")
     url = f"{parent.url.rstrip('/')}/federation/v1/anchors/{node.id}"
+    import requests  # here: only the command that fetches an anchor sends (see federation/delivery.py)
+
     try:
         response = requests.get(url, timeout=TIMEOUT)
     except requests.RequestException as exc:

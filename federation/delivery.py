@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import TYPE_CHECKING
 
-import requests
 from celery import shared_task
 from flask import current_app
 from sqlalchemy import and_, select, text, update
@@ -14,6 +14,9 @@ from shangliang.core.db import get_session, transaction
 
 from .ids import now_ms
 from .models import OutboxMessage, Peer
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("shangliang.federation.delivery")
 
@@ -82,6 +85,8 @@ def deliver(outbox_id: int) -> str:
 
 
 def _attempt(outbox_id: int, url: str, body: bytes, allow_refetch: bool) -> str:
+    import requests  # here, not at the top: a node's web processes never send, and its import costs each ~0.1 s
+
     try:
         response = requests.post(url, data=body, headers={"Content-Type": "application/json"},
                                  timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
@@ -114,6 +119,8 @@ def _refetch_descriptor(outbox_id: int) -> bool:
     """On 401, fetch the destination's descriptor once; retry only if it is still the peer we pinned."""
     from . import descriptor
     from .peers import PinnedPeers
+
+    import requests
 
     session = get_session()
     row = session.get(OutboxMessage, outbox_id)
