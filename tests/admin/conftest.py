@@ -26,13 +26,21 @@ def basic(user: str, password: str = PASSWORD) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
-@pytest.fixture
-def county(make_node, runner):
+def _county(make_node):
+    from click.testing import CliRunner
+
+    runner = CliRunner()
     node_dir = make_node(node_id=COUNTY, name="金川区政协")
     add_user(runner, node_dir, "root", "admin", "管理员")
     add_user(runner, node_dir, "wang", "office", "王主任")
     add_user(runner, node_dir, "li", "member", "李委员")
     return node_dir
+
+
+@pytest.fixture
+def county(make_node):
+    """Set up once per test process and copied for each test (NodeFactory.snapshot)."""
+    return make_node.snapshot("admin.county", _county)
 
 
 @pytest.fixture

@@ -47,11 +47,19 @@ def make_county(make_node, runner, plugins=(), extra_toml=""):
     return node_dir, app
 
 
-@pytest.fixture
-def county(make_node, runner):
-    node_dir, app = make_county(make_node, runner)
-    yield node_dir
+def _plain_county(make_node):
+    from click.testing import CliRunner
+
+    node_dir, app = make_county(make_node, CliRunner())
     app.extensions["shangliang.db"].engine.dispose()
+    return node_dir
+
+
+@pytest.fixture
+def county(make_node):
+    """:func:`make_county` without plugins, set up once per test process and copied for each test
+    (NodeFactory.snapshot)."""
+    return make_node.snapshot("appraisal.county", _plain_county)
 
 
 @pytest.fixture

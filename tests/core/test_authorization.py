@@ -1540,14 +1540,17 @@ class Matrix:
         instructions and reports; and its node.toml (plugins)."""
         from shangliang.federation.models import OutboxMessage
 
+        tables = (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment, Activity, Invitation,
+                  Material, Opinion, OutboxMessage, HandlingUnit, Assignment, Instruction, Report, *PROPOSAL_TABLES,
+                  *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES)
         with self.app.app_context():
             session = get_session()
-            return tuple(session.execute(select(func.count()).select_from(table)).scalar()
-                         for table in (Topic, TopicEvent, TopicAttachment, Plan, PlanItem, PlanStep, PlanAmendment,
-                                       Activity, Invitation, Material, Opinion, OutboxMessage, HandlingUnit,
-                                       Assignment, Instruction, Report, *PROPOSAL_TABLES, *OPINION_TABLES, DutyItem, *APPRAISAL_TABLES)) \
-                + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),) + self.admin_state() \
-                + self.similar_state()
+            # One statement for all the counts: on PostgreSQL, forty round trips a cell made this test four
+            # times as long as on SQLite.
+            counts = session.execute(select(*(select(func.count()).select_from(table).scalar_subquery()
+                                              for table in tables))).one()
+            return tuple(counts) + ((Path(self.app.config["NODE_DIR"]) / "node.toml").read_text(encoding="utf-8"),) \
+                + self.admin_state() + self.similar_state()
 
     def similar_state(self) -> tuple:
         """What deciding on similar matters changes: each suggestion's state, the topics merged."""

@@ -41,11 +41,18 @@ def setup_members(runner, node_dir) -> None:
         assert result.exit_code == 0, result.output
 
 
-@pytest.fixture
-def county(make_node, runner):
+def _county(make_node):
+    from click.testing import CliRunner
+
     node_dir = make_node(node_id=COUNTY, name="金川区政协")
-    setup_members(runner, node_dir)
+    setup_members(CliRunner(), node_dir)
     return node_dir
+
+
+@pytest.fixture
+def county(make_node):
+    """Set up once per test process and copied for each test (NodeFactory.snapshot)."""
+    return make_node.snapshot("duty.county", _county)
 
 
 def make_app(node_dir):

@@ -62,8 +62,10 @@ def pair_child(node_dir, runner, child: str = "620302001") -> None:
     assert result.exit_code == 0, result.output
 
 
-@pytest.fixture
-def county(make_node, runner):
+def _county(make_node):
+    from click.testing import CliRunner
+
+    runner = CliRunner()
     node_dir = make_node(node_id=COUNTY, name="金川区政协")
     for name, number in (("李强", "J001"), ("王芳", "J002")):
         result = invoke(runner, node_dir, "members", "add", "--name", name, "--sector", "农业界", "--member-no", number)
@@ -77,6 +79,12 @@ def county(make_node, runner):
         result = invoke(runner, node_dir, *args, input=PASSWORD + "\n")
         assert result.exit_code == 0, result.output
     return node_dir
+
+
+@pytest.fixture
+def county(make_node):
+    """Set up once per test process and copied for each test (NodeFactory.snapshot)."""
+    return make_node.snapshot("opinions.county", _county)
 
 
 @pytest.fixture

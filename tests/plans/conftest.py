@@ -27,12 +27,20 @@ ITEM = {"form": "forum", "planned_month": 3, "lead": "提案委员会",
         "participants": {"departments": ["区交通局"], "sectors": ["经济界"], "members": ["李委员"]}}
 
 
-@pytest.fixture
-def county(make_node, runner):
+def _county(make_node):
+    from click.testing import CliRunner
+
+    runner = CliRunner()
     node_dir = make_node(node_id=COUNTY, name="金川区政协")
     expect_user_added(runner, node_dir, "wang", "office", "王主任")
     expect_user_added(runner, node_dir, "li", "member", "李委员")
     return node_dir
+
+
+@pytest.fixture
+def county(make_node):
+    """Set up once per test process and copied for each test (NodeFactory.snapshot)."""
+    return make_node.snapshot("plans.county", _county)
 
 
 @pytest.fixture

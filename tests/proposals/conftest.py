@@ -5,6 +5,7 @@ through the API."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -64,8 +65,10 @@ def add_units(node_dir) -> None:
     app.extensions["shangliang.db"].engine.dispose()
 
 
-@pytest.fixture
-def county(make_node, runner):
+def make_county(make_node) -> Path:
+    from click.testing import CliRunner
+
+    runner = CliRunner()
     node_dir = make_node(node_id=COUNTY, name="金川区政协")
     for name, number in (("李强", "J001"), ("王芳", "J002"), ("张伟", "J003")):
         result = invoke(runner, node_dir, "members", "add", "--name", name, "--sector", "农业界", "--member-no", number)
@@ -83,6 +86,12 @@ def county(make_node, runner):
         assert result.exit_code == 0, result.output
     add_units(node_dir)
     return node_dir
+
+
+@pytest.fixture
+def county(make_node):
+    """The county above, set up once per test process and copied for each test (NodeFactory.snapshot)."""
+    return make_node.snapshot("proposals.county", make_county)
 
 
 @pytest.fixture
