@@ -225,7 +225,7 @@ def raise_topic(session: Session, node: NodeContext, data: TopicIn, actor: str,
     topic = Topic(uid=f"{node.id}:{ulid(now)}", title=title, description=description, category=category,
                   areas=json.dumps(sorted(set(areas))), raised_by_kind=data.raised_by_kind,
                   raised_by_name=raised_by_name, raised_ms=now, stage="collected", holder=node.id, overdue=False,
-                  updated_ms=now, accepted_ms=now)
+                  updated_ms=now, accepted_ms=now, attachments=[])  # known empty: the answer reads it without a SELECT
     topic.record("raised", actor, node.id, now, to_stage="collected").from_stage = None  # nothing came before
     session.add(topic)
     session.flush()

@@ -107,3 +107,20 @@ def test_a_new_password_or_a_disabled_account_ends_the_sessions(app, runner):
     missing = invoke(runner, node_dir, "users", "password", "nobody", "--password-stdin", input="long-enough-1\n")
     assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
 
+
+
+def test_a_session_id_signs_in_only_as_the_node_wrote_it(app):
+    """The id's user part is the user's number as the node wrote it: another user's number, or the same number
+    spelled otherwise (a leading zero, other digits, a sign, spaces), signs no one in with the right token."""
+    with app.app_context():
+        with transaction("test") as session:
+            user = session.query(User).filter_by(username="clerk").one()
+            session_id = users.start_session(session, user, 1_000, 1)
+        user_id, token = session_id.split(":")
+        session = get_session()
+        assert users.session_user(session, session_id, 2_000).username == "clerk"
+        assert users.session_user(session, session_id, 1_000 + 3600 * 1000) is None  # expired
+        for spelling in (f"0{user_id}", "\u0661" * len(user_id) if user_id == "1" else f"{user_id}\u0660",
+                         f"+{user_id}", f" {user_id}", str(int(user_id) + 1), "", "x"):
+            assert users.session_user(session, f"{spelling}:{token}", 2_000) is None, spelling
+        assert users.session_user(session, f"{user_id}:", 2_000) is None
