@@ -527,29 +527,79 @@ class Databases:
                 connection.execute(sa.text("SET lock_timeout = '5s'"))
                 if self._shape(connection) != self._shapes[self.server]:
                     return False
-                tables = self._tables(connection)
                 connection.commit()  # the reads above began a transaction; the reset is one of its own
-                with connection.begin():
-                    try:  # DELETE with the foreign keys' triggers off: ~0.05 s, where TRUNCATE took ~1 s
-                        with connection.begin_nested():
-                            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-                        for table in tables:
-                            connection.execute(sa.text(f"DELETE FROM {table}"))
-                    except sa.exc.ProgrammingError:  # not a superuser: the slower way
-                        connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-                    connection.execute(sa.text(
-                        "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
-                        "FROM pg_sequences"))
-                    for table, columns, rows in self._rows[self.server]:
-                        names = ", ".join(f'"{column}"' for column in columns)
-                        marks = ", ".join(f":p{i}" for i in range(len(columns)))
-                        connection.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({marks})"),
-                                           [{f"p{i}": value for i, value in enumerate(row)} for row in rows])
+                self._fill(connection, self._rows[self.server])
             return True
         except sa.exc.SQLAlchemyError:
             return False
         finally:
             engine.dispose()
+
+    @classmethod
+    def _fill(cls, connection, rows, sequences=None) -> None:
+        """Empty every table and write ``rows`` ((table, columns, rows) as :meth:`_capture` reads them), in one
+        transaction; every sequence restarted, or set to its value in ``sequences``."""
+        import sqlalchemy as sa
+
+        tables = cls._tables(connection)
+        connection.commit()
+        with connection.begin():
+            try:  # DELETE with the foreign keys' triggers off: ~0.05 s, where TRUNCATE took ~1 s
+                with connection.begin_nested():
+                    connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+                for table in tables:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+            except sa.exc.ProgrammingError:  # not a superuser: the slower way
+                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            connection.execute(sa.text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) FROM pg_sequences"))
+            for schema, name, value in sequences or ():
+                connection.execute(sa.text("SELECT setval(format('%I.%I', CAST(:schema AS text), CAST(:name AS text)), CAST(:value AS bigint), true)"),
+                                   {"schema": schema, "name": name, "value": value})
+            for table, columns, found in rows:
+                names = ", ".join(f'"{column}"' for column in columns)
+                marks = ", ".join(f":p{i}" for i in range(len(columns)))
+                connection.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({marks})"),
+                                   [{f"p{i}": value for i, value in enumerate(row)} for row in found])
+
+    def capture(self, url: str) -> tuple[list, list] | None:
+        """The rows and sequence values of the database at ``url``, if its structure is the template's (else
+        None): what :meth:`new_from` writes into a new database."""
+        import sqlalchemy as sa
+
+        from shangliang.core.db import make_engine
+
+        self._template()
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                if self._shape(connection) != self._shapes[self.server]:
+                    return None
+                rows = []
+                for table in self._tables(connection):
+                    result = connection.execute(sa.text(f"SELECT * FROM {table}"))
+                    found = [tuple(row) for row in result]
+                    if found:
+                        rows.append((table, list(result.keys()), found))
+                sequences = [tuple(row) for row in connection.execute(sa.text(
+                    "SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL"))]
+                return rows, sequences
+        finally:
+            engine.dispose()
+
+    def new_from(self, captured: tuple[list, list]) -> str:
+        """A new database (:meth:`new`) holding the rows :meth:`capture` read: a few rows written, where a
+        ``CREATE DATABASE … TEMPLATE`` copies (and WAL-logs) every page of the database."""
+        from shangliang.core.db import make_engine
+
+        url = self.new()
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                self._fill(connection, *captured)
+        finally:
+            engine.dispose()
+        return url
 
     def drop_all(self) -> None:
         """Put this factory's databases back in the pool, emptied, or drop those a test changed."""
@@ -645,15 +695,17 @@ class NodeFactory:
 
     # -- snapshots: a node set up once per process, copied for every test that asks for it --
 
-    #: (database server, broker, name) → (the saved node directory, its saved database: a file or a database name)
-    _snapshots: dict[tuple, tuple[Path, str]] = {}
+    #: (database server, broker, name) → (the saved node directory, its saved database: a SQLite file, on
+    #: PostgreSQL its rows (Databases.capture) or, when its tables are not the template's, a database copied from)
+    _snapshots: dict[tuple, tuple[Path, Any]] = {}
     _snapshot_folder: Path | None = None
 
     def snapshot(self, name: str, build) -> Path:
         """A copy of the node ``build(factory)`` sets up, made once per process for each ``name``: the node
         directory and its database are saved after the first build, and every call (the first one too) gets a
-        directory and a database of its own copied from them (a file copy on SQLite, ``CREATE DATABASE …
-        TEMPLATE`` on PostgreSQL), with a task queue of its own. For fixtures that set up a node the same way
+        directory and a database of its own copied from them (a file copy on SQLite; on PostgreSQL the saved
+        rows written into a database of the pool, or ``CREATE DATABASE … TEMPLATE`` when a plugin's tables
+        make it differ from the template), with a task queue of its own. For fixtures that set up a node the same way
         for every test of a module (members, users with scrypt-hashed passwords, units): several seconds of CPU
         each, where a copy takes a fraction of one. The copies share the node's keys and secret key: one node
         per test."""
@@ -673,7 +725,7 @@ class NodeFactory:
             atexit.register(shutil.rmtree, cls._snapshot_folder, True)
         return cls._snapshot_folder
 
-    def _save(self, node_dir: Path) -> tuple[Path, str]:
+    def _save(self, node_dir: Path) -> tuple[Path, Any]:
         import shutil
         import sqlite3
 
@@ -692,6 +744,9 @@ class NodeFactory:
                 copy.close()
                 source.close()
             return folder / "node", str(target)
+        captured = self.databases.capture(url.render_as_string(hide_password=False))
+        if captured is not None:  # the template's tables: its rows are enough
+            return folder / "node", captured
         database = f"t_snapshot_{uuid.uuid4().hex[:12]}"
         self.databases._execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                 f"WHERE datname = '{url.database}' AND pid <> pg_backend_pid()",
@@ -699,7 +754,7 @@ class NodeFactory:
         atexit.register(self.databases._execute, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         return folder / "node", database
 
-    def _restore(self, saved_dir: Path, saved_database: str) -> Path:
+    def _restore(self, saved_dir: Path, saved_database) -> Path:
         import shutil
 
         self.count += 1
@@ -710,6 +765,8 @@ class NodeFactory:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(saved_database, target)
             url = f"sqlite:///{target}"
+        elif isinstance(saved_database, tuple):
+            url = self.databases.new_from(saved_database)
         else:
             database = f"t_{uuid.uuid4().hex[:16]}"
             self.databases._execute(f'CREATE DATABASE "{database}" TEMPLATE "{saved_database}"')
