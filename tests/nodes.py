@@ -472,6 +472,19 @@ class Databases:
             "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             f"WHERE c.relkind IN ('r', 'p') AND {cls._USER} ORDER BY 1, 2"))]
 
+    @classmethod
+    def _read_rows(cls, connection) -> list[tuple[str, list[str], list[tuple]]]:
+        """Every row of every table that has any: (table, its columns, its rows)."""
+        import sqlalchemy as sa
+
+        rows = []
+        for table in cls._tables(connection):
+            result = connection.execute(sa.text(f"SELECT * FROM {table}"))
+            found = [tuple(row) for row in result]
+            if found:
+                rows.append((table, list(result.keys()), found))
+        return rows
+
     def _template(self) -> str:
         template = self._templates.get(self.server)
         if template is None:
@@ -488,13 +501,7 @@ class Databases:
             try:
                 with engine.connect() as connection:
                     self._shapes[self.server] = self._shape(connection)
-                    rows = []
-                    for table in self._tables(connection):
-                        result = connection.execute(sa.text(f"SELECT * FROM {table}"))
-                        found = [tuple(row) for row in result]
-                        if found:
-                            rows.append((table, list(result.keys()), found))
-                    self._rows[self.server] = rows
+                    self._rows[self.server] = self._read_rows(connection)
             finally:
                 engine.dispose()
             self._templates[self.server] = template
@@ -575,12 +582,7 @@ class Databases:
             with engine.connect() as connection:
                 if self._shape(connection) != self._shapes[self.server]:
                     return None
-                rows = []
-                for table in self._tables(connection):
-                    result = connection.execute(sa.text(f"SELECT * FROM {table}"))
-                    found = [tuple(row) for row in result]
-                    if found:
-                        rows.append((table, list(result.keys()), found))
+                rows = self._read_rows(connection)
                 sequences = [tuple(row) for row in connection.execute(sa.text(
                     "SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL"))]
                 return rows, sequences
