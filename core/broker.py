@@ -40,6 +40,11 @@ ENGINE_OPTIONS_IGNORED = {"polling_interval", "queue_tablename", "message_tablen
 STOP_CHECK_SECONDS = 0.2  # how often a worker's wait for messages looks whether it has been asked to stop
 
 
+def _broker_file(client) -> str:
+    """The SQLite file of a kombu connection to this broker."""
+    return make_url(client.hostname).database
+
+
 def wake_address(database: str) -> bytes | None:
     """The abstract Unix socket address a worker of the broker file ``database`` waits on (Linux only)."""
     if not sys.platform.startswith("linux"):
@@ -133,7 +138,7 @@ class Channel(kombu_sqla.Channel):
     _wake_address: bytes | None | bool = False  # False: not yet worked out
 
     def _database(self) -> str:
-        return make_url(self.connection.client.hostname).database
+        return _broker_file(self.connection.client)
 
     def _put(self, queue, payload, **kwargs):
         super()._put(queue, payload, **kwargs)  # committed when it returns
@@ -196,7 +201,7 @@ class Transport(kombu_sqla.Transport):
         only between waits; without the check a SIGTERM took up to that long before the warm shutdown began.
         """
         if self._waiter is None:
-            self._waiter = _Waiter(wake_address(make_url(self.client.hostname).database))
+            self._waiter = _Waiter(wake_address(_broker_file(self.client)))
         get = self.cycle.get
         deadline = None if timeout is None else monotonic() + timeout
         while True:
