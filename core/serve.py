@@ -15,7 +15,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from . import logs, migrate
-from .supervisor import WorkerSupervisor, _die_with_parent, supervise  # noqa: F401  (serve's own names)
+from .supervisor import Forked, WorkerSupervisor, _die_with_parent, can_fork, supervise  # noqa: F401  (serve's own names)
 from .celery_app import EXTENSION as CELERY, check_broker
 from .config import is_embedded_broker
 
@@ -105,11 +105,19 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
     supervisor = None
     if with_worker:
         # The supervisor is a process of its own: gunicorn's master reaps any child that exits (waitpid(-1)),
-        # so a worker started from here would be reaped before its supervisor could read how it ended.
-        worker = [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat", "--concurrency", "2"]
-        # (core/supervisor.py imports the standard library only: the supervisor costs no second app import)
-        supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from shangliang.core.supervisor import "
-                                       "supervise; supervise(sys.argv[1:])", *worker], preexec_fn=_die_with_parent)
+        # so a worker started from here would be reaped before its supervisor could read how it ended. Both
+        # are forked (core/supervisor.py), with the app's code already imported; the app's pooled database
+        # connections are closed first, so that no child shares one (each builds an app of its own).
+        if can_fork():
+            app.extensions["shangliang.db"].engine.dispose()
+            supervisor = Forked(functools.partial(supervise, functools.partial(_worker_main, node_dir)),
+                                name="sl-supervisor")
+        else:
+            worker = [sys.executable, "-m", "shangliang.core", "--node", node_dir, "worker", "--beat",
+                      "--concurrency", "2"]
+            supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from shangliang.core.supervisor "
+                                           "import supervise; supervise(sys.argv[1:])", *worker],
+                                          preexec_fn=_die_with_parent)
     options = gunicorn_options(host, port, workers, f"shangliang-{config['NODE_ID']}", config["LOG_FORMAT"],
                                config["NODE_ID"])
     serving = (f"serving {config['NODE_LEVEL']} node {config['NODE_ID']} ({config['NODE_NAME']}) at "
@@ -128,6 +136,11 @@ def serve_node(app: Flask, host: str, port: int | None, workers: int, with_worke
                 supervisor.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 supervisor.kill()
+
+
+def _worker_main(node_dir: str) -> None:
+    """The worker ``serve`` runs, in a process forked from it: ``worker --beat --concurrency 2``."""
+    run_worker(_create_app(node_dir), beat=True, concurrency=2, loglevel="INFO")
 
 
 def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:

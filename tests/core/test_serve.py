@@ -106,12 +106,15 @@ def test_serve_stops_its_worker_when_it_stops(served):
 def _worker_pid(serve_pid: int) -> int | None:
     for pid in _descendants(serve_pid):
         try:
-            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            name = open(f"/proc/{pid}/comm", "rb").read().strip()
+            parent = int(open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[1])
+            alive = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0] != "Z"
+            parent_name = open(f"/proc/{parent}/comm", "rb").read().strip()
         except OSError:
             continue
-        # the Celery worker is `python -m shangliang.core … worker`; its supervisor is `python -c … worker`
-        if argv[1:3] == [b"-m", b"shangliang.core"] and b"worker" in argv and \
-                open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+        # serve forks the worker's supervisor (named sl-supervisor), which forks the Celery worker (sl-worker;
+        # its beat runs in a child of its own that keeps that name)
+        if name == b"sl-worker" and alive and parent_name == b"sl-supervisor":
             return pid
     return None
 
