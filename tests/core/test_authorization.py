@@ -1669,15 +1669,20 @@ def matrix(make_node, runner):
 # The tests
 
 
-def test_every_route_answers_every_role_as_the_table_says(matrix):
-    """11 identities × every route: one failure lists every cell that differs from the table."""
+#: The matrix runs in parts, each a class of its own with a node of its own: the suite's workers take a class each
+#: (``--dist loadscope``), so the matrix's cells are checked side by side (one part alone took 300 s in CI).
+PARTS = 3
+
+
+def check_part(matrix: Matrix, part: int) -> None:
+    """11 identities × every ``PARTS``-th route from ``part`` (sorted routes): one failure lists every cell of
+    the part that differs from the table."""
     missing = unlisted(matrix.app)
     stale = sorted(f"{m} {r}" for m, r in set(TABLE) - set(routes(matrix.app)))
     wrong, cells = [], 0
-    for method, rule in routes(matrix.app):
-        entry = TABLE.get((method, rule))
-        if entry is None:
-            continue
+    mine = [route for route in sorted(routes(matrix.app))[part::PARTS] if route in TABLE]
+    for method, rule in mine:
+        entry = TABLE[(method, rule)]
         for who in WHO:
             want = expected(entry, who)
             call = entry.call(matrix)  # may raise a fresh topic to act on
@@ -1690,7 +1695,22 @@ def test_every_route_answers_every_role_as_the_table_says(matrix):
     assert not missing, f"routes with no entry in the authorisation table: {missing}"
     assert not stale, f"entries for routes the app does not serve: {stale}"
     assert not wrong, f"{len(wrong)} of {cells} cells differ from the table:\n" + "\n".join(wrong)
-    assert cells == len(TABLE) * len(WHO)
+    assert cells == len(mine) * len(WHO) > 0
+
+
+class TestMatrixPart1:
+    def test_every_route_answers_every_role_as_the_table_says(self, matrix):
+        check_part(matrix, 0)
+
+
+class TestMatrixPart2:
+    def test_every_route_answers_every_role_as_the_table_says(self, matrix):
+        check_part(matrix, 1)
+
+
+class TestMatrixPart3:
+    def test_every_route_answers_every_role_as_the_table_says(self, matrix):
+        check_part(matrix, 2)
 
 
 def test_the_table_covers_every_kind_of_access():
