@@ -36,6 +36,23 @@ def test_level_plugins_are_installed_through_entry_points():
     assert {name: ep.value.split(".")[2] for name, ep in found.items() if name in LEVEL_PLUGINS} == LEVEL_PLUGINS
 
 
+def test_the_installed_plugins_are_found_again_once_a_distribution_is_installed_or_removed(tmp_path, monkeypatch):
+    """installed_plugins keeps its answer while no folder of sys.path changes: a distribution installed into
+    one (its *.dist-info folder) or removed from it is seen at the next call."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "made_up_practice" not in installed_plugins()
+    info = tmp_path / "made_up_practice-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: made-up-practice\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[shangliang.plugins]\nmade_up_practice = json\n", encoding="utf-8")
+    assert installed_plugins()["made_up_practice"].value == "json"
+    assert installed_plugins() == installed_plugins()  # kept: the same answer again
+    (info / "METADATA").unlink()
+    (info / "entry_points.txt").unlink()
+    info.rmdir()
+    assert "made_up_practice" not in installed_plugins()
+
+
 def test_an_enabled_plugin_is_registered(make_node):
     app = create_app(make_node(node_id="6203", name="金昌市政协", plugins=["consultation_home"]))
     assert get_plugin_manager(app).get_plugin("consultation_home") is not None
