@@ -151,7 +151,19 @@ def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:
             "--without-mingle"]
     if beat:
         argv += ["--beat", f"--schedule={_schedule_file(app)}"]
+        from celery import signals
+
+        # The beat runs in a child process of the worker's; were the worker killed, the beat would live on
+        # and keep sending the schedule's tasks beside the beat of the worker started in its place.
+        signals.beat_embedded_init.connect(functools.partial(_beat_dies_with_worker, os.getpid()), weak=False)
     app.extensions[CELERY].worker_main(_quiet(app) + argv)
+
+
+def _beat_dies_with_worker(worker: int, **_: object) -> None:
+    """In the embedded beat's process: SIGTERM when the worker that started it dies (Linux)."""
+    _die_with_parent()
+    if os.getppid() != worker:  # it died before the line above
+        os._exit(0)
 
 
 def run_beat(app: Flask, loglevel: str) -> None:

@@ -83,6 +83,13 @@ def test_serve_answers_health_and_home_and_its_worker_beats(served):
     assert health["worker"]["age_seconds"] < 30
 
 
+def _running(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _descendants(pid: int) -> list[int]:
     found = []
     for child in _children(pid):
@@ -133,6 +140,10 @@ def test_serve_starts_its_worker_again_when_it_dies(served):
     base, process, node_dir = served
     first = _wait_for_worker(process.pid)
     assert first is not None, "serve started no worker"
+    deadline = time.time() + 30
+    while not (beats := _children(first)) and time.time() < deadline:  # the worker's embedded beat
+        time.sleep(0.2)
+    assert beats, "the worker started no beat process"
     os.kill(first, signal.SIGKILL)
     deadline = time.time() + 30
     second = None
@@ -144,6 +155,10 @@ def test_serve_starts_its_worker_again_when_it_dies(served):
     log = lambda: (node_dir / "serve.log").read_text(errors="replace")  # noqa: E731
     assert second not in (None, first), log()[-3000:]
     assert "the worker exited with status -9; starting it again" in log()
+    # the killed worker's beat went with it: no second beat beside the new worker's
+    while any(_running(pid) for pid in beats) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(_running(pid) for pid in beats), f"the killed worker's beat {beats} still runs"
     # The new worker runs the heartbeat: a beat newer than the restart arrives.
     restarted = time.time()
     while time.time() < deadline + 40:
