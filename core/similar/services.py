@@ -17,6 +17,8 @@ none of it.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import logging
@@ -24,7 +26,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, insert, select, text, union_all
+from sqlalchemy import bindparam, func, insert, select, text, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from shangliang.core.context import NodeContext
@@ -56,6 +58,10 @@ MAX_CANDIDATES = 200
 BUCKET_READ = 100
 #: The most topics in one suggestion.
 MAX_MEMBERS = 50
+#: The most topics a listing indexes before it answers (oldest first; beat indexes the rest): a listing's wait
+#: stays bounded after a spell without a worker (about 10 ms a topic, and a second or two once per process to
+#: load jieba's dictionaries and datasketch).
+LISTING_INDEX = 100
 NOTE = 2000
 
 log = logging.getLogger("shangliang.similar")
@@ -91,7 +97,9 @@ def _analyse():
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
-                extractor = jieba.analyse.TFIDF()
+                # a copy of jieba's own extractor, sharing its IDF table (made again, it parses the 350,000-line
+                # IDF file a second time: about half a second), with stop words of its own
+                extractor = copy.copy(jieba.analyse.default_tfidf)
                 extractor.stop_words = set(extractor.stop_words) | STOP_WORDS
                 _extractor = extractor
     return _extractor
@@ -209,17 +217,27 @@ class Candidate:
         return self.upstream or self.uid.split(":", 1)[0], tuple(json.loads(self.areas))
 
 
+@functools.lru_cache(maxsize=8)
+def _bands_statement(n: int):
+    """For ``n`` bucket keys (bound as ``k0``…, the topic as ``me``): each bucket's newest ``BUCKET_READ`` topics
+    but ``me``, read from the (key, topic_id) index alone, counted per topic, the most shared bands first. The work
+    is bounded however crowded a bucket grows (a topic as alike as that shares other, less crowded buckets too).
+    Built once per number of keys (always ``BANDS`` but for a topic without keywords): building the 64 subqueries
+    again for every topic cost more than running them."""
+    reads = [select(SimilarBucket.topic_id).where(SimilarBucket.key == bindparam(f"k{i}"),
+                                                  SimilarBucket.topic_id != bindparam("me"))
+             .order_by(SimilarBucket.topic_id.desc()).limit(BUCKET_READ).subquery() for i in range(n)]
+    found = union_all(*(select(r.c.topic_id) for r in reads)).subquery()
+    return (select(found.c.topic_id, func.count()).group_by(found.c.topic_id)
+            .order_by(func.count().desc(), found.c.topic_id.desc()).limit(MAX_CANDIDATES * 4))
+
+
 def candidates(session: Session, node: NodeContext, topic: Topic, keys: list[int]) -> list[Candidate]:
     """Topics held here, open and not merged into another, among the newest ``BUCKET_READ`` of each bucket of
     ``topic``; the ``MAX_CANDIDATES`` sharing the most bands (LSH's estimate of how alike their keywords are)."""
-    # Each bucket's newest BUCKET_READ topics, read from the (key, topic_id) index alone, counted per topic: the work
-    # is bounded however crowded a bucket grows (a topic as alike as that shares other, less crowded buckets too).
-    reads = [select(SimilarBucket.topic_id).where(SimilarBucket.key == key, SimilarBucket.topic_id != topic.id)
-             .order_by(SimilarBucket.topic_id.desc()).limit(BUCKET_READ).subquery() for key in sorted(set(keys))]
-    found = union_all(*(select(r.c.topic_id) for r in reads)).subquery()
-    bands = dict(session.execute(select(found.c.topic_id, func.count()).group_by(found.c.topic_id)
-                                 .order_by(func.count().desc(), found.c.topic_id.desc())
-                                 .limit(MAX_CANDIDATES * 4)).all())
+    keys = sorted(set(keys))
+    params = {"me": topic.id, **{f"k{i}": key for i, key in enumerate(keys)}}
+    bands = dict(session.execute(_bands_statement(len(keys)), params).all())
     if not bands:
         return []
     # Then those of them held here and open: by their primary keys (a planner starting from the topics held here
@@ -337,13 +355,13 @@ def get_suggestion(session: Session, suggestion_id: int, lock: bool = False) -> 
 
 def list_suggestions(session: Session, node: NodeContext, state: str | None = "open", limit: int = 100) -> list[SimilarSuggestion]:
     """Suggestions, the most recently changed first; ``state`` None for every state. Topics raised here since the
-    last look are indexed first."""
+    last look are indexed first (the oldest ``LISTING_INDEX`` of them; beat indexes the rest)."""
     if state is not None and state not in STATES:
         raise InputError(N_("unknown state %(state)s; states: %(states)s", state=repr(str(state)[:20]),
                             states=', '.join(STATES)), field="state")
     if not 1 <= limit <= 1000:
         raise InputError(N_("limit is from 1 to 1000"), field="limit")
-    index_pending(session, node)
+    index_pending(session, node, limit=LISTING_INDEX)
     query = select(SimilarSuggestion).options(selectinload(SimilarSuggestion.members).selectinload(SimilarMember.topic))
     if state is not None:
         query = query.where(SimilarSuggestion.state == state)

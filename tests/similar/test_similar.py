@@ -43,6 +43,19 @@ def test_the_same_complaint_in_different_words_is_suggested_and_unrelated_ones_a
     assert len(suggestions(client)) == 1
 
 
+def test_a_listing_indexes_at_most_its_share_the_oldest_first(client, app, monkeypatch):
+    from shangliang.core.similar import services
+    from shangliang.core.similar.models import SimilarIndexed
+    monkeypatch.setattr(services, "LISTING_INDEX", 1)
+    a = raise_topic(client, DRAIN_1, T1)
+    b = raise_topic(client, DRAIN_2, T2)
+    assert suggestions(client) == []  # the first only: nothing to match it with yet
+    with app.app_context():
+        assert get_session().execute(select(func.count()).select_from(SimilarIndexed)).scalar_one() == 1
+    found = suggestions(client)  # the next listing indexes the second, which matches the first
+    assert [t["uid"] for t in found[0]["topics"]] == [a["uid"], b["uid"]]
+
+
 def test_topics_from_the_same_place_are_not_grouped(client):
     raise_topic(client, DRAIN_1, T1)
     raise_topic(client, DRAIN_2, T1)  # the same township, the same sender: one place
