@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -160,8 +161,11 @@ def run_worker(app: Flask, beat: bool, concurrency: int, loglevel: str) -> None:
 
 
 def _beat_dies_with_worker(worker: int, **_: object) -> None:
-    """In the embedded beat's process: SIGTERM when the worker that started it dies (Linux)."""
-    _die_with_parent()
+    """In the embedded beat's process: SIGKILL when the worker that started it dies (Linux). Not SIGTERM: billiard's
+    handler answers it by raising SystemExit wherever the beat is, and raised inside a garbage-collection callback
+    it is printed as "Exception ignored" and the beat goes on (seen: a beat left sending the schedule for minutes
+    after its worker had gone). The beat keeps nothing a kill could lose but its schedule file's last few runs."""
+    _die_with_parent(signal.SIGKILL)
     if os.getppid() != worker:  # it died before the line above
         os._exit(0)
 

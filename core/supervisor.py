@@ -31,9 +31,10 @@ def _prctl(option: int, value) -> None:
         pass  # not Linux: nothing is tied to the parent, names stay as they are
 
 
-def _die_with_parent() -> None:
-    """In the child: receive SIGTERM when the serving process dies, however it dies (Linux)."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In the child: receive ``signum`` (SIGTERM: a clean stop) when the serving process dies, however it dies
+    (Linux)."""
+    _prctl(_PR_SET_PDEATHSIG, signum)
 
 
 def can_fork() -> bool:
