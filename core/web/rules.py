@@ -7,22 +7,71 @@ command, worker and server process at start, and most of what the test suite spe
 builds URLs for a handful of rules at most. :class:`LazyRule` defers each function to its first call;
 matching requests is unchanged (the rule's regular expression is still compiled when the rule is added).
 
-It overrides ``_compile_builder``, a private method of werkzeug's ``Rule`` that has kept its name and
-contract through werkzeug 2.2-3.1; ``pyproject.toml`` pins werkzeug to that range and
-``tests/core/test_web.py`` checks that URLs are built alike.
+Parsing a rule's text (``Rule._parse_rule``, a regular expression per segment) was then most of what was
+left: a process that makes many apps (the test suite, whose in-process commands each make one) parsed the
+same ~240 rule texts again for each. :class:`LazyRule` parses each text once per process and map converters,
+and replays it for the next rule of the same text: the same parts, trace, arguments, and converters made
+again for the rule's own map.
+
+It overrides ``_compile_builder`` and ``_parse_rule``, private methods of werkzeug's ``Rule`` that have kept
+their names and contracts through werkzeug 2.2-3.1; ``pyproject.toml`` pins werkzeug to that range and
+``tests/core/test_web.py`` checks that URLs are built and matched alike and that a replayed rule is werkzeug's.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 from werkzeug.routing import IntegerConverter, Map, Rule
 
 from ..db import ROW_ID_MAX
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """What werkzeug's ``_parse_rule`` did for a rule text: the parts it yielded, what it appended to the rule's
+    trace, and the converters it asked for, as (variable, converter, args, kwargs)."""
+
+    parts: tuple[Any, ...]
+    trace: tuple[tuple[bool, str], ...]
+    converters: tuple[tuple[str, str, tuple, dict], ...]
+
+
+#: Parsed rule texts, by text and the map's converters (a name → class mapping): at most a few hundred.
+_parsed: dict[tuple[str, frozenset], _Parsed] = {}
+
+
 class LazyRule(Rule):
-    """A :class:`werkzeug.routing.Rule` that compiles its URL builders on first use."""
+    """A :class:`werkzeug.routing.Rule` that compiles its URL builders on first use and parses its text once per
+    process."""
+
+    _asked: list[tuple[str, str, tuple, dict]] | None = None
+
+    def get_converter(self, variable_name: str, converter_name: str, args: tuple, kwargs: Any) -> Any:
+        if self._asked is not None:
+            self._asked.append((variable_name, converter_name, tuple(args), dict(kwargs)))
+        return super().get_converter(variable_name, converter_name, args, kwargs)
+
+    def _parse_rule(self, rule: str) -> Iterator[Any]:
+        key = (rule, frozenset(self.map.converters.items()))
+        found = _parsed.get(key)
+        if found is None:
+            start, self._asked = len(self._trace), []
+            try:
+                parts = tuple(Rule._parse_rule(self, rule))  # a malformed rule raises here, and is not kept
+                found = _Parsed(parts, tuple(self._trace[start:]), tuple(self._asked))
+            finally:
+                self._asked = None
+            if len(_parsed) < 10_000:
+                _parsed[key] = found
+            yield from found.parts
+            return
+        for variable, converter, args, kwargs in found.converters:
+            self._converters[variable] = super().get_converter(variable, converter, args, kwargs)
+            self.arguments.add(variable)
+        self._trace.extend(found.trace)
+        yield from found.parts  # werkzeug reads them only (the matcher's states, the rule's weight)
 
     def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
         name = "_build_unknown" if append_unknown else "_build"

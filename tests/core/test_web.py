@@ -120,6 +120,40 @@ def test_lazy_url_rules_build_every_url_as_werkzeug_does(app):
     assert built == 2 * len(lazy_rules)
 
 
+def test_rules_parsed_once_are_replayed_as_werkzeug_parses_them(node_dir):
+    """core/web/rules.py parses each rule text once per process: in an app made after another (every rule
+    replayed), every rule has werkzeug's own parts, trace, arguments and converters (bound to its own map), and
+    the map matches each rule's URLs as werkzeug's own map does."""
+    from werkzeug.routing import Rule
+
+    from shangliang.core.web import rules
+    from shangliang.core.web.rules import NodeMap
+
+    first = create_app(node_dir)
+    replayed = create_app(node_dir)
+    try:
+        samples = {"BoundedIntegerConverter": "7", "PathConverter": "a/b", "UnicodeConverter": "620302:01JX"}
+        lazy_rules = list(replayed.url_map.iter_rules())
+        assert len(rules._parsed) >= len({r.rule for r in lazy_rules})  # every text was kept, then replayed
+        plain_map = NodeMap([Rule(r.rule, endpoint=r.endpoint, methods=r.methods) for r in lazy_rules])
+        plain = {(r.rule, r.endpoint): r for r in plain_map.iter_rules()}
+        lazy_adapter, plain_adapter = replayed.url_map.bind("node.test"), plain_map.bind("node.test")
+        for rule in lazy_rules:
+            own = plain[(rule.rule, rule.endpoint)]
+            assert rule._parts == own._parts and rule._trace == own._trace, rule.rule
+            assert rule.arguments == own.arguments, rule.rule
+            assert [(name, type(c), c.regex, c.weight) for name, c in rule._converters.items()] == \
+                [(name, type(c), c.regex, c.weight) for name, c in own._converters.items()], rule.rule
+            assert all(c.map is replayed.url_map for c in rule._converters.values()), rule.rule
+            path = "".join(samples.get(type(rule._converters[name]).__name__, "x") if dynamic else name
+                           for dynamic, name in rule._trace if name != "|")
+            method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+            assert lazy_adapter.match(path, method=method) == plain_adapter.match(path, method=method), path
+    finally:
+        for made in (first, replayed):
+            made.extensions["shangliang.db"].engine.dispose()
+
+
 def test_an_int_in_a_url_beyond_what_a_database_integer_holds_is_not_found(app, client):
     """Every ``<int:…>`` rule is bounded to PostgreSQL's ``integer``: 2 ** 31 matches no rule (404), where it
     reached the database and ended in a server error."""
