@@ -27,6 +27,7 @@ import time
 import uuid
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -185,6 +186,35 @@ def carried_over(path: Path, only: set[str]) -> dict[str, dict]:
     return kept
 
 
+#: The benchmark behind each of ``latest.json``'s absolute figures, by the figure's name.
+ABSOLUTE_OF = {"verify_envelopes_per_s": "p1", "raw_nacl_verify_per_s": "p1", "raw_cryptography_verify_per_s": "p1",
+               "p1_baseline": "p1", "node_inbox_transfers_per_s": "p2", "node_inbox_escalations_per_s": "p2",
+               "bare_inbox_accepted_per_s": "p2", "node_api_topics_per_s": "p5", "bare_api_topics_per_s": "p5",
+               "node_api_basic_topics_per_s": "p5"}
+
+
+def _absolute_benchmark(name: str) -> str | None:
+    if name in ABSOLUTE_OF:
+        return ABSOLUTE_OF[name]
+    prefix = name.split("_")[0]
+    return prefix if prefix in BENCHMARKS else None
+
+
+def carried_details(path: Path, only: set[str]) -> tuple[dict[str, dict], dict[str, Any]]:
+    """The details and absolute figures of benchmarks not run this time, from the previous results file (as
+    :func:`carried_over` keeps their figures): each benchmark's details marked ``carried_from`` its run."""
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, {}
+    origin = {"date": before.get("date"), "run_id": before.get("run_id"), "git": before.get("machine", {}).get("git")}
+    details = {name: ({"carried_from": origin} | found) if isinstance(found, dict) else found
+               for name, found in before.get("details", {}).items() if name in BENCHMARKS and name not in only}
+    absolute = {name: value for name, value in before.get("absolute", {}).items()
+                if _absolute_benchmark(name) not in (None, *only)}
+    return details, absolute
+
+
 def verdict(name: str, value: float | None) -> str:
     if value is None:
         return "not run"
@@ -282,7 +312,8 @@ def main() -> None:
     previous = carried_over(args.output, only)
     for name, figure in previous.items():
         figures[name] = figure
-    absolute = {}
+    kept_details, absolute = carried_details(args.output, only)
+    details = kept_details | details
     if p1:
         absolute.update(verify_envelopes_per_s=p1["verify_per_s"], raw_nacl_verify_per_s=p1["raw_nacl_verify_per_s"],
                         raw_cryptography_verify_per_s=p1["raw_cryptography_verify_per_s"], p1_baseline=p1["baseline"])
