@@ -319,6 +319,15 @@ def index_pending(session: Session, node: NodeContext, limit: int | None = None)
     return done
 
 
+def _in_session(session: Session, uid: str) -> Topic | None:
+    """The topic ``uid`` if the session holds it already — the topics feature has just read or made it in the
+    same inbox transaction (a read by uid again was one statement more per accepted topic message)."""
+    for held in (*session.new, *session.identity_map.values()):
+        if isinstance(held, Topic) and held.uid == uid:
+            return held
+    return None
+
+
 def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any]) -> bool:
     """A neighbour's message was accepted (the inbox's transaction): a topic passed here is queued for indexing; a
     result for a merged matter that was passed on reaches its originals here too. True when a topic now held
@@ -328,7 +337,7 @@ def topic_arrived(session: Session, node: NodeContext, envelope: dict[str, Any])
     uid = envelope.get("topic")
     if not uid:
         return False
-    topic = session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
+    topic = _in_session(session, uid) or session.execute(select(Topic).where(Topic.uid == uid)).scalar_one_or_none()
     if topic is None:
         return False
     if envelope["kind"] in ("topic.escalate", "topic.delegate") and topic.holder == node.id:

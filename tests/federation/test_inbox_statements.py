@@ -76,6 +76,10 @@ def test_an_accepted_transfer_reads_its_peers_once_and_stores_itself_in_one_stat
     assert inbox_reads == [], inbox_reads
     (insert,) = [s for s in seen if s.startswith("INSERT INTO fed_inbox")]
     assert "ON CONFLICT" in insert and "NOT (EXISTS" in insert
+    # the escalated topic is read once (the topics feature, locking it); the similar-matters feature, which looks
+    # at it after, finds it in the session
+    topic_reads = [s for s in seen if s.startswith("SELECT") and re.search(r"\bFROM topics\b", s)]
+    assert len(topic_reads) == 1, topic_reads
     assert stored(county) == 2
 
     again = client.post(INBOX, data=data, headers={"Content-Type": "application/json"})
