@@ -1674,14 +1674,18 @@ def matrix(make_node, runner):
 PARTS = 3
 
 
+def part_routes(app: Flask, part: int) -> list[tuple[str, str]]:
+    """Every ``PARTS``-th route of the table from ``part``, in the order of the app's sorted routes."""
+    return [route for route in sorted(routes(app))[part::PARTS] if route in TABLE]
+
+
 def check_part(matrix: Matrix, part: int) -> int:
     """11 identities × every ``PARTS``-th route from ``part`` (sorted routes): one failure lists every cell of
     the part that differs from the table; how many cells were checked."""
     missing = unlisted(matrix.app)
     stale = sorted(f"{m} {r}" for m, r in set(TABLE) - set(routes(matrix.app)))
     wrong, cells = [], 0
-    mine = [route for route in sorted(routes(matrix.app))[part::PARTS] if route in TABLE]
-    for method, rule in mine:
+    for method, rule in part_routes(matrix.app, part):
         entry = TABLE[(method, rule)]
         for who in WHO:
             want = expected(entry, who)
@@ -1700,20 +1704,17 @@ def check_part(matrix: Matrix, part: int) -> int:
 
 class TestMatrixPart1:
     def test_every_route_answers_every_role_as_the_table_says(self, matrix):
-        routes_of_part = [route for route in sorted(routes(matrix.app))[0::PARTS] if route in TABLE]
-        assert check_part(matrix, 0) == len(routes_of_part) * len(WHO) > 0
+        assert check_part(matrix, 0) == len(part_routes(matrix.app, 0)) * len(WHO) > 0
 
 
 class TestMatrixPart2:
     def test_every_route_answers_every_role_as_the_table_says(self, matrix):
-        routes_of_part = [route for route in sorted(routes(matrix.app))[1::PARTS] if route in TABLE]
-        assert check_part(matrix, 1) == len(routes_of_part) * len(WHO) > 0
+        assert check_part(matrix, 1) == len(part_routes(matrix.app, 1)) * len(WHO) > 0
 
 
 class TestMatrixPart3:
     def test_every_route_answers_every_role_as_the_table_says(self, matrix):
-        routes_of_part = [route for route in sorted(routes(matrix.app))[2::PARTS] if route in TABLE]
-        assert check_part(matrix, 2) == len(routes_of_part) * len(WHO) > 0
+        assert check_part(matrix, 2) == len(part_routes(matrix.app, 2)) * len(WHO) > 0
 
 
 def test_the_table_covers_every_kind_of_access():

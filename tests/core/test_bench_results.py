@@ -3,24 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _run_module():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("shangliang_bench_run", BENCH / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ..scripts import BENCH, load_script
 
 
 def test_a_partial_run_keeps_the_details_and_absolute_figures_of_the_benchmarks_it_did_not_run(tmp_path):
-    run = _run_module()
+    run = load_script(BENCH / "run.py", "shangliang_bench_run")
     before = {"date": "2026-12-07T19:49:14+00:00", "run_id": "c0708553", "machine": {"git": "4e1fe95"},
               "details": {"p1": {"verify_per_s": 1200}, "p3": {"p50_ms": 65.5},
                           "p4": {"carried_from": {"date": "2026-12-01", "run_id": "old", "git": "abc"}, "n": 1}},

@@ -7,11 +7,9 @@ simulation's digest store with real verified envelopes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,18 +19,9 @@ from shangliang.federation.inbox import judge_repeat
 from shangliang.federation.kinds import registry
 from shangliang.federation.verify import verify
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from ..scripts import BENCH, load_script
 
-
-def _national():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("shangliang_bench_national", BENCH / "national.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-national = _national()
+national = load_script(BENCH / "national.py", "shangliang_bench_national")
 
 
 def test_judge_repeat_names_duplicates_and_conflicts():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from shangliang.federation.signing import (PREFIX, b64u_decode, b64u_encode, pub
                                            signing_input, verify_bytes)
 from shangliang.federation.verify import Verified, verify
 
+from ..scripts import load_script
+
 CORE_KINDS = registry(create_plugin_manager())  # the protocol's kinds: the federation's and the topics feature's
 
 HERE = Path(__file__).resolve().parent
@@ -33,14 +34,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared"
 RFC8032 = SHARED / "vectors" / "rfc8032_ed25519.json"
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("shangliang_make_vectors", HERE / "make_vectors.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_vectors = _load_generator()
+make_vectors = load_script(HERE / "make_vectors.py", "shangliang_make_vectors")
 
 
 def vector(name: str) -> Any:
