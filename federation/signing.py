@@ -35,6 +35,12 @@ _PADDING = ("", "", "==", "=")
 # which canonical base64 sets to zero (RFC 4648 §3.5): these are the characters where they are.
 _CANONICAL_LAST = {2: frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b1111 == 0),
                    3: frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b11 == 0)}
+# The canonical encodings of 32 and 64 bytes (keys and hashes, signatures) as one pattern each: every
+# character in the alphabet, the right count, the last one with its unused bits zero. What they match,
+# the general checks below accept too; the verifier decodes seven of them per three-hop envelope.
+EXACT_B64U = {length: re.compile("[A-Za-z0-9_-]{%d}[%s]" % (  # noqa: UP031 (the regex's own braces)
+    (4 * length + 2) // 3 - 1, "".join(sorted(_CANONICAL_LAST[(4 * length + 2) // 3 % 4])).replace("-", "\\-")))
+    for length in (32, 64)}
 
 
 def b64u_encode(data: bytes) -> str:
@@ -43,6 +49,9 @@ def b64u_encode(data: bytes) -> str:
 
 def b64u_decode(text: Any, what: str, length: int | None = None) -> bytes:
     """Strict base64url without padding (RFC 4648 §5); ``Malformed`` names ``what`` otherwise."""
+    exact = EXACT_B64U.get(length)  # type: ignore[arg-type]
+    if exact is not None and type(text) is str and exact.fullmatch(text) is not None:
+        return binascii.a2b_base64(text.replace("-", "+").replace("_", "/") + _PADDING[len(text) % 4])
     if not isinstance(text, str) or len(text) % 4 == 1 or not _B64URL.fullmatch(text):
         raise Malformed(f"{what} is not unpadded base64url: {echo(text)}")
     rest = len(text) % 4
@@ -59,6 +68,9 @@ def b64u_decode(text: Any, what: str, length: int | None = None) -> bytes:
 
 def is_b64u(text: Any, length: int) -> bool:
     """Whether ``b64u_decode(text, …, length)`` would succeed, without decoding."""
+    exact = EXACT_B64U.get(length)
+    if exact is not None:
+        return type(text) is str and exact.fullmatch(text) is not None
     chars = (4 * length + 2) // 3
     if type(text) is not str or len(text) != chars or _B64URL.fullmatch(text) is None:
         return False

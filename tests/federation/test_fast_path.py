@@ -24,10 +24,10 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from shangliang.core.plugins import create_plugin_manager
-from shangliang.federation import canonical, envelope as env_mod, hops as hop_mod
+from shangliang.federation import canonical, envelope as env_mod, hops as hop_mod, shapes
 from shangliang.federation.errors import Malformed, ProtocolError
 from shangliang.federation.kinds import registry
-from shangliang.federation.signing import NodeKey, b64u_decode, b64u_encode, sign_bytes, verify_bytes
+from shangliang.federation.signing import NodeKey, b64u_decode, b64u_encode, is_b64u, sign_bytes, verify_bytes
 from shangliang.federation.verify import Encoded, Sliced, parse_canonical, verify
 
 KINDS = registry(create_plugin_manager())
@@ -259,6 +259,119 @@ def test_the_published_refusal_vectors_get_the_same_answer_on_both_paths():
             except ProtocolError as exc:
                 answers.append((exc.code, exc.message))
         assert answers[0] == answers[1], case["name"]
+
+
+# --- the one-pass shape check ------------------------------------------------------------------------
+
+# Values of every JSON type, and strings that are ids, keys and hashes, almost or not quite.
+SHAPE_VALUES = (st.none() | st.booleans() | st.integers(-3, 3) | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+                | st.sampled_from(["", "62", "6203", "620302-x", "620302-X", "62\n", "ed25519:k1", "ed25519:k1\n",
+                                   "ed25519:", "620302001:ab", "abc", "x" * 2001, "日" * 2000, b64u_encode(bytes(32)),
+                                   b64u_encode(bytes(32))[:-1] + "B", b64u_encode(bytes(64))])
+                | st.text(max_size=5) | st.just({}) | st.just([]) | st.just({"node": "62", "id": "ed25519:k", "public": "x"}))
+
+
+def _shape_ok(document) -> bool:
+    """What the general path's checks say: ``envelope.check_shape`` and ``hops.check_shape`` of each hop."""
+    try:
+        env_mod.check_shape(document)
+        for index, hop in enumerate(document["hops"]):
+            hop_mod.check_shape(hop, index)
+    except Malformed:
+        return False
+    return True
+
+
+def _paths(value, prefix=()):
+    """Every place in a parsed envelope outside ``body``: (path to its container, key)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield prefix, key
+            if key != "body":
+                yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield prefix, index
+            yield from _paths(item, (*prefix, index))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(envelopes(), st.data())
+def test_the_one_pass_shape_check_agrees_with_the_field_by_field_checks(case, data):
+    env = copy.deepcopy(case[0])
+    for _ in range(data.draw(st.integers(0, 2))):
+        where, key = data.draw(st.sampled_from(list(_paths(env))))
+        container = env
+        for step in where:
+            container = container[step]
+        action = data.draw(st.sampled_from(["set", "delete", "add"]))
+        if action == "delete":
+            del container[key]
+        elif action == "add" and isinstance(container, dict):
+            container[data.draw(st.sampled_from(["extra", "note", "prev_key", "from", "v"]))] = data.draw(SHAPE_VALUES)
+        else:
+            container[key] = data.draw(SHAPE_VALUES)
+    assert shapes.well_formed(env) == _shape_ok(env)
+
+
+def test_the_one_pass_shape_check_refuses_what_each_rule_refuses():
+    env = _one_hop()
+    env = hop_mod.append(env, KEYS[ROUTE[1]], ROUTE[1], ROUTE[2], "escalate", at_ms=AT_MS + 1,
+                         prev_key={"node": ROUTE[0], "id": KEYS[ROUTE[0]].key_id, "public": KEYS[ROUTE[0]].public_b64})
+    assert shapes.well_formed(env) and _shape_ok(env)
+    hop = env["hops"][1]
+    for change in ({"at_ms": True}, {"at_ms": -1}, {"expires_ms": hop["at_ms"]},
+                   {"expires_ms": hop["at_ms"] + hop_mod.MAX_LIFETIME_MS + 1}, {"note": "x" * (hop_mod.MAX_NOTE + 1)},
+                   {"note": None}, {"prev": hop["prev"][:-1] + "B"}, {"key": "ed25519:k\n"}, {"from": "6203\n"},
+                   {"prev_key": {**hop["prev_key"], "id": "k"}}, {"prev_key": {**hop["prev_key"], "extra": "x"}}):
+        broken = copy.deepcopy(env)
+        broken["hops"][1].update(change)
+        assert not shapes.well_formed(broken), change
+        assert not _shape_ok(broken), change
+    broken = copy.deepcopy(env)
+    del broken["hops"][1]["prev_key"]
+    assert not shapes.well_formed(broken) and not _shape_ok(broken)
+    broken = copy.deepcopy(env)
+    broken["hops"][0]["prev_key"] = env["hops"][1]["prev_key"]
+    assert not shapes.well_formed(broken) and not _shape_ok(broken)
+    for change in ({"v": 2}, {"v": True}, {"created_ms": 1.0}, {"topic": "x"}, {"in_reply_to": {"id": "a"}},
+                   {"body": []}, {"hops": []}, {"hops": env["hops"] * 9}, {"sig": {"key": KEYS[ROUTE[0]].key_id}}):
+        broken = {**copy.deepcopy(env), **change}
+        assert not shapes.well_formed(broken), change
+        assert not _shape_ok(broken), change
+
+
+def _b64u_agree(text: str, length: int) -> None:
+    try:
+        general = b64u_decode(text, "x")  # no length given: the general checks alone
+        general = general if len(general) == length else None
+    except Malformed:
+        general = None
+    try:
+        exact = b64u_decode(text, "x", length)
+    except Malformed:
+        exact = None
+    assert exact == general, text
+    assert is_b64u(text, length) == (general is not None), text
+
+
+@pytest.mark.parametrize("length", [32, 64])
+def test_the_exact_base64url_patterns_take_each_last_character_as_the_general_checks_do(length):
+    chars = (4 * length + 2) // 3
+    for count in (chars - 1, chars, chars + 1):
+        for last in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=\n":
+            _b64u_agree("w" * (count - 1) + last, length)
+
+
+@given(st.sampled_from([32, 64]), st.integers(-2, 1), st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                                  "0123456789-_+/=\n ", min_size=0, max_size=3), st.data())
+def test_the_exact_base64url_patterns_accept_what_the_general_checks_accept(length, extra, stray, data):
+    """``b64u_decode`` and ``is_b64u`` take one pattern for 32 and 64 bytes; the general checks must agree."""
+    chars = (4 * length + 2) // 3 + extra
+    text = data.draw(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=chars,
+                             max_size=chars))
+    position = data.draw(st.integers(0, len(text)))
+    _b64u_agree(text[:position] + stray + text[position:], length)
 
 
 # --- ids with a trailing newline ---------------------------------------------------------------------
