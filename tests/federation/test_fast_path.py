@@ -295,7 +295,7 @@ def _paths(value, prefix=()):
             yield from _paths(item, (*prefix, index))
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(envelopes(), st.data())
 def test_the_one_pass_shape_check_agrees_with_the_field_by_field_checks(case, data):
     env = copy.deepcopy(case[0])
