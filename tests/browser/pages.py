@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import DESKTOP, PASSWORD
@@ -49,7 +52,7 @@ class Browser:
         """Click and wait for the page that follows (a link or a form's button)."""
         old = self.find("html")
         self.find(css).click()
-        WebDriverWait(self.driver, 15).until(EC.staleness_of(old))
+        WebDriverWait(self.driver, 15).until(lambda _driver: _detached(old))
 
     def submit(self, form_css: str) -> None:
         self.click(f"{form_css} button[type=submit], {form_css} input[type=submit]")
@@ -75,7 +78,7 @@ class Browser:
         self.fill({"#username": username, "#password": PASSWORD})
         old = self.find("html")
         self.find("#password").send_keys(Keys.ENTER)
-        WebDriverWait(self.driver, 15).until(EC.staleness_of(old))
+        WebDriverWait(self.driver, 15).until(lambda _driver: _detached(old))
         assert self.path() in ("", "/"), f"signing in as {username} landed on {self.path()}: {self.text()[:300]}"
         self.who = username
 
@@ -142,3 +145,17 @@ class Browser:
     def type_keys(self, *keys: str) -> None:
         """Type into whatever has the focus."""
         self.driver.switch_to.active_element.send_keys(*keys)
+
+
+def _detached(element) -> bool:
+    """Whether ``element`` has left its document (selenium's ``staleness_of``, and Chromium's answer to a node it
+    is detaching as the next page loads: "Node with given id does not belong to the document", seen in CI)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False

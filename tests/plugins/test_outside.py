@@ -7,6 +7,7 @@ township to the county and is kept there; the county's talk to the city is refus
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -20,6 +21,14 @@ import pytest
 from ..nodes import Federation, NodeFactory, wait_for
 
 from .venvs import OFFLINE, layered_venv, pip, pip_install, run
+
+# What this module tests — a distribution outside the repository, its wheel, its entry point, its kind refused
+# where it is not installed — is the same whatever the database; the plugin's tables on PostgreSQL are
+# tests/plugins/test_plugin_tables.py's. It is one of the PostgreSQL run's longest modules (about a minute of
+# venvs and three nodes), the run that sets CI's time.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("SHANGLIANG_TEST_DATABASE_URL") or os.environ.get("SHANGLIANG_TEST_BROKER_URL")),
+    reason="a plugin packaged outside the repository, the same on any database: tested in the embedded run")
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "talk_relay"
